@@ -1,0 +1,369 @@
+#include "simcore/session.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "simcore/parallel.hpp"
+#include "simcore/topk.hpp"
+
+namespace simcore {
+namespace {
+
+constexpr std::size_t kMinChunk = 16;  // sessions per thread before splitting pays off
+
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+}  // namespace
+
+SessionBatch::SessionBatch(World world, UserModel model, SessionConfig config,
+                           std::size_t num_sessions)
+    : world_(std::move(world)), model_(model), config_(config) {
+  const std::size_t K = config_.page_size;
+  const std::size_t pages = (world_.n_items + K - 1) / K;
+  horizon_ = std::min(pages, config_.max_steps);
+  position_weight_.resize(K);
+  for (std::size_t k = 0; k < K; ++k) position_weight_[k] = 1.0 / std::log2(double(k) + 2.0);
+  sessions_.resize(num_sessions);
+  const std::size_t W = model_.window, m = world_.n_features;
+  for (auto& s : sessions_) {
+    s.user.pref.assign(m, 0.0);
+    s.shown.assign(world_.n_items, 0);
+    s.memo.assign(W, PageMemo{});
+    s.items.assign(W * K, -1);
+    s.item_weight.assign(W * K, 0.0);
+    s.feat_mean.assign(W * m, 0.0);
+    s.click_feat.assign(W * m, 0.0);
+    s.n_clicks.assign(W, 0);
+  }
+  seed(0);
+}
+
+std::size_t SessionBatch::obs_dim() const {
+  const std::size_t m = world_.n_features;
+  return model_.window * m + m + 1 + world_.n_segments + 1;
+}
+
+void SessionBatch::seed(std::uint64_t seed) {
+  seed_ = seed;
+  for (auto& s : sessions_) {
+    s.episode = 0;
+    s.needs_reset = true;
+  }
+}
+
+void SessionBatch::begin_episode(std::size_t slot, const UserProfile* given) {
+  Session& s = sessions_[slot];
+  s.rng.state = stream_key(seed_, slot, s.episode);
+  ++s.episode;
+  const std::size_t m = world_.n_features;
+  if (given) {
+    s.user = *given;
+  } else {
+    // Draw order (mirrored by the reference): query, segment, power (median of three
+    // uniforms = Beta(2, 2)), m preference normals, patience normal.
+    s.user.query = static_cast<std::int64_t>(s.rng.uniform() * double(world_.n_queries));
+    if (s.user.query >= static_cast<std::int64_t>(world_.n_queries))
+      s.user.query = static_cast<std::int64_t>(world_.n_queries) - 1;
+    const double u = s.rng.uniform();
+    int g = 0;
+    while (g + 1 < static_cast<int>(world_.n_segments) && u >= world_.segment_cdf[g]) ++g;
+    s.user.segment = g;
+    double p0 = s.rng.uniform(), p1 = s.rng.uniform(), p2 = s.rng.uniform();
+    s.user.power = std::max(std::min(p0, p1), std::min(std::max(p0, p1), p2));
+    s.user.pref.resize(m);
+    for (std::size_t j = 0; j < m; ++j)
+      s.user.pref[j] = world_.segment_pref[g * m + j] + model_.pref_noise * s.rng.normal();
+    s.user.patience = model_.patience_noise * s.rng.normal();
+  }
+  std::fill(s.shown.begin(), s.shown.end(), 0);
+  s.t = 0;
+  s.n_pages = 0;
+  s.head = 0;
+  s.needs_reset = false;
+}
+
+void SessionBatch::write_obs(const Session& s, float* obs) const {
+  const std::size_t W = model_.window, m = world_.n_features;
+  std::size_t o = 0;
+  for (std::size_t age = 0; age < W; ++age) {
+    if (age < s.n_pages) {
+      const std::size_t slot = (s.head + W - age) % W;
+      for (std::size_t j = 0; j < m; ++j) obs[o++] = static_cast<float>(s.feat_mean[slot * m + j]);
+    } else {
+      for (std::size_t j = 0; j < m; ++j) obs[o++] = 0.0f;
+    }
+  }
+  double clicks = 0;
+  for (std::size_t age = 0; age < s.n_pages; ++age) clicks += s.n_clicks[(s.head + W - age) % W];
+  for (std::size_t j = 0; j < m; ++j) {
+    double acc = 0;
+    if (clicks > 0) {
+      for (std::size_t age = 0; age < s.n_pages; ++age)
+        acc += s.click_feat[((s.head + W - age) % W) * m + j];
+      acc /= clicks;
+    }
+    obs[o++] = static_cast<float>(acc);
+  }
+  obs[o++] = static_cast<float>(s.user.power);
+  for (std::size_t g = 0; g < world_.n_segments; ++g)
+    obs[o++] = static_cast<int>(g) == s.user.segment ? 1.0f : 0.0f;
+  obs[o++] = static_cast<float>(std::min(1.0, double(s.t) / double(horizon_)));
+}
+
+std::size_t SessionBatch::rank_page(const Session& s, const float* w, std::int64_t* page) const {
+  const std::size_t N = world_.n_items, m = world_.n_features, K = config_.page_size;
+  ItemMatrix X{world_.features.data() + static_cast<std::size_t>(s.user.query) * N * m, N, m};
+  const TopKResult r = topk(X, w, K, s.shown.data(), page);
+  for (std::size_t i = r.count; i < K; ++i) page[i] = -1;
+  return r.count;
+}
+
+void SessionBatch::describe_page(const Session& s, const std::int64_t* items, std::size_t count,
+                                 PageMemo& memo, double* weight, double* click_prob) const {
+  const std::size_t N = world_.n_items, m = world_.n_features;
+  const std::size_t q = static_cast<std::size_t>(s.user.query);
+  const float* X = world_.features.data() + q * N * m;
+  const double* price = world_.prices.data() + q * N;
+  const double lambda = model_.anchor, kappa = model_.price_fit;
+  const double c0 = std::exp(model_.click_bias);
+  memo = PageMemo{};
+  memo.count = count;
+  double sum_vea = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    const float* x = X + static_cast<std::size_t>(items[k]) * m;
+    double a = 0;
+    for (std::size_t j = 0; j < m; ++j) a += s.user.pref[j] * (double(x[j]) - 0.5);
+    const double x0 = x[model_.price_feature];
+    const double gap = x0 - s.user.power;
+    a -= kappa * gap * gap;
+    const double v = position_weight_[k];
+    const double ea = std::exp(a);
+    const double e = ea * std::exp(-lambda * x0);
+    weight[k] = v * e;
+    memo.sum_ve += v * e;
+    memo.sum_vep += v * e * price[items[k]];
+    memo.sum_vx0 += v * x0;
+    memo.sum_v += v;
+    sum_vea += v * ea;
+    const double z = c0 * v * ea;
+    click_prob[k] = z / (1.0 + z);
+    memo.exp_clicks += click_prob[k];
+  }
+  const double S = count > 0 ? std::log(sum_vea / memo.sum_v) : 0.0;
+  memo.frustration = sigmoid(-S);
+}
+
+SessionBatch::Outcome SessionBatch::evaluate(const Session& s, const PageMemo& fresh) const {
+  const std::size_t W = model_.window;
+  const double delta = model_.recency;
+  double P = fresh.sum_ve, M = fresh.sum_vep, X0 = fresh.sum_vx0, V = fresh.sum_v;
+  double F = fresh.frustration, D = 1.0;
+  double dpow = 1.0;
+  const std::size_t older = std::min(s.n_pages, W - 1);
+  for (std::size_t age = 1; age <= older; ++age) {
+    dpow *= delta;
+    const PageMemo& pm = s.memo[(s.head + W - (age - 1)) % W];
+    P += dpow * pm.sum_ve;
+    M += dpow * pm.sum_vep;
+    X0 += dpow * pm.sum_vx0;
+    V += dpow * pm.sum_v;
+    F += dpow * pm.frustration;
+    D += dpow;
+  }
+  const double ref = X0 / V;                      // reference price level
+  const double iv = model_.anchor * ref + std::log(P);  // inclusive value of the window
+  const double ub = model_.buy_bias + model_.buy_scale * iv;
+  const double ul = model_.leave_bias + model_.leave_frustration * (F / D) +
+                    model_.leave_fatigue * double(s.t) + s.user.patience;
+  // Three-way logit with continue as the zero-utility option, computed stably.
+  const double top = std::max(0.0, std::max(ub, ul));
+  const double eb = std::exp(ub - top), el = std::exp(ul - top), ec = std::exp(-top);
+  const double z = eb + el + ec;
+  return {eb / z, el / z, ec / z, M / P};
+}
+
+void SessionBatch::reset(float* obs, int threads) {
+  const std::size_t D = obs_dim();
+  parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    for (std::size_t i = b0; i < b1; ++i) {
+      begin_episode(i, nullptr);
+      write_obs(sessions_[i], obs + i * D);
+    }
+  });
+}
+
+void SessionBatch::reset_to(const std::int64_t* query, const std::int32_t* segment,
+                            const double* power, const double* patience, const double* prefs,
+                            float* obs, int threads) {
+  const std::size_t D = obs_dim(), m = world_.n_features;
+  parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    UserProfile u;
+    for (std::size_t i = b0; i < b1; ++i) {
+      u.query = query[i];
+      u.segment = segment[i];
+      u.power = power[i];
+      u.patience = patience[i];
+      u.pref.assign(prefs + i * m, prefs + (i + 1) * m);
+      begin_episode(i, &u);
+      write_obs(sessions_[i], obs + i * D);
+    }
+  });
+}
+
+void SessionBatch::step(const float* actions, bool sample, const StepOut& out, int threads) {
+  const std::size_t K = config_.page_size, m = world_.n_features, W = model_.window;
+  const std::size_t D = obs_dim(), N = world_.n_items;
+  parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    std::vector<double> click_prob(K);
+    for (std::size_t i = b0; i < b1; ++i) {
+      Session& s = sessions_[i];
+      std::int64_t* page = out.page + i * K;
+      std::uint8_t* clicks = out.clicks + i * K;
+      if (s.needs_reset) {  // NEXT_STEP autoreset: this step only starts the new episode
+        begin_episode(i, nullptr);
+        write_obs(s, out.obs + i * D);
+        out.reward[i] = 0;
+        out.terminated[i] = out.truncated[i] = 0;
+        out.outcome[i] = -1;
+        out.item[i] = -1;
+        out.price[i] = 0;
+        out.b[i] = out.l[i] = out.m[i] = out.expected_clicks[i] = 0;
+        out.c[i] = 1;
+        for (std::size_t k = 0; k < K; ++k) page[k] = -1, clicks[k] = 0;
+        continue;
+      }
+      const std::size_t count = rank_page(s, actions + i * m, page);
+      // Memory ring: the new page replaces the oldest one.
+      const std::size_t slot = s.n_pages == 0 ? 0 : (s.head + 1) % W;
+      PageMemo fresh;
+      describe_page(s, page, count, fresh, s.item_weight.data() + slot * K, click_prob.data());
+      const Outcome o = evaluate(s, fresh);
+      s.head = slot;
+      s.n_pages = std::min(s.n_pages + 1, W);
+      s.memo[slot] = fresh;
+      const std::size_t q = static_cast<std::size_t>(s.user.query);
+      const float* X = world_.features.data() + q * N * m;
+      double* fm = s.feat_mean.data() + slot * m;
+      double* cf = s.click_feat.data() + slot * m;
+      std::fill(fm, fm + m, 0.0);
+      std::fill(cf, cf + m, 0.0);
+      for (std::size_t k = 0; k < K; ++k) {
+        s.items[slot * K + k] = page[k];
+        if (k >= count) s.item_weight[slot * K + k] = 0.0;
+      }
+      for (std::size_t k = 0; k < count; ++k) {
+        s.shown[static_cast<std::size_t>(page[k])] = 1;
+        const float* x = X + static_cast<std::size_t>(page[k]) * m;
+        for (std::size_t j = 0; j < m; ++j) fm[j] += x[j];
+      }
+      for (std::size_t j = 0; j < m; ++j) fm[j] /= double(count);
+      s.t += 1;
+      out.b[i] = o.b;
+      out.l[i] = o.l;
+      out.c[i] = o.c;
+      out.m[i] = o.m;
+      out.expected_clicks[i] = fresh.exp_clicks;
+      std::int8_t outcome = 0;
+      std::int64_t bought = -1;
+      double paid = 0;
+      std::uint32_t nclk = 0;
+      if (sample) {
+        // Fixed draw order: outcome, purchased item, one per shown position for clicks.
+        const double u = s.rng.uniform();
+        const double u_item = s.rng.uniform();
+        outcome = u < o.b ? 1 : (u < o.b + o.l ? 2 : 0);
+        if (outcome == 1) {
+          // Purchase choice over the remembered pages: weight delta^age * v_k * e_k.
+          double total = 0, dpow = 1.0;
+          for (std::size_t age = 0; age < s.n_pages; ++age, dpow *= model_.recency)
+            total += dpow * s.memo[(s.head + W - age) % W].sum_ve;
+          double target = u_item * total, acc = 0;
+          dpow = 1.0;
+          for (std::size_t age = 0; age < s.n_pages && bought < 0; ++age, dpow *= model_.recency) {
+            const std::size_t ps = (s.head + W - age) % W;
+            for (std::size_t k = 0; k < s.memo[ps].count; ++k) {
+              acc += dpow * s.item_weight[ps * K + k];
+              if (target < acc) {
+                bought = s.items[ps * K + k];
+                break;
+              }
+            }
+          }
+          if (bought < 0) {  // rounding at the very top of the range: last positive item
+            for (std::size_t age = s.n_pages; age-- > 0 && bought < 0;) {
+              const std::size_t ps = (s.head + W - age) % W;
+              for (std::size_t k = s.memo[ps].count; k-- > 0;)
+                if (s.item_weight[ps * K + k] > 0) { bought = s.items[ps * K + k]; break; }
+            }
+          }
+          paid = world_.prices[q * N + static_cast<std::size_t>(bought)];
+        }
+        for (std::size_t k = 0; k < K; ++k) {
+          const double uc = s.rng.uniform();
+          clicks[k] = (k < count && uc < click_prob[k]) ? 1 : 0;
+          if (clicks[k]) {
+            ++nclk;
+            const float* x = X + static_cast<std::size_t>(page[k]) * m;
+            for (std::size_t j = 0; j < m; ++j) cf[j] += x[j];
+          }
+        }
+        out.reward[i] = outcome == 1 ? paid : (config_.reward_mode == 1 ? double(nclk) : 0.0);
+      } else {
+        for (std::size_t k = 0; k < K; ++k) clicks[k] = 0;
+        out.reward[i] = o.b * o.m;
+      }
+      s.n_clicks[slot] = nclk;
+      out.outcome[i] = outcome;
+      out.item[i] = bought;
+      out.price[i] = paid;
+      const bool ended = outcome != 0;
+      out.terminated[i] = ended ? 1 : 0;
+      out.truncated[i] = (!ended && s.t >= horizon_) ? 1 : 0;
+      if (out.terminated[i] || out.truncated[i]) s.needs_reset = true;
+      write_obs(s, out.obs + i * D);
+    }
+  });
+}
+
+void SessionBatch::peek(const float* actions, const PeekOut& out, int threads) const {
+  const std::size_t K = config_.page_size, m = world_.n_features;
+  parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    std::vector<double> weight(K), click_prob(K);
+    for (std::size_t i = b0; i < b1; ++i) {
+      const Session& s = sessions_[i];
+      std::int64_t* page = out.page + i * K;
+      if (s.needs_reset) {
+        for (std::size_t k = 0; k < K; ++k) page[k] = -1;
+        out.b[i] = out.l[i] = out.m[i] = out.expected_clicks[i] = 0;
+        out.c[i] = 1;
+        continue;
+      }
+      const std::size_t count = rank_page(s, actions + i * m, page);
+      PageMemo fresh;
+      describe_page(s, page, count, fresh, weight.data(), click_prob.data());
+      const Outcome o = evaluate(s, fresh);
+      out.b[i] = o.b;
+      out.l[i] = o.l;
+      out.c[i] = o.c;
+      out.m[i] = o.m;
+      out.expected_clicks[i] = fresh.exp_clicks;
+    }
+  });
+}
+
+std::vector<UserProfile> SessionBatch::users() const {
+  std::vector<UserProfile> u;
+  u.reserve(sessions_.size());
+  for (const auto& s : sessions_) u.push_back(s.user);
+  return u;
+}
+
+std::vector<std::size_t> SessionBatch::steps_taken() const {
+  std::vector<std::size_t> t;
+  t.reserve(sessions_.size());
+  for (const auto& s : sessions_) t.push_back(s.t);
+  return t;
+}
+
+}  // namespace simcore

@@ -1,0 +1,156 @@
+// Batched search-session simulator (SSMDP).  The user-response model is documented in
+// docs/user_model.md; simcore.reference.ReferenceSessionBatch is its NumPy twin.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "simcore/rng.hpp"
+
+namespace simcore {
+
+// Query catalogue and user population.  Owned by value.
+struct World {
+  std::size_t n_queries = 0, n_items = 0, n_features = 0, n_segments = 0;
+  std::vector<float> features;        // (Q, N, m) row-major, values in [0, 1]
+  std::vector<double> prices;         // (Q, N), > 0
+  std::vector<double> segment_cdf;    // (G,) cumulative segment probabilities, last == 1
+  std::vector<double> segment_pref;   // (G, m) mean preference per segment
+};
+
+// Parameters of the user-response model (see docs/user_model.md for the formulas).
+struct UserModel {
+  std::size_t window = 4;          // W: pages the user remembers
+  double recency = 0.7;            // delta: weight of a page `age` pages old is delta^age
+  double pref_noise = 0.7;         // sigma_theta: latent preference spread within a segment
+  double patience_noise = 0.5;     // sigma_xi: latent impatience spread
+  double price_fit = 4.0;          // kappa: penalty (x_price - power)^2
+  double anchor = 2.0;             // lambda: reference-price anchoring strength
+  double buy_bias = -5.0;          // alpha_b
+  double buy_scale = 1.0;          // beta_b: weight of the consideration set's inclusive value
+  double leave_bias = -2.5;        // alpha_l
+  double leave_frustration = 3.0;  // beta_F
+  double leave_fatigue = 0.05;     // phi: per page already seen
+  double click_bias = -1.5;        // alpha_c
+  std::size_t price_feature = 0;   // feature column holding the normalised price level
+};
+
+struct SessionConfig {
+  std::size_t page_size = 10;  // K
+  std::size_t max_steps = 30;  // truncation; effective horizon min(ceil(N/K), max_steps)
+  int reward_mode = 0;         // 0: price on purchase (GMV); 1: price on purchase else #clicks
+};
+
+// Where step() writes; every pointer is a caller-owned buffer of B (or B*K, B*obs_dim).
+struct StepOut {
+  float* obs;                // (B, obs_dim)
+  double* reward;            // (B,)
+  std::uint8_t* terminated;  // (B,)
+  std::uint8_t* truncated;   // (B,)
+  std::int8_t* outcome;      // (B,) -1 autoreset, 0 continue, 1 buy, 2 leave
+  std::int64_t* item;        // (B,) purchased item or -1
+  double* price;             // (B,) purchase price or 0
+  std::int64_t* page;        // (B, K) shown items, -1 padded
+  std::uint8_t* clicks;      // (B, K)
+  double* b;                 // (B,) conversion probability of the shown page history
+  double* l;                 // (B,) abandon probability
+  double* c;                 // (B,) continuing probability
+  double* m;                 // (B,) expected purchase price given a purchase
+  double* expected_clicks;   // (B,)
+};
+
+struct PeekOut {
+  std::int64_t* page;  // (B, K)
+  double* b;
+  double* l;
+  double* c;
+  double* m;
+  double* expected_clicks;
+};
+
+struct UserProfile {
+  std::int64_t query = 0;
+  int segment = 0;
+  double power = 0.5;
+  double patience = 0.0;
+  std::vector<double> pref;  // (m,)
+};
+
+class SessionBatch {
+ public:
+  SessionBatch(World world, UserModel model, SessionConfig config, std::size_t num_sessions);
+
+  std::size_t num_sessions() const { return sessions_.size(); }
+  std::size_t obs_dim() const;
+  std::size_t horizon() const { return horizon_; }
+  const World& world() const { return world_; }
+  const UserModel& model() const { return model_; }
+  const SessionConfig& config() const { return config_; }
+
+  // Starts every slot's episode counter at 0 under `seed`.
+  void seed(std::uint64_t seed);
+  // New episode in every slot; writes the initial observations (B, obs_dim).
+  void reset(float* obs, int threads);
+  // New episode in every slot with the given users (query, segment, ...) instead of
+  // drawn ones; prefs is (B, m).
+  void reset_to(const std::int64_t* query, const std::int32_t* segment, const double* power,
+                const double* patience, const double* prefs, float* obs, int threads);
+  // One page for every slot under action weights (B, m).  sample=false: no outcome is
+  // drawn, the session continues (until the horizon) and reward is b*m (expected GMV).
+  // Slots whose previous step ended are reset first (NEXT_STEP autoreset).
+  void step(const float* actions, bool sample, const StepOut& out, int threads);
+  // The page and exact b, l, c, m that step() would produce, without changing state.
+  void peek(const float* actions, const PeekOut& out, int threads) const;
+  // Users currently in the slots.
+  std::vector<UserProfile> users() const;
+  std::vector<std::size_t> steps_taken() const;
+
+ private:
+  struct PageMemo {
+    double sum_ve = 0;      // sum_k v_k e_k,  e_k = exp(a_k - lambda x0_k)
+    double sum_vep = 0;     // sum_k v_k e_k price_k
+    double sum_vx0 = 0;     // sum_k v_k x0_k
+    double sum_v = 0;       // sum_k v_k
+    double frustration = 0; // sigmoid(-S), S = log(sum_k v_k exp(a_k) / sum_k v_k)
+    double exp_clicks = 0;  // sum_k q_k
+    std::size_t count = 0;  // items on the page
+  };
+  struct Session {
+    Stream rng;
+    std::uint64_t episode = 0;
+    UserProfile user;
+    std::vector<std::uint8_t> shown;  // (N,)
+    std::size_t t = 0;                // pages shown so far
+    bool needs_reset = true;
+    std::size_t n_pages = 0;          // pages in memory (<= W)
+    std::size_t head = 0;             // ring slot of the most recent page
+    std::vector<PageMemo> memo;       // (W,)
+    std::vector<std::int64_t> items;  // (W, K)
+    std::vector<double> item_weight;  // (W, K) v_k e_k
+    std::vector<double> feat_mean;    // (W, m)
+    std::vector<double> click_feat;   // (W, m) summed features of clicked items
+    std::vector<std::uint32_t> n_clicks;  // (W,)
+  };
+  struct Outcome {
+    double b, l, c, m;
+  };
+
+  void begin_episode(std::size_t slot, const UserProfile* given);
+  void write_obs(const Session& s, float* obs) const;
+  // Fills memo and per-item weights/click probabilities for the page `items`.
+  void describe_page(const Session& s, const std::int64_t* items, std::size_t count,
+                     PageMemo& memo, double* weight, double* click_prob) const;
+  // b, l, c, m with `fresh` as the newest page and the last W-1 remembered pages.
+  Outcome evaluate(const Session& s, const PageMemo& fresh) const;
+  std::size_t rank_page(const Session& s, const float* w, std::int64_t* page) const;
+
+  World world_;
+  UserModel model_;
+  SessionConfig config_;
+  std::size_t horizon_;
+  std::uint64_t seed_ = 0;
+  std::vector<double> position_weight_;  // (K,) v_k = 1 / log2(k + 1)
+  std::vector<Session> sessions_;
+};
+
+}  // namespace simcore

@@ -1,0 +1,43 @@
+// Top-K ranking kernels.
+//
+// Score of item i under weights w: s_i = sum_j X[i, j] * w[j], accumulated in double
+// precision in the order j = 0, 1, ..., m-1.  Products of two floats are exact in
+// double, so the result is the same with or without FMA, and identical to the NumPy
+// reference (simcore.reference.scores).  Items are ranked by score descending, ties by
+// lower index.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "simcore/span.hpp"
+
+namespace simcore {
+
+// Row-major (rows, cols) float32 matrix view.
+struct ItemMatrix {
+  const float* data = nullptr;
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+};
+
+struct TopKResult {
+  std::size_t count = 0;   // number of indices written (<= k)
+  bool finite = true;      // false if any score was NaN or +-inf
+};
+
+// Indices of the k best non-excluded rows of X under w, written to out[0..count).
+// exclude may be null (nothing excluded); otherwise exclude[i] != 0 removes row i.
+TopKResult topk(ItemMatrix X, const float* w, std::size_t k, const std::uint8_t* exclude,
+                std::int64_t* out);
+
+// Batched: X is (B, n, m), W is (B, m), exclude is (B, n) or null, out is (B, k) and is
+// padded with -1.  finite_out[b] reports finiteness per row.  Rows are split into
+// contiguous chunks over `threads` threads (<= 0: all cores).
+void topk_batch(const float* X, std::size_t B, std::size_t n, std::size_t m, const float* W,
+                std::size_t k, const std::uint8_t* exclude, std::int64_t* out,
+                std::uint8_t* finite_out, int threads);
+
+// Scores of rows [0, X.rows) into out (double); returns false if any is non-finite.
+bool scores(ItemMatrix X, const float* w, double* out);
+
+}  // namespace simcore
