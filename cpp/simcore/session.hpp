@@ -26,10 +26,10 @@ struct UserModel {
   double patience_noise = 0.5;     // sigma_xi: latent impatience spread
   double price_fit = 4.0;          // kappa: penalty (x_price - power)^2
   double anchor = 2.0;             // lambda: reference-price anchoring strength
-  double buy_bias = -5.0;          // alpha_b
+  double buy_bias = -6.0;          // alpha_b
   double buy_scale = 1.0;          // beta_b: weight of the consideration set's inclusive value
-  double leave_bias = -2.5;        // alpha_l
-  double leave_frustration = 3.0;  // beta_F
+  double leave_bias = -3.0;        // alpha_l
+  double leave_frustration = 4.0;  // beta_F
   double leave_fatigue = 0.05;     // phi: per page already seen
   double click_bias = -1.5;        // alpha_c
   std::size_t price_feature = 0;   // feature column holding the normalised price level

@@ -83,10 +83,10 @@ class UserModelConfig:
     patience_noise: float = 0.5
     price_fit: float = 4.0
     anchor: float = 2.0
-    buy_bias: float = -5.0
+    buy_bias: float = -6.0
     buy_scale: float = 1.0
-    leave_bias: float = -2.5
-    leave_frustration: float = 3.0
+    leave_bias: float = -3.0
+    leave_frustration: float = 4.0
     leave_fatigue: float = 0.05
     click_bias: float = -1.5
     price_feature: int = 0

@@ -1,0 +1,1 @@
+"""The training loop, progress display and checkpoints."""
