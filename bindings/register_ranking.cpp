@@ -18,7 +18,7 @@ void check_finite_weights(const float* w, std::size_t n, const char* name) {
     if (!std::isfinite(w[i])) throw py::value_error(std::string(name) + ": contains NaN or inf");
 }
 
-const char* kNonFinite = "X: contains NaN or inf (or X @ w overflows)";
+const char* kNonFinite = "X: contains NaN or inf";
 
 py::array_t<std::int64_t> topk_py(const py::handle& Xo, const py::handle& wo, py::ssize_t k,
                                    const py::handle& exo) {

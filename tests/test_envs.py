@@ -1,0 +1,138 @@
+"""Gymnasium envs: API conformance, vector env semantics, seeding."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from gymnasium.vector import AutoresetMode
+
+import simcore  # noqa: F401  (registers the ids)
+from simcore.envs import (
+    SearchSessionDiscreteEnv,
+    SearchSessionDiscreteVectorEnv,
+    SearchSessionEnv,
+    SearchSessionVectorEnv,
+)
+
+SMALL = {"world": {"n_queries": 4, "n_items": 60}}
+
+
+@pytest.mark.parametrize("env_id", ["simcore/SearchSession-v0", "simcore/SearchSessionDiscrete-v0"])
+def test_check_env(env_id):
+    env = gym.make(env_id, config=SMALL)
+    check_env(env.unwrapped, skip_render_check=True)
+    env.close()
+
+
+def test_single_env_episode(small_config):
+    env = SearchSessionEnv(small_config)
+    obs, info = env.reset(seed=3)
+    assert env.observation_space.contains(obs)
+    assert {"query", "segment", "power"} <= set(info)
+    total, steps, done = 0.0, 0, False
+    while not done:
+        obs, r, term, trunc, info = env.step(env.action_space.sample())
+        assert env.observation_space.contains(obs)
+        total += r
+        steps += 1
+        done = term or trunc
+        assert info["outcome"] in ("continue", "buy", "leave")
+        assert term == (info["outcome"] in ("buy", "leave"))
+        assert abs(info["b"] + info["l"] + info["c"] - 1) < 1e-12
+    assert steps <= env.sim.horizon
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(env.action_space.sample())
+
+
+def test_single_env_seeding():
+    def run(seed):
+        env = gym.make("simcore/SearchSessionDiscrete-v0", config=SMALL)
+        out = [env.reset(seed=seed)[0]]
+        for t in range(40):
+            o, r, term, trunc, _ = env.step(t % 5)
+            out += [o, r]
+            if term or trunc:
+                out.append(env.reset()[0])
+        return out
+
+    a, b, c = run(1), run(1), run(2)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+
+
+def test_discrete_env_actions():
+    env = SearchSessionDiscreteEnv(SMALL, action_set=np.eye(8)[:3])
+    assert env.action_space.n == 3
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action"):
+        env.step(3)
+    with pytest.raises(ValueError, match="action_set"):
+        SearchSessionDiscreteEnv(SMALL, action_set=np.zeros((0, 8)))
+
+
+def test_make_vec_returns_cpp_batched_env():
+    env = gym.make_vec("simcore/SearchSession-v0", num_envs=8, config=SMALL)
+    assert isinstance(env, SearchSessionVectorEnv)
+    assert env.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (8, env.single_observation_space.shape[0])
+    assert env.observation_space.contains(obs)
+    obs, rew, term, trunc, info = env.step(env.action_space.sample())
+    assert rew.shape == term.shape == trunc.shape == (8,)
+    assert info["page"].shape == (8, 10)
+    env.close()
+    denv = gym.make_vec("simcore/SearchSessionDiscrete-v0", num_envs=4, config=SMALL)
+    assert isinstance(denv, SearchSessionDiscreteVectorEnv)
+    denv.reset(seed=1)
+    denv.step(np.array([0, 1, 2, 4]))
+    with pytest.raises(ValueError, match="actions"):
+        denv.step(np.array([0, 1, 2, 5]))
+    with pytest.raises(TypeError, match="actions"):
+        denv.step(np.zeros(4))
+
+
+def test_vector_env_rllib_style_config_dict():
+    env = SearchSessionVectorEnv({**SMALL, "num_envs": 5, "max_steps": 3, "reward": "clicks"})
+    assert env.num_envs == 5 and env.config.max_steps == 3 and env.config.reward == "clicks"
+    denv = SearchSessionDiscreteVectorEnv({**SMALL, "num_envs": 2, "action_set": np.eye(8)[:2]})
+    assert denv.single_action_space.n == 2
+
+
+def test_vector_env_next_step_autoreset_and_truncation():
+    env = SearchSessionVectorEnv(16, config={**SMALL, "max_steps": 3})
+    env.reset(seed=4)
+    prev_done = np.zeros(16, bool)
+    lengths = np.zeros(16, int)
+    for _ in range(12):
+        obs, rew, term, trunc, info = env.step(env.action_space.sample())
+        assert (info["outcome"][prev_done] == -1).all() and (rew[prev_done] == 0).all()
+        lengths = np.where(prev_done, 0, lengths + 1)
+        assert (lengths[trunc] == 3).all()  # truncation exactly at max_steps
+        prev_done = term | trunc
+
+
+def test_vector_env_seed_determinism_and_thread_independence():
+    def run(seed, threads):
+        env = SearchSessionVectorEnv(32, config={**SMALL, "num_threads": threads})
+        out = [env.reset(seed=seed)[0]]
+        act = np.random.default_rng(0).uniform(-1, 1, size=(30, 32, 8)).astype(np.float32)
+        for a in act:
+            o, r, te, tr, info = env.step(a)
+            out += [o, r, te, tr, info["page"]]
+        return out
+
+    a = run(7, 1)
+    assert all(np.array_equal(x, y) for x, y in zip(a, run(7, 2)))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, run(8, 1)))
+
+
+def test_vector_env_reset_with_given_users():
+    env = SearchSessionVectorEnv(3, config=SMALL)
+    env.reset(seed=0)
+    users = env.sim.users()
+    users["segment"] = np.array([2, 2, 2], np.int32)
+    obs, _ = env.reset(options={"users": users})
+    assert (env.sim.users()["segment"] == 2).all()
+    assert (obs[:, -5 + 2] == 1).all()  # segment one-hot (G = 4, then t/horizon)

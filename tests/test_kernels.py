@@ -1,0 +1,136 @@
+"""C++ ranking kernels against their NumPy references (random and adversarial inputs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from simcore import core, reference
+
+# Values from a small grid produce many exact ties.
+_tie_values = st.sampled_from([-1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 2.0])
+
+
+@st.composite
+def ranking_case(draw, max_n: int = 60, max_m: int = 10):
+    n = draw(st.integers(1, max_n))
+    m = draw(st.integers(1, max_m))
+    ties = draw(st.booleans())
+    elems = _tie_values if ties else st.floats(-10, 10, width=32)
+    X = draw(hnp.arrays(np.float32, (n, m), elements=elems))
+    w = draw(hnp.arrays(np.float32, (m,), elements=_tie_values if ties else st.floats(-3, 3, width=32)))
+    k = draw(st.integers(1, n + 5))
+    ex = draw(st.one_of(st.none(), hnp.arrays(np.bool_, (n,))))
+    return X, w, k, ex
+
+
+@settings(max_examples=300, deadline=None)
+@given(ranking_case())
+def test_topk_matches_reference(case):
+    X, w, k, ex = case
+    got = core.topk(X, w, k, ex)
+    want = reference.topk(X, w, k, ex)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=100, deadline=None)
+@given(ranking_case(max_n=30), st.integers(1, 6), st.integers(1, 3))
+def test_topk_batch_matches_reference(case, B, threads):
+    X0, w0, k, _ = case
+    rng = np.random.default_rng(B)
+    X = np.stack([rng.permutation(X0) for _ in range(B)])
+    W = np.stack([np.roll(w0, i) for i in range(B)])
+    ex = rng.random((B, X.shape[1])) < 0.3
+    got = core.topk_batch(X, W, k, ex, threads=threads)
+    np.testing.assert_array_equal(got, reference.topk_batch(X, W, k, ex))
+
+
+@pytest.mark.parametrize("m", [1, 3, 8, 16, 70])
+@pytest.mark.parametrize("k", [1, 10, 127, 128, 129, 500])
+def test_topk_sizes_and_paths(rng, m, k):
+    # covers the buffered path (k <= 128), the select path, the m == 8 SIMD path and m > 64
+    X = rng.normal(size=(3001, m)).astype(np.float32)
+    X[::7] = X[3]  # duplicated rows: exact ties
+    w = rng.normal(size=m).astype(np.float32)
+    ex = rng.random(3001) < 0.2
+    np.testing.assert_array_equal(core.topk(X, w, k, ex), reference.topk(X, w, k, ex))
+    np.testing.assert_array_equal(core.topk(X, w, k), reference.topk(X, w, k))
+
+
+def test_scores_bit_identical(rng):
+    X = rng.normal(size=(1023, 8)).astype(np.float32)
+    w = rng.normal(size=8).astype(np.float32)
+    assert np.array_equal(core.scores(X, w), reference.scores(X, w))
+
+
+def test_topk_edge_cases():
+    X = np.array([[1.0], [3.0], [3.0], [2.0]], np.float32)
+    w = np.array([1.0], np.float32)
+    np.testing.assert_array_equal(core.topk(X, w, 2), [1, 2])  # tie: lower index first
+    np.testing.assert_array_equal(core.topk(X, w, 10), [1, 2, 3, 0])  # k > N
+    np.testing.assert_array_equal(core.topk(X, w, 3, np.array([0, 1, 0, 0], bool)), [2, 3, 0])
+    assert core.topk(X, w, 3, np.ones(4, bool)).size == 0  # all excluded
+    np.testing.assert_array_equal(core.topk(X[:1], w, 1), [0])  # one item
+    np.testing.assert_array_equal(core.topk(np.zeros((5, 2), np.float32), [0, 0], 3), [0, 1, 2])
+    out = core.topk_batch(X[None], w[None], 6, np.array([[1, 0, 0, 1]], bool))
+    np.testing.assert_array_equal(out, [[1, 2, -1, -1, -1, -1]])
+
+
+def test_topk_large_n(rng):
+    X = rng.random((200_000, 8), dtype=np.float32)
+    w = rng.normal(size=8).astype(np.float32)
+    np.testing.assert_array_equal(core.topk(X, w, 10), reference.topk(X, w, 10))
+
+
+def test_topk_noncontiguous_input_is_accepted(rng):
+    X = rng.normal(size=(50, 16)).astype(np.float32)[:, ::2]
+    w = rng.normal(size=8)
+    np.testing.assert_array_equal(core.topk(X, w, 5), reference.topk(X, w, 5))
+
+
+def test_topk_batch_thread_count_invariant(rng):
+    X = rng.normal(size=(97, 300, 8)).astype(np.float32)
+    W = rng.normal(size=(97, 8)).astype(np.float32)
+    ex = rng.random((97, 300)) < 0.5
+    outs = [core.topk_batch(X, W, 10, ex, threads=t) for t in (1, 2, 3, 8)]
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 80).flatmap(
+        lambda n: st.tuples(
+            hnp.arrays(np.float64, (n,), elements=st.sampled_from([0.0, 1.0, 2.0, 2.5, -3.0])),
+            hnp.arrays(np.float64, (n,), elements=st.floats(-5, 5)),
+        )
+    )
+)
+def test_discordant_pairs_matches_reference(ab):
+    a, b = ab
+    assert core.discordant_pairs(a, b) == reference.discordant_pairs(a, b)
+    assert core.discordant_pairs(b, a) == reference.discordant_pairs(a, b)
+
+
+def test_discordant_pairs_known_values(rng):
+    n = 2000
+    a = rng.normal(size=n)
+    assert core.discordant_pairs(a, a) == 0
+    assert core.discordant_pairs(a, -a) == n * (n - 1) // 2
+    assert core.discordant_pairs([1, 1, 1], [3, 2, 1]) == 0  # ties in a are not discordant
+    assert core.discordant_pairs([1], [2]) == 0
+    b = rng.integers(0, 20, size=n)  # integer input, many ties
+    assert core.discordant_pairs(a, b) == reference.discordant_pairs(a, b)
+
+
+def test_discordant_pairs_agrees_with_scipy_kendall(rng):
+    scipy_stats = pytest.importorskip("scipy.stats")
+    a, b = rng.normal(size=500), rng.normal(size=500)
+    n = 500
+    d = core.discordant_pairs(a, b)
+    tau = scipy_stats.kendalltau(a, b).statistic  # no ties: tau = (C - D) / (n(n-1)/2)
+    assert np.isclose(tau, (n * (n - 1) / 2 - 2 * d) / (n * (n - 1) / 2))
