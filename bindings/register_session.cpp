@@ -20,6 +20,7 @@ simcore::World make_world(const py::handle& fo, const py::handle& po, const py::
   const py::ssize_t Q = f.shape(0), N = f.shape(1), m = f.shape(2);
   if (Q == 0 || N == 0 || m == 0)
     throw py::value_error("features: needs Q, N, m >= 1, got shape " + simcore_py::shape_str(f));
+  if (m > 64) throw py::value_error("features: at most 64 features per item are supported");
   auto p = expect<double>(po, "prices", {Q, N});
   auto cdf = expect<double>(co, "segment_cdf", {-1});
   const py::ssize_t G = cdf.shape(0);
@@ -70,7 +71,8 @@ void register_session(py::module_& m) {
                        const py::handle& segment_cdf, const py::handle& segment_pref,
                        const simcore::UserModel& model, std::size_t page_size,
                        std::size_t max_steps, int reward_mode, std::size_t num_sessions) {
-             if (page_size == 0) throw py::value_error("page_size: must be >= 1");
+             if (page_size == 0 || page_size > 128)
+               throw py::value_error("page_size: must lie in [1, 128]");
              if (max_steps == 0) throw py::value_error("max_steps: must be >= 1");
              if (num_sessions == 0) throw py::value_error("num_sessions: must be >= 1");
              if (model.window == 0) throw py::value_error("window: must be >= 1");

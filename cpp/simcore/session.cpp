@@ -24,6 +24,14 @@ SessionBatch::SessionBatch(World world, UserModel model, SessionConfig config,
   horizon_ = std::min(pages, config_.max_steps);
   position_weight_.resize(K);
   for (std::size_t k = 0; k < K; ++k) position_weight_[k] = 1.0 / std::log2(double(k) + 2.0);
+  {
+    const std::size_t Q = world_.n_queries, N = world_.n_items, m = world_.n_features;
+    columns_.resize(Q * m * N);
+    for (std::size_t q = 0; q < Q; ++q)
+      for (std::size_t i = 0; i < N; ++i)
+        for (std::size_t j = 0; j < m; ++j)
+          columns_[(q * m + j) * N + i] = world_.features[(q * N + i) * m + j];
+  }
   sessions_.resize(num_sessions);
   const std::size_t W = model_.window, m = world_.n_features;
   for (auto& s : sessions_) {
@@ -113,8 +121,8 @@ void SessionBatch::write_obs(const Session& s, float* obs) const {
 
 std::size_t SessionBatch::rank_page(const Session& s, const float* w, std::int64_t* page) const {
   const std::size_t N = world_.n_items, m = world_.n_features, K = config_.page_size;
-  ItemMatrix X{world_.features.data() + static_cast<std::size_t>(s.user.query) * N * m, N, m};
-  const TopKResult r = topk(X, w, K, s.shown.data(), page);
+  ItemColumns X{columns_.data() + static_cast<std::size_t>(s.user.query) * N * m, N, m};
+  const TopKResult r = topk_columns(X, w, K, s.shown.data(), page);
   for (std::size_t i = r.count; i < K; ++i) page[i] = -1;
   return r.count;
 }

@@ -36,7 +36,7 @@ struct UserModel {
 };
 
 struct SessionConfig {
-  std::size_t page_size = 10;  // K
+  std::size_t page_size = 10;  // K (at most 128)
   std::size_t max_steps = 30;  // truncation; effective horizon min(ceil(N/K), max_steps)
   int reward_mode = 0;         // 0: price on purchase (GMV); 1: price on purchase else #clicks
 };
@@ -150,6 +150,7 @@ class SessionBatch {
   std::size_t horizon_;
   std::uint64_t seed_ = 0;
   std::vector<double> position_weight_;  // (K,) v_k = 1 / log2(k + 1)
+  std::vector<float> columns_;           // (Q, m, N): the catalogue, column-major per query
   std::vector<Session> sessions_;
 };
 

@@ -20,6 +20,14 @@ struct ItemMatrix {
   std::size_t cols = 0;
 };
 
+// Column-major (features, rows) float32 view: data[j * rows + i] is feature j of item i.
+// The simulator stores its catalogue this way; scoring then needs no transposes.
+struct ItemColumns {
+  const float* data = nullptr;
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+};
+
 struct TopKResult {
   std::size_t count = 0;   // number of indices written (<= k)
   bool finite = true;      // false if any score was NaN or +-inf
@@ -29,6 +37,10 @@ struct TopKResult {
 // exclude may be null (nothing excluded); otherwise exclude[i] != 0 removes row i.
 TopKResult topk(ItemMatrix X, const float* w, std::size_t k, const std::uint8_t* exclude,
                 std::int64_t* out);
+
+// Same ranking (same scores, same ties) over a column-major catalogue.
+TopKResult topk_columns(ItemColumns X, const float* w, std::size_t k,
+                        const std::uint8_t* exclude, std::int64_t* out);
 
 // Batched: X is (B, n, m), W is (B, m), exclude is (B, n) or null, out is (B, k) and is
 // padded with -1.  finite_out[b] reports finiteness per row.  Rows are split into

@@ -18,7 +18,7 @@ class WorldConfig:
     Attributes:
         n_queries: number of distinct queries, each with its own candidate set.
         n_items: N, candidates per query.
-        n_features: m, ranking features per item (values in [0, 1]).
+        n_features: m, ranking features per item (values in [0, 1]; at most 64).
         n_segments: G, observable user segments.
         segment_probs: probability of each segment (None: uniform).
         pref_scale: spread of the segments' mean preferences.
@@ -44,8 +44,8 @@ class WorldConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name}: must be an integer >= 1, got {v!r}")
-        if self.n_features < 1:
-            raise ValueError("n_features: must be >= 1")
+        if self.n_features > 64:
+            raise ValueError(f"n_features: at most 64 are supported, got {self.n_features}")
         if self.segment_probs is not None:
             p = tuple(float(x) for x in self.segment_probs)
             if len(p) != self.n_segments or any(x < 0 for x in p) or abs(sum(p) - 1) > 1e-9:
@@ -111,7 +111,7 @@ class SessionConfig:
     Attributes:
         world: the catalogue and population.
         user: the user-response model.
-        page_size: K, items per page.
+        page_size: K, items per page (1..128).
         max_steps: pages after which a session is truncated; the horizon is
             min(ceil(N / K), max_steps).  30 is the article's horizon.
         reward: "gmv" (price on purchase, else 0) or "clicks" (price on purchase,
@@ -127,8 +127,8 @@ class SessionConfig:
     num_threads: int | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.page_size, int) or self.page_size < 1:
-            raise ValueError(f"page_size: must be an integer >= 1, got {self.page_size!r}")
+        if not isinstance(self.page_size, int) or not 1 <= self.page_size <= 128:
+            raise ValueError(f"page_size: must be an integer in [1, 128], got {self.page_size!r}")
         if not isinstance(self.max_steps, int) or self.max_steps < 1:
             raise ValueError(f"max_steps: must be an integer >= 1, got {self.max_steps!r}")
         if self.reward not in ("gmv", "clicks"):
