@@ -224,32 +224,103 @@ void full_order(const double* f, std::size_t N, FullOrder& o) {
       o.ties.emplace_back(static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(e));
     s = e;
   }
-  o.v.resize(N);
-  o.tmp.resize(N);
+  o.v.assign(N + 1, 0.0);  // + 1: merge_count reads one past a run
+  o.tmp.assign(N + 1, 0.0);
 }
 
-// Strict inversions (p < q, v_p > v_q) of v[0, n), by a branch-free bottom-up merge
-// sort; v is overwritten.
-std::int64_t strict_inversions(double* v, double* tmp, std::size_t n) {
+// Sorts v in blocks of 4 (a branch-free network), returning the inversions inside
+// the blocks; a short tail block is insertion-sorted.
+std::int64_t sort_blocks4(double* v, std::size_t n) {
   std::int64_t inv = 0;
+  std::size_t b = 0;
+  for (; b + 4 <= n; b += 4) {
+    const double a0 = v[b], a1 = v[b + 1], a2 = v[b + 2], a3 = v[b + 3];
+    inv += static_cast<std::int64_t>(a0 > a1) + (a0 > a2) + (a0 > a3) + (a1 > a2) + (a1 > a3) +
+           (a2 > a3);
+    const double l0 = std::min(a0, a1), h0 = std::max(a0, a1);
+    const double l1 = std::min(a2, a3), h1 = std::max(a2, a3);
+    const double m0 = std::min(l0, l1), m1 = std::max(l0, l1);
+    const double n0 = std::min(h0, h1), n1 = std::max(h0, h1);
+    v[b] = m0;
+    v[b + 1] = std::min(m1, n0);
+    v[b + 2] = std::max(m1, n0);
+    v[b + 3] = n1;
+  }
+  for (std::size_t i = b + 1; i < n; ++i) {
+    const double x = v[i];
+    std::size_t p = i;
+    while (p > b && v[p - 1] > x) {
+      v[p] = v[p - 1];
+      --p;
+      ++inv;
+    }
+    v[p] = x;
+  }
+  return inv;
+}
+
+// Stable merge of the sorted runs src[lo, mid) and src[mid, hi) into dst, returning
+// the strict inversions between them (pairs left > right).  The output is split in
+// two halves at the merge path, and the two halves are merged in one branch-free loop
+// so that their dependency chains overlap.  A right element taken while the left
+// pointer is at i is smaller than every left element from i to mid (those of the
+// other half included: the merge path puts them after it), hence + (mid - i).
+// Reads src[hi] (callers pad the buffers by one element).
+std::int64_t merge_count(const double* src, double* dst, std::size_t lo, std::size_t mid,
+                         std::size_t hi) {
+  const std::size_t lenL = mid - lo, lenR = hi - mid, len = hi - lo, h = len / 2;
+  std::size_t a = h > lenR ? h - lenR : 0, b = std::min(h, lenL);
+  while (a < b) {  // a = left elements among the first h outputs
+    const std::size_t m = (a + b) / 2;
+    if (src[lo + m] <= src[mid + h - m - 1])
+      a = m + 1;
+    else
+      b = m;
+  }
+  std::size_t i0 = lo, ie0 = lo + a, j0 = mid, je0 = mid + (h - a), o0 = lo;
+  std::size_t i1 = ie0, ie1 = mid, j1 = je0, je1 = hi, o1 = lo + h;
+  std::int64_t inv = 0;
+  // Both values are loaded unconditionally and combined with integer masks so that
+  // the compiler emits no data-dependent branch.
+#define SIMCORE_FC_MERGE_STEP(i, ie, j, je, o)                                    \
+  do {                                                                            \
+    const double x_ = src[i], y_ = src[j];                                        \
+    const std::size_t t_ = static_cast<std::size_t>(j < je) &                     \
+                           (static_cast<std::size_t>(i >= ie) |                   \
+                            static_cast<std::size_t>(y_ < x_));                   \
+    const std::uint64_t mk_ = std::uint64_t{0} - t_;                              \
+    std::uint64_t xb_, yb_;                                                       \
+    std::memcpy(&xb_, &x_, 8);                                                    \
+    std::memcpy(&yb_, &y_, 8);                                                    \
+    const std::uint64_t r_ = (yb_ & mk_) | (xb_ & ~mk_);                          \
+    std::memcpy(dst + o, &r_, 8);                                                 \
+    ++o;                                                                          \
+    inv += static_cast<std::int64_t>((mid - i) & mk_);                            \
+    i += t_ ^ 1;                                                                  \
+    j += t_;                                                                      \
+  } while (0)
+  for (std::size_t k = 0; k < h; ++k) {
+    SIMCORE_FC_MERGE_STEP(i0, ie0, j0, je0, o0);
+    SIMCORE_FC_MERGE_STEP(i1, ie1, j1, je1, o1);
+  }
+  if (len - h > h) SIMCORE_FC_MERGE_STEP(i1, ie1, j1, je1, o1);
+#undef SIMCORE_FC_MERGE_STEP
+  return inv;
+}
+
+// Strict inversions (p < q, v_p > v_q) of v[0, n) by a bottom-up merge sort; v and
+// tmp must hold n + 1 elements; v is overwritten.
+std::int64_t strict_inversions(double* v, double* tmp, std::size_t n) {
+  std::int64_t inv = sort_blocks4(v, n);
   double* src = v;
   double* dst = tmp;
-  for (std::size_t width = 1; width < n; width *= 2) {
+  for (std::size_t width = 4; width < n; width *= 2) {
     for (std::size_t lo = 0; lo < n; lo += 2 * width) {
       const std::size_t mid = std::min(lo + width, n), hi = std::min(lo + 2 * width, n);
-      std::size_t i = lo, j = mid, o = lo;
-      while (i < mid && j < hi) {
-        const double x = src[i], y = src[j];
-        // t = 1: y jumps over every remaining left element.  Written with integer
-        // masks and min so that the compiler emits no data-dependent branch.
-        const std::size_t t = static_cast<std::size_t>(y < x);
-        dst[o++] = std::min(x, y);  // == (y < x ? y : x)
-        inv += static_cast<std::int64_t>((mid - i) & (std::size_t{0} - t));
-        i += t ^ 1;
-        j += t;
-      }
-      while (i < mid) dst[o++] = src[i++];
-      while (j < hi) dst[o++] = src[j++];
+      if (mid >= hi)
+        std::copy(src + lo, src + hi, dst + lo);
+      else
+        inv += merge_count(src, dst, lo, mid, hi);
     }
     std::swap(src, dst);
   }
