@@ -21,7 +21,7 @@ void check_finite_weights(const float* w, std::size_t n, const char* name) {
 const char* kNonFinite = "X: contains NaN or inf";
 
 py::array_t<std::int64_t> topk_py(const py::handle& Xo, const py::handle& wo, py::ssize_t k,
-                                   const py::handle& exo) {
+                                   const py::handle& exo, int threads) {
   auto X = expect<float>(Xo, "X", {-1, -1});
   const py::ssize_t n = X.shape(0), m = X.shape(1);
   if (n == 0) throw py::value_error("X: needs at least one item (N = 0)");
@@ -41,7 +41,7 @@ py::array_t<std::int64_t> topk_py(const py::handle& Xo, const py::handle& wo, py
   {
     py::gil_scoped_release release;
     r = simcore::topk({X.data(), static_cast<std::size_t>(n), static_cast<std::size_t>(m)},
-                      w.data(), kk, ex, buf.data());
+                      w.data(), kk, ex, buf.data(), threads);
   }
   if (!r.finite) throw py::value_error(kNonFinite);
   py::array_t<std::int64_t> out(static_cast<py::ssize_t>(r.count));
@@ -92,6 +92,7 @@ std::int64_t discordant_py(const py::handle& ao, const py::handle& bo) {
 
 void register_ranking(py::module_& m) {
   m.def("topk", &topk_py, py::arg("X"), py::arg("w"), py::arg("k"), py::arg("exclude") = py::none(),
+        py::arg("threads") = 0,
         "Indices of the k best rows of X (float32 (N, m)) under w (float32 (m,)).");
   m.def("topk_batch", &topk_batch_py, py::arg("X"), py::arg("W"), py::arg("k"),
         py::arg("exclude") = py::none(), py::arg("threads") = 0,

@@ -80,10 +80,19 @@ def test_topk_edge_cases():
     np.testing.assert_array_equal(out, [[1, 2, -1, -1, -1, -1]])
 
 
-def test_topk_large_n(rng):
-    X = rng.random((200_000, 8), dtype=np.float32)
-    w = rng.normal(size=8).astype(np.float32)
-    np.testing.assert_array_equal(core.topk(X, w, 10), reference.topk(X, w, 10))
+@pytest.mark.parametrize("m", [8, 5])
+def test_topk_large_n_any_thread_count(rng, m):
+    X = rng.random((200_003, m), dtype=np.float32)
+    X[150_000:150_020] = X[7]  # ties across the threads' chunks
+    w = rng.normal(size=m).astype(np.float32)
+    ex = rng.random(200_003) < 0.1
+    for k in (1, 10, 128, 300):
+        want = reference.topk(X, w, k, ex)
+        for threads in (1, 2, 3, 5):
+            np.testing.assert_array_equal(core.topk(X, w, k, ex, threads=threads), want)
+    Xt = np.repeat(X[:1], 100_000, axis=0)  # all tied: lowest indices win
+    for threads in (1, 2, 4):
+        np.testing.assert_array_equal(core.topk(Xt, w, 7, threads=threads), np.arange(7))
 
 
 def test_topk_noncontiguous_input_is_accepted(rng):

@@ -315,20 +315,54 @@ bool scores(ItemMatrix X, const float* w, double* out) {
   return score_rows(X.data, X.rows, X.cols, wd.data(), out);
 }
 
+namespace {
+
+TopKResult topk_serial(ItemMatrix X, const double* w, std::size_t k, const std::uint8_t* exclude,
+                       std::int64_t* out) {
+  if (k <= kBufferMaxK) return topk_buffered(X, w, k, exclude, out);
+  return topk_select(X, w, k, exclude, out);
+}
+
+constexpr std::size_t kParallelRows = 1 << 16;
+
+}  // namespace
+
 TopKResult topk(ItemMatrix X, const float* w, std::size_t k, const std::uint8_t* exclude,
-                std::int64_t* out) {
+                std::int64_t* out, int threads) {
   if (k == 0 || X.rows == 0) return {0, true};
-  double wd[64];
-  std::vector<double> wbig;
-  const double* wp = wd;
-  if (X.cols <= 64) {
-    for (std::size_t j = 0; j < X.cols; ++j) wd[j] = w[j];
-  } else {
-    wbig.assign(w, w + X.cols);
-    wp = wbig.data();
+  std::vector<double> wd(w, w + X.cols);
+  const std::size_t t = threads <= 0 ? static_cast<std::size_t>(default_threads())
+                                     : static_cast<std::size_t>(threads);
+  if (t <= 1 || X.rows < kParallelRows || k > kBufferMaxK)
+    return topk_serial(X, wd.data(), k, exclude, out);
+  // Each contiguous chunk keeps its own best k; the union is then ranked once more.
+  const std::size_t chunks = std::min(t, X.rows / (kParallelRows / 2));
+  std::vector<std::int64_t> cand(chunks * k);
+  std::vector<std::size_t> counts(chunks);
+  std::vector<std::uint8_t> finite(chunks, 1);
+  parallel_for(chunks, static_cast<int>(chunks), 1, [&](std::size_t c0, std::size_t c1) {
+    for (std::size_t c = c0; c < c1; ++c) {
+      const std::size_t r0 = X.rows * c / chunks, r1 = X.rows * (c + 1) / chunks;
+      ItemMatrix part{X.data + r0 * X.cols, r1 - r0, X.cols};
+      const TopKResult r = topk_serial(part, wd.data(), k, exclude ? exclude + r0 : nullptr,
+                                       cand.data() + c * k);
+      for (std::size_t i = 0; i < r.count; ++i) cand[c * k + i] += static_cast<std::int64_t>(r0);
+      counts[c] = r.count;
+      finite[c] = r.finite ? 1 : 0;
+    }
+  });
+  BestBuffer best(k);
+  bool all_finite = true;
+  double s = 0;
+  for (std::size_t c = 0; c < chunks; ++c) {  // chunks in index order keep the tie rule
+    all_finite &= finite[c] != 0;
+    for (std::size_t i = 0; i < counts[c]; ++i) {
+      const std::int64_t idx = cand[c * k + i];
+      score_rows_generic(X.data + static_cast<std::size_t>(idx) * X.cols, 1, X.cols, wd.data(), &s);
+      if (s > best.thr) best.push(s, idx);
+    }
   }
-  if (k <= kBufferMaxK) return topk_buffered(X, wp, k, exclude, out);
-  return topk_select(X, wp, k, exclude, out);
+  return {best.finish(out), all_finite};
 }
 
 void topk_batch(const float* X, std::size_t B, std::size_t n, std::size_t m, const float* W,

@@ -35,8 +35,10 @@ struct TopKResult {
 
 // Indices of the k best non-excluded rows of X under w, written to out[0..count).
 // exclude may be null (nothing excluded); otherwise exclude[i] != 0 removes row i.
+// Large inputs (>= 65536 rows) are split over `threads` threads (<= 0: all cores) into
+// contiguous chunks whose best-k lists are merged; the result does not depend on it.
 TopKResult topk(ItemMatrix X, const float* w, std::size_t k, const std::uint8_t* exclude,
-                std::int64_t* out);
+                std::int64_t* out, int threads = 1);
 
 // Same ranking (same scores, same ties) over a column-major catalogue.
 TopKResult topk_columns(ItemColumns X, const float* w, std::size_t k,

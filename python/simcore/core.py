@@ -94,7 +94,11 @@ def _as_k(k: object) -> int:
 
 
 def topk(
-    X: np.ndarray, w: np.ndarray, k: int, exclude: np.ndarray | None = None
+    X: np.ndarray,
+    w: np.ndarray,
+    k: int,
+    exclude: np.ndarray | None = None,
+    threads: int | None = None,
 ) -> np.ndarray:
     """Indices of the k highest-scoring non-excluded items.
 
@@ -103,6 +107,8 @@ def topk(
         w: real (m,) weights (cast to float32).
         k: number of items wanted, >= 1.
         exclude: bool (N,) or None; True removes an item.
+        threads: worker threads for N >= 65536 (None: all cores); the result does
+            not depend on it.
 
     Returns:
         int64 (<= k,) indices, best first (ties: lower index first); fewer than k
@@ -113,7 +119,7 @@ def topk(
     if N == 0:
         raise ValueError("X: needs at least one item (N = 0)")
     w = _as_weights(w, "w", (m,))
-    return _core.topk(X, w, _as_k(k), _as_mask(exclude, "exclude", (N,)))
+    return _core.topk(X, w, _as_k(k), _as_mask(exclude, "exclude", (N,)), _threads(threads))
 
 
 def topk_batch(
