@@ -69,20 +69,30 @@ def test_top_k_both_algorithms(top_k, levels):
     _check_equal(res, R.subset_eval(X, mask, cost, w=w, top_k=top_k))
 
 
-def test_all_pairs_loss_is_discordant_pairs():
+def test_all_pairs_loss_is_discordant_pairs_of_positions():
     X, w, mask, cost = _inputs(3, 8, 300, 12, levels=6)
     res = K.subset_eval(X, mask, cost, w, return_scores=True)
     for r in range(8):
-        assert res.loss[r] == core.discordant_pairs(res.full_scores[r], res.scores[r])
+        pf, ps = R.positions(res.full_scores[r]), R.positions(res.scores[r])
+        assert res.loss[r] == core.discordant_pairs(pf, ps)
     # and the O(n^2) foundation reference on a few rows
     for r in range(2):
-        assert res.loss[r] == foundation.discordant_pairs(res.full_scores[r], res.scores[r])
+        pf, ps = R.positions(res.full_scores[r]), R.positions(res.scores[r])
+        assert res.loss[r] == foundation.discordant_pairs(pf, ps)
+
+
+def test_without_ties_loss_is_discordant_pairs_of_scores():
+    X, w, mask, cost = _inputs(13, 4, 500, 12)
+    res = K.subset_eval(X, mask, cost, w, return_scores=True)
+    for r in range(4):
+        assert res.loss[r] == core.discordant_pairs(res.full_scores[r], res.scores[r])
 
 
 def test_top_k_loss_definition_brute_force():
-    """Top-k loss = discordant pairs {i, j} with i or j among the full top-k."""
-    X, w, mask, cost = _inputs(11, 3, 40, 6, levels=5)
-    for k in (1, 3, 10, 39):
+    """Top-k loss = pairs {i, j}, i or j among the full top-k, that the two rankings
+    (score descending, ties by lower index) order differently."""
+    X, w, mask, cost = _inputs(11, 3, 40, 6, levels=3)
+    for k in (1, 3, 10, 39, 40):
         res = K.subset_eval(X, mask, cost, w, top_k=k, return_scores=True)
         for r in range(3):
             f, s = res.full_scores[r], res.scores[r]
@@ -90,7 +100,9 @@ def test_top_k_loss_definition_brute_force():
             want = 0
             for i in range(40):
                 for j in range(i + 1, 40):
-                    if (i in top or j in top) and (f[i] - f[j]) * (s[i] - s[j]) < 0:
+                    i_first_f = f[i] > f[j] or (f[i] == f[j])  # i < j wins ties
+                    i_first_s = s[i] > s[j] or (s[i] == s[j])
+                    if (i in top or j in top) and i_first_f != i_first_s:
                         want += 1
             assert res.loss[r] == want
 
@@ -117,8 +129,13 @@ def test_special_masks():
     full = K.subset_eval(X, np.ones((4, 7), bool), cost, w)
     assert np.all(full.loss == 0)
     np.testing.assert_allclose(full.cost, np.full(4, 100 * cost.sum()), rtol=1e-12)
-    none = K.subset_eval(X, np.zeros((4, 7), bool), cost, w, top_k=10)
-    assert np.all(none.loss == 0) and np.all(none.cost == 0)  # constant scores: all tied
+    # Nothing evaluated: constant scores, so the subset ranking is the index order.
+    none = K.subset_eval(X, np.zeros((4, 7), bool), cost, w, return_scores=True)
+    assert np.all(none.cost == 0)
+    for q in range(4):
+        assert np.all(none.scores[q] == none.scores[q, 0])
+        assert none.loss[q] == core.discordant_pairs(R.positions(none.full_scores[q]), np.arange(100.0))
+    assert 0.3 < none.loss_fraction.mean() < 0.7
 
 
 def test_query_index_and_shared_full_ranking():

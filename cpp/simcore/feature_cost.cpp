@@ -150,12 +150,15 @@ bool score_mlp(const float* x, std::size_t N, std::size_t n, const Ranker& rk, c
 
 // ------------------------------------------------------------------ pairwise loss
 //
-// The full ranking's order is computed once per query (and shared by consecutive rows
-// of that query): perm = items by f ascending, ties by index descending.  A row's
-// discordant pairs are then the strict inversions of its subset scores s read in that
-// order, once every run of tied f is sorted by s (pairs tied in f never count).  This
-// is what simcore::discordant_pairs computes (the tests check it), without sorting the
-// pairs again for every row.
+// Rankings order items by score descending, ties by lower index (as simcore::topk and
+// the simulator).  The full ranking is computed once per query and shared by the
+// consecutive rows of that query: perm maps position -> item.  With v_p = -s[perm[p]],
+// a pair of positions p < q is ordered differently by the subset ranking iff
+//   v_p > v_q (the later item scores strictly higher), or
+//   v_p == v_q and perm[p] > perm[q] (tied subset scores: the lower index goes first).
+// Pairs tied in f are already ordered by index in perm, so they need no special case.
+// The first kind is a strict-inversion count (merge sort); the second, a correction
+// computed only when the row has tied subset scores.
 
 inline std::uint32_t float_key(double d) {
   const float x = static_cast<float>(d);  // monotone (non-decreasing) in d
@@ -165,21 +168,24 @@ inline std::uint32_t float_key(double d) {
 }
 
 struct FullOrder {
-  std::vector<std::uint64_t> a, b;             // radix buffers
-  std::vector<std::uint32_t> perm;             // (N,) items, f ascending, ties index descending
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> ties;  // runs [s, e) of equal f
-  std::vector<double> v, tmp;                  // per-row gathered scores
+  std::vector<std::uint64_t> a, b;  // radix buffers
+  std::vector<std::uint32_t> perm;  // (N,) the full ranking: position -> item
+  std::vector<double> v, tmp;       // (N + 1,) per-row scratch
+  std::vector<double> item;          // (N,) item of each kept position (as double)
+  std::vector<std::pair<double, std::uint32_t>> tied;  // tie correction: (v, position)
+  std::vector<double> iv, itmp;                         // tie correction: index runs
 };
 
 // LSD radix sort on the float32-rounded score (3 passes of 11 bits, constant digits
-// skipped), then runs of equal float32 keys refined by the exact (f, -index) order.
+// skipped; stable, so equal keys keep index order), then runs of equal float32 keys
+// refined by the exact order (f descending, index ascending).
 void full_order(const double* f, std::size_t N, FullOrder& o) {
   o.a.resize(N);
   o.b.resize(N);
   std::vector<std::uint32_t> hist(3 * 2048, 0);
   std::uint32_t* h = hist.data();
   for (std::size_t i = 0; i < N; ++i) {
-    const std::uint32_t k = float_key(f[i]);
+    const std::uint32_t k = ~float_key(f[i]);  // ascending key = descending score
     o.a[i] = (static_cast<std::uint64_t>(k) << 32) | static_cast<std::uint32_t>(i);
     ++h[k & 2047];
     ++h[2048 + ((k >> 11) & 2047)];
@@ -203,27 +209,19 @@ void full_order(const double* f, std::size_t N, FullOrder& o) {
     }
     std::swap(src, dst);
   }
-  auto exact_less = [f](std::uint64_t x, std::uint64_t y) {
+  auto exact_before = [f](std::uint64_t x, std::uint64_t y) {
     const auto i = static_cast<std::uint32_t>(x), j = static_cast<std::uint32_t>(y);
-    return f[i] < f[j] || (f[i] == f[j] && i > j);
+    return f[i] > f[j] || (f[i] == f[j] && i < j);
   };
   for (std::size_t s = 0; s < N;) {
     std::size_t e = s + 1;
     const std::uint64_t ks = src[s] >> 32;
     while (e < N && (src[e] >> 32) == ks) ++e;
-    if (e - s > 1) std::sort(src + s, src + e, exact_less);
+    if (e - s > 1) std::sort(src + s, src + e, exact_before);
     s = e;
   }
   o.perm.resize(N);
   for (std::size_t p = 0; p < N; ++p) o.perm[p] = static_cast<std::uint32_t>(src[p]);
-  o.ties.clear();
-  for (std::size_t s = 0; s < N;) {
-    std::size_t e = s + 1;
-    while (e < N && f[o.perm[e]] == f[o.perm[s]]) ++e;
-    if (e - s > 1)
-      o.ties.emplace_back(static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(e));
-    s = e;
-  }
   o.v.assign(N + 1, 0.0);  // + 1: merge_count reads one past a run
   o.tmp.assign(N + 1, 0.0);
 }
@@ -309,8 +307,8 @@ std::int64_t merge_count(const double* src, double* dst, std::size_t lo, std::si
 }
 
 // Strict inversions (p < q, v_p > v_q) of v[0, n) by a bottom-up merge sort; v and
-// tmp must hold n + 1 elements; v is overwritten.
-std::int64_t strict_inversions(double* v, double* tmp, std::size_t n) {
+// tmp must hold n + 1 elements.  *sorted receives the buffer holding v sorted.
+std::int64_t strict_inversions(double* v, double* tmp, std::size_t n, const double** sorted) {
   std::int64_t inv = sort_blocks4(v, n);
   double* src = v;
   double* dst = tmp;
@@ -324,32 +322,71 @@ std::int64_t strict_inversions(double* v, double* tmp, std::size_t n) {
     }
     std::swap(src, dst);
   }
+  *sorted = src;
   return inv;
 }
 
-// s read in the full order with tied-f runs sorted; positions with skip[item] != 0 are
-// left out.  Returns the number of values written to o.v.
-std::size_t gather_in_order(const double* s, FullOrder& o, const std::uint8_t* skip) {
+// Pairs of positions p < q with equal v whose items are in decreasing index order.
+std::int64_t tie_correction(FullOrder& o, std::size_t m) {
+  o.tied.resize(m);
+  for (std::size_t p = 0; p < m; ++p) o.tied[p] = {o.v[p], static_cast<std::uint32_t>(p)};
+  std::sort(o.tied.begin(), o.tied.end());
+  std::int64_t extra = 0;
+  for (std::size_t s = 0; s < m;) {
+    std::size_t e = s + 1;
+    while (e < m && o.tied[e].first == o.tied[s].first) ++e;
+    if (e - s > 1) {
+      o.iv.resize(e - s + 1);
+      o.itmp.resize(e - s + 1);
+      for (std::size_t t = s; t < e; ++t) o.iv[t - s] = o.item[o.tied[t].second];
+      const double* unused;
+      extra += strict_inversions(o.iv.data(), o.itmp.data(), e - s, &unused);
+    }
+    s = e;
+  }
+  return extra;
+}
+
+// Pairs ordered differently by the full and the subset ranking, over the items with
+// skip[item] == 0 (skip == nullptr: all items).
+std::int64_t ranking_discordance(const double* s, FullOrder& o, const std::uint8_t* skip) {
   const std::size_t N = o.perm.size();
-  for (std::size_t p = 0; p < N; ++p) o.v[p] = s[o.perm[p]];
-  for (const auto& t : o.ties) std::sort(o.v.begin() + t.first, o.v.begin() + t.second);
-  if (!skip) return N;
-  std::size_t m = 0;
-  for (std::size_t p = 0; p < N; ++p)
-    if (!skip[o.perm[p]]) o.v[m++] = o.v[p];
-  return m;
+  auto gather = [&](bool with_items) {
+    std::size_t m = 0;
+    if (with_items) o.item.resize(N);
+    for (std::size_t p = 0; p < N; ++p) {
+      const std::uint32_t it = o.perm[p];
+      if (skip && skip[it]) continue;
+      o.v[m] = -s[it];
+      if (with_items) o.item[m] = static_cast<double>(it);
+      ++m;
+    }
+    return m;
+  };
+  const std::size_t m = gather(false);
+  const double* sorted;
+  std::int64_t d = strict_inversions(o.v.data(), o.tmp.data(), m, &sorted);
+  bool tie = false;
+  for (std::size_t p = 1; p < m; ++p) tie |= sorted[p] == sorted[p - 1];
+  if (tie) {
+    gather(true);
+    d += tie_correction(o, m);
+  }
+  return d;
 }
 
-std::int64_t all_pairs_loss(const double* s, FullOrder& o) {
-  const std::size_t n = gather_in_order(s, o, nullptr);
-  return strict_inversions(o.v.data(), o.tmp.data(), n);
+// Does item t come before item j in the ranking by score x (descending, lower index
+// first on ties)?
+inline bool ahead(double xt, double xj, std::size_t t, std::size_t j) {
+  return xt > xj || (xt == xj && t < j);
 }
 
-inline bool discordant(double fi, double fj, double si, double sj) {
-  return (fi > fj && si < sj) || (fi < fj && si > sj);
+inline bool disagree(const double* f, const double* s, std::size_t t, std::size_t j) {
+  return ahead(f[t], f[j], t, j) != ahead(s[t], s[j], t, j);
 }
 
-// The k best items of f (score descending, ties by lower index), as a sorted buffer.
+// The full ranking's top-k items (score descending, ties by lower index), found with a
+// sorted buffer; `in` flags them.
 void select_topk(const double* f, std::size_t N, std::size_t k, std::vector<std::uint32_t>& T,
                  std::vector<double>& ts, std::vector<std::uint8_t>& in) {
   T.clear();
@@ -370,15 +407,14 @@ void select_topk(const double* f, std::size_t N, std::size_t k, std::vector<std:
   for (auto i : T) in[i] = 1;
 }
 
-// sum over t in T of #{j : (t, j) discordant} (pairs inside T counted twice).
+// sum over t in T of #{j : the rankings disagree on (t, j)} (pairs inside T twice).
 std::int64_t count_against_all_generic(const double* f, const double* s, std::size_t N,
                                        const std::uint32_t* T, std::size_t k) {
   std::int64_t all = 0;
   for (std::size_t a = 0; a < k; ++a) {
-    const double ft = f[T[a]], st = s[T[a]];
+    const std::size_t t = T[a];
     std::int64_t c = 0;
-    for (std::size_t j = 0; j < N; ++j)
-      c += static_cast<std::int64_t>(((ft > f[j]) & (st < s[j])) | ((ft < f[j]) & (st > s[j])));
+    for (std::size_t j = 0; j < N; ++j) c += disagree(f, s, t, j) ? 1 : 0;
     all += c;
   }
   return all;
@@ -389,29 +425,34 @@ __attribute__((target("avx2"))) std::int64_t count_against_all_avx2(
     const double* f, const double* s, std::size_t N, const std::uint32_t* T, std::size_t k) {
   std::int64_t all = 0;
   for (std::size_t a = 0; a < k; ++a) {
-    const double ftd = f[T[a]], std_ = s[T[a]];
-    const __m256d ft = _mm256_set1_pd(ftd), st = _mm256_set1_pd(std_);
+    const std::size_t t = T[a];
+    const __m256d ft = _mm256_set1_pd(f[t]), st = _mm256_set1_pd(s[t]);
+    const __m256d tv = _mm256_set1_pd(static_cast<double>(t));
+    const __m256d four = _mm256_set1_pd(4.0);
+    __m256d jv = _mm256_set_pd(3.0, 2.0, 1.0, 0.0);
     __m256i acc = _mm256_setzero_si256();
     std::size_t j = 0;
     for (; j + 4 <= N; j += 4) {
       const __m256d fj = _mm256_loadu_pd(f + j), sj = _mm256_loadu_pd(s + j);
-      const __m256d c1 = _mm256_and_pd(_mm256_cmp_pd(ft, fj, _CMP_GT_OQ),
-                                       _mm256_cmp_pd(st, sj, _CMP_LT_OQ));
-      const __m256d c2 = _mm256_and_pd(_mm256_cmp_pd(ft, fj, _CMP_LT_OQ),
-                                       _mm256_cmp_pd(st, sj, _CMP_GT_OQ));
-      acc = _mm256_sub_epi64(acc, _mm256_castpd_si256(_mm256_or_pd(c1, c2)));  // -1 per hit
+      const __m256d lower = _mm256_cmp_pd(tv, jv, _CMP_LT_OQ);
+      const __m256d aF = _mm256_or_pd(_mm256_cmp_pd(ft, fj, _CMP_GT_OQ),
+                                      _mm256_and_pd(_mm256_cmp_pd(ft, fj, _CMP_EQ_OQ), lower));
+      const __m256d aS = _mm256_or_pd(_mm256_cmp_pd(st, sj, _CMP_GT_OQ),
+                                      _mm256_and_pd(_mm256_cmp_pd(st, sj, _CMP_EQ_OQ), lower));
+      acc = _mm256_sub_epi64(acc, _mm256_castpd_si256(_mm256_xor_pd(aF, aS)));  // -1 per hit
+      jv = _mm256_add_pd(jv, four);
     }
     alignas(32) std::int64_t lanes[4];
     _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc);
     std::int64_t c = lanes[0] + lanes[1] + lanes[2] + lanes[3];
-    for (; j < N; ++j) c += discordant(ftd, f[j], std_, s[j]) ? 1 : 0;
+    for (; j < N; ++j) c += disagree(f, s, t, j) ? 1 : 0;
     all += c;
   }
   return all;
 }
 #endif
 
-// Discordant pairs with at least one member in T (|T| = k <= kDirectMaxK), O(k N).
+// Pairs with at least one member in T (|T| = k <= kDirectMaxK), in O(k N).
 std::int64_t topk_loss_direct(const double* f, const double* s, std::size_t N,
                               const std::vector<std::uint32_t>& T, bool simd) {
   const std::size_t k = T.size();
@@ -425,21 +466,17 @@ std::int64_t topk_loss_direct(const double* f, const double* s, std::size_t N,
   (void)simd;
   std::int64_t inside = 0;
   for (std::size_t a = 0; a < k; ++a)
-    for (std::size_t b = a + 1; b < k; ++b)
-      inside += discordant(f[T[a]], f[T[b]], s[T[a]], s[T[b]]) ? 1 : 0;
+    for (std::size_t b = a + 1; b < k; ++b) inside += disagree(f, s, T[a], T[b]) ? 1 : 0;
   return all - inside;
 }
 
-// Large k: D(all pairs) - D(pairs among the items outside the top-k).  With perm
-// (f ascending, ties by index descending) the top-k are its last k entries.
+// Large k: D(all items) - D(items outside the top-k); the top-k are perm[0, k).
 std::int64_t topk_loss_split(const double* s, FullOrder& o, std::size_t k,
                              std::vector<std::uint8_t>& in) {
   const std::size_t N = o.perm.size();
   in.assign(N, 0);
-  for (std::size_t p = N - k; p < N; ++p) in[o.perm[p]] = 1;
-  const std::int64_t all = all_pairs_loss(s, o);
-  const std::size_t m = gather_in_order(s, o, in.data());
-  return all - strict_inversions(o.v.data(), o.tmp.data(), m);
+  for (std::size_t p = 0; p < k; ++p) in[o.perm[p]] = 1;
+  return ranking_discordance(s, o, nullptr) - ranking_discordance(s, o, in.data());
 }
 
 }  // namespace
@@ -511,7 +548,7 @@ void subset_eval(const SubsetEvalArgs& A, const SubsetEvalOut& O, int threads) {
       else if (use_topk)
         O.loss[r] = topk_loss_split(s, order, A.top_k, in);
       else
-        O.loss[r] = all_pairs_loss(s, order);
+        O.loss[r] = ranking_discordance(s, order, nullptr);
     }
   });
 }

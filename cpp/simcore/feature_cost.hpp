@@ -15,13 +15,16 @@
 //   every layer but the last, out_last = 1.  Unit u of a layer with input a (float64):
 //   z_u = ((b_u + a_0 W_0u) + a_1 W_1u) + ... + a_{in-1} W_{in-1,u}, each product and
 //   sum rounded to float64 separately (no FMA), then ReLU z -> (z > 0 ? z : 0).
-// * Pairwise loss (top_k == 0, "all pairs"): number of unordered pairs {i, j} with
-//   (f_i - f_j)(s_i - s_j) < 0, i.e. ranked strictly in opposite orders (pairs tied
-//   in f or in s are not discordant): the quantity simcore::discordant_pairs counts.
+// * Rankings: items by score descending, ties by lower index (as simcore::topk and the
+//   session simulator).  So every subset, the empty one included, gives a strict
+//   order; an all-skipped linear ranker (constant scores) ranks by index.
+// * Pairwise loss (top_k == 0, "all pairs"): the number of unordered pairs {i, j}
+//   that the full and the subset ranking order differently (the Kendall distance
+//   between the two rankings; equal to simcore::discordant_pairs of the two rankings'
+//   positions).
 // * Pairwise loss restricted to the full ranking's top-k (0 < top_k < N): the same
-//   count over the pairs {i, j} with at least one of i, j in T, where T is the top-k
-//   of the full ranking (score descending, ties by lower index, as simcore::topk).
-//   top_k >= N gives the all-pairs loss.
+//   count over the pairs {i, j} with at least one of i, j in T, the first k items of
+//   the full ranking.  top_k >= N gives the all-pairs loss.
 // * Cost of a row: sum_j m_r[j] * cost_total[q', j] in the order j = 0..n-1, where
 //   cost_total holds each query's per-feature cost summed over its items (q' = q, or
 //   0 when one cost row is shared by all queries).

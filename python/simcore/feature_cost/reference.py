@@ -62,25 +62,26 @@ def mlp_scores(Xs: np.ndarray, layers: Sequence[Layer]) -> np.ndarray:
     return a[..., 0]
 
 
-def top_set(f: np.ndarray, k: int) -> np.ndarray:
-    """bool (N,): the k best items of f (score descending, ties by lower index)."""
-    order = np.lexsort((np.arange(f.size), -f))
-    inT = np.zeros(f.size, dtype=bool)
-    inT[order[:k]] = True
-    return inT
+def positions(score: np.ndarray) -> np.ndarray:
+    """int64 (N,): each item's position in the ranking by score descending, ties by
+    lower index (position 0 = first)."""
+    order = np.lexsort((np.arange(score.size), -score))
+    pos = np.empty(score.size, dtype=np.int64)
+    pos[order] = np.arange(score.size)
+    return pos
 
 
-def topk_discordant(f: np.ndarray, s: np.ndarray, k: int) -> int:
-    """Discordant pairs {i, j} (ranked strictly oppositely by f and s) with at least
-    one of i, j among the k best items of f; k >= N: all pairs."""
+def ranking_loss(f: np.ndarray, s: np.ndarray, k: int) -> int:
+    """Pairs {i, j} ordered differently by the rankings of f and of s, counting only
+    pairs with at least one member among the first k of f's ranking (k >= N: all
+    pairs, computed with the foundation's ``discordant_pairs`` of the positions)."""
     N = f.size
+    pf, ps = positions(f), positions(s)
     if k >= N:
-        return core.discordant_pairs(f, s)
-    inT = top_set(f, k)
-    fi, si = f[inT][:, None], s[inT][:, None]
-    d = ((fi > f[None, :]) & (si < s[None, :])) | ((fi < f[None, :]) & (si > s[None, :]))
-    # pairs with both members in T appear twice in d
-    inside = d[:, inT]
+        return core.discordant_pairs(pf, ps)
+    top = np.flatnonzero(pf < k)
+    d = (pf[top][:, None] < pf[None, :]) != (ps[top][:, None] < ps[None, :])
+    inside = d[:, top]  # pairs with both members in the top-k appear twice in d
     return int(d.sum() - np.triu(inside, 1).sum())
 
 
@@ -132,7 +133,7 @@ def subset_eval(
     else:
         full, sub = mlp_scores(Xr, layers), mlp_scores(Xs, layers)
     k = N if top_k is None else int(top_k)
-    loss = np.array([topk_discordant(full[r], sub[r], k) for r in range(q.size)], dtype=np.int64)
+    loss = np.array([ranking_loss(full[r], sub[r], k) for r in range(q.size)], dtype=np.int64)
     tot = cost_totals(cost, Q, N)
     rows = q if tot.shape[0] > 1 else np.zeros(q.size, dtype=np.int64)
     total = np.zeros(q.size)
