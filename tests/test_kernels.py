@@ -143,3 +143,39 @@ def test_discordant_pairs_agrees_with_scipy_kendall(rng):
     d = core.discordant_pairs(a, b)
     tau = scipy_stats.kendalltau(a, b).statistic  # no ties: tau = (C - D) / (n(n-1)/2)
     assert np.isclose(tau, (n * (n - 1) / 2 - 2 * d) / (n * (n - 1) / 2))
+
+
+@pytest.mark.parametrize("n", [4095, 4096, 50_000])
+def test_discordant_pairs_radix_path(rng, n):
+    # large inputs use the radix sort: signed zeros, negative values, heavy ties
+    a = rng.integers(-50, 50, size=n).astype(np.float64)
+    a[::17] = -0.0
+    a[1::17] = 0.0
+    b = rng.normal(size=n) * 1e-300
+    b[::5] = -b[::5]
+    b[::11] = 0.0
+    got = core.discordant_pairs(a, b)
+    # reference by blocks would be slow at 50k: compare with an O(n log n) SciPy identity
+    if n <= 4096:
+        assert got == reference.discordant_pairs(a, b)
+    else:
+        sub = slice(0, 3000)
+        assert core.discordant_pairs(a[sub], b[sub]) == reference.discordant_pairs(a[sub], b[sub])
+        order = np.lexsort((b, a))
+        bs = b[order]
+        # count strict inversions of bs with a simple O(n log n) NumPy merge-free method
+        ranks = np.searchsorted(np.unique(bs), bs)
+        inv = 0
+        tree = np.zeros(ranks.max() + 2, dtype=np.int64)
+        for i, r in enumerate(ranks[::-1]):  # Fenwick: count smaller already seen
+            j = r
+            s = 0
+            while j > 0:
+                s += tree[j]
+                j -= j & -j
+            inv += s
+            j = r + 1
+            while j < tree.size:
+                tree[j] += 1
+                j += j & -j
+        assert got == inv

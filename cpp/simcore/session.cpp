@@ -31,6 +31,9 @@ SessionBatch::SessionBatch(World world, UserModel model, SessionConfig config,
       for (std::size_t i = 0; i < N; ++i)
         for (std::size_t j = 0; j < m; ++j)
           columns_[(q * m + j) * N + i] = world_.features[(q * N + i) * m + j];
+    anchor_factor_.resize(Q * N);
+    for (std::size_t i = 0; i < Q * N; ++i)
+      anchor_factor_[i] = std::exp(-model_.anchor * double(world_.features[i * m + model_.price_feature]));
   }
   sessions_.resize(num_sessions);
   const std::size_t W = model_.window, m = world_.n_features;
@@ -133,7 +136,8 @@ void SessionBatch::describe_page(const Session& s, const std::int64_t* items, st
   const std::size_t q = static_cast<std::size_t>(s.user.query);
   const float* X = world_.features.data() + q * N * m;
   const double* price = world_.prices.data() + q * N;
-  const double lambda = model_.anchor, kappa = model_.price_fit;
+  const double kappa = model_.price_fit;
+  const double* anchor = anchor_factor_.data() + q * N;
   const double c0 = std::exp(model_.click_bias);
   memo = PageMemo{};
   memo.count = count;
@@ -147,7 +151,7 @@ void SessionBatch::describe_page(const Session& s, const std::int64_t* items, st
     a -= kappa * gap * gap;
     const double v = position_weight_[k];
     const double ea = std::exp(a);
-    const double e = ea * std::exp(-lambda * x0);
+    const double e = ea * anchor[items[k]];
     weight[k] = v * e;
     memo.sum_ve += v * e;
     memo.sum_vep += v * e * price[items[k]];
