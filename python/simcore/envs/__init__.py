@@ -28,6 +28,11 @@ _IDS = {
         "simcore.envs.search_session:SearchSessionDiscreteEnv",
         "simcore.envs.vector:SearchSessionDiscreteVectorEnv",
     ),
+    # Engine cost: Skip/Eval each ranking feature (simcore.envs.feature_selection).
+    "simcore/FeatureSelection-v0": (
+        "simcore.envs.feature_selection:FeatureSelectionEnv",
+        "simcore.envs.feature_selection:FeatureSelectionVectorEnv",
+    ),
 }
 
 for _id, (_entry, _vec) in _IDS.items():
