@@ -133,7 +133,7 @@ def evaluate_values(model: TabularSSMDP, policy: np.ndarray, gamma: float) -> np
     for t in range(sp.horizon - 1, -1, -1):
         lo, hi = int(sp.offset[t]), int(sp.offset[t + 1])
         q = model.reward[lo:hi] + gamma * model.c[lo:hi] * V[:, nxt[lo:hi]]
-        V[:, lo:hi] = np.einsum("rsa,rsa->rs", P[:, lo:hi], q)
+        V[:, lo:hi] = (P[:, lo:hi] * q).sum(axis=2)  # per-row sums: independent of R
     return V[:, :S]
 
 
@@ -191,3 +191,34 @@ def brute_force(model: TabularSSMDP, gamma: float, limit: int = 200_000) -> tupl
         if value > best + 1e-12:
             best, best_pol = value, np.array(pol, dtype=np.int64)
     return float(best), best_pol
+
+
+def expected_gmv_forward(model: TabularSSMDP, policy: np.ndarray) -> float | np.ndarray:
+    """Exact expected GMV per session by *forward* propagation (the article's formula
+    E_gmv = sum_t Pr(reach h_t) b_t m_t), independent of the backward recursion of
+    :func:`evaluate`; used to check Proposition 2.
+
+    Args:
+        policy: int (S,)/(R, S) actions or float (S, A)/(R, S, A) probabilities.
+
+    Returns:
+        float, or float64 (R,) for a batch.
+    """
+    sp = model.space
+    S, A = sp.n_states, sp.n_actions
+    p = np.asarray(policy)
+    single = p.ndim == (1 if p.dtype.kind in "iu" else 2)
+    P = _as_probs(model, p)  # (R, S, A)
+    R = P.shape[0]
+    mass = np.zeros((R, S))
+    mass[:, sp.initial] = model.segment_probs[None, :]
+    gmv = np.zeros(R)
+    rows = np.arange(R)[:, None, None]
+    for t in range(sp.horizon):
+        lo, hi = int(sp.offset[t]), int(sp.offset[t + 1])
+        flow = mass[:, lo:hi, None] * P[:, lo:hi]  # (R, n_t, A) probability of (state, action)
+        gmv += np.einsum("rsa,sa->r", flow, model.reward[lo:hi])
+        if t + 1 < sp.horizon:
+            nxt = np.broadcast_to(sp.next_state[lo:hi][None], flow.shape)
+            np.add.at(mass, (np.broadcast_to(rows, flow.shape), nxt), flow * model.c[lo:hi][None])
+    return float(gmv[0]) if single else gmv

@@ -301,19 +301,42 @@ def learn(
     ck_gmv = np.zeros((R, ck_at.size))
     ck_vx = np.zeros((R, ck_at.size))
     done_per_run = np.zeros(R, dtype=np.int64)
-    next_ck = 0
     lane_steps = 0
     pending = 0
 
-    def current_policy() -> tuple[np.ndarray, np.ndarray]:
+    def policy_of(table: np.ndarray, values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(policy, learned V(h0)) of tables (n, S*A) [and critic values (n, S)]."""
+        n = table.shape[0]
+        t3 = table.reshape(n, S, A)
         if is_q:
-            q = Q.reshape(R, S, A)
-            return np.argmax(q, axis=2), (q[:, init, :].max(axis=2) @ probs)
-        th = theta.reshape(R, S, A)
-        return _softmax_rows(th), Vc.reshape(R, S)[:, init] @ probs
+            return np.argmax(t3, axis=2), (t3[:, init, :].max(axis=2) @ probs)
+        return _softmax_rows(t3), values.reshape(n, S)[:, init] @ probs
 
-    def checkpoint(i: int) -> None:
-        pol, v0 = current_policy()
+    # Checkpoint i of run r is taken when run r has completed ck_at[i] sessions (a
+    # snapshot of its own tables), so a run's record does not depend on the others.
+    snaps: list[dict[int, tuple[np.ndarray, np.ndarray | None]]] = [{} for _ in range(ck_at.size)]
+    ck_next = np.zeros(R, dtype=np.int64)
+
+    def take_snapshots() -> None:
+        while True:
+            due = np.flatnonzero((ck_next < ck_at.size) & (done_per_run >= ck_at[np.minimum(ck_next, ck_at.size - 1)]))
+            if due.size == 0:
+                return
+            for r in due:
+                i = int(ck_next[r])
+                if is_q:
+                    snaps[i][int(r)] = (Q[r * SA : (r + 1) * SA].copy(), None)
+                else:
+                    snaps[i][int(r)] = (theta[r * SA : (r + 1) * SA].copy(), Vc[r * S : (r + 1) * S].copy())
+                ck_next[r] += 1
+                if len(snaps[i]) == R:
+                    evaluate_checkpoint(i)
+
+    def evaluate_checkpoint(i: int) -> None:
+        tab = np.stack([snaps[i][r][0] for r in range(R)])
+        val = None if is_q else np.stack([snaps[i][r][1] for r in range(R)])
+        snaps[i] = {}
+        pol, v0 = policy_of(tab, val)
         ck_v[:, i] = v0
         ck_vx[:, i] = evaluate_values(model, pol, gamma)[:, init] @ probs
         ck_gmv[:, i] = ck_vx[:, i] if gamma == 1.0 else evaluate_values(model, pol, 1.0)[:, init] @ probs
@@ -392,19 +415,16 @@ def learn(
         else:
             t = t + 1
             s = s2
-        while next_ck < ck_at.size and done_per_run.min() >= ck_at[next_ck]:
-            checkpoint(next_ck)
-            next_ck += 1
+        if n_end:
+            take_snapshots()
         if progress is not None and pending >= 20_000:
             progress(pending)
             pending = 0
-    while next_ck < ck_at.size:  # (all sessions are done by now)
-        checkpoint(next_ck)
-        next_ck += 1
+    take_snapshots()  # (all sessions are done by now)
     if progress is not None and pending:
         progress(pending)
 
-    pol, v0 = current_policy()
+    pol, v0 = policy_of(Q.reshape(R, SA), None) if is_q else policy_of(theta.reshape(R, SA), Vc.reshape(R, S))
     if is_q:
         greedy_final, probs_final = pol.astype(np.int8), None
     else:
