@@ -1,0 +1,189 @@
+"""The training loop: autoreset handling, transition contents vs the simulator,
+determinism, exact checkpoint resume, schedules, evaluation, bad input."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import simcore  # noqa: F401  (registers the envs)
+from simcore.agents.cem import CEMWeights
+from simcore.agents.ddpg import DDPG, DDPGConfig
+from simcore.agents.dpg import DPGConfig, LinearDPG
+from simcore.agents.fbe import DPGFBE
+from simcore.agents.fixed import FixedWeights
+from simcore.agents.random_weights import RandomWeights
+from simcore.config import SessionConfig, UserModelConfig, WorldConfig
+from simcore.train.checkpoint import load_checkpoint, save_checkpoint
+from simcore.train.loop import LoopConfig, collect, evaluate, make_transition, train
+
+torch.set_num_threads(1)
+
+TINY = WorldConfig(n_queries=4, n_items=100)
+
+
+def _env(B=16, **user):
+    cfg = SessionConfig(world=TINY, user=UserModelConfig(**user), reward="clicks", num_threads=1)
+    return gym.make_vec("simcore/SearchSession-v0", num_envs=B, config=cfg)
+
+
+def _agents(env):
+    D, m = env.sim.obs_dim, env.sim.num_features
+    small = dict(hidden=(16, 16), batch_size=16, warmup=32, replay_capacity=200)
+    return {
+        "dpg": lambda: LinearDPG(D, m, DPGConfig(shaping="article", seed=1)),
+        "ddpg": lambda: DDPG(D, m, DDPGConfig(**small, ltr_weight=0.3, seed=1)),
+        "fbe": lambda: DPGFBE(D, m, DDPGConfig(**small, seed=1)),
+        "cem": lambda: CEMWeights(m),
+        "random": lambda: RandomWeights(m, seed=4),
+    }
+
+
+def test_transitions_drop_autoreset_rows_and_match_simulator():
+    env = _env(B=24)
+    sim = env.sim
+    rng = np.random.default_rng(0)
+    obs, _ = env.reset(seed=3)
+    seen_reset = 0
+    for _ in range(25):
+        a = rng.uniform(-1, 1, (24, 8)).astype(np.float32)
+        peek = sim.peek(a)
+        pb, pc, pm, ppage = peek.b.copy(), peek.c.copy(), peek.m.copy(), peek.page.copy()
+        nobs, r, term, trunc, info = env.step(a)
+        t = make_transition(sim, obs, a, r, nobs, term, trunc, info)
+        valid = info["outcome"] != -1
+        seen_reset += int((~valid).sum())
+        assert len(t) == valid.sum()
+        np.testing.assert_array_equal(t.slot, np.flatnonzero(valid))
+        np.testing.assert_array_equal(t.obs, obs[valid])
+        np.testing.assert_array_equal(t.action, a[valid])
+        # exact b, c, m of the shown page equal what peek predicted from the same state
+        np.testing.assert_allclose(t.b, pb[valid])
+        np.testing.assert_allclose(t.c, pc[valid])
+        np.testing.assert_allclose(t.m, pm[valid])
+        np.testing.assert_array_equal(info["page"][valid], ppage[valid])
+        q = sim.users()["query"][valid]
+        page = info["page"][valid]
+        for i in range(len(t)):
+            for k in range(page.shape[1]):
+                if page[i, k] >= 0:
+                    np.testing.assert_array_equal(t.page_features[i, k], sim.world.features[q[i], page[i, k]])
+                    assert t.item_prices[i, k] == sim.world.prices[q[i], page[i, k]]
+                else:
+                    assert not t.page_mask[i, k] and not t.clicks[i, k]
+        bought = t.outcome == 1
+        assert np.all(t.purchased.sum(axis=1) <= 1)
+        assert not t.purchased[~bought].any()
+        np.testing.assert_array_equal(t.price > 0, bought)
+        assert np.all(t.done[t.last_page])
+        obs = nobs
+    assert seen_reset > 0  # the autoreset path was exercised
+
+
+@pytest.mark.parametrize("name", ["dpg", "ddpg", "fbe", "cem", "random"])
+def test_resume_is_bit_identical(tmp_path, name):
+    env = _env()
+    make = _agents(env)[name]
+    full_cfg = LoopConfig(iterations=4, steps_per_iteration=6, seed=11, eval_every=2, eval_steps=4)
+    a = make()
+    h_full = train(a, env, full_cfg)
+    ckpt = tmp_path / "ck.pt"
+    b = make()
+    train(b, env, LoopConfig(iterations=2, steps_per_iteration=6, seed=11, eval_every=2, eval_steps=4,
+                             checkpoint_path=str(ckpt)))
+    # a fresh agent (different seed state) resumes from the checkpoint; a new env too
+    c = make()
+    env2 = _env()
+    h_res = train(c, env2, full_cfg, resume_from=ckpt)
+    assert h_res == h_full
+    sa, sc = a.state_dict(), c.state_dict()
+    _assert_state_equal(sa, sc)
+
+
+def _assert_state_equal(x, y):
+    if isinstance(x, torch.Tensor):
+        assert torch.equal(x, y)
+    elif isinstance(x, dict):
+        assert x.keys() == y.keys()
+        for k in x:
+            _assert_state_equal(x[k], y[k])
+    elif isinstance(x, (list, tuple)):
+        assert len(x) == len(y)
+        for p, q in zip(x, y):
+            _assert_state_equal(p, q)
+    else:
+        assert x == y
+
+
+def test_same_seed_same_history_different_seed_differs():
+    env = _env()
+    mk = _agents(env)["dpg"]
+    cfg = LoopConfig(iterations=2, steps_per_iteration=8, seed=5)
+    h1, h2 = train(mk(), env, cfg), train(mk(), env, cfg)
+    assert h1 == h2
+    h3 = train(mk(), env, LoopConfig(iterations=2, steps_per_iteration=8, seed=6))
+    assert h3 != h1
+
+
+def test_records_and_metrics():
+    env = _env()
+    agent = LinearDPG(env.sim.obs_dim, 8)
+    h = train(agent, env, LoopConfig(iterations=3, steps_per_iteration=10, eval_every=2, eval_steps=5))
+    assert [r["iteration"] for r in h] == [0, 1, 2]
+    r = h[-1]
+    for k in ("gmv_per_session", "ctr", "sessions", "rneu", "neu", "td_error", "mean_action",
+              "eval_gmv_per_session", "eval_ctr"):
+        assert k in r, k
+    assert "eval_ctr" in h[1] and "eval_ctr" not in h[0]
+    assert 0 <= r["ctr"] <= 1 and r["env_steps"] == 10 * 16
+    assert len(r["mean_action"]) == 8 and len(r["mean_action_by_segment"]) == 4
+
+
+def test_evaluate_and_collect_do_not_change_the_agent():
+    env = _env()
+    agent = LinearDPG(env.sim.obs_dim, 8)
+    before = agent.state_dict()
+    e1 = evaluate(agent, env, 6, seed=3)
+    e2 = evaluate(agent, env, 6, seed=3)
+    assert e1 == e2
+    _assert_state_equal(before, agent.state_dict())
+    logs, rec = collect(FixedWeights(np.full(8, 0.1)), env, 5, seed=2)
+    assert len(logs) == rec["pages"] and logs.obs.shape[1] == env.sim.obs_dim
+
+
+def test_schedule_switches_env():
+    env_a, env_b = _env(), _env(buy_bias=-1.0)
+    used = []
+    agent = FixedWeights(np.full(8, 0.1))
+
+    def schedule(it):
+        used.append(it)
+        return env_a if it < 2 else env_b
+
+    h = train(agent, schedule, LoopConfig(iterations=4, steps_per_iteration=6))
+    assert sorted(set(used)) == [0, 1, 2, 3]
+    assert np.mean([r["conversion"] for r in h[2:]]) > np.mean([r["conversion"] for r in h[:2]])
+
+
+def test_checkpoint_errors(tmp_path):
+    env = _env()
+    agent = LinearDPG(env.sim.obs_dim, 8)
+    p = tmp_path / "c.pt"
+    save_checkpoint(p, agent, 1, [{"iteration": 0, "x": np.float64(1.5)}])
+    assert load_checkpoint(p)["history"][0]["x"] == 1.5
+    with pytest.raises(ValueError, match="checkpoint is for agent"):
+        train(CEMWeights(8), env, LoopConfig(iterations=2, steps_per_iteration=2), resume_from=p)
+    torch.save({"foo": 1}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a simcore training checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="iterations"):
+        LoopConfig(iterations=0)
+    with pytest.raises(ValueError, match="eval_every"):
+        LoopConfig(eval_every=-1)
+    with pytest.raises(TypeError, match="env"):
+        train(FixedWeights(np.zeros(8)), gym.make("CartPole-v1"), LoopConfig(iterations=1, steps_per_iteration=1))
