@@ -36,8 +36,10 @@ from simcore.train.progress import Progress
 #: learning agents
 RL_AGENTS = ("dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe", "dpg-fbe-fitted")
 #: baselines
-BASELINES = ("ltr-default", "ltr-click", "ltr-gmv", "cem", "random")
+BASELINES = ("ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "random")
 ALL_AGENTS = RL_AGENTS + BASELINES
+#: baselines that do not learn online: evaluated once, drawn flat in the learning curves
+STATIC = ("ltr-default", "ltr-click", "ltr-gmv", "static-opt", "random")
 #: named static weight vectors of simcore.world.default_action_set, evaluated as extra rows
 NAMED = ("ltr", "premium", "popular", "quality", "bargain")
 
@@ -54,6 +56,7 @@ LABELS = {
     "ltr-gmv": "LTR fit (purchases x price)",
     "cem": "CEM static weights",
     "random": "random weights",
+    "static-opt": "best static (CEM, exact GMV)",
 }
 
 
@@ -96,13 +99,13 @@ class RankingConfig:
     seeds: int = 3
     agents: tuple[str, ...] = (
         "dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe",
-        "ltr-default", "ltr-click", "ltr-gmv", "cem", "random",
+        "ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "random",
     )
     num_envs: int = 256
     iterations: int = 40
     steps_per_iteration: int = 25
     eval_every: int = 4
-    eval_steps: int = 30
+    eval_steps: int = 20
     final_eval_steps: int = 120
     log_steps: int = 100
     log_noise: float = 0.3
@@ -118,9 +121,9 @@ class RankingConfig:
     nonstationary_agents: tuple[str, ...] = ("dpg",)
     ns_iterations: int = 60
     shift_user: dict[str, Any] = field(
-        default_factory=lambda: {"buy_bias": -5.0, "price_fit": 12.0, "anchor": 0.5}
+        default_factory=lambda: {"buy_bias": -4.5, "price_fit": 1.0, "anchor": 0.0}
     )
-    shift_segment_probs: tuple[float, ...] | None = (0.55, 0.15, 0.15, 0.15)
+    shift_segment_probs: tuple[float, ...] | None = (0.1, 0.1, 0.1, 0.7)
     early_frac: float = 0.25
     workers: int = 2
     seed: int = 0
@@ -230,17 +233,79 @@ def build_agent(key: str, cfg: RankingConfig, env: Any, seed: int) -> Any:
         agent = CEMWeights(m, CEMConfig(**{**cfg.cem, "seed": seed}))
     elif key == "random":
         agent = RandomWeights(m, seed=seed)
+    elif key == "static-opt":
+        agent = FixedWeights(optimise_static(cfg, env, seed)["weights"], name=key)
     else:
         raise ValueError(f"agent: unknown {key!r}")
     agent.name = key
     return agent
 
 
+def exact_static_gmv(sim: Any, weights: np.ndarray, users: dict[str, np.ndarray]) -> np.ndarray:
+    """Exact expected GMV per session of static weight vectors on a panel of users.
+
+    Uses the simulator's expectation mode (``sample=False``): a static policy's expected
+    GMV is sum_t (prod_{j<t} c_j) b_t m_t along its page path (clicks do not matter,
+    the policy ignores them).  ``sim`` must hold n_candidates x P sessions.
+
+    Args:
+        sim: a :class:`simcore.core.SearchSimulator` with ``len(weights) * P`` sessions.
+        weights: float (n_candidates, m).  users: the panel (P users, see ``users()``).
+
+    Returns:
+        float64 (n_candidates,) mean expected GMV per session over the panel.
+    """
+    n = weights.shape[0]
+    P = len(users["query"])
+    tiled = {k: np.concatenate([np.asarray(v)] * n) for k, v in users.items()}
+    sim.reset_to(tiled)
+    W = np.repeat(np.asarray(weights, dtype=np.float32), P, axis=0)
+    total = np.zeros(n * P)
+    cont = np.ones(n * P)
+    for _ in range(sim.horizon):
+        r = sim.step(W, sample=False)
+        total += cont * r.b * r.m
+        cont *= r.c
+    return total.reshape(n, P).mean(axis=1)
+
+
+def optimise_static(cfg: RankingConfig, env: Any, seed: int, panel: int = 128, n_candidates: int = 24,
+                    iterations: int = 12) -> dict[str, Any]:
+    """The best static weights we can find: CEM on the *exact* expected GMV of a panel of
+    ``panel`` users (simulator expectation mode), not limited by the online budget.
+
+    Returns ``{"weights": float (m,), "exact_gmv": float, "history": [best per iteration]}``.
+    """
+    from simcore.core import SearchSimulator
+
+    m = env.sim.num_features
+    rng = np.random.default_rng([seed, 11])
+    sim = SearchSimulator(env.sim.config, num_sessions=n_candidates * panel, world=env.sim.world)
+    draw = SearchSimulator(env.sim.config, num_sessions=panel, seed=900_000 + seed, world=env.sim.world)
+    draw.reset()
+    users = draw.users()
+    mean, std = np.zeros(m), np.full(m, 0.6)
+    best_w, best_v, hist = mean.copy(), -np.inf, []
+    n_elite = max(2, n_candidates // 4)
+    for _ in range(iterations):
+        C = np.clip(mean + std * rng.standard_normal((n_candidates, m)), -1, 1)
+        C[0] = np.clip(mean, -1, 1)
+        v = exact_static_gmv(sim, C, users)
+        order = np.argsort(-v, kind="stable")
+        if v[order[0]] > best_v:
+            best_v, best_w = float(v[order[0]]), C[order[0]].copy()
+        elite = C[order[:n_elite]]
+        mean = 0.2 * mean + 0.8 * elite.mean(axis=0)
+        std = np.maximum(0.2 * std + 0.8 * elite.std(axis=0), 0.02)
+        hist.append(best_v)
+    return {"weights": best_w, "exact_gmv": best_v, "history": hist}
+
+
 def _run_job(job: dict[str, Any]) -> dict[str, Any]:
     """One (agent, seed, kind) run; executed in a worker process."""
     import torch
 
-    from simcore.train.loop import LoopConfig, evaluate, train
+    from simcore.train.loop import LoopConfig, evaluate, run_iteration, train
     from simcore.world import default_action_set
 
     torch.set_num_threads(1)
@@ -257,7 +322,20 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
             out[name] = evaluate(FixedWeights(w, name=name), env, cfg.final_eval_steps, 1_000_000 + run_seed)
         return {"kind": kind, "seed": seed, "final": out, "seconds": time.perf_counter() - t0}
     agent = build_agent(key, cfg, env, run_seed)
-    if kind == "train":
+    if kind == "train" and key in STATIC:
+        # no learning: one online iteration and one greedy evaluation, drawn flat
+        online = run_iteration(agent, env, 10_000 * (run_seed + 1), cfg.steps_per_iteration,
+                               explore=True, learn=False)
+        ev = evaluate(agent, env, cfg.eval_steps, 2_000_000 + run_seed)
+        history = []
+        for it in range(cfg.iterations):
+            rec = {"iteration": it, **online}
+            if (it + 1) % cfg.eval_every == 0 or it + 1 == cfg.iterations:
+                rec.update({"eval_" + k: ev[k] for k in ("gmv_per_session", "ctr", "clicks_per_session",
+                                                          "conversion", "sessions", "mean_action")})
+            history.append(rec)
+        final = evaluate(agent, env, cfg.final_eval_steps, 1_000_000 + run_seed)
+    elif kind == "train":
         loop = LoopConfig(iterations=cfg.iterations, steps_per_iteration=cfg.steps_per_iteration,
                           seed=10_000 * (run_seed + 1), eval_every=cfg.eval_every,
                           eval_steps=cfg.eval_steps, eval_seed=2_000_000 + run_seed)
@@ -343,7 +421,7 @@ def analyse(cfg: RankingConfig, results: list[dict[str, Any]]) -> dict[str, Any]
                                   "seconds": 0.0}
     # comparisons (paired by seed: each seed's agents share the evaluation sessions)
     rl = [k for k in RL_AGENTS if k in train]
-    static = [k for k in ("cem", "ltr-gmv", "ltr-click", "ltr-default") if k in final] + [
+    static = [k for k in ("static-opt", "cem", "ltr-gmv", "ltr-click", "ltr-default") if k in final] + [
         "fixed-" + n for n in NAMED]
     best_static = max(static, key=lambda k: final[k]["gmv"][0]) if static else None
     ltr_fits = [k for k in ("ltr-gmv", "ltr-click") if k in final]
@@ -422,75 +500,102 @@ def plot_learning(cfg: RankingConfig, results: list[dict[str, Any]], out: Path) 
 
 
 def plot_rneu(cfg: RankingConfig, results: list[dict[str, Any]], out: Path) -> str:
-    fig, axes = new_figure(width=7.0, height=4.4)
-    ax = axes[0][0]
+    """RNEU per iteration: linear DPG agents and network agents in separate panels (their
+    feature spaces differ, so only the shapes of the curves compare across panels)."""
+    groups = [("linear DPG (critic features phi(s, a))", [k for k in ("dpg", "dpg-compat", "dpg-shaped")
+                                                           if k in cfg.agents]),
+              ("networks (gradient of Q in its parameters)", [k for k in ("ddpg", "ddpg-ltr", "dpg-fbe",
+                                                                          "dpg-fbe-fitted") if k in cfg.agents])]
+    groups = [g for g in groups if g[1]]
+    fig, axes = new_figure(ncols=max(1, len(groups)), width=6.0, height=4.2)
     col = _colors(cfg.agents)
     steps = cfg.steps_per_iteration * cfg.num_envs
-    for k in cfg.agents:
-        hs = [r["history"] for r in results if r["kind"] == "train" and r["agent"] == k]
-        if not hs or "rneu" not in hs[0][0]:
-            continue
-        its, mean, ci = _curve(hs, "rneu")
-        ax.plot((its + 1) * steps / 1e3, mean, color=col[k], label=LABELS[k])
-        ax.fill_between((its + 1) * steps / 1e3, np.maximum(mean - ci, 1e-12), mean + ci, color=col[k], alpha=0.15)
-    ax.set_yscale("log")
-    ax.set_xlabel("training page requests (thousands)")
-    ax.set_ylabel("RNEU = ||E[delta * grad Q]|| (per iteration)")
-    ax.set_title("Norm of the expected TD update (article fig. 3)", fontsize=10)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    for ax, (title, keys) in zip(axes[0], groups):
+        for k in keys:
+            hs = [r["history"] for r in results if r["kind"] == "train" and r["agent"] == k]
+            if not hs or "rneu" not in hs[0][0]:
+                continue
+            x = (np.array([q["iteration"] for q in hs[0]]) + 1) * steps / 1e3
+            vals = np.array([[q.get("rneu", np.nan) for q in h] for h in hs], dtype=float)
+            for v in vals:
+                ax.plot(x, v, color=col[k], alpha=0.25, lw=0.7)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                geo = np.exp(np.nanmean(np.log(np.maximum(vals, 1e-300)), axis=0))
+            ax.plot(x, geo, color=col[k], lw=2, label=LABELS[k])
+        ax.set_yscale("log")
+        ax.set_xlabel("training page requests (thousands)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("RNEU = ||E[delta grad Q]||  (thin: seeds; thick: geometric mean)", fontsize=8)
+    fig.suptitle("Norm of the expected TD update per iteration (article fig. 3)", fontsize=11)
     save_figure(fig, out / "rneu.png")
     return "rneu.png"
 
 
-def plot_weights(cfg: RankingConfig, results: list[dict[str, Any]], out: Path) -> list[str]:
+def _feature_names(m: int) -> list[str]:
     from simcore.world import FEATURE_NAMES
 
+    return [FEATURE_NAMES[j] if j < len(FEATURE_NAMES) else f"attr{j}" for j in range(m)]
+
+
+def plot_weights(cfg: RankingConfig, results: list[dict[str, Any]], summary: dict[str, Any],
+                 out: Path) -> list[str]:
+    """Greedy weight per dimension over training (seed 0): one panel per learning agent,
+    and per user segment for the best learning agent (the article's iphone / android
+    figures)."""
+    import matplotlib
+
     m = cfg.world.n_features
-    names = [FEATURE_NAMES[j] if j < len(FEATURE_NAMES) else f"attr{j}" for j in range(m)]
-    files = []
+    names = _feature_names(m)
+    cmap = matplotlib.colormaps["tab10"]
+    files: list[str] = []
     keys = [k for k in cfg.agents if k in RL_AGENTS or k == "cem"]
     if not keys:
         return files
     steps = cfg.steps_per_iteration * cfg.num_envs
-    import matplotlib
 
-    cmap = matplotlib.colormaps["tab10"]
-    fig, axes = new_figure(ncols=min(3, len(keys)), nrows=-(-len(keys) // 3), width=5.0, height=3.6)
+    def run0(k: str) -> list[dict[str, Any]]:
+        return next(r for r in results if r["kind"] == "train" and r["agent"] == k and r["seed"] == 0)["history"]
+
+    ncols = min(3, len(keys))
+    fig, axes = new_figure(ncols=ncols, nrows=-(-len(keys) // ncols), width=5.0, height=3.5)
     flat = [a for row in axes for a in row]
     for ax, k in zip(flat, keys):
-        r = next(r for r in results if r["kind"] == "train" and r["agent"] == k and r["seed"] == 0)
-        h = r["history"]
+        h = run0(k)
         x = (np.array([q["iteration"] for q in h]) + 1) * steps / 1e3
-        A = np.array([q["mean_action"] for q in h])
+        A = np.array([q["greedy_action"] for q in h], dtype=float)
         for j in range(m):
-            ax.plot(x, A[:, j], color=cmap(j), label=names[j])
+            ax.plot(x, A[:, j], color=cmap(j), label=names[j], lw=1.4)
+        ax.axhline(0, color="k", lw=0.6)
         ax.set_title(f"{LABELS[k]} (seed 0)", fontsize=9)
         ax.set_xlabel("page requests (thousands)", fontsize=8)
-        ax.set_ylabel("mean weight", fontsize=8)
+        ax.set_ylabel("greedy weight (mean over states)", fontsize=8)
         ax.grid(alpha=0.3)
     for ax in flat[len(keys):]:
         ax.axis("off")
     flat[0].legend(fontsize=7, ncol=2)
     save_figure(fig, out / "weights.png")
     files.append("weights.png")
-    # per segment, like the article's iphone / android figures
-    seg_key = next((k for k in ("dpg-shaped", "dpg", "dpg-fbe", "ddpg-ltr") if k in keys), None)
-    if seg_key is not None:
-        r = next(r for r in results if r["kind"] == "train" and r["agent"] == seg_key and r["seed"] == 0)
-        h = r["history"]
-        G = len(h[0]["mean_action_by_segment"])
-        fig, axes = new_figure(ncols=min(G, 4), width=4.2, height=3.4)
+    rl = [k for k in keys if k in RL_AGENTS]
+    if rl:
+        best = max(rl, key=lambda k: summary["final"][k]["gmv"][0])
+        h = run0(best)
+        G = len(h[0]["greedy_action_by_segment"])
+        fig, axes = new_figure(ncols=G, width=4.0, height=3.4)
         x = (np.array([q["iteration"] for q in h]) + 1) * steps / 1e3
         for g, ax in enumerate(axes[0]):
-            A = np.array([q["mean_action_by_segment"][g] for q in h])
+            A = np.array([q["greedy_action_by_segment"][g] or [np.nan] * m for q in h], dtype=float)
             for j in range(m):
-                ax.plot(x, A[:, j], color=cmap(j), label=names[j])
-            ax.set_title(f"{LABELS[seg_key]}: segment {g}", fontsize=9)
+                ax.plot(x, A[:, j], color=cmap(j), label=names[j], lw=1.4)
+            ax.axhline(0, color="k", lw=0.6)
+            ax.set_title(f"segment {g}", fontsize=9)
             ax.set_xlabel("page requests (thousands)", fontsize=8)
             ax.grid(alpha=0.3)
-        axes[0][0].set_ylabel("mean weight")
+        axes[0][0].set_ylabel("greedy weight")
         axes[0][0].legend(fontsize=7, ncol=2)
+        fig.suptitle(f"{LABELS[best]} (best learning agent, seed 0): weights per user segment", fontsize=10)
         save_figure(fig, out / "weights_by_segment.png")
         files.append("weights_by_segment.png")
     return files
@@ -529,10 +634,10 @@ def plot_nonstationary(cfg: RankingConfig, results: list[dict[str, Any]], out: P
         ax.set_title(f"{LABELS[k]}: GMV per session", fontsize=9)
         ax.legend(fontsize=7)
         ax = row[2]
-        A = np.array([q["mean_action"] for q in hs[0]])
+        A = np.array([q["greedy_action"] for q in hs[0]], dtype=float)
         for j in range(m):
             ax.plot(A[:, j], color=cmap(j), label=names[j])
-        ax.set_title(f"{LABELS[k]}: weights (seed 0)", fontsize=9)
+        ax.set_title(f"{LABELS[k]}: greedy weights (seed 0)", fontsize=9)
         ax.legend(fontsize=6, ncol=2)
         for ax in row:
             ax.axvline(switch - 0.5, color="k", ls=":", lw=1.2)
@@ -552,7 +657,8 @@ def _pm(x: tuple[float, float], d: int = 2) -> str:
 
 def write_report(cfg: RankingConfig, summary: dict[str, Any], meta: dict[str, Any], plots: list[str], out: Path) -> None:
     fin, comps = summary["final"], summary["comparisons"]
-    order = sorted(fin, key=lambda k: -fin[k]["gmv"][0])
+    order = sorted((k for k in fin if not (k == "fixed-ltr" and "ltr-default" in fin)),
+                   key=lambda k: -fin[k]["gmv"][0])
     ref = "ltr-default" if "ltr-default" in fin else None
     rows = []
     for k in order:
@@ -590,7 +696,8 @@ def write_report(cfg: RankingConfig, summary: dict[str, Any], meta: dict[str, An
         for refk, p in row.items():
             crow.append([LABELS[k], LABELS.get(refk, refk), f"{p['diff']:+.2f} ± {p['ci']:.2f}",
                          f"{100 * p['rel']:+.1f}% ± {100 * p['rel_ci']:.1f}%"])
-    lines += [f"Best static policy (over CEM, the fitted LTR models and the five named weight vectors): "
+    lines += [f"Best static policy (over the exact-GMV CEM optimum, online CEM, the fitted LTR models and the "
+              f"named weight vectors): "
               f"**{LABELS.get(bs, bs)}**; best fitted LTR model: **{LABELS.get(bl, bl)}**.", "",
               markdown_table(["RL agent", "reference", "GMV difference", "relative"], crow), ""]
     lines += _verdicts(cfg, summary)
@@ -682,7 +789,7 @@ def run(config: RankingConfig, out: str | os.PathLike[str] | None = None, progre
         plots = plot_learning(config, results, out)
         if any(k in RL_AGENTS for k in config.agents):
             plots.append(plot_rneu(config, results, out))
-        plots += plot_weights(config, results, out)
+        plots += plot_weights(config, results, summary, out)
         ns = plot_nonstationary(config, results, out)
         if ns:
             plots.append(ns)

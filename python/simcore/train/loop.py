@@ -17,8 +17,12 @@ Per-iteration record (all floats unless noted):
     iteration (int), env_steps (int: slot-steps incl. autoreset rows), pages (int),
     sessions (int: sessions that ended), gmv_per_session (purchase prices / ended
     sessions), ctr (clicks / items shown), clicks_per_session, conversion (purchases /
-    ended sessions), reward_per_page, mean_action (m), mean_action_by_segment (G x m),
-    plus the means of the agent's update metrics and its end_iteration metrics.
+    ended sessions), reward_per_page, mean_action (m: weights actually used, exploration
+    included), mean_action_by_segment (G x m), greedy_action and
+    greedy_action_by_segment (the greedy policy ``act(obs, explore=False)`` on the B
+    states reached at the end of the iteration: the weight trajectories of the
+    article's figures; None for a segment absent from them), plus the means of the
+    agent's update metrics and its end_iteration metrics.
 """
 
 from __future__ import annotations
@@ -242,6 +246,15 @@ def run_iteration(
         obs = np.array(next_obs, copy=True)
     rec = stats.record()
     if learn:
+        greedy = np.asarray(agent.act(obs, explore=False), dtype=np.float64)
+        seg = np.asarray(sim.users()["segment"], dtype=np.int64)
+        counts = np.bincount(seg, minlength=G)
+        sums = np.zeros((G, greedy.shape[1]))
+        np.add.at(sums, seg, greedy)
+        rec["greedy_action"] = greedy.mean(axis=0).tolist()
+        rec["greedy_action_by_segment"] = [
+            (sums[g] / counts[g]).tolist() if counts[g] else None for g in range(G)
+        ]
         rec.update(agent.end_iteration())
     return rec
 
