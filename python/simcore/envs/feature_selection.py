@@ -6,23 +6,35 @@ the agent decides feature k: action 1 = Eval (compute it), 0 = Skip (the ranker
 uses the feature's population mean instead).  After the last decision the request is
 ranked with the chosen subset and compared with the full-feature ranking.
 
-Observation (float32 (8 + n + 1,), all in [0, 1]) -- the article's
+Observation (float32 (8 + 2n + 1,), all in [0, 1]) -- the article's
 s = (age, sex, power, query features, a_1..a_n, current_step):
     age, sex, power, query category one-hot (4), query long-tail degree,
-    decisions a_1..a_n so far (1 = Eval; 0 = Skip or not decided yet), k / n.
+    decisions a_1..a_n so far (1 = Eval; 0 = Skip or not decided yet), k / n,
+    and the current step k one-hot (n; all zero once every feature is decided), so
+    that a policy network tells the features apart without decoding k / n.
 
 Reward, and its sign convention.  The article writes R = R^ + T with R^(s_k, a_k) =
-c_k for Eval (0 for Skip) and T = r_p when the pairwise loss t exceeds C: both are
-*costs* the agent must avoid.  Here rewards are what the agent maximises, so
+c_k for Eval (0 for Skip) and T(s_k, a_k) = r_p when the pairwise loss t exceeds C:
+both are *costs* the agent must avoid.  Here rewards are what the agent maximises:
 
-    r_k = -c_k / sum_j c_j                 if a_k = Eval (fraction of the full cost)
-          0                                if a_k = Skip
-    plus, at the last step only,  -penalty  if loss > loss_threshold,
+    r_k = -c_k / sum_j c_j   if a_k = Eval (a fraction of the full cost), 0 if Skip,
+          - penalty * (v_k - v_{k-1}) - loss_weight * (t_k - t_{k-1})   ("step", default)
+          - penalty * v_n - loss_weight * t_n  at the last step only      ("final")
 
-with ``penalty`` = r_p >= 0 given as a magnitude, and ``loss`` the pairwise loss of
-the subset ranking against the full ranking as a fraction of the counted pairs
-(all pairs, or pairs touching the full top-k with ``top_k``).  The episode return
-is -cost_fraction(S) - penalty * [loss(S) > C]; all features give -1.
+with ``penalty`` = r_p >= 0 given as a magnitude and v_k = [t_k > C], where t_k is
+the pairwise loss (a fraction of the counted pairs: all pairs, or the pairs touching
+the full top-k with ``top_k``) of the ranking with the features skipped so far (the
+undecided ones counted as evaluated), t_0 = v_0 = 0.  In "step" mode the article's T
+is charged at the step whose Skip breaks the ranking (and refunded should a later
+decision bring the loss back under C): potential-based shaping with potential
+-r_p v_k - lambda t_k.  Both modes give the same episode return
+
+    -cost_fraction(S) - penalty * [loss(S) > C] - loss_weight * loss(S)
+
+(all features: -1); "step" tells the agent at once which decision broke the ranking.
+``loss_weight`` = lambda > 0 (default 0) adds the article's relaxed objective
+(eq. 2, min_S D + lambda |S|, here with |S| weighted by cost and divided through by
+lambda): with ``penalty=0`` the agent minimises cost_fraction + lambda * loss.
 
 The vector env (``gymnasium.make_vec``) steps B requests at once and ranks them with
 one batched C++ call; every episode has exactly n steps, so all slots end together
@@ -59,14 +71,20 @@ class FeatureSelectionConfig:
         data: how to generate the pool of requests (ignored when a data set is passed
             to the env).
         loss_threshold: C, the largest tolerated pairwise loss (fraction of pairs).
-        penalty: r_p >= 0, subtracted from the last reward when the loss exceeds C.
+        penalty: r_p >= 0, charged when the loss exceeds C.  Above 1 (the cost of
+            all features) breaking the ranking is never worth it.
+        loss_weight: lambda >= 0, weight of the pairwise loss itself in the reward.
+        penalty_mode: "step" (charged when the loss of the decisions so far crosses
+            C) or "final" (charged at the last step); the same episode return.
         top_k: None: the loss counts all pairs; k: only pairs touching the full top-k.
         num_threads: threads of the ranking kernel (None: all cores).
     """
 
     data: FeatureCostDataConfig = field(default_factory=FeatureCostDataConfig)
     loss_threshold: float = 0.05
-    penalty: float = 1.0
+    penalty: float = 2.0
+    loss_weight: float = 0.0
+    penalty_mode: str = "step"
     top_k: int | None = None
     num_threads: int | None = None
 
@@ -75,6 +93,10 @@ class FeatureSelectionConfig:
             raise ValueError(f"loss_threshold: must lie in [0, 1], got {self.loss_threshold!r}")
         if not (isinstance(self.penalty, numbers.Real) and self.penalty >= 0 and np.isfinite(self.penalty)):
             raise ValueError(f"penalty: must be a finite number >= 0, got {self.penalty!r}")
+        if not (isinstance(self.loss_weight, numbers.Real) and self.loss_weight >= 0 and np.isfinite(self.loss_weight)):
+            raise ValueError(f"loss_weight: must be a finite number >= 0, got {self.loss_weight!r}")
+        if self.penalty_mode not in ("step", "final"):
+            raise ValueError(f"penalty_mode: must be 'step' or 'final', got {self.penalty_mode!r}")
         if self.top_k is not None and (not isinstance(self.top_k, int) or self.top_k < 1):
             raise ValueError(f"top_k: must be None or an integer >= 1, got {self.top_k!r}")
         if self.num_threads is not None and (not isinstance(self.num_threads, int) or self.num_threads < 1):
@@ -123,7 +145,7 @@ class _Core:
         if np.any(full <= 0):
             raise ValueError("cost: the full feature set must have a positive cost")
         self.step_cost = tot / full  # fraction of the full cost of each feature
-        self.obs_dim = len(CONTEXT_NAMES) + n + 1
+        self.obs_dim = len(CONTEXT_NAMES) + 2 * n + 1
         self.contexts = np.zeros(self.B, dtype=np.int64)
         self.decisions = np.zeros((self.B, n), dtype=bool)
         self.k = 0
@@ -145,6 +167,9 @@ class _Core:
                 raise ValueError(f"options['contexts']: indices must lie in [0, {Q})")
             self.contexts = c.astype(np.int64)
         self.decisions[:] = False
+        self.loss = np.zeros(self.B)
+        self.prev_loss = np.zeros(self.B)
+        self.violated = np.zeros(self.B)
         self.k = 0
         self.done = False
         return self.obs()
@@ -154,7 +179,10 @@ class _Core:
         c = len(CONTEXT_NAMES)
         o[:, :c] = self.data.context[self.contexts]
         o[:, c : c + self.n] = self.decisions
-        o[:, -1] = self.k / self.n
+        o[:, c + self.n] = self.k / self.n
+        o[:, c + self.n + 1 :] = 0.0
+        if self.k < self.n:
+            o[:, c + self.n + 1 + self.k] = 1.0
         return o
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, dict[str, Any]]:
@@ -171,25 +199,43 @@ class _Core:
         rows = self.contexts if self.step_cost.shape[0] > 1 else np.zeros(self.B, dtype=np.int64)
         reward = np.where(ev, -self.step_cost[rows, k], 0.0)
         self.k += 1
+        last = self.k == self.n
+        cfg = self.config
+        if cfg.penalty_mode == "step":
+            # Only rows that skipped feature k changed their subset since the last step.
+            changed = np.flatnonzero(~ev)
+            if changed.size:
+                mask = self.decisions[changed].copy()
+                mask[:, self.k :] = True
+                self.loss[changed] = self._loss(mask, self.contexts[changed])
+            viol = (self.loss > cfg.loss_threshold).astype(float)
+            reward = reward - cfg.penalty * (viol - self.violated)
+            if cfg.loss_weight:
+                reward = reward - cfg.loss_weight * (self.loss - self.prev_loss)
+            self.violated = viol
+            self.prev_loss = self.loss.copy()
+        elif last:
+            self.loss = self._loss(self.decisions.copy(), self.contexts)
+            self.violated = (self.loss > cfg.loss_threshold).astype(float)
+            reward = reward - cfg.penalty * self.violated - cfg.loss_weight * self.loss
         info: dict[str, Any] = {}
-        if self.k == self.n:
-            res = subset_eval(
-                self.data.X, self.decisions.copy(), self.data.cost, self.data.weights,
-                fill=self.fill, top_k=self.config.top_k, query_index=self.contexts,
-                threads=self.config.num_threads,
-            )
-            loss = res.loss_fraction
-            penalized = loss > self.config.loss_threshold
-            reward = reward - self.config.penalty * penalized
+        if last:
             info = {
-                "loss": loss,
+                "loss": self.loss.copy(),
                 "cost": (self.decisions * self.step_cost[rows]).sum(axis=1),
-                "penalized": penalized,
+                "penalized": self.violated.astype(bool),
                 "mask": self.decisions.copy(),
                 "context": self.contexts.copy(),
             }
             self.done = True
         return self.obs(), reward, self.done, info
+
+    def _loss(self, mask: np.ndarray, contexts: np.ndarray) -> np.ndarray:
+        res = subset_eval(
+            self.data.X, mask, self.data.cost, self.data.weights, fill=self.fill,
+            top_k=self.config.top_k, query_index=contexts, threads=self.config.num_threads,
+        )
+        return res.loss_fraction
 
 
 class FeatureSelectionVectorEnv(VectorEnv):
