@@ -265,4 +265,6 @@ def test_state_dict_round_trip_continues_identically():
     np.testing.assert_array_equal(a.theta, b.theta)
     assert a.end_iteration() == b.end_iteration()
     with pytest.raises(ValueError, match="theta"):
-        LinearDPG(5, 3).load_state_dict(a.state_dict())
+        LinearDPG(5, 3, DPGConfig(seed=1)).load_state_dict(a.state_dict())
+    with pytest.raises(ValueError, match="alpha_w"):
+        LinearDPG(4, 3, DPGConfig(alpha_w=9.0)).load_state_dict(a.state_dict())

@@ -149,6 +149,21 @@ def set_rng_state(rng: np.random.Generator, state: Mapping[str, Any]) -> None:
     rng.bit_generator.state = dict(state)
 
 
+def check_config(saved: Mapping[str, Any] | None, current: Mapping[str, Any]) -> None:
+    """Raises ValueError if a checkpoint's agent config differs from the agent's own
+    (``seed`` excepted: the RNG state is restored from the checkpoint)."""
+    if saved is None:
+        return
+
+    def norm(d: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items() if k != "seed"}
+
+    a, b = norm(saved), norm(current)
+    diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    if diff:
+        raise ValueError(f"state: saved with a different config ({', '.join(diff)} differ)")
+
+
 def check_obs(obs: object, dim: int | None = None) -> np.ndarray:
     """A float32 (B, D) observation array or ValueError/TypeError naming ``obs``."""
     if not isinstance(obs, np.ndarray):

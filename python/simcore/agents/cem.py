@@ -20,6 +20,7 @@ import numpy as np
 from simcore.agents.base import (
     Agent,
     Transition,
+    check_config,
     check_obs,
     check_positive,
     np_to_tensor,
@@ -133,6 +134,7 @@ class CEMWeights(Agent):
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        check_config(state.get("config"), asdict(self.config))
         self.mean = tensor_to_np(state["mean"])
         self.std = tensor_to_np(state["std"])
         self.candidates = tensor_to_np(state["candidates"])

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from simcore.agents.base import (
     Agent,
     Transition,
+    check_config,
     check_obs,
     check_positive,
     rng_state,
@@ -284,6 +285,7 @@ class DDPG(Agent):
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        check_config(state.get("config"), asdict(self.config))
         self.actor.load_state_dict(state["actor"])
         self.critic.load_state_dict(state["critic"])
         with torch.no_grad():

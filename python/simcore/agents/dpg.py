@@ -34,6 +34,7 @@ import numpy as np
 from simcore.agents.base import (
     Agent,
     Transition,
+    check_config,
     check_obs,
     check_positive,
     np_to_tensor,
@@ -265,6 +266,7 @@ class LinearDPG(Agent):
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        check_config(state.get("config"), asdict(self.config))
         theta = tensor_to_np(state["theta"])
         if theta.shape != self.theta.shape:
             raise ValueError(f"state: theta has shape {theta.shape}, expected {self.theta.shape}")

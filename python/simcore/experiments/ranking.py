@@ -353,6 +353,17 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
             "seconds": time.perf_counter() - t0}
 
 
+def _work(cfg: RankingConfig, job: dict[str, Any]) -> int:
+    """Page requests a job simulates (for the progress bar)."""
+    B = cfg.num_envs
+    if job["kind"] == "named":
+        return len(NAMED) * cfg.final_eval_steps * B
+    its = cfg.ns_iterations if job["kind"] == "nonstationary" else cfg.iterations
+    if job["kind"] == "train" and job["agent"] in STATIC:
+        its = 1
+    return (its * cfg.steps_per_iteration + cfg.final_eval_steps) * B
+
+
 def _jobs(cfg: RankingConfig) -> list[dict[str, Any]]:
     jobs = []
     # the slow (network) runs first, so that the pool ends evenly
@@ -411,6 +422,7 @@ def analyse(cfg: RankingConfig, results: list[dict[str, Any]]) -> dict[str, Any]
         final[k] = {"gmv": mean_ci(g), "ctr": mean_ci(c), "gmv_per_seed": g, "ctr_per_seed": c,
                     "clicks_per_session": float(np.mean([r["final"]["clicks_per_session"] for r in rs])),
                     "conversion": float(np.mean([r["final"]["conversion"] for r in rs])),
+                    "weights": np.mean([r["final"]["mean_action"] for r in rs], axis=0).tolist(),
                     "seconds": float(np.mean([r["seconds"] for r in rs]))}
     for name in NAMED:
         g = [r["final"][name]["gmv_per_session"] for r in named]
@@ -418,6 +430,7 @@ def analyse(cfg: RankingConfig, results: list[dict[str, Any]]) -> dict[str, Any]
         final["fixed-" + name] = {"gmv": mean_ci(g), "ctr": mean_ci(c), "gmv_per_seed": g, "ctr_per_seed": c,
                                   "clicks_per_session": float(np.mean([r["final"][name]["clicks_per_session"] for r in named])),
                                   "conversion": float(np.mean([r["final"][name]["conversion"] for r in named])),
+                                  "weights": np.mean([r["final"][name]["mean_action"] for r in named], axis=0).tolist(),
                                   "seconds": 0.0}
     # comparisons (paired by seed: each seed's agents share the evaluation sessions)
     rl = [k for k in RL_AGENTS if k in train]
@@ -701,6 +714,19 @@ def write_report(cfg: RankingConfig, summary: dict[str, Any], meta: dict[str, An
               f"**{LABELS.get(bs, bs)}**; best fitted LTR model: **{LABELS.get(bl, bl)}**.", "",
               markdown_table(["RL agent", "reference", "GMV difference", "relative"], crow), ""]
     lines += _verdicts(cfg, summary)
+    names = _feature_names(cfg.world.n_features)
+    wkeys = [k for k in ("static-opt", "cem", "ltr-gmv", "ltr-click", "ltr-default", *RL_AGENTS) if k in fin]
+    if wkeys:
+        lines += ["## Final greedy weights", "",
+                  "Mean ranking weights of each final policy over the evaluation states and seeds (the ranking "
+                  "depends only on the direction of the weight vector).  The article's softmax actor can only "
+                  "output positive weights; the DDPG/FBE actors (tanh) and the baselines can go negative.", "",
+                  markdown_table(["agent", *names], [[LABELS.get(k, k), *[f"{w:+.2f}" for w in fin[k]["weights"]]]
+                                                     for k in wkeys]), ""]
+        if bs in fin:
+            neg = [f"{n} ({w:+.2f})" for n, w in zip(names, fin[bs]["weights"]) if w < -0.05]
+            lines += [f"Features with a clearly negative weight (< -0.05) in the best static policy "
+                      f"({LABELS.get(bs, bs)}): {', '.join(neg) if neg else 'none'}.", ""]
     if comps["early"]:
         lines += ["## Early learning: reward shaping and the LTR term", "",
                   f"Mean greedy-policy GMV over the first {100 * cfg.early_frac:.0f}% of the learning-curve "
@@ -766,17 +792,18 @@ def run(config: RankingConfig, out: str | os.PathLike[str] | None = None, progre
     load_before = _load()
     jobs = _jobs(config)
     results: list[dict[str, Any]] = []
-    bar = Progress(len(jobs), desc="ranking", unit="runs", enabled=progress)
+    work = [_work(config, j) for j in jobs]
+    bar = Progress(sum(work), desc="ranking", unit="pages", enabled=progress)
     if config.workers == 1:
-        for j in jobs:
+        for j, w in zip(jobs, work):
             results.append(_run_job(j))
-            bar.update(1, postfix=f"{j['agent']} seed {j['seed']}")
+            bar.update(w, postfix=f"{j['agent']} seed {j['seed']} ({len(results)}/{len(jobs)} runs)")
     else:
         with ProcessPoolExecutor(max_workers=config.workers, mp_context=get_context("spawn")) as pool:
             futs = [pool.submit(_run_job, j) for j in jobs]
-            for j, f in zip(jobs, futs):
+            for j, w, f in zip(jobs, work, futs):
                 results.append(f.result())
-                bar.update(1, postfix=f"{j['agent']} seed {j['seed']}")
+                bar.update(w, postfix=f"{j['agent']} seed {j['seed']} ({len(results)}/{len(jobs)} runs)")
     bar.close()
     summary = analyse(config, results)
     meta = {"wall_seconds": time.perf_counter() - t0, "load_before": load_before, "load_after": _load(),
