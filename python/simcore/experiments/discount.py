@@ -48,6 +48,21 @@ LABELS = {"dp": "DP", "q_learning": "Q-learning", "actor_critic": "Actor-critic"
 Z95 = 1.959963984540054
 
 
+#: The study's user model: users leave more readily after irrelevant pages
+#: (leave_frustration 8 instead of the package default 4).  With the package default,
+#: showing premium items on every page is (near) optimal both myopically and in the long
+#: run, so no discount rate can matter; see docs/discount.md for the measurements.
+STUDY_USER_OVERRIDES: dict[str, float] = {"leave_frustration": 8.0}
+
+
+def study_session(**overrides: Any) -> SessionConfig:
+    """The default simulator of the study: the package defaults (K = 10, 30 pages, the
+    default catalogue) with :data:`STUDY_USER_OVERRIDES` applied to the user model."""
+    from simcore.config import UserModelConfig
+
+    return SessionConfig(user=UserModelConfig(**STUDY_USER_OVERRIDES), **overrides)
+
+
 def gamma_key(g: float) -> str:
     """results.json key of a discount rate: "0.0", "0.1", ..., "1.0"."""
     return repr(float(g))
@@ -82,9 +97,12 @@ class DiscountConfig:
             per (algorithm, gamma).
         seed: master seed (model users, runs, panels, Monte Carlo).
         workers: processes for the learners (None: all cores; 1: in-process).
+        contrast_session: a second simulator configuration on which only the exact
+            tree DP is repeated, as a contrast (default: the package's default user
+            model; None skips it).
     """
 
-    session: SessionConfig = field(default_factory=SessionConfig)
+    session: SessionConfig = field(default_factory=lambda: study_session())
     actions: tuple[tuple[float, ...], ...] | None = None
     gammas: tuple[float, ...] = (0.0, 0.1, 0.5, 0.9, 1.0)
     memory: int = 4
@@ -98,15 +116,18 @@ class DiscountConfig:
     min_ess: float = 5.0
     tree_horizon: int = 5
     tree_users: int = 200
-    holdout_users: int = 4_000
+    holdout_users: int = 2_000
     eval_sessions: int = 20_000
     sim_sessions: int = 20_000
     seed: int = 0
     workers: int | None = None
+    contrast_session: SessionConfig | None = field(default_factory=SessionConfig)
 
     def __post_init__(self) -> None:
         if not isinstance(self.session, SessionConfig):
             raise TypeError("session: expected a simcore.config.SessionConfig")
+        if self.contrast_session is not None and not isinstance(self.contrast_session, SessionConfig):
+            raise TypeError("contrast_session: expected a simcore.config.SessionConfig or None")
         if len(self.gammas) == 0:
             raise ValueError("gammas: need at least one discount rate")
         for g in self.gammas:
@@ -178,7 +199,7 @@ class DiscountConfig:
             refine_rounds=4,
             refine_sessions=50_000,
             tree_users=1_000,
-            holdout_users=8_000,
+            holdout_users=4_000,
             eval_sessions=100_000,
             sim_sessions=100_000,
             learner=LearnerConfig(lanes=250),
@@ -291,6 +312,51 @@ def _check(checks: list[dict], name: str, held: bool, detail: str) -> None:
     checks.append({"name": name, "held": bool(held), "detail": detail})
 
 
+def _tree_study(
+    sess: SessionConfig,
+    acts: np.ndarray,
+    cfg: DiscountConfig,
+    gammas: list[float],
+    g0: float,
+    g1: float,
+    work: Callable[[float], None],
+) -> dict[str, Any]:
+    """Exact tree DP on the real simulator for each gamma, with a holdout evaluation."""
+    short = dataclasses.replace(sess, max_steps=cfg.tree_horizon)
+    panel = draw_users(short, cfg.tree_users, seed=cfg.seed + 101)
+    tree = build_tree(short, acts, panel, progress=work)
+    hold = draw_users(short, cfg.holdout_users, seed=cfg.seed + 202)
+    sols = {g: solve_tree(tree, g) for g in gammas}
+    hv = evaluate_paths(short, acts, hold, [sols[g].sequences for g in gammas], (1.0,))[:, 0]  # (n_g, U)
+    out: dict[str, Any] = {
+        "horizon": int(short.horizon),
+        "users": int(cfg.tree_users),
+        "holdout_users": int(cfg.holdout_users),
+        "gammas": {},
+    }
+    for i, g in enumerate(gammas):
+        s = sols[g]
+        hm, hc = mean_ci(hv[i])
+        out["gammas"][gamma_key(g)] = {
+            "gmv": s.gmv,
+            "v_h0": s.v_h0,
+            "sequences": s.sequences.tolist(),
+            "holdout_gmv": hm,
+            "holdout_gmv_ci": hc,
+        }
+    i0, i1 = gammas.index(g0), gammas.index(g1)
+    d_in = sols[g1].user_gmv - sols[g0].user_gmv
+    out["gap"] = float(d_in.mean())
+    out["gap_ci"] = mean_ci(d_in)[1]
+    out["gap_pct"] = 100.0 * float(d_in.mean()) / sols[g0].gmv if sols[g0].gmv else float("nan")
+    hd = hv[i1] - hv[i0]
+    out["holdout_gap"], out["holdout_gap_ci"] = _paired(hd)
+    base = float(hv[i0].mean())
+    out["holdout_gap_pct"] = 100.0 * out["holdout_gap"] / base if base else float("nan")
+    out["_sols"] = sols
+    return out
+
+
 # ----------------------------------------------------------------------------- run
 
 
@@ -312,9 +378,14 @@ def run(
     work = _Work(
         {
             "model": (n_model, T * A * 4.0e-6),
-            "tree": (cfg.tree_users * A**cfg.tree_horizon if cfg.tree_horizon else 0, cfg.tree_horizon * 4.0e-6),
+            "tree": (
+                (1 + (cfg.contrast_session is not None)) * cfg.tree_users * A**cfg.tree_horizon if cfg.tree_horizon else 0,
+                cfg.tree_horizon * 4.0e-6,
+            ),
             "learn": (2 * len(gammas) * cfg.runs * cfg.sessions, lanes_per_sess * 1.2e-6 / max(1, cfg.workers or os.cpu_count() or 1)),
             "transfer": (3 * len(gammas) * cfg.sim_sessions, 6 * 5.0e-6),
+            "evaluate": (1, 2 * len(gammas) * cfg.runs * 0.05 + 3 * len(gammas) * cfg.eval_sessions * 2e-6),
+            "exact": (1, cfg.holdout_users * len(gammas) * (1 + 2 * cfg.runs) * T / max(1, G) * 2.0e-6),
         },
         enabled=progress,
     )
@@ -350,37 +421,12 @@ def run(
     if cfg.tree_horizon:
         t0 = time.perf_counter()
         work.begin(f"tree: {A}^{cfg.tree_horizon} sequences x {cfg.tree_users} users")
-        short = dataclasses.replace(sess, max_steps=cfg.tree_horizon)
-        panel = draw_users(short, cfg.tree_users, seed=cfg.seed + 101)
-        tree = build_tree(short, acts, panel, progress=work)
-        hold = draw_users(short, cfg.holdout_users, seed=cfg.seed + 202)
-        sols = {g: solve_tree(tree, g) for g in gammas}
-        hv = evaluate_paths(short, acts, hold, [sols[g].sequences for g in gammas], (1.0,))[:, 0]  # (n_g, U)
-        tree_res = {
-            "horizon": int(short.horizon),
-            "users": int(cfg.tree_users),
-            "holdout_users": int(cfg.holdout_users),
-            "gammas": {},
-        }
-        for i, g in enumerate(gammas):
-            s = sols[g]
-            hm, hc = mean_ci(hv[i])
-            tree_res["gammas"][gamma_key(g)] = {
-                "gmv": s.gmv,
-                "v_h0": s.v_h0,
-                "sequences": s.sequences.tolist(),
-                "holdout_gmv": hm,
-                "holdout_gmv_ci": hc,
-            }
-        i0, i1 = gammas.index(g0), gammas.index(g1)
-        d_in = sols[g1].user_gmv - sols[g0].user_gmv
-        tree_res["gap"] = float(d_in.mean())
-        tree_res["gap_ci"] = mean_ci(d_in)[1]
-        tree_res["gap_pct"] = 100.0 * float(d_in.mean()) / sols[g0].gmv
-        hd = hv[i1] - hv[i0]
-        tree_res["holdout_gap"], tree_res["holdout_gap_ci"] = _paired(hd)
-        tree_res["holdout_gap_pct"] = 100.0 * tree_res["holdout_gap"] / float(hv[i0].mean())
-        tree_res["_sols"] = sols
+        tree_res = _tree_study(sess, acts, cfg, gammas, g0, g1, work)
+        if cfg.contrast_session is not None:
+            work.begin("tree: contrast user model")
+            tree_res["contrast"] = _tree_study(cfg.contrast_session, acts, cfg, gammas, g0, g1, work)
+            tree_res["contrast"].pop("_sols")
+            tree_res["contrast"]["user"] = dataclasses.asdict(cfg.contrast_session.user)
         stamp("tree", t0)
 
     # 4. learners -------------------------------------------------------------------------
@@ -390,7 +436,7 @@ def run(
 
     # 5. evaluation on the model ------------------------------------------------------------
     t0 = time.perf_counter()
-    work.begin("evaluate on the model")
+    work.begin("evaluate: on the model")
     res: dict[str, Any] = {alg: {} for alg in ALGORITHMS}
     per_run: dict[tuple[str, float], dict[str, np.ndarray]] = {}
     dp_best = dp_sol[g1].gmv if 1.0 in gammas else max(s.gmv for s in dp_sol.values())
@@ -454,11 +500,12 @@ def run(
                 "paths": paths_runs,
                 "gmv_fwd": np.atleast_1d(tdp.expected_gmv_forward(model, pol)),
             }
+    work(1)
     stamp("evaluate_model", t0)
 
     # 6. transfer to the real simulator ---------------------------------------------------------
     t0 = time.perf_counter()
-    work.begin("transfer: exact on a holdout panel")
+    work.begin("exact: transfer to a holdout panel")
     hold = draw_users(sess, cfg.holdout_users, seed=cfg.seed + 303)
     det_paths: list[np.ndarray] = []
     det_index: dict[tuple[str, float], list[int]] = {}
@@ -472,6 +519,7 @@ def run(
                 det_paths.append(per_run[(alg, g)]["paths"][r])
             det_index[(alg, g)] = idx
     exact_vals = evaluate_paths(sess, acts, hold, det_paths, (1.0,))[:, 0]  # (n_paths, U)
+    work(1)
     work.begin("transfer: Monte Carlo (sampled outcomes)")
     sim_pols: list[np.ndarray] = []
     sim_index: dict[tuple[str, float], list[int]] = {}
@@ -788,7 +836,7 @@ def _plot_curves(results: dict[str, Any], out: Path) -> list[str]:
         axes[0][0].set_ylabel("GMV per session")
         axes[0][1].set_ylabel("value of the initial state")
         axes[0][0].legend(fontsize=8, loc="lower right")
-        axes[0][1].legend(fontsize=8, loc="center right")
+        axes[0][1].legend(fontsize=8, loc="best")
         fig.suptitle(f"{LABELS[alg]}: learning curves per γ (article fig. 11)", fontsize=11)
         name = f"fig11_{alg}_curves.png"
         save_figure(fig, out / name)
@@ -846,7 +894,9 @@ def _plot_curves(results: dict[str, Any], out: Path) -> list[str]:
     ax.set_xticklabels(labels)
     ax.set_ylabel(f"GMV(γ={g1:g}) − GMV(γ={g0:g}) per session")
     ax.set_title("Gain from optimising the undiscounted return (95% CIs)", fontsize=10)
-    ax.legend(fontsize=8)
+    lo_, hi_ = ax.get_ylim()
+    ax.set_ylim(lo_, hi_ + 0.45 * (hi_ - lo_))  # room for the legend above the bars
+    ax.legend(fontsize=8, loc="upper center", ncol=3)
     ax.grid(alpha=0.3, axis="y")
     save_figure(fig, out / "gap_gamma1_vs_gamma0.png")
     files.append("gap_gamma1_vs_gamma0.png")
@@ -957,6 +1007,27 @@ def write_report(results: dict[str, Any], out_dir: str | os.PathLike[str], comma
             f"\nGap γ=1 − γ=0: in sample {t['gap']:+.3f} ({t['gap_pct']:+.2f}%); holdout "
             f"{_pm(t['holdout_gap'], t['holdout_gap_ci'], 3)} ({t['holdout_gap_pct']:+.2f}%).\n"
         )
+        if t.get("contrast"):
+            c = t["contrast"]
+            changed = {k: v for k, v in c["user"].items() if v != st["session"]["user"].get(k)}
+            lines.append(
+                (
+                    "Contrast: the same tree DP with the user model changed to "
+                    + ", ".join(f"{k}={v}" for k, v in changed.items())
+                    + " (the package default; the study raises leave_frustration, see docs/discount.md):\n"
+                )
+                if changed
+                else "Contrast: the same tree DP on the contrast configuration (same user model, other settings):\n"
+            )
+            rows = []
+            for g in gammas:
+                r = c["gammas"][gamma_key(g)]
+                rows.append([f"{g:g}", r["gmv"], _pm(r["holdout_gmv"], r["holdout_gmv_ci"]), str(r["sequences"])])
+            lines.append(markdown_table(["γ", "GMV (panel)", "GMV (holdout)", "sequence per segment"], rows))
+            lines.append(
+                f"\nGap γ=1 − γ=0 under the contrast user model: in sample {c['gap']:+.3f} ({c['gap_pct']:+.2f}%); "
+                f"holdout {_pm(c['holdout_gap'], c['holdout_gap_ci'], 3)} ({c['holdout_gap_pct']:+.2f}%).\n"
+            )
     lines.append("## Transfer of the tabular policies to the real simulator\n")
     lines.append(
         "`exact`: deterministic (greedy) policies run in expectation mode on "
@@ -1004,6 +1075,17 @@ def write_report(results: dict[str, Any], out_dir: str | os.PathLike[str], comma
     lines.append("")
     mi = results["model"]
     lines.append("## Settings\n")
+    from simcore.config import UserModelConfig, WorldConfig
+
+    udef, wdef = dataclasses.asdict(UserModelConfig()), dataclasses.asdict(WorldConfig())
+    du = {k: v for k, v in st["session"]["user"].items() if udef.get(k) != v}
+    dw = {k: v for k, v in st["session"]["world"].items() if wdef.get(k) != v and not (isinstance(v, list) and tuple(v) == wdef.get(k))}
+    lines.append(
+        "- Simulator: package defaults"
+        + (" with user model " + ", ".join(f"{k}={v}" for k, v in du.items()) if du else "")
+        + (" and catalogue " + ", ".join(f"{k}={v}" for k, v in dw.items()) if dw else "")
+        + ".\n"
+    )
     lines.append(
         f"- Tabular state: (page, last L={st['memory']} actions, segment): {mi['states']:,} states × "
         f"{len(st['actions'])} actions; horizon T={st['session']['horizon']}, K={st['session']['page_size']}.\n"
@@ -1072,6 +1154,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _session_from_dict(d: dict[str, Any]) -> SessionConfig:
+    """A SessionConfig whose unspecified user-model fields take the study's values."""
+    d = dict(d)
+    user = d.get("user", {})
+    if isinstance(user, dict):
+        d["user"] = {**STUDY_USER_OVERRIDES, **user}
+    return SessionConfig.from_dict(d)
+
+
 def config_from_dict(d: dict[str, Any], full: bool = False) -> DiscountConfig:
     """A DiscountConfig from a JSON-style dict (unknown keys raise ValueError)."""
     d = dict(d)
@@ -1080,7 +1171,9 @@ def config_from_dict(d: dict[str, Any], full: bool = False) -> DiscountConfig:
     if unknown:
         raise ValueError(f"config: unknown keys {sorted(unknown)}")
     if isinstance(d.get("session"), dict):
-        d["session"] = SessionConfig.from_dict(d["session"])
+        d["session"] = _session_from_dict(d["session"])
+    if isinstance(d.get("contrast_session"), dict):
+        d["contrast_session"] = SessionConfig.from_dict(d["contrast_session"])
     if isinstance(d.get("learner"), dict):
         d["learner"] = LearnerConfig(**d["learner"])
     if d.get("actions") is not None:
@@ -1123,7 +1216,7 @@ def config_from_args(args: argparse.Namespace) -> DiscountConfig:
         sess["max_steps"] = args.max_steps
     if sess:
         try:
-            over["session"] = SessionConfig.from_dict(sess)
+            over["session"] = _session_from_dict(sess)
         except TypeError as e:  # unknown UserModelConfig / WorldConfig field
             raise ValueError(f"--user/--world: {e}") from e
     return config_from_dict(over, full=bool(getattr(args, "full", False)))
