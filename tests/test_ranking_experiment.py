@@ -79,3 +79,12 @@ def test_bad_config():
         RankingConfig(seeds=0)
     with pytest.raises(ValueError, match="reward"):
         RankingConfig(reward="revenue")
+
+
+def test_student_t_intervals():
+    m, ci = ranking.mean_ci([1.0, 2.0, 3.0])
+    assert m == 2.0 and ci == pytest.approx(4.303 * 1.0 / 3**0.5)
+    m, ci = ranking.mean_ci([5.0])
+    assert m == 5.0 and ci != ci  # one seed: no interval
+    p = ranking._paired([3.0, 4.0, 6.0], [1.0, 2.0, 3.0])
+    assert p["diff"] == pytest.approx(7 / 3) and p["rel"] == pytest.approx((7 / 3) / 2.0)

@@ -10,7 +10,9 @@ from simcore.agents.base import Agent, check_obs, rng_state, set_rng_state
 
 
 class RandomWeights(Agent):
-    """A fresh weight vector per page and slot, uniform on [low, high]^m.
+    """A fresh weight vector per page and slot, uniform on [low, high]^m (also when
+    ``explore=False``: its greedy policy is the random policy, so evaluating it draws
+    from its Generator).
 
     Args:
         n_features: m.  seed: seed of its own NumPy Generator.  low, high: the box.

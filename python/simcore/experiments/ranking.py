@@ -30,7 +30,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from simcore.config import SessionConfig, UserModelConfig, WorldConfig
-from simcore.experiments.report import markdown_table, mean_ci, new_figure, save_figure, write_json
+from simcore.experiments.report import markdown_table, new_figure, save_figure, write_json
+from simcore.experiments.report import mean_ci as _normal_ci
 from simcore.train.progress import Progress
 
 #: learning agents
@@ -381,6 +382,20 @@ def _jobs(cfg: RankingConfig) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------------------------ analysis
 
+#: two-sided 95% Student-t quantiles by degrees of freedom (few seeds: the normal
+#: approximation would understate the interval, by a factor 2.2 at 3 seeds)
+_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
+         10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042}
+
+
+def mean_ci(x: Any) -> tuple[float, float]:
+    """Mean and the half-width of its 95% Student-t confidence interval over seeds."""
+    a = np.asarray(x, dtype=float).ravel()
+    df = a.size - 1
+    t = _T975[max(k for k in _T975 if k <= df)] if df >= 1 else 1.959963984540054
+    t = t if df <= 30 else 1.959963984540054
+    return _normal_ci(a, z=t)
+
 
 def _curve(histories: list[list[dict[str, Any]]], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(iterations, mean, CI half-width) of ``key`` over seeds, where present."""
@@ -442,7 +457,8 @@ def analyse(cfg: RankingConfig, results: list[dict[str, Any]]) -> dict[str, Any]
     comps: dict[str, Any] = {"best_static": best_static, "best_ltr_fit": best_ltr, "rl_vs": {}}
     for k in rl:
         row = {}
-        for ref in filter(None, {best_static, best_ltr, "ltr-default" if "ltr-default" in final else None}):
+        refs = [best_static, best_ltr, "ltr-default" if "ltr-default" in final else None]
+        for ref in dict.fromkeys(r for r in refs if r):  # ordered, without duplicates
             row[ref] = _paired(final[k]["gmv_per_seed"], final[ref]["gmv_per_seed"])
         comps["rl_vs"][k] = row
     early = {}
@@ -451,7 +467,9 @@ def analyse(cfg: RankingConfig, results: list[dict[str, Any]]) -> dict[str, Any]
             ea = [_early(r["history"], cfg.early_frac) for r in train[a]]
             eb = [_early(r["history"], cfg.early_frac) for r in train[b]]
             early[f"{a} vs {b}"] = {"early_gmv": {a: mean_ci(ea), b: mean_ci(eb)}, **_paired(ea, eb),
-                                    "frac": cfg.early_frac}
+                                    "frac": cfg.early_frac,
+                                    "final_gmv": _paired(final[a]["gmv_per_seed"], final[b]["gmv_per_seed"]),
+                                    "final_ctr": _paired(final[a]["ctr_per_seed"], final[b]["ctr_per_seed"])}
     comps["early"] = early
     ns = {}
     switch = cfg.ns_iterations // 2
@@ -694,7 +712,7 @@ def write_report(cfg: RankingConfig, summary: dict[str, Any], meta: dict[str, An
         f"`{cfg.reward}` (price on purchase, else number of clicks); catalogue N={cfg.world.n_items}, "
         f"m={cfg.world.n_features}, {cfg.world.n_queries} queries.  Final numbers: the greedy policy on "
         f"{cfg.final_eval_steps} batched steps of fresh sessions (the same sessions for every agent of a "
-        "seed, so differences are paired by seed).  ± is the 95% CI over seeds.",
+        "seed, so differences are paired by seed).  ± is the half-width of the 95% Student-t CI over seeds.",
         "",
         "## Final GMV and CTR per session",
         "",
@@ -734,9 +752,12 @@ def write_report(cfg: RankingConfig, summary: dict[str, Any], meta: dict[str, An
         erow = []
         for name, e in comps["early"].items():
             a, b = name.split(" vs ")
+            fg, fc = e["final_gmv"], e["final_ctr"]
             erow.append([f"{LABELS[a]} vs {LABELS[b]}", _pm(e["early_gmv"][a]), _pm(e["early_gmv"][b]),
-                         f"{e['diff']:+.2f} ± {e['ci']:.2f}"])
-        lines += [markdown_table(["comparison", "early GMV (first)", "early GMV (second)", "difference"], erow), ""]
+                         f"{e['diff']:+.2f} ± {e['ci']:.2f}", f"{fg['diff']:+.2f} ± {fg['ci']:.2f}",
+                         f"{fc['diff']:+.4f} ± {fc['ci']:.4f}"])
+        lines += [markdown_table(["comparison", "early GMV (first)", "early GMV (second)", "early difference",
+                                  "final GMV difference", "final CTR difference"], erow), ""]
     if comps["nonstationary"]:
         lines += ["## Non-stationary run (user behaviour shifts mid-run)", "",
                   f"At iteration {cfg.ns_iterations // 2} of {cfg.ns_iterations} the user model changes to "

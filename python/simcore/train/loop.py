@@ -55,7 +55,8 @@ class LoopConfig:
             greedy policy (``explore=False``) and add ``eval_*`` fields to the
             record (0: never).  The evaluation re-seeds the env with ``eval_seed``
             (common random numbers across iterations and agents) and uses no agent
-            randomness, so it does not change training.
+            randomness, so it does not change training (except for agents whose
+            greedy policy is itself random, such as RandomWeights).
         eval_steps: batched steps of each evaluation.
         eval_seed: env seed of every evaluation.
         progress: show a progress bar.
