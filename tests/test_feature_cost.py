@@ -166,6 +166,14 @@ def test_fill_default_and_explicit():
     X, w, mask, cost = _inputs(6, 5, 64, 4)
     res = K.subset_eval(X, mask, cost, w)
     np.testing.assert_array_equal(res.fill, R.feature_mean(X))
+    # the definition, written as loops: items in order per query, then queries in order
+    total = np.zeros(4)
+    for q in range(5):
+        acc = np.zeros(4)
+        for i in range(64):
+            acc = acc + X[q, i].astype(np.float64)
+        total = total + acc
+    np.testing.assert_array_equal(res.fill, (total / (5 * 64)).astype(np.float32))
     np.testing.assert_array_equal(K.feature_mean(X), R.feature_mean(X))
     np.testing.assert_allclose(res.fill, X.mean(axis=(0, 1)), rtol=1e-6)
     fill = np.full(4, 0.25, np.float32)

@@ -16,7 +16,7 @@ namespace simcore {
 namespace {
 
 // Above this k the top-k loss is D(all) - D(items outside the top-k) (two O(N log N)
-// inversion counts) instead of the O(k N) direct count.
+// counts) instead of the O(k N) direct count.
 constexpr std::size_t kDirectMaxK = 48;
 
 inline bool all_finite(const double* v, std::size_t n) {
@@ -151,228 +151,104 @@ bool score_mlp(const float* x, std::size_t N, std::size_t n, const Ranker& rk, c
 // ------------------------------------------------------------------ pairwise loss
 //
 // Rankings order items by score descending, ties by lower index (as simcore::topk and
-// the simulator).  The full ranking is computed once per query and shared by the
-// consecutive rows of that query: perm maps position -> item.  With v_p = -s[perm[p]],
-// a pair of positions p < q is ordered differently by the subset ranking iff
-//   v_p > v_q (the later item scores strictly higher), or
-//   v_p == v_q and perm[p] > perm[q] (tied subset scores: the lower index goes first).
-// Pairs tied in f are already ordered by index in perm, so they need no special case.
-// The first kind is a strict-inversion count (merge sort); the second, a correction
-// computed only when the row has tied subset scores.
+// the simulator).  The full ranking (position -> item) is computed once per query and
+// shared by the consecutive rows of that query.  For a row, the subset ranking gives
+// every item its subset position; read in full-ranking order these positions form a
+// sequence of distinct integers whose inversions are exactly the pairs the two
+// rankings order differently.  They are counted with a Fenwick tree.
 
-inline std::uint32_t float_key(double d) {
-  const float x = static_cast<float>(d);  // monotone (non-decreasing) in d
-  std::uint32_t u;
-  std::memcpy(&u, &x, sizeof u);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
-struct FullOrder {
-  std::vector<std::uint64_t> a, b;  // radix buffers
-  std::vector<std::uint32_t> perm;  // (N,) the full ranking: position -> item
-  std::vector<double> v, tmp;       // (N + 1,) per-row scratch
-  std::vector<double> item;          // (N,) item of each kept position (as double)
-  std::vector<std::pair<double, std::uint32_t>> tied;  // tie correction: (v, position)
-  std::vector<double> iv, itmp;                         // tie correction: index runs
+struct OrderScratch {
+  std::vector<std::uint32_t> count, bucket;
 };
 
-// LSD radix sort on the float32-rounded score (3 passes of 11 bits, constant digits
-// skipped; stable, so equal keys keep index order), then runs of equal float32 keys
-// refined by the exact order (f descending, index ascending).
-void full_order(const double* f, std::size_t N, FullOrder& o) {
-  o.a.resize(N);
-  o.b.resize(N);
-  std::vector<std::uint32_t> hist(3 * 2048, 0);
-  std::uint32_t* h = hist.data();
+// perm = items in ranking order.  A bucket sort on the score's position between the
+// extremes (N buckets, index order kept inside a bucket), then each bucket finished
+// by insertion sort (std::sort past 32 items) on the exact order, so the result is
+// exact whatever the distribution; typical scores give O(1) items per bucket.
+void ranking_order(const double* f, std::size_t N, std::uint32_t* perm, OrderScratch& sc) {
+  double lo = f[0], hi = f[0];
+  for (std::size_t i = 1; i < N; ++i) {
+    lo = std::min(lo, f[i]);
+    hi = std::max(hi, f[i]);
+  }
+  const double span = hi - lo;
+  double scale = span > 0.0 ? (static_cast<double>(N) - 0.5) / span : 0.0;
+  if (!(scale < 1e300)) scale = 0.0;  // span subnormal or overflowed: one bucket
+  sc.count.assign(N + 1, 0);
+  sc.bucket.resize(N);
   for (std::size_t i = 0; i < N; ++i) {
-    const std::uint32_t k = ~float_key(f[i]);  // ascending key = descending score
-    o.a[i] = (static_cast<std::uint64_t>(k) << 32) | static_cast<std::uint32_t>(i);
-    ++h[k & 2047];
-    ++h[2048 + ((k >> 11) & 2047)];
-    ++h[4096 + (k >> 22)];
+    std::size_t b = static_cast<std::size_t>((hi - f[i]) * scale);  // bucket 0 = best
+    b = std::min(b, N - 1);
+    sc.bucket[i] = static_cast<std::uint32_t>(b);
+    ++sc.count[b + 1];
   }
-  std::uint64_t* src = o.a.data();
-  std::uint64_t* dst = o.b.data();
-  for (int p = 0; p < 3; ++p) {
-    const int shift = 32 + 11 * p;
-    std::uint32_t* hp = h + 2048 * p;
-    if (hp[(src[0] >> shift) & 2047] == N) continue;  // every key has this digit
-    std::uint32_t sum = 0;
-    for (int d = 0; d < 2048; ++d) {
-      const std::uint32_t c = hp[d];
-      hp[d] = sum;
-      sum += c;
+  for (std::size_t b = 0; b < N; ++b) sc.count[b + 1] += sc.count[b];
+  for (std::size_t i = 0; i < N; ++i) perm[sc.count[sc.bucket[i]]++] = static_cast<std::uint32_t>(i);
+  auto before = [f](std::uint32_t a, std::uint32_t b) { return f[a] > f[b] || (f[a] == f[b] && a < b); };
+  std::size_t start = 0;
+  for (std::size_t b = 0; b < N && start < N; ++b) {
+    const std::size_t end = sc.count[b];  // after the scatter: the end of bucket b
+    if (end - start > 32) {
+      std::sort(perm + start, perm + end, before);
+    } else {
+      for (std::size_t i = start + 1; i < end; ++i) {
+        const std::uint32_t x = perm[i];
+        std::size_t p = i;
+        while (p > start && before(x, perm[p - 1])) {
+          perm[p] = perm[p - 1];
+          --p;
+        }
+        perm[p] = x;
+      }
     }
-    for (std::size_t i = 0; i < N; ++i) {
-      const std::uint64_t x = src[i];
-      dst[hp[(x >> shift) & 2047]++] = x;
-    }
-    std::swap(src, dst);
+    start = end;
   }
-  auto exact_before = [f](std::uint64_t x, std::uint64_t y) {
-    const auto i = static_cast<std::uint32_t>(x), j = static_cast<std::uint32_t>(y);
-    return f[i] > f[j] || (f[i] == f[j] && i < j);
-  };
-  for (std::size_t s = 0; s < N;) {
-    std::size_t e = s + 1;
-    const std::uint64_t ks = src[s] >> 32;
-    while (e < N && (src[e] >> 32) == ks) ++e;
-    if (e - s > 1) std::sort(src + s, src + e, exact_before);
-    s = e;
-  }
-  o.perm.resize(N);
-  for (std::size_t p = 0; p < N; ++p) o.perm[p] = static_cast<std::uint32_t>(src[p]);
-  o.v.assign(N + 1, 0.0);  // + 1: merge_count reads one past a run
-  o.tmp.assign(N + 1, 0.0);
 }
 
-// Sorts v in blocks of 4 (a branch-free network), returning the inversions inside
-// the blocks; a short tail block is insertion-sorted.
-std::int64_t sort_blocks4(double* v, std::size_t n) {
+struct RankScratch {
+  std::vector<std::uint32_t> full;   // (N,) the full ranking: position -> item
+  std::vector<std::uint32_t> sub;    // (N,) the subset ranking
+  std::vector<std::uint32_t> pos;    // (N,) item -> subset position
+  std::vector<std::uint32_t> seq;    // subset positions in full-ranking order
+  std::vector<std::uint32_t> tree;   // Fenwick tree
+  OrderScratch order;
+};
+
+// Inversions of seq[0, m), distinct values in [0, n).
+std::int64_t inversions(const std::uint32_t* seq, std::size_t m, std::size_t n,
+                        std::vector<std::uint32_t>& tree) {
+  tree.assign(n + 1, 0);
   std::int64_t inv = 0;
-  std::size_t b = 0;
-  for (; b + 4 <= n; b += 4) {
-    const double a0 = v[b], a1 = v[b + 1], a2 = v[b + 2], a3 = v[b + 3];
-    inv += static_cast<std::int64_t>(a0 > a1) + (a0 > a2) + (a0 > a3) + (a1 > a2) + (a1 > a3) +
-           (a2 > a3);
-    const double l0 = std::min(a0, a1), h0 = std::max(a0, a1);
-    const double l1 = std::min(a2, a3), h1 = std::max(a2, a3);
-    const double m0 = std::min(l0, l1), m1 = std::max(l0, l1);
-    const double n0 = std::min(h0, h1), n1 = std::max(h0, h1);
-    v[b] = m0;
-    v[b + 1] = std::min(m1, n0);
-    v[b + 2] = std::max(m1, n0);
-    v[b + 3] = n1;
-  }
-  for (std::size_t i = b + 1; i < n; ++i) {
-    const double x = v[i];
-    std::size_t p = i;
-    while (p > b && v[p - 1] > x) {
-      v[p] = v[p - 1];
-      --p;
-      ++inv;
-    }
-    v[p] = x;
+  for (std::size_t p = 0; p < m; ++p) {
+    const std::uint32_t x = seq[p] + 1;
+    std::uint32_t not_above = 0;  // earlier values <= seq[p]
+    for (std::uint32_t i = x; i > 0; i &= i - 1) not_above += tree[i];
+    inv += static_cast<std::int64_t>(p - not_above);
+    for (std::size_t i = x; i <= n; i += i & (0 - i)) ++tree[i];
   }
   return inv;
 }
 
-// Stable merge of the sorted runs src[lo, mid) and src[mid, hi) into dst, returning
-// the strict inversions between them (pairs left > right).  The output is split in
-// two halves at the merge path, and the two halves are merged in one branch-free loop
-// so that their dependency chains overlap.  A right element taken while the left
-// pointer is at i is smaller than every left element from i to mid (those of the
-// other half included: the merge path puts them after it), hence + (mid - i).
-// Reads src[hi] (callers pad the buffers by one element).
-std::int64_t merge_count(const double* src, double* dst, std::size_t lo, std::size_t mid,
-                         std::size_t hi) {
-  const std::size_t lenL = mid - lo, lenR = hi - mid, len = hi - lo, h = len / 2;
-  std::size_t a = h > lenR ? h - lenR : 0, b = std::min(h, lenL);
-  while (a < b) {  // a = left elements among the first h outputs
-    const std::size_t m = (a + b) / 2;
-    if (src[lo + m] <= src[mid + h - m - 1])
-      a = m + 1;
-    else
-      b = m;
+// Pairs ordered differently by the full ranking (rs.full) and the ranking of s, over
+// the items with skip[item] == 0 (skip == nullptr: all items).  Reuses rs.pos when
+// `positions_ready` (the subset ranking of s is already in rs.pos).
+std::int64_t ranking_discordance(const double* s, RankScratch& rs, const std::uint8_t* skip,
+                                 bool positions_ready) {
+  const std::size_t N = rs.full.size();
+  if (!positions_ready) {
+    rs.sub.resize(N);
+    rs.pos.resize(N);
+    ranking_order(s, N, rs.sub.data(), rs.order);
+    for (std::size_t p = 0; p < N; ++p) rs.pos[rs.sub[p]] = static_cast<std::uint32_t>(p);
   }
-  std::size_t i0 = lo, ie0 = lo + a, j0 = mid, je0 = mid + (h - a), o0 = lo;
-  std::size_t i1 = ie0, ie1 = mid, j1 = je0, je1 = hi, o1 = lo + h;
-  std::int64_t inv = 0;
-  // Both values are loaded unconditionally and combined with integer masks so that
-  // the compiler emits no data-dependent branch.
-#define SIMCORE_FC_MERGE_STEP(i, ie, j, je, o)                                    \
-  do {                                                                            \
-    const double x_ = src[i], y_ = src[j];                                        \
-    const std::size_t t_ = static_cast<std::size_t>(j < je) &                     \
-                           (static_cast<std::size_t>(i >= ie) |                   \
-                            static_cast<std::size_t>(y_ < x_));                   \
-    const std::uint64_t mk_ = std::uint64_t{0} - t_;                              \
-    std::uint64_t xb_, yb_;                                                       \
-    std::memcpy(&xb_, &x_, 8);                                                    \
-    std::memcpy(&yb_, &y_, 8);                                                    \
-    const std::uint64_t r_ = (yb_ & mk_) | (xb_ & ~mk_);                          \
-    std::memcpy(dst + o, &r_, 8);                                                 \
-    ++o;                                                                          \
-    inv += static_cast<std::int64_t>((mid - i) & mk_);                            \
-    i += t_ ^ 1;                                                                  \
-    j += t_;                                                                      \
-  } while (0)
-  for (std::size_t k = 0; k < h; ++k) {
-    SIMCORE_FC_MERGE_STEP(i0, ie0, j0, je0, o0);
-    SIMCORE_FC_MERGE_STEP(i1, ie1, j1, je1, o1);
+  rs.seq.resize(N);
+  std::size_t m = 0;
+  for (std::size_t p = 0; p < N; ++p) {
+    const std::uint32_t it = rs.full[p];
+    if (skip && skip[it]) continue;
+    rs.seq[m++] = rs.pos[it];
   }
-  if (len - h > h) SIMCORE_FC_MERGE_STEP(i1, ie1, j1, je1, o1);
-#undef SIMCORE_FC_MERGE_STEP
-  return inv;
-}
-
-// Strict inversions (p < q, v_p > v_q) of v[0, n) by a bottom-up merge sort; v and
-// tmp must hold n + 1 elements.  *sorted receives the buffer holding v sorted.
-std::int64_t strict_inversions(double* v, double* tmp, std::size_t n, const double** sorted) {
-  std::int64_t inv = sort_blocks4(v, n);
-  double* src = v;
-  double* dst = tmp;
-  for (std::size_t width = 4; width < n; width *= 2) {
-    for (std::size_t lo = 0; lo < n; lo += 2 * width) {
-      const std::size_t mid = std::min(lo + width, n), hi = std::min(lo + 2 * width, n);
-      if (mid >= hi)
-        std::copy(src + lo, src + hi, dst + lo);
-      else
-        inv += merge_count(src, dst, lo, mid, hi);
-    }
-    std::swap(src, dst);
-  }
-  *sorted = src;
-  return inv;
-}
-
-// Pairs of positions p < q with equal v whose items are in decreasing index order.
-std::int64_t tie_correction(FullOrder& o, std::size_t m) {
-  o.tied.resize(m);
-  for (std::size_t p = 0; p < m; ++p) o.tied[p] = {o.v[p], static_cast<std::uint32_t>(p)};
-  std::sort(o.tied.begin(), o.tied.end());
-  std::int64_t extra = 0;
-  for (std::size_t s = 0; s < m;) {
-    std::size_t e = s + 1;
-    while (e < m && o.tied[e].first == o.tied[s].first) ++e;
-    if (e - s > 1) {
-      o.iv.resize(e - s + 1);
-      o.itmp.resize(e - s + 1);
-      for (std::size_t t = s; t < e; ++t) o.iv[t - s] = o.item[o.tied[t].second];
-      const double* unused;
-      extra += strict_inversions(o.iv.data(), o.itmp.data(), e - s, &unused);
-    }
-    s = e;
-  }
-  return extra;
-}
-
-// Pairs ordered differently by the full and the subset ranking, over the items with
-// skip[item] == 0 (skip == nullptr: all items).
-std::int64_t ranking_discordance(const double* s, FullOrder& o, const std::uint8_t* skip) {
-  const std::size_t N = o.perm.size();
-  auto gather = [&](bool with_items) {
-    std::size_t m = 0;
-    if (with_items) o.item.resize(N);
-    for (std::size_t p = 0; p < N; ++p) {
-      const std::uint32_t it = o.perm[p];
-      if (skip && skip[it]) continue;
-      o.v[m] = -s[it];
-      if (with_items) o.item[m] = static_cast<double>(it);
-      ++m;
-    }
-    return m;
-  };
-  const std::size_t m = gather(false);
-  const double* sorted;
-  std::int64_t d = strict_inversions(o.v.data(), o.tmp.data(), m, &sorted);
-  bool tie = false;
-  for (std::size_t p = 1; p < m; ++p) tie |= sorted[p] == sorted[p - 1];
-  if (tie) {
-    gather(true);
-    d += tie_correction(o, m);
-  }
-  return d;
+  return inversions(rs.seq.data(), m, N, rs.tree);
 }
 
 // Does item t come before item j in the ranking by score x (descending, lower index
@@ -470,13 +346,14 @@ std::int64_t topk_loss_direct(const double* f, const double* s, std::size_t N,
   return all - inside;
 }
 
-// Large k: D(all items) - D(items outside the top-k); the top-k are perm[0, k).
-std::int64_t topk_loss_split(const double* s, FullOrder& o, std::size_t k,
+// Large k: D(all items) - D(items outside the top-k); the top-k are full[0, k).
+std::int64_t topk_loss_split(const double* s, RankScratch& rs, std::size_t k,
                              std::vector<std::uint8_t>& in) {
-  const std::size_t N = o.perm.size();
+  const std::size_t N = rs.full.size();
   in.assign(N, 0);
-  for (std::size_t p = 0; p < k; ++p) in[o.perm[p]] = 1;
-  return ranking_discordance(s, o, nullptr) - ranking_discordance(s, o, in.data());
+  for (std::size_t p = 0; p < k; ++p) in[rs.full[p]] = 1;
+  const std::int64_t all = ranking_discordance(s, rs, nullptr, false);
+  return all - ranking_discordance(s, rs, in.data(), true);
 }
 
 }  // namespace
@@ -509,7 +386,7 @@ void subset_eval(const SubsetEvalArgs& A, const SubsetEvalOut& O, int threads) {
     std::vector<std::uint32_t> T;
     std::vector<std::uint8_t> in;
     MlpScratch mlp;
-    FullOrder order;
+    RankScratch ranks;
     std::int64_t cached_q = -1;
     bool full_ok = true;
     for (std::size_t r = r0; r < r1; ++r) {
@@ -521,8 +398,10 @@ void subset_eval(const SubsetEvalArgs& A, const SubsetEvalOut& O, int threads) {
         if (full_ok) {
           if (direct)
             select_topk(f.data(), N, A.top_k, T, ts, in);
-          else
-            full_order(f.data(), N, order);
+          else {
+            ranks.full.resize(N);
+            ranking_order(f.data(), N, ranks.full.data(), ranks.order);
+          }
         }
         cached_q = q;
       }
@@ -546,9 +425,9 @@ void subset_eval(const SubsetEvalArgs& A, const SubsetEvalOut& O, int threads) {
       if (direct)
         O.loss[r] = topk_loss_direct(f.data(), s, N, T, A.simd);
       else if (use_topk)
-        O.loss[r] = topk_loss_split(s, order, A.top_k, in);
+        O.loss[r] = topk_loss_split(s, ranks, A.top_k, in);
       else
-        O.loss[r] = ranking_discordance(s, order, nullptr);
+        O.loss[r] = ranking_discordance(s, ranks, nullptr, false);
     }
   });
 }
