@@ -26,9 +26,9 @@ def test_ltr_cross_entropy_matches_numpy():
     mask = rng.uniform(size=(n, K)) < 0.8
     mask[:, 0] = True
     y = (rng.uniform(size=(n, K)) < 0.3).astype(float)
-    got = ltr_cross_entropy(torch.tensor(a), torch.tensor(X), torch.tensor(mask), torch.tensor(y), 0.4).numpy()
+    got = ltr_cross_entropy(torch.tensor(a), torch.tensor(X), torch.tensor(mask), torch.tensor(y), 0.4, 1.7).numpy()
     for i in range(n):
-        s = X[i] @ a[i] + 0.4
+        s = 1.7 * (X[i] @ a[i]) + 0.4
         p = 1 / (1 + np.exp(-s))
         ce = -(y[i] * np.log(p) + (1 - y[i]) * np.log(1 - p))
         np.testing.assert_allclose(got[i], ce[mask[i]].mean(), rtol=1e-10)
@@ -49,11 +49,17 @@ def test_actor_gradient_is_fused_sum():
         return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(agent.actor.parameters()))])
 
     a = agent.actor(obs)
-    total = grads(-agent.critic(obs, a).mean() + lam * ltr_cross_entropy(a, X, mask, y, agent.ltr_bias).mean())
+    with torch.no_grad():
+        agent.ltr_bias.fill_(0.3)
+        agent.ltr_log_scale.fill_(0.5)
+    kappa = agent.ltr_log_scale.exp()
+    total = grads(-agent.critic(obs, a).mean()
+                  + lam * ltr_cross_entropy(a, X, mask, y, agent.ltr_bias, kappa).mean())
     # chain rule by hand: dL/dtheta = sum_i (dL/da_i) da_i/dtheta
     a = agent.actor(obs)
     a_leaf = a.detach().requires_grad_(True)
-    loss_a = -agent.critic(obs, a_leaf).mean() + lam * ltr_cross_entropy(a_leaf, X, mask, y, agent.ltr_bias).mean()
+    loss_a = (-agent.critic(obs, a_leaf).mean()
+              + lam * ltr_cross_entropy(a_leaf, X, mask, y, agent.ltr_bias, kappa).mean())
     (g_a,) = torch.autograd.grad(loss_a, a_leaf)
     by_hand = grads((a * g_a).sum())
     torch.testing.assert_close(total, by_hand, rtol=1e-5, atol=1e-7)

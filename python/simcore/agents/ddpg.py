@@ -68,6 +68,11 @@ class DDPGConfig:
             b)).  Without it (the article's formula) the mostly-negative labels can
             only be fitted by pushing every weight negative, which distorts the ranking
             direction; b absorbs the base rate and does not affect the ranking.
+        ltr_scale: give the LTR logistic model a learned scale kappa > 0
+            (sigmoid(kappa a.x + b)).  The ranking is invariant to the scale of a, and
+            the actor's tanh bounds |a_i| <= 1, so without kappa the term pulls a
+            towards the box-constrained fit, whose direction differs from the
+            unconstrained LTR model's; with kappa only a's direction is fitted.
         reward_scale: rewards are multiplied by this before learning.
         seed: seeds network initialisation, exploration and replay sampling.
     """
@@ -85,6 +90,7 @@ class DDPGConfig:
     ltr_weight: float = 0.0
     ltr_label: str = "click_or_purchase"
     ltr_intercept: bool = True
+    ltr_scale: bool = True
     reward_scale: float = 0.01
     seed: int = 0
 
@@ -115,17 +121,19 @@ def ltr_cross_entropy(
     mask: torch.Tensor,
     labels: torch.Tensor,
     intercept: torch.Tensor | float = 0.0,
+    scale: torch.Tensor | float = 1.0,
 ) -> torch.Tensor:
     """Pointwise LTR cross entropy per row: float (n,).
 
     Args:
         action: (n, m) weights a.  features: (n, K, m) items X.  mask: bool (n, K) real
-        items.  labels: (n, K) Y in {0, 1}.  intercept: b (scalar).
+        items.  labels: (n, K) Y in {0, 1}.  intercept: b.  scale: kappa (scalars).
 
     Returns:
-        -1/n_i sum_k mask [y log sigmoid(a.x + b) + (1 - y) log(1 - sigmoid(a.x + b))].
+        -1/n_i sum_k mask [y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))],
+        z = kappa a.x + b.
     """
-    s = torch.einsum("nkm,nm->nk", features, action) + intercept
+    s = scale * torch.einsum("nkm,nm->nk", features, action) + intercept
     ce = F.binary_cross_entropy_with_logits(s, labels, reduction="none")
     maskf = mask.to(ce.dtype)
     return (ce * maskf).sum(dim=1) / maskf.sum(dim=1).clamp_min(1.0)
@@ -154,7 +162,11 @@ class DDPG(Agent):
             p.requires_grad_(False)
         #: intercept of the LTR logistic model (trained with the actor when used)
         self.ltr_bias = torch.zeros((), requires_grad=cfg.ltr_intercept)
-        actor_params = list(self.actor.parameters()) + ([self.ltr_bias] if cfg.ltr_intercept else [])
+        #: log of the LTR model's scale kappa (trained with the actor when used)
+        self.ltr_log_scale = torch.zeros((), requires_grad=cfg.ltr_scale)
+        actor_params = list(self.actor.parameters()) + [
+            p for p, used in ((self.ltr_bias, cfg.ltr_intercept), (self.ltr_log_scale, cfg.ltr_scale)) if used
+        ]
         self.actor_opt = torch.optim.Adam(actor_params, lr=cfg.actor_lr, foreach=True)
         self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr, foreach=True)
         self.replay = Replay(cfg.replay_capacity, _REPLAY_KEYS)
@@ -229,7 +241,8 @@ class DDPG(Agent):
         ltr = torch.zeros(())
         if cfg.ltr_weight > 0:
             ltr = ltr_cross_entropy(
-                a, t["page_features"], t["page_mask"], self._labels(t), self.ltr_bias
+                a, t["page_features"], t["page_mask"], self._labels(t), self.ltr_bias,
+                self.ltr_log_scale.exp(),
             ).mean()
             actor_loss = actor_loss + cfg.ltr_weight * ltr
         self.actor_opt.zero_grad(set_to_none=True)
@@ -273,6 +286,7 @@ class DDPG(Agent):
             "actor": self.actor.state_dict(),
             "critic": self.critic.state_dict(),
             "ltr_bias": self.ltr_bias.detach().clone(),
+            "ltr_log_scale": self.ltr_log_scale.detach().clone(),
             "actor_target": self.actor_target.state_dict(),
             "critic_target": self.critic_target.state_dict(),
             "actor_opt": self.actor_opt.state_dict(),
@@ -290,6 +304,7 @@ class DDPG(Agent):
         self.critic.load_state_dict(state["critic"])
         with torch.no_grad():
             self.ltr_bias.copy_(state["ltr_bias"])
+            self.ltr_log_scale.copy_(state["ltr_log_scale"])
         self.actor_target.load_state_dict(state["actor_target"])
         self.critic_target.load_state_dict(state["critic_target"])
         self.actor_opt.load_state_dict(state["actor_opt"])

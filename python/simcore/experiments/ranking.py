@@ -492,40 +492,66 @@ def analyse(cfg: RankingConfig, results: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def _colors(keys: Sequence[str]) -> dict[str, Any]:
+    """A fixed, distinct colour per agent (tab20, so 13 agents never share one)."""
     import matplotlib
 
-    cmap = matplotlib.colormaps["tab10"]
-    return {k: cmap(i % 10) for i, k in enumerate(keys)}
+    cmap = matplotlib.colormaps["tab20"]
+    order = list(ALL_AGENTS)
+    return {k: cmap((2 * order.index(k)) % 20 + (order.index(k) >= 10)) if k in order else "k" for k in keys}
+
+
+def _se_curve(histories: list[list[dict[str, Any]]], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(iterations, mean, standard error) of ``key`` over seeds."""
+    its = [r["iteration"] for r in histories[0] if key in r]
+    vals = np.array([[r[key] for r in h if key in r] for h in histories], dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(vals, axis=0)
+        n = np.sum(np.isfinite(vals), axis=0)
+        se = np.where(n > 1, np.nanstd(vals, axis=0, ddof=1) / np.sqrt(np.maximum(n, 1)), 0.0)
+    return np.asarray(its), mean, np.nan_to_num(se)
 
 
 def plot_learning(cfg: RankingConfig, results: list[dict[str, Any]], out: Path) -> list[str]:
+    """GMV and CTR per session over training: greedy evaluations and online (explored)
+    sessions; mean over seeds, shaded +-1 standard error; baselines dashed."""
     files = []
     steps = cfg.steps_per_iteration * cfg.num_envs
     col = _colors(cfg.agents)
-    for prefix, fname, title in (("eval_", "learning_curves.png", "greedy policy (evaluation sessions)"),
-                                 ("", "online_curves.png", "online, with exploration (training sessions)")):
-        fig, axes = new_figure(ncols=2, width=7.0, height=4.6)
+    for prefix, fname, title in (("eval_", "learning_curves.png", "greedy policy, evaluation sessions"),
+                                 ("", "online_curves.png", "online with exploration, training sessions")):
+        fig, axes = new_figure(ncols=2, width=6.2, height=4.6)
+        handles = []
         for k in cfg.agents:
             hs = [r["history"] for r in results if r["kind"] == "train" and r["agent"] == k]
             if not hs:
                 continue
-            for ax, key in zip(axes[0], ("gmv_per_session", "ctr")):
-                its, mean, ci = _curve(hs, prefix + key)
+            for i, (ax, key) in enumerate(zip(axes[0], ("gmv_per_session", "ctr"))):
+                its, mean, se = _se_curve(hs, prefix + key)
                 if not len(its):
                     continue
                 x = (its + 1) * steps / 1e3
                 ls = "--" if k in BASELINES else "-"
-                ax.plot(x, mean, ls, color=col[k], label=LABELS[k], lw=1.8)
-                ax.fill_between(x, mean - np.nan_to_num(ci), mean + np.nan_to_num(ci), color=col[k], alpha=0.15)
+                (h,) = ax.plot(x, mean, ls, color=col[k], label=LABELS[k], lw=2.0 if k in RL_AGENTS else 1.4,
+                               marker="o" if (prefix and k in RL_AGENTS) else None, ms=3)
+                if k in RL_AGENTS or k == "cem":
+                    ax.fill_between(x, mean - se, mean + se, color=col[k], alpha=0.12)
+                if i == 0:
+                    handles.append(h)
         axes[0][0].set_ylabel("GMV per session")
         axes[0][1].set_ylabel("CTR (clicks / items shown)")
         for ax in axes[0]:
             ax.set_xlabel("training page requests (thousands)")
             ax.grid(alpha=0.3)
-        axes[0][0].set_title(f"GMV, {title}", fontsize=10)
-        axes[0][1].set_title(f"CTR, {title}", fontsize=10)
-        axes[0][1].legend(fontsize=7, loc="best")
-        save_figure(fig, out / fname)
+        axes[0][0].set_title(f"GMV ({title})", fontsize=10)
+        axes[0][1].set_title(f"CTR ({title})", fontsize=10)
+        fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
+                   title=f"mean of {cfg.seeds} seeds, shaded ±1 s.e.", title_fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / fname, dpi=120, bbox_inches="tight")
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
         files.append(fname)
     return files
 
