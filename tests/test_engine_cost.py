@@ -63,7 +63,7 @@ def test_cli(tmp_path):
 
 
 @pytest.mark.parametrize("bad", [dict(agents=("dqn",)), dict(thresholds=(1.5,)), dict(lambdas=(0.0,)),
-                                 dict(iterations=0), dict(budgets=(2.0,))])
+                                 dict(iterations=0), dict(budgets=(2.0,)), dict(thresholds=())])
 def test_config_rejects(bad):
     with pytest.raises(ValueError):
         _tiny(**bad)

@@ -1,7 +1,6 @@
 #include "simcore/feature_cost.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 #include <vector>
 

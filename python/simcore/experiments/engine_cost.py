@@ -102,6 +102,8 @@ class EngineCostConfig:
         unknown = set(self.agents) - set(AGENTS)
         if unknown:
             raise ValueError(f"agents: unknown {sorted(unknown)}; choose from {sorted(AGENTS)}")
+        if not self.thresholds:
+            raise ValueError("thresholds: needs at least one loss threshold C")
         if any(not 0 <= c <= 1 for c in self.thresholds):
             raise ValueError("thresholds: must lie in [0, 1]")
         if any(not lam > 0 for lam in (*self.lambdas, *self.learned_lambdas)):
