@@ -685,10 +685,10 @@ def plot_nonstationary(cfg: RankingConfig, results: list[dict[str, Any]], out: P
         ax.set_ylabel("RNEU")
         ax = row[1]
         for key, lab, c in (("gmv_per_session", "online", "C0"), ("eval_gmv_per_session", "greedy eval", "C2")):
-            its, mean, ci = _curve(hs, key)
+            its, mean, se = _se_curve(hs, key)
             ax.plot(its, mean, color=c, label=lab, marker="o" if key.startswith("eval") else None, ms=3)
-            ax.fill_between(its, mean - np.nan_to_num(ci), mean + np.nan_to_num(ci), color=c, alpha=0.15)
-        ax.set_title(f"{LABELS[k]}: GMV per session", fontsize=9)
+            ax.fill_between(its, mean - se, mean + se, color=c, alpha=0.15)
+        ax.set_title(f"{LABELS[k]}: GMV per session (mean, ±1 s.e.)", fontsize=9)
         ax.legend(fontsize=7)
         ax = row[2]
         A = np.array([q["greedy_action"] for q in hs[0]], dtype=float)
