@@ -722,7 +722,8 @@ def write_report(cfg: RankingConfig, summary: dict[str, Any], meta: dict[str, An
         rel = ""
         if ref and k != ref:
             p = _paired(fin[k]["gmv_per_seed"], fin[ref]["gmv_per_seed"])
-            rel = f"{100 * p['rel']:+.0f}% ± {100 * p['rel_ci']:.0f}%"
+            rel = (f"{100 * p['rel']:+.0f}% ± {100 * p['rel_ci']:.0f}%" if p["rel_ci"] == p["rel_ci"]
+                   else f"{100 * p['rel']:+.0f}%")
         rows.append([LABELS.get(k, k), _pm(fin[k]["gmv"]), _pm(fin[k]["ctr"], 4),
                      f"{fin[k]['clicks_per_session']:.2f}", f"{fin[k]['conversion']:.3f}", rel])
     lines = [
@@ -751,8 +752,8 @@ def write_report(cfg: RankingConfig, summary: dict[str, Any], meta: dict[str, An
     crow = []
     for k, row in comps["rl_vs"].items():
         for refk, p in row.items():
-            crow.append([LABELS[k], LABELS.get(refk, refk), f"{p['diff']:+.2f} ± {p['ci']:.2f}",
-                         f"{100 * p['rel']:+.1f}% ± {100 * p['rel_ci']:.1f}%"])
+            crow.append([LABELS[k], LABELS.get(refk, refk), _pm((p["diff"], p["ci"])),
+                         _pm((100 * p["rel"], 100 * p["rel_ci"]), 1) + "%"])
     lines += [f"Best static policy (over the exact-GMV CEM optimum, online CEM, the fitted LTR models and the "
               f"named weight vectors): "
               f"**{LABELS.get(bs, bs)}**; best fitted LTR model: **{LABELS.get(bl, bl)}**.", "",
