@@ -323,7 +323,7 @@ TopKResult topk_serial(ItemMatrix X, const double* w, std::size_t k, const std::
   return topk_select(X, w, k, exclude, out);
 }
 
-constexpr std::size_t kParallelRows = 1 << 16;
+constexpr std::size_t kParallelRows = 1 << 18;  // below this, threads cost more than they save
 
 }  // namespace
 
