@@ -10,7 +10,18 @@ from typing import Sequence
 from simcore.experiments import EXPERIMENTS
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _requested_experiment(argv: Sequence[str]) -> str | None:
+    """The NAME of ``reproduce NAME`` in argv, if any."""
+    argv = list(argv)
+    if "reproduce" in argv:
+        i = argv.index("reproduce")
+        if i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The CLI parser; only the experiment named in argv is imported and given its options."""
     parser = argparse.ArgumentParser(
         prog="simcore",
         description="Fast, deterministic simulation of e-commerce search sessions.",
@@ -18,16 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("reproduce", help="run a reproduction and write its report")
     exps = rep.add_subparsers(dest="experiment", required=True)
-    for name, module in EXPERIMENTS.items():
-        try:
+    wanted = _requested_experiment(argv)
+    for name, (module, help_) in EXPERIMENTS.items():
+        p = exps.add_parser(name, help=help_, description=help_)
+        if name == wanted:
             mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            continue  # not built yet
-        p = exps.add_parser(name, help=(mod.__doc__ or "").strip().splitlines()[0])
-        mod.add_arguments(p)
-        p.set_defaults(_main=mod.main)
+            mod.add_arguments(p)
+            p.set_defaults(_main=mod.main)
     info = sub.add_parser("info", help="print version, threads and the default configuration")
     info.set_defaults(_main=_info)
     return parser
@@ -44,7 +52,8 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     return int(args._main(args) or 0)
 
 

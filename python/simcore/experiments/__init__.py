@@ -6,9 +6,19 @@ Each module registered in :data:`EXPERIMENTS` exposes ``add_arguments(parser)`` 
 
 from __future__ import annotations
 
-#: CLI name -> module path.
-EXPERIMENTS: dict[str, str] = {
-    "discount": "simcore.experiments.discount",
-    "ranking": "simcore.experiments.ranking",
-    "engine-cost": "simcore.experiments.engine_cost",
+#: CLI name -> (module path, one-line help).  Modules are imported only when their
+#: subcommand runs, so ``simcore --help`` does not pay for torch.
+EXPERIMENTS: dict[str, tuple[str, str]] = {
+    "discount": (
+        "simcore.experiments.discount",
+        "the discount study: DP, Q-learning and actor-critic for gamma in {0, ..., 1} (main job)",
+    ),
+    "ranking": (
+        "simcore.experiments.ranking",
+        "ranking control: DPG (+ shaping), DDPG with LTR gradient fusion, DPG-FBE vs baselines",
+    ),
+    "engine-cost": (
+        "simcore.experiments.engine_cost",
+        "engine cost: learn which ranking features to compute per request",
+    ),
 }
