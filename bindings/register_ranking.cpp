@@ -77,6 +77,39 @@ py::array_t<std::int64_t> topk_batch_py(const py::handle& Xo, const py::handle& 
   return out;
 }
 
+// The simulator's column-major kernel, exposed for tests: Xc is the catalogue transposed,
+// float32 (m, N); with absmax=True the float32 pre-scoring path runs (as in the simulator).
+py::array_t<std::int64_t> topk_columns_py(const py::handle& Xo, const py::handle& wo,
+                                           py::ssize_t k, const py::handle& exo, bool absmax) {
+  auto X = expect<float>(Xo, "Xc", {-1, -1});
+  const py::ssize_t m = X.shape(0), n = X.shape(1);
+  if (n == 0) throw py::value_error("Xc: needs at least one item (N = 0)");
+  if (m == 0 || m > 64) throw py::value_error("Xc: needs 1 to 64 features (rows)");
+  auto w = expect<float>(wo, "w", {m});
+  if (k <= 0 || k > 128) throw py::value_error("k: must be in [1, 128], got " + std::to_string(k));
+  const std::uint8_t* ex = nullptr;
+  py::array_t<bool> exa;
+  if (!exo.is_none()) {
+    exa = expect<bool>(exo, "exclude", {n});
+    ex = reinterpret_cast<const std::uint8_t*>(exa.data());
+  }
+  check_finite_weights(w.data(), static_cast<std::size_t>(m), "w");
+  check_finite_weights(X.data(), static_cast<std::size_t>(m * n), "Xc");
+  const std::size_t kk = static_cast<std::size_t>(std::min<py::ssize_t>(k, n));
+  std::vector<std::int64_t> buf(kk);
+  simcore::TopKResult r;
+  {
+    py::gil_scoped_release release;
+    simcore::ItemColumns cols{X.data(), static_cast<std::size_t>(n), static_cast<std::size_t>(m)};
+    const std::vector<float> mx = simcore::column_absmax(cols);
+    if (absmax) cols.absmax = mx.data();
+    r = simcore::topk_columns(cols, w.data(), kk, ex, buf.data());
+  }
+  py::array_t<std::int64_t> out(static_cast<py::ssize_t>(r.count));
+  std::copy(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(r.count), out.mutable_data());
+  return out;
+}
+
 std::int64_t discordant_py(const py::handle& ao, const py::handle& bo) {
   auto a = expect<double>(ao, "a", {-1});
   auto b = expect<double>(bo, "b", {a.shape(0)});
@@ -97,6 +130,9 @@ void register_ranking(py::module_& m) {
   m.def("topk_batch", &topk_batch_py, py::arg("X"), py::arg("W"), py::arg("k"),
         py::arg("exclude") = py::none(), py::arg("threads") = 0,
         "Batched topk: X float32 (B, N, m), W float32 (B, m) -> int64 (B, k), -1 padded.");
+  m.def("_topk_columns", &topk_columns_py, py::arg("Xc"), py::arg("w"), py::arg("k"),
+        py::arg("exclude") = py::none(), py::arg("absmax") = true,
+        "Test hook: the simulator's column-major topk over Xc float32 (m, N).");
   m.def("discordant_pairs", &discordant_py, py::arg("a"), py::arg("b"),
         "Number of pairs i<j with (a_i-a_j)(b_i-b_j) < 0 (float64 inputs), O(n log n).");
   m.def(

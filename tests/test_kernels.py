@@ -101,6 +101,65 @@ def test_topk_noncontiguous_input_is_accepted(rng):
     np.testing.assert_array_equal(core.topk(X, w, 5), reference.topk(X, w, 5))
 
 
+@st.composite
+def column_case(draw):
+    """Catalogues for the simulator's column-major kernel: sizes around its 16-row blocks
+    and 1024-row chunks, ties, float32 near-ties (values one ulp apart, which float32
+    pre-scores cannot order but float64 scores can), tiny and huge magnitudes."""
+    n = draw(st.one_of(st.integers(1, 70), st.integers(1000, 1100), st.integers(2040, 2100)))
+    m = draw(st.sampled_from([1, 2, 3, 8, 8, 8, 13]))
+    kind = draw(st.sampled_from(["uniform", "ties", "ulps", "tiny", "huge", "mixed"]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if kind == "ties":
+        X = rng.choice([-1.0, 0.0, 0.25, 0.5, 1.0], size=(n, m))
+    elif kind == "ulps":
+        X = 1.0 + rng.integers(0, 4, size=(n, m)) * 2.0**-23
+    elif kind == "tiny":
+        X = rng.random((n, m)) * 1e-38
+    elif kind == "huge":
+        X = rng.random((n, m)) * draw(st.sampled_from([1e10, 1e29, 1e31, 1e36]))
+    elif kind == "mixed":
+        X = rng.normal(size=(n, m)) * 10.0 ** rng.integers(-3, 4, size=(n, m))
+    else:
+        X = rng.random((n, m))
+    X = X.astype(np.float32)
+    w = rng.normal(size=m).astype(np.float32)
+    if draw(st.booleans()):
+        w = rng.choice([-1.0, 0.0, 0.5, 1.0], size=m).astype(np.float32)
+    k = draw(st.one_of(st.integers(1, 12), st.integers(13, 128)))
+    p_ex = draw(st.sampled_from([0.0, 0.3, 0.97, 1.0]))
+    ex = rng.random(n) < p_ex if p_ex > 0 else None
+    return X, w, k, ex
+
+
+@settings(max_examples=400, deadline=None)
+@given(column_case(), st.booleans())
+def test_simulator_column_kernel_matches_reference(case, absmax):
+    from simcore import _core
+
+    X, w, k, ex = case
+    got = _core._topk_columns(np.ascontiguousarray(X.T), w, k, ex, absmax)
+    np.testing.assert_array_equal(got, reference.topk(X, w, k, ex))
+
+
+def test_simulator_column_kernel_edge_cases():
+    from simcore import _core
+
+    X = np.array([[1.0], [3.0], [3.0], [2.0]], np.float32)
+    w = np.array([1.0], np.float32)
+    Xc = np.ascontiguousarray(X.T)
+    np.testing.assert_array_equal(_core._topk_columns(Xc, w, 2), [1, 2])  # tie: lower index
+    np.testing.assert_array_equal(_core._topk_columns(Xc, w, 10), [1, 2, 3, 0])  # k > N
+    assert _core._topk_columns(Xc, w, 3, np.ones(4, bool)).size == 0  # all excluded
+    np.testing.assert_array_equal(_core._topk_columns(Xc[:, :1], w, 1), [0])  # one item
+    tied = np.ones((8, 5000), np.float32)  # all tied over several chunks: lowest indices
+    np.testing.assert_array_equal(_core._topk_columns(tied, np.ones(8, np.float32), 10), np.arange(10))
+    with pytest.raises(ValueError, match="k"):
+        _core._topk_columns(Xc, w, 0)
+    with pytest.raises(ValueError, match="Xc"):
+        _core._topk_columns(Xc * np.float32("nan"), w, 1)
+
+
 def test_topk_batch_thread_count_invariant(rng):
     X = rng.normal(size=(97, 300, 8)).astype(np.float32)
     W = rng.normal(size=(97, 8)).astype(np.float32)

@@ -31,6 +31,11 @@ SessionBatch::SessionBatch(World world, UserModel model, SessionConfig config,
       for (std::size_t i = 0; i < N; ++i)
         for (std::size_t j = 0; j < m; ++j)
           columns_[(q * m + j) * N + i] = world_.features[(q * N + i) * m + j];
+    absmax_.resize(Q * m);
+    for (std::size_t q = 0; q < Q; ++q) {
+      const std::vector<float> mx = column_absmax({columns_.data() + q * m * N, N, m});
+      std::copy(mx.begin(), mx.end(), absmax_.begin() + static_cast<std::ptrdiff_t>(q * m));
+    }
     anchor_factor_.resize(Q * N);
     for (std::size_t i = 0; i < Q * N; ++i)
       anchor_factor_[i] = std::exp(-model_.anchor * double(world_.features[i * m + model_.price_feature]));
@@ -124,7 +129,8 @@ void SessionBatch::write_obs(const Session& s, float* obs) const {
 
 std::size_t SessionBatch::rank_page(const Session& s, const float* w, std::int64_t* page) const {
   const std::size_t N = world_.n_items, m = world_.n_features, K = config_.page_size;
-  ItemColumns X{columns_.data() + static_cast<std::size_t>(s.user.query) * N * m, N, m};
+  const std::size_t q = static_cast<std::size_t>(s.user.query);
+  const ItemColumns X{columns_.data() + q * N * m, N, m, absmax_.data() + q * m};
   const TopKResult r = topk_columns(X, w, K, s.shown.data(), page);
   for (std::size_t i = r.count; i < K; ++i) page[i] = -1;
   return r.count;

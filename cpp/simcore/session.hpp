@@ -151,6 +151,7 @@ class SessionBatch {
   std::uint64_t seed_ = 0;
   std::vector<double> position_weight_;  // (K,) v_k = 1 / log2(k + 1)
   std::vector<float> columns_;           // (Q, m, N): the catalogue, column-major per query
+  std::vector<float> absmax_;            // (Q, m): max |x| per feature column, per query
   std::vector<double> anchor_factor_;    // (Q, N): exp(-anchor * x_price), fixed per item
   std::vector<Session> sessions_;
 };

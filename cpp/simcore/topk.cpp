@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -15,10 +17,14 @@
 namespace simcore {
 namespace {
 
-constexpr std::size_t kBlock = 256;         // rows scored per block (fits in L1)
-constexpr std::size_t kBufferMaxK = 128;    // above this, select with nth_element
+constexpr std::size_t kBufferMaxK = 128;  // above this, select with nth_element
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+constexpr float kNegInfF = -std::numeric_limits<float>::infinity();
 
-// Generic scorer: sequential-order double accumulation. Returns false on non-finite.
+// ---------------------------------------------------------------------------------------
+// Exact scores: double accumulation in feature order.
+
+// Generic scorer.  Returns false on a non-finite score.
 bool score_rows_generic(const float* x, std::size_t rows, std::size_t m, const double* w,
                         double* out) {
   bool ok = true;
@@ -92,18 +98,24 @@ bool score_rows(const float* x, std::size_t rows, std::size_t m, const double* w
   return score_rows_generic(x, rows, m, w, out);
 }
 
+// Score of row r of a column-major catalogue, in the same order as score_rows_generic.
+double score_column_row(ItemColumns X, std::size_t r, const double* w) {
+  double acc = static_cast<double>(X.data[r]) * w[0];
+  for (std::size_t j = 1; j < X.cols; ++j) acc += static_cast<double>(X.data[j * X.rows + r]) * w[j];
+  return acc;
+}
+
 // Sorted buffer of the best candidates: score descending, index ascending on ties.
 // thr is the score to beat: -inf until k candidates are held.  Candidates arrive in
 // increasing index order, so a score equal to thr never displaces.
 struct BestBuffer {
   std::size_t k;
   std::size_t count = 0;
-  double thr = -std::numeric_limits<double>::infinity();
+  double thr = kNegInf;
   double score[kBufferMaxK];
   std::int64_t index[kBufferMaxK];
 
   explicit BestBuffer(std::size_t k_) : k(k_) {}
-  double threshold() const { return thr; }
   // Requires s > thr.
   void push(double s, std::int64_t i) {
     std::size_t pos = count < k ? count : k - 1;
@@ -123,88 +135,390 @@ struct BestBuffer {
   }
 };
 
-TopKResult topk_buffered(ItemMatrix X, const double* w, std::size_t k, const std::uint8_t* ex,
-                         std::int64_t* out);
+// ---------------------------------------------------------------------------------------
+// Chunked selection.
+//
+// Rows are scored kChunk at a time.  Every row gets a float32 filter score a_r within
+// `margin` of its exact score (excluded rows: -inf), and every 16-row block its maximum.
+// The blocks are paired into 32 disjoint groups (block b with block b + 32).  If T is the
+// k-th largest group maximum, k distinct groups hold a row with a >= T, so the chunk's
+// k-th best exact score is >= T - margin, and only rows with a >= T - 2 margin can be in
+// its top k.  For N = 1000 and k = 10 that is typically 11-14 rows, which are rescored
+// exactly and sorted.  Finding T, the blocks above it and the rows above it are done with
+// compares and masks rather than data-dependent branches, which on random scores would
+// mispredict about half the time.
+
+constexpr std::size_t kChunk = 1024;
+constexpr std::size_t kSub = 16;
+constexpr std::size_t kBlocks = kChunk / kSub;  // 64
+constexpr std::size_t kGroups = 32;
+
+struct ChunkScores {
+  alignas(32) float a[kChunk + kSub];  // filter scores; -inf if excluded and as padding
+  alignas(32) float bm[kBlocks];       // block maxima; -inf past the last block
+  alignas(32) double s[kChunk];        // exact scores, when the scorer computes them
+  double margin = 0;                   // |a_r - exact_r| <= margin for every kept row
+};
+
+struct Candidate {
+  double score;
+  std::int64_t index;
+};
+
+inline bool ranks_before(const Candidate& x, const Candidate& y) {
+  return x.score > y.score || (x.score == y.score && x.index < y.index);
+}
+
+// Filter score of an exact double score: rounded to float, never -inf for a kept row.
+inline float filter_of(double s) {
+  return std::max(static_cast<float>(s), -std::numeric_limits<float>::max());
+}
+
+// Margin for filter scores that are exact scores rounded to float (error <= 2^-24 |s|);
+// infinite, which disables the bound, when float could overflow.
+inline double rounding_margin(double max_abs) {
+  return max_abs < 1e38 ? 0x1p-23 * max_abs : std::numeric_limits<double>::infinity();
+}
+
+// Fills a[from, n) from exact scores s (with exclusion), block maxima from block from/16
+// on, and the -inf padding.  Returns max |s| over the kept rows of [from, n).
+double finish_chunk(ChunkScores& cs, std::size_t from, std::size_t n, const std::uint8_t* ex) {
+  double max_abs = 0;
+  for (std::size_t r = from; r < n; ++r) {
+    if (ex && ex[r]) {
+      cs.a[r] = kNegInfF;
+    } else {
+      cs.a[r] = filter_of(cs.s[r]);
+      max_abs = std::max(max_abs, std::fabs(cs.s[r]));
+    }
+  }
+  return max_abs;
+}
+
+// Block maxima of blocks [b0, 64) from a[] (rows past n must already be -inf), and the
+// padding of a[n, next multiple of 16).
+void block_maxima(ChunkScores& cs, std::size_t b0, std::size_t n) {
+  const std::size_t n_pad = (n + kSub - 1) / kSub * kSub;
+  for (std::size_t r = n; r < n_pad; ++r) cs.a[r] = kNegInfF;
+  for (std::size_t b = b0; b < kBlocks; ++b) {
+    float mx = kNegInfF;
+    if (b * kSub < n)
+      for (std::size_t r = b * kSub; r < (b + 1) * kSub; ++r) mx = cs.a[r] > mx ? cs.a[r] : mx;
+    cs.bm[b] = mx;
+  }
+}
+
+// Compaction table: positions of the set bits of every byte.
+struct CompactTable {
+  std::uint8_t pos[256][8];
+  constexpr CompactTable() : pos() {
+    for (int m = 0; m < 256; ++m) {
+      int p = 0;
+      for (int b = 0; b < 8; ++b)
+        if (m >> b & 1) pos[m][p++] = static_cast<std::uint8_t>(b);
+    }
+  }
+};
+constexpr CompactTable kCompact{};
+
+// k-th largest of the 32 group maxima (k <= 32), generic.
+float kth_group_max_generic(const float* bm, std::size_t k) {
+  float g[kGroups];
+  for (std::size_t i = 0; i < kGroups; ++i) g[i] = std::max(bm[i], bm[i + kGroups]);
+  std::nth_element(g, g + (k - 1), g + kGroups, std::greater<float>());
+  return g[k - 1];
+}
 
 #ifdef SIMCORE_X86
-// Fused m == 8 path: score four rows, compare with the current k-th best in SIMD, and
-// touch the buffer only for rows that beat it.
-__attribute__((target("avx2,fma"))) TopKResult topk_m8_avx2(ItemMatrix X, const double* w,
-                                                             std::size_t k,
-                                                             const std::uint8_t* ex,
-                                                             std::int64_t* out);
+__attribute__((target("avx2,fma"), always_inline)) inline float hmax_ps(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+
+// k-th largest of the 32 group maxima (k <= 32) without branches: for every value t,
+// count the values >= t (all 32 x 32 comparisons, eight at a time through rotations);
+// the answer is the largest t whose count reaches k.
+__attribute__((target("avx2,fma"))) float kth_group_max_avx2(const float* bm, std::size_t k) {
+  __m256 g[4];
+  for (int i = 0; i < 4; ++i)
+    g[i] = _mm256_max_ps(_mm256_load_ps(bm + 8 * i), _mm256_load_ps(bm + kGroups + 8 * i));
+  __m256i cnt[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                    _mm256_setzero_si256()};
+  const __m256i rotate = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0);
+  for (int j = 0; j < 4; ++j) {
+    __m256 v = g[j];
+    for (int r = 0; r < 8; ++r) {
+      for (int i = 0; i < 4; ++i)  // mask is -1 where v >= g[i]: subtracting counts it
+        cnt[i] = _mm256_sub_epi32(cnt[i], _mm256_castps_si256(_mm256_cmp_ps(v, g[i], _CMP_GE_OQ)));
+      v = _mm256_permutevar8x32_ps(v, rotate);
+    }
+  }
+  const __m256i need = _mm256_set1_epi32(static_cast<int>(k) - 1);
+  const __m256 none = _mm256_set1_ps(kNegInfF);
+  __m256 best = none;
+  for (int i = 0; i < 4; ++i) {
+    const __m256 ok = _mm256_castsi256_ps(_mm256_cmpgt_epi32(cnt[i], need));
+    best = _mm256_max_ps(best, _mm256_blendv_ps(none, g[i], ok));
+  }
+  return hmax_ps(best);
+}
+
+// Chunk rows (as int32 offsets) whose filter score is >= lim; lim is finite.
+__attribute__((target("avx2,fma"))) std::size_t gather_avx2(const ChunkScores& cs, float lim,
+                                                             std::int32_t* idx) {
+  const __m256 lv = _mm256_set1_ps(lim);
+  std::uint64_t blocks = 0;
+  for (int i = 0; i < 8; ++i)
+    blocks |= static_cast<std::uint64_t>(_mm256_movemask_ps(
+                  _mm256_cmp_ps(_mm256_load_ps(cs.bm + 8 * i), lv, _CMP_GE_OQ)))
+              << (8 * i);
+  std::size_t c = 0;
+  while (blocks) {
+    const int b = __builtin_ctzll(blocks);
+    blocks &= blocks - 1;
+    for (int h = 0; h < 2; ++h) {
+      const int r = b * static_cast<int>(kSub) + 8 * h;
+      const int m = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(cs.a + r), lv, _CMP_GE_OQ));
+      const __m128i pos = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(kCompact.pos[m]));
+      const __m256i rows = _mm256_add_epi32(_mm256_cvtepu8_epi32(pos), _mm256_set1_epi32(r));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(idx + c), rows);
+      c += static_cast<std::size_t>(__builtin_popcount(static_cast<unsigned>(m)));
+    }
+  }
+  return c;
+}
 #endif
+
+std::size_t gather_generic(const ChunkScores& cs, float lim, std::int32_t* idx) {
+  std::size_t c = 0;
+  for (std::size_t b = 0; b < kBlocks; ++b) {
+    if (!(cs.bm[b] >= lim)) continue;
+    for (std::size_t r = b * kSub; r < (b + 1) * kSub; ++r)
+      if (cs.a[r] >= lim) idx[c++] = static_cast<std::int32_t>(r);
+  }
+  return c;
+}
+
+// Merges the best rows of a scored chunk (rows base .. base + n) into `best`.
+// exact(r) is the exact score of chunk row r.
+template <class Exact>
+void select_chunk(const ChunkScores& cs, std::size_t n, std::int64_t base, Exact&& exact,
+                  BestBuffer& best) {
+  const std::size_t k = best.k;
+  double lim = kNegInf;
+  if (cs.margin < std::numeric_limits<double>::infinity()) {
+    float T = kNegInfF;
+    if (k <= kGroups) {
+#ifdef SIMCORE_X86
+      T = cpu_has_avx2_fma() ? kth_group_max_avx2(cs.bm, k) : kth_group_max_generic(cs.bm, k);
+#else
+      T = kth_group_max_generic(cs.bm, k);
+#endif
+    } else if ((n + kSub - 1) / kSub >= k) {
+      float tmp[kBlocks];
+      std::copy(cs.bm, cs.bm + kBlocks, tmp);
+      std::nth_element(tmp, tmp + (k - 1), tmp + kBlocks, std::greater<float>());
+      T = tmp[k - 1];
+    }
+    if (T > kNegInfF) lim = static_cast<double>(T) - 2 * cs.margin;
+    if (best.count == k) lim = std::max(lim, best.thr - cs.margin);  // must beat what is held
+  }
+  std::int32_t idx[kChunk + 8];
+  std::size_t c = 0;
+  if (lim == kNegInf) {  // no usable bound: every kept row is a candidate
+    for (std::size_t r = 0; r < n; ++r)
+      if (cs.a[r] != kNegInfF) idx[c++] = static_cast<std::int32_t>(r);
+  } else {
+    // The bound rounded down to float (and to the lowest finite float, so that excluded
+    // rows at -inf never pass).
+    float lf = static_cast<float>(lim);
+    if (static_cast<double>(lf) > lim) lf = std::nextafter(lf, kNegInfF);
+    lf = std::max(lf, -std::numeric_limits<float>::max());
+#ifdef SIMCORE_X86
+    c = cpu_has_avx2_fma() ? gather_avx2(cs, lf, idx) : gather_generic(cs, lf, idx);
+#else
+    c = gather_generic(cs, lf, idx);
+#endif
+  }
+  Candidate cand[kChunk];
+  for (std::size_t i = 0; i < c; ++i) {
+    const auto r = static_cast<std::size_t>(idx[i]);
+    cand[i] = {exact(r), base + static_cast<std::int64_t>(r)};
+  }
+  const std::size_t take = std::min(c, k);
+  if (c <= 32) {  // the usual case: a handful of candidates, insertion sort
+    for (std::size_t i = 1; i < c; ++i) {
+      const Candidate x = cand[i];
+      std::size_t j = i;
+      for (; j > 0 && ranks_before(x, cand[j - 1]); --j) cand[j] = cand[j - 1];
+      cand[j] = x;
+    }
+  } else {
+    std::partial_sort(cand, cand + take, cand + c, ranks_before);
+  }
+  for (std::size_t i = 0; i < take && cand[i].score > best.thr; ++i)
+    best.push(cand[i].score, cand[i].index);
+}
+
+// Runs score_chunk(r0, n, cs) -> finite over the rows kChunk at a time and selects.
+template <class ScoreChunk, class Exact>
+TopKResult select_chunks(std::size_t rows, std::size_t k, ScoreChunk&& score_chunk,
+                         Exact&& exact, std::int64_t* out) {
+  BestBuffer best(k);
+  ChunkScores cs;
+  for (std::size_t r0 = 0; r0 < rows; r0 += kChunk) {
+    const std::size_t n = std::min(kChunk, rows - r0);
+    // A non-finite score makes the whole call an error; stop before comparing NaNs.
+    if (!score_chunk(r0, n, cs)) return {0, false};
+    select_chunk(cs, n, static_cast<std::int64_t>(r0),
+                 [&](std::size_t r) { return exact(cs, r0, r); }, best);
+  }
+  return {best.finish(out), true};
+}
+
+// ---------------------------------------------------------------------------------------
+// Chunk scorers.  Each fills cs for chunk rows [0, n) = rows [r0, r0 + n) of X.
+
+bool score_chunk_rows_generic(ItemMatrix X, std::size_t r0, std::size_t n, const double* w,
+                              const std::uint8_t* ex, ChunkScores& cs) {
+  const bool ok = score_rows_generic(X.data + r0 * X.cols, n, X.cols, w, cs.s);
+  cs.margin = rounding_margin(finish_chunk(cs, 0, n, ex ? ex + r0 : nullptr));
+  block_maxima(cs, 0, n);
+  return ok;
+}
+
+bool score_chunk_columns_generic(ItemColumns X, std::size_t r0, std::size_t n, const double* w,
+                                 const std::uint8_t* ex, ChunkScores& cs) {
+  bool ok = true;
+  for (std::size_t r = 0; r < n; ++r) {
+    cs.s[r] = score_column_row(X, r0 + r, w);
+    ok &= (cs.s[r] - cs.s[r] == 0.0);
+  }
+  cs.margin = rounding_margin(finish_chunk(cs, 0, n, ex ? ex + r0 : nullptr));
+  block_maxima(cs, 0, n);
+  return ok;
+}
+
+#ifdef SIMCORE_X86
+// Four float lanes set to -inf where the 4 exclusion bytes at ex are non-zero.
+__attribute__((target("avx2,fma"), always_inline)) inline __m128 exclude4(__m128 a,
+                                                                         const std::uint8_t* ex) {
+  std::int32_t bytes;
+  std::memcpy(&bytes, ex, 4);
+  const __m128i wide = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(bytes));
+  const __m128 drop = _mm_castsi128_ps(_mm_cmpgt_epi32(wide, _mm_setzero_si128()));
+  return _mm_blendv_ps(a, _mm_set1_ps(kNegInfF), drop);
+}
+
+// Row-major m == 8: exact double scores four rows at a time, rounded to float filters.
+__attribute__((target("avx2,fma"))) bool score_chunk_rows_m8(ItemMatrix X, std::size_t r0,
+                                                              std::size_t n, const double* w,
+                                                              const std::uint8_t* ex,
+                                                              ChunkScores& cs) {
+  __m256d wv[8];
+  for (int j = 0; j < 8; ++j) wv[j] = _mm256_set1_pd(w[j]);
+  __m256d bad = _mm256_setzero_pd(), max_abs = _mm256_setzero_pd();
+  const __m256d zero = _mm256_setzero_pd(), sign = _mm256_set1_pd(-0.0);
+  const __m128 lowest = _mm_set1_ps(-std::numeric_limits<float>::max());
+  const float* x = X.data + r0 * 8;
+  const std::uint8_t* e = ex ? ex + r0 : nullptr;
+  const std::size_t n16 = n & ~(kSub - 1);
+  for (std::size_t r = 0; r < n16; r += kSub) {
+    __m128 f[4];
+    for (int q = 0; q < 4; ++q) {
+      const __m256d s = score4_m8(x + (r + 4 * q) * 8, wv);
+      bad = _mm256_or_pd(bad, _mm256_cmp_pd(_mm256_sub_pd(s, s), zero, _CMP_NEQ_UQ));
+      _mm256_store_pd(cs.s + r + 4 * q, s);
+      f[q] = _mm_max_ps(_mm256_cvtpd_ps(s), lowest);
+      if (e) f[q] = exclude4(f[q], e + r + 4 * q);
+      max_abs = _mm256_max_pd(max_abs, _mm256_andnot_pd(sign, s));  // excluded too: safe
+    }
+    const __m256 lo = _mm256_set_m128(f[1], f[0]), hi = _mm256_set_m128(f[3], f[2]);
+    _mm256_store_ps(cs.a + r, lo);
+    _mm256_store_ps(cs.a + r + 8, hi);
+    cs.bm[r / kSub] = hmax_ps(_mm256_max_ps(lo, hi));
+  }
+  bool ok = _mm256_movemask_pd(bad) == 0;
+  alignas(32) double m4[4];
+  _mm256_store_pd(m4, max_abs);
+  double mx = std::max(std::max(m4[0], m4[1]), std::max(m4[2], m4[3]));
+  if (n16 < n) {
+    ok &= score_rows_generic(x + n16 * 8, n - n16, 8, w, cs.s + n16);
+    mx = std::max(mx, finish_chunk(cs, n16, n, e));
+  }
+  cs.margin = rounding_margin(mx);
+  block_maxima(cs, n16 / kSub, n);
+  return ok;
+}
+
+// Column-major: float32 scores of sixteen rows (two FMA chains of eight) with error at
+// most cs.margin, set by the caller.  Tail rows get their exact score rounded to float.
+template <int M>
+__attribute__((target("avx2,fma"))) bool score_chunk_columns_f32(ItemColumns X, std::size_t r0,
+                                                                  std::size_t n, const float* w,
+                                                                  const double* wd,
+                                                                  const std::uint8_t* ex,
+                                                                  ChunkScores& cs) {
+  const std::size_t cols = M > 0 ? static_cast<std::size_t>(M) : X.cols;
+  __m256 wv[64];
+  for (std::size_t j = 0; j < cols; ++j) wv[j] = _mm256_set1_ps(w[j]);
+  const __m256 neg_inf = _mm256_set1_ps(kNegInfF);
+  const std::uint8_t* e = ex ? ex + r0 : nullptr;
+  const std::size_t n16 = n & ~(kSub - 1);
+  for (std::size_t r = 0; r < n16; r += kSub) {
+    const float* c0 = X.data + r0 + r;
+    __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(c0), wv[0]);
+    __m256 a1 = _mm256_mul_ps(_mm256_loadu_ps(c0 + 8), wv[0]);
+    for (std::size_t j = 1; j < cols; ++j) {
+      const float* cj = X.data + j * X.rows + r0 + r;
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(cj), wv[j], a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(cj + 8), wv[j], a1);
+    }
+    if (e) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e + r));
+      const __m256i lo = _mm256_cvtepu8_epi32(bytes);
+      const __m256i hi = _mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8));
+      const __m256i zero = _mm256_setzero_si256();
+      a0 = _mm256_blendv_ps(a0, neg_inf, _mm256_castsi256_ps(_mm256_cmpgt_epi32(lo, zero)));
+      a1 = _mm256_blendv_ps(a1, neg_inf, _mm256_castsi256_ps(_mm256_cmpgt_epi32(hi, zero)));
+    }
+    _mm256_store_ps(cs.a + r, a0);
+    _mm256_store_ps(cs.a + r + 8, a1);
+    cs.bm[r / kSub] = hmax_ps(_mm256_max_ps(a0, a1));
+  }
+  for (std::size_t r = n16; r < n; ++r)
+    cs.a[r] = (e && e[r]) ? kNegInfF : static_cast<float>(score_column_row(X, r0 + r, wd));
+  block_maxima(cs, n16 / kSub, n);
+  return true;
+}
+#endif
+
+// ---------------------------------------------------------------------------------------
+// Drivers.
 
 TopKResult topk_buffered(ItemMatrix X, const double* w, std::size_t k, const std::uint8_t* ex,
                          std::int64_t* out) {
+  auto exact = [](const ChunkScores& cs, std::size_t, std::size_t r) { return cs.s[r]; };
 #ifdef SIMCORE_X86
-  if (X.cols == 8 && cpu_has_avx2_fma()) return topk_m8_avx2(X, w, k, ex, out);
+  if (X.cols == 8 && cpu_has_avx2_fma()) {
+    auto score = [&](std::size_t r0, std::size_t n, ChunkScores& cs) {
+      return score_chunk_rows_m8(X, r0, n, w, ex, cs);
+    };
+    return select_chunks(X.rows, k, score, exact, out);
+  }
 #endif
-  BestBuffer best(k);
-  double s[kBlock];
-  bool finite = true;
-  for (std::size_t r0 = 0; r0 < X.rows; r0 += kBlock) {
-    const std::size_t nb = std::min(kBlock, X.rows - r0);
-    finite &= score_rows(X.data + r0 * X.cols, nb, X.cols, w, s);
-    for (std::size_t r = 0; r < nb; ++r) {
-      if (s[r] > best.thr && !(ex && ex[r0 + r])) best.push(s[r], static_cast<std::int64_t>(r0 + r));
-    }
-  }
-  return {best.finish(out), finite};
+  auto score = [&](std::size_t r0, std::size_t n, ChunkScores& cs) {
+    return score_chunk_rows_generic(X, r0, n, w, ex, cs);
+  };
+  return select_chunks(X.rows, k, score, exact, out);
 }
-
-#ifdef SIMCORE_X86
-__attribute__((target("avx2,fma"))) TopKResult topk_m8_avx2(ItemMatrix X, const double* w,
-                                                             std::size_t k,
-                                                             const std::uint8_t* ex,
-                                                             std::int64_t* out) {
-  BestBuffer best(k);
-  __m256d wv[8];
-  for (int j = 0; j < 8; ++j) wv[j] = _mm256_set1_pd(w[j]);
-  __m256d bad = _mm256_setzero_pd();
-  const __m256d zero = _mm256_setzero_pd();
-  __m256d thr = _mm256_set1_pd(-std::numeric_limits<double>::infinity());
-  const std::size_t n8 = X.rows & ~std::size_t{7};
-  alignas(32) double s[8];
-  for (std::size_t r = 0; r < n8; r += 8) {
-    // two independent groups of four rows per iteration, for instruction-level parallelism
-    const __m256d a0 = score4_m8(X.data + r * 8, wv);
-    const __m256d a1 = score4_m8(X.data + r * 8 + 32, wv);
-    bad = _mm256_or_pd(bad, _mm256_cmp_pd(_mm256_sub_pd(a0, a0), zero, _CMP_NEQ_UQ));
-    bad = _mm256_or_pd(bad, _mm256_cmp_pd(_mm256_sub_pd(a1, a1), zero, _CMP_NEQ_UQ));
-    if (_mm256_movemask_pd(_mm256_cmp_pd(_mm256_max_pd(a0, a1), thr, _CMP_GT_OQ)) == 0) continue;
-    int mask = _mm256_movemask_pd(_mm256_cmp_pd(a0, thr, _CMP_GT_OQ)) |
-               _mm256_movemask_pd(_mm256_cmp_pd(a1, thr, _CMP_GT_OQ)) << 4;
-    _mm256_store_pd(s, a0);
-    _mm256_store_pd(s + 4, a1);
-    while (mask) {
-      const int j = __builtin_ctz(static_cast<unsigned>(mask));
-      mask &= mask - 1;
-      const std::size_t row = r + static_cast<std::size_t>(j);
-      if (ex && ex[row]) continue;
-      if (s[j] > best.thr) best.push(s[j], static_cast<std::int64_t>(row));
-    }
-    thr = _mm256_set1_pd(best.thr);
-  }
-  bool finite = _mm256_movemask_pd(bad) == 0;
-  if (n8 < X.rows) {
-    double tail[8];
-    const std::size_t nt = X.rows - n8;
-    finite &= score_rows_generic(X.data + n8 * 8, nt, 8, w, tail);
-    for (std::size_t j = 0; j < nt; ++j) {
-      const std::size_t row = n8 + j;
-      if (ex && ex[row]) continue;
-      if (tail[j] > best.thr) best.push(tail[j], static_cast<std::int64_t>(row));
-    }
-  }
-  return {best.finish(out), finite};
-}
-#endif
 
 TopKResult topk_select(ItemMatrix X, const double* w, std::size_t k, const std::uint8_t* ex,
                        std::int64_t* out) {
   std::vector<double> s(X.rows);
-  const bool finite = score_rows(X.data, X.rows, X.cols, w, s.data());
+  if (!score_rows(X.data, X.rows, X.cols, w, s.data())) return {0, false};
   std::vector<std::int64_t> idx;
   idx.reserve(X.rows);
   for (std::size_t i = 0; i < X.rows; ++i)
@@ -219,103 +533,8 @@ TopKResult topk_select(ItemMatrix X, const double* w, std::size_t k, const std::
   }
   std::sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(take), better);
   std::copy(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(take), out);
-  return {take, finite};
+  return {take, true};
 }
-
-
-bool score_columns_generic(ItemColumns X, std::size_t r0, std::size_t nb, const double* w,
-                           double* out) {
-  bool ok = true;
-  for (std::size_t r = 0; r < nb; ++r) {
-    double acc = static_cast<double>(X.data[r0 + r]) * w[0];
-    for (std::size_t j = 1; j < X.cols; ++j)
-      acc += static_cast<double>(X.data[j * X.rows + r0 + r]) * w[j];
-    out[r] = acc;
-    ok &= (acc - acc == 0.0);
-  }
-  return ok;
-}
-
-#ifdef SIMCORE_X86
-// Scores of rows [r, r + 16) from a column-major catalogue: four independent FMA chains
-// (4 rows each) so the chains' latency overlaps.  M > 0 fixes the feature count at
-// compile time; M == 0 reads it from X.cols.
-template <int M>
-__attribute__((target("avx2,fma"), always_inline)) inline void score16_columns(
-    const ItemColumns& X, std::size_t r, const __m256d* wv, __m256d acc[4]) {
-  const std::size_t cols = M > 0 ? static_cast<std::size_t>(M) : X.cols;
-  const float* c0 = X.data + r;
-  for (int q = 0; q < 4; ++q) acc[q] = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(c0 + 4 * q)), wv[0]);
-  for (std::size_t j = 1; j < cols; ++j) {
-    const float* cj = X.data + j * X.rows + r;
-    for (int q = 0; q < 4; ++q)
-      acc[q] = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(cj + 4 * q)), wv[j], acc[q]);
-  }
-}
-
-template <int M>
-__attribute__((target("avx2,fma"))) TopKResult topk_columns_avx2(ItemColumns X, const double* w,
-                                                                  std::size_t k,
-                                                                  const std::uint8_t* ex,
-                                                                  std::int64_t* out) {
-  // No finiteness check here: callers (the simulator) validate catalogue and weights.
-  BestBuffer best(k);
-  __m256d wv[64];
-  for (std::size_t j = 0; j < X.cols; ++j) wv[j] = _mm256_set1_pd(w[j]);
-  __m256d thr = _mm256_set1_pd(-std::numeric_limits<double>::infinity());
-  const std::size_t n16 = X.rows & ~std::size_t{15};
-  alignas(32) double s[16];
-  __m256d acc[4];
-  for (std::size_t r = 0; r < n16; r += 16) {
-    score16_columns<M>(X, r, wv, acc);
-    const __m256d top = _mm256_max_pd(_mm256_max_pd(acc[0], acc[1]), _mm256_max_pd(acc[2], acc[3]));
-    if (_mm256_movemask_pd(_mm256_cmp_pd(top, thr, _CMP_GT_OQ)) == 0) continue;
-    int mask = 0;
-    for (int q = 0; q < 4; ++q)
-      mask |= _mm256_movemask_pd(_mm256_cmp_pd(acc[q], thr, _CMP_GT_OQ)) << (4 * q);
-    if (ex) {  // drop excluded rows sixteen at a time
-      const __m128i e = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ex + r));
-      mask &= _mm_movemask_epi8(_mm_cmpeq_epi8(e, _mm_setzero_si128()));
-    }
-    if (mask == 0) continue;
-    for (int q = 0; q < 4; ++q) _mm256_store_pd(s + 4 * q, acc[q]);
-    while (mask) {
-      const int j = __builtin_ctz(static_cast<unsigned>(mask));
-      mask &= mask - 1;
-      if (s[j] > best.thr) best.push(s[j], static_cast<std::int64_t>(r + static_cast<std::size_t>(j)));
-    }
-    thr = _mm256_set1_pd(best.thr);
-  }
-  if (n16 < X.rows) {
-    double tail[16];
-    score_columns_generic(X, n16, X.rows - n16, w, tail);
-    for (std::size_t j = 0; n16 + j < X.rows; ++j) {
-      const std::size_t row = n16 + j;
-      if (ex && ex[row]) continue;
-      if (tail[j] > best.thr) best.push(tail[j], static_cast<std::int64_t>(row));
-    }
-  }
-  return {best.finish(out), true};
-}
-#endif
-
-TopKResult topk_columns_generic(ItemColumns X, const double* w, std::size_t k,
-                                const std::uint8_t* ex, std::int64_t* out) {
-  std::vector<double> s(X.rows);
-  const bool finite = score_columns_generic(X, 0, X.rows, w, s.data());
-  BestBuffer best(k);
-  for (std::size_t r = 0; r < X.rows; ++r)
-    if (s[r] > best.thr && !(ex && ex[r])) best.push(s[r], static_cast<std::int64_t>(r));
-  return {best.finish(out), finite};
-}
-}  // namespace
-
-bool scores(ItemMatrix X, const float* w, double* out) {
-  std::vector<double> wd(w, w + X.cols);
-  return score_rows(X.data, X.rows, X.cols, wd.data(), out);
-}
-
-namespace {
 
 TopKResult topk_serial(ItemMatrix X, const double* w, std::size_t k, const std::uint8_t* exclude,
                        std::int64_t* out) {
@@ -326,6 +545,11 @@ TopKResult topk_serial(ItemMatrix X, const double* w, std::size_t k, const std::
 constexpr std::size_t kParallelRows = 1 << 18;  // below this, threads cost more than they save
 
 }  // namespace
+
+bool scores(ItemMatrix X, const float* w, double* out) {
+  std::vector<double> wd(w, w + X.cols);
+  return score_rows(X.data, X.rows, X.cols, wd.data(), out);
+}
 
 TopKResult topk(ItemMatrix X, const float* w, std::size_t k, const std::uint8_t* exclude,
                 std::int64_t* out, int threads) {
@@ -380,22 +604,46 @@ void topk_batch(const float* X, std::size_t B, std::size_t n, std::size_t m, con
   });
 }
 
-}  // namespace simcore
-
-namespace simcore {
-
 TopKResult topk_columns(ItemColumns X, const float* w, std::size_t k,
                         const std::uint8_t* exclude, std::int64_t* out) {
-  // The simulator's pages are small (k <= 128, m <= 64): buffered selection only.
-  if (k == 0 || X.rows == 0) return {0, true};
+  // The simulator's pages are small: k <= 128 and m <= 64 (checked by the bindings).
+  if (k == 0 || X.rows == 0 || X.cols == 0 || X.cols > 64 || k > kBufferMaxK) return {0, true};
   double wd[64];
-  for (std::size_t j = 0; j < X.cols && j < 64; ++j) wd[j] = w[j];
+  for (std::size_t j = 0; j < X.cols; ++j) wd[j] = w[j];
+  auto exact = [&](const ChunkScores&, std::size_t r0, std::size_t r) {
+    return score_column_row(X, r0 + r, wd);
+  };
 #ifdef SIMCORE_X86
-  if (X.cols <= 64 && k <= kBufferMaxK && cpu_has_avx2_fma())
-    return X.cols == 8 ? topk_columns_avx2<8>(X, wd, k, exclude, out)
-                       : topk_columns_avx2<0>(X, wd, k, exclude, out);
+  // float32 pre-scores when a rigorous error bound is available: with A = sum_j
+  // max_i |x_ij| |w_j|, a float32 sum of m products (any order, FMA or not) is within
+  // gamma_m A = m 2^-24 A / (1 - m 2^-24) of the exact value, and the double reference
+  // within gamma_m(2^-53) A; the margin doubles their sum and adds an absolute term for
+  // products that underflow.  From A = 1e30 on float32 could overflow: exact path.
+  double A = 0;
+  if (X.absmax)
+    for (std::size_t j = 0; j < X.cols; ++j) A += static_cast<double>(X.absmax[j]) * std::fabs(wd[j]);
+  if (X.absmax && A < 1e30 && cpu_has_avx2_fma()) {
+    const double margin = 2.0 * (static_cast<double>(X.cols) + 1) * 0x1p-24 * A + 1e-30;
+    auto score = [&](std::size_t r0, std::size_t n, ChunkScores& cs) {
+      cs.margin = margin;
+      return X.cols == 8 ? score_chunk_columns_f32<8>(X, r0, n, w, wd, exclude, cs)
+                         : score_chunk_columns_f32<0>(X, r0, n, w, wd, exclude, cs);
+    };
+    return select_chunks(X.rows, k, score, exact, out);
+  }
 #endif
-  return topk_columns_generic(X, wd, k, exclude, out);
+  auto score = [&](std::size_t r0, std::size_t n, ChunkScores& cs) {
+    return score_chunk_columns_generic(X, r0, n, wd, exclude, cs);
+  };
+  auto exact_s = [](const ChunkScores& cs, std::size_t, std::size_t r) { return cs.s[r]; };
+  return select_chunks(X.rows, k, score, exact_s, out);
+}
+
+std::vector<float> column_absmax(ItemColumns X) {
+  std::vector<float> mx(X.cols, 0.0f);
+  for (std::size_t j = 0; j < X.cols; ++j)
+    for (std::size_t i = 0; i < X.rows; ++i) mx[j] = std::max(mx[j], std::fabs(X.data[j * X.rows + i]));
+  return mx;
 }
 
 }  // namespace simcore

@@ -8,6 +8,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "simcore/span.hpp"
 
@@ -26,6 +27,10 @@ struct ItemColumns {
   const float* data = nullptr;
   std::size_t rows = 0;
   std::size_t cols = 0;
+  // Optional (cols,) max |x_ij| per column (see column_absmax).  When given, topk_columns
+  // pre-scores in float32 under a rigorous error bound and rescores the few candidates
+  // exactly; the result is the same either way.
+  const float* absmax = nullptr;
 };
 
 struct TopKResult {
@@ -35,14 +40,18 @@ struct TopKResult {
 
 // Indices of the k best non-excluded rows of X under w, written to out[0..count).
 // exclude may be null (nothing excluded); otherwise exclude[i] != 0 removes row i.
-// Large inputs (>= 65536 rows) are split over `threads` threads (<= 0: all cores) into
+// Large inputs (>= 262144 rows) are split over `threads` threads (<= 0: all cores) into
 // contiguous chunks whose best-k lists are merged; the result does not depend on it.
 TopKResult topk(ItemMatrix X, const float* w, std::size_t k, const std::uint8_t* exclude,
                 std::int64_t* out, int threads = 1);
 
-// Same ranking (same scores, same ties) over a column-major catalogue.
+// Same ranking (same scores, same ties) over a column-major catalogue.  k <= 128 and
+// cols <= 64 (the simulator's limits); finite inputs are the caller's to check.
 TopKResult topk_columns(ItemColumns X, const float* w, std::size_t k,
                         const std::uint8_t* exclude, std::int64_t* out);
+
+// Per-column max |x| of a column-major catalogue, for ItemColumns::absmax.
+std::vector<float> column_absmax(ItemColumns X);
 
 // Batched: X is (B, n, m), W is (B, m), exclude is (B, n) or null, out is (B, k) and is
 // padded with -1.  finite_out[b] reports finiteness per row.  Rows are split into
