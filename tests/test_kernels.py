@@ -134,12 +134,39 @@ def column_case(draw):
 
 @settings(max_examples=400, deadline=None)
 @given(column_case(), st.booleans())
-def test_simulator_column_kernel_matches_reference(case, absmax):
+def test_kernels_match_reference_on_adversarial_catalogues(case, absmax):
+    """Row-major topk (first-chunk selection, then float32 streaming past 1024 rows) and
+    the simulator's column-major kernel, with and without float32 pre-scores."""
     from simcore import _core
 
     X, w, k, ex = case
+    want = reference.topk(X, w, k, ex)
     got = _core._topk_columns(np.ascontiguousarray(X.T), w, k, ex, absmax)
-    np.testing.assert_array_equal(got, reference.topk(X, w, k, ex))
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(core.topk(X, w, k, ex, threads=1), want)
+
+
+@pytest.mark.parametrize("row", [3, 1500, 4099])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_topk_non_finite_anywhere_is_reported(rng, row, bad):
+    # rows past the first 1024 are tested in float32 first; a non-finite value must still
+    # be found there, also in an excluded row
+    X = rng.random((4100, 8), dtype=np.float32)
+    X[row, 5] = bad
+    ex = np.zeros(4100, bool)
+    ex[row] = True
+    for exclude in (None, ex):
+        with pytest.raises(ValueError, match="NaN or inf"):
+            core.topk(X, rng.normal(size=8).astype(np.float32), 10, exclude, threads=1)
+
+
+def test_topk_float32_overflow_is_exact(rng):
+    # products overflow float32 (inf - inf = NaN in the float32 test) but not float64
+    X = (rng.random((5000, 8)) * 3e38).astype(np.float32)
+    X[4000:4010, 0] = 3.4e38
+    w = np.array([1e30, -1e30, 5.0, 1.0, 0.0, -2.0, 3e30, 1.0], np.float32)
+    for k in (1, 10, 50):
+        np.testing.assert_array_equal(core.topk(X, w, k, threads=1), reference.topk(X, w, k))
 
 
 def test_simulator_column_kernel_edge_cases():

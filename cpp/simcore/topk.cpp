@@ -453,6 +453,83 @@ __attribute__((target("avx2,fma"))) bool score_chunk_rows_m8(ItemMatrix X, std::
   return ok;
 }
 
+// Row-major m == 8 after the first chunk.  Rows rarely beat the k-th best by then, so
+// each is only tested against it, in float32: eight rows are transposed in registers and
+// scored with eight FMAs, and with A_r = sum_j |x_rj| |w_j| (eight more) the test
+// f_r + c A_r >= thr keeps every row whose exact score can exceed thr: the float32 sum is
+// within gamma_8 A_r of the exact score, the double reference within gamma_8(2^-53) A_r,
+// and c = 18 * 2^-24 covers both plus the rounding of the test itself.  A NaN or inf
+// (overflow, or non-finite input) also passes, so such rows reach the exact rescoring,
+// which also detects non-finite input.
+__attribute__((target("avx2,fma"))) bool stream_rows_m8(ItemMatrix X, std::size_t r_begin,
+                                                         const double* w,
+                                                         const std::uint8_t* ex,
+                                                         BestBuffer& best) {
+  __m256 wv[8], wa[8];
+  for (int j = 0; j < 8; ++j) {
+    wv[j] = _mm256_set1_ps(static_cast<float>(w[j]));  // w came from float32: exact
+    wa[j] = _mm256_set1_ps(static_cast<float>(std::fabs(w[j])));
+  }
+  const __m256 sign = _mm256_set1_ps(-0.0f), c = _mm256_set1_ps(18 * 0x1p-24f);
+  auto bound = [&best]() {  // best.thr (less an underflow slack) rounded down to float
+    if (best.thr == kNegInf) return kNegInfF;
+    const double lim = best.thr - 1e-30;
+    float lf = static_cast<float>(lim);
+    if (static_cast<double>(lf) > lim) lf = std::nextafter(lf, kNegInfF);
+    return lf;
+  };
+  __m256 thr = _mm256_set1_ps(bound());
+  const std::size_t n8 = r_begin + ((X.rows - r_begin) & ~std::size_t{7});
+  for (std::size_t r = r_begin; r < n8; r += 8) {
+    const float* p = X.data + r * 8;
+    // Software prefetch 4 KiB ahead: measured 25-30 % faster at N = 1e6 than leaving it to
+    // the hardware prefetcher alone (the transposes keep the loop busy between loads).
+    for (int l = 0; l < 4; ++l)
+      _mm_prefetch(reinterpret_cast<const char*>(p + 1024 + 16 * l), _MM_HINT_T0);
+    const __m256 t0 = _mm256_unpacklo_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8));
+    const __m256 t1 = _mm256_unpackhi_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8));
+    const __m256 t2 = _mm256_unpacklo_ps(_mm256_loadu_ps(p + 16), _mm256_loadu_ps(p + 24));
+    const __m256 t3 = _mm256_unpackhi_ps(_mm256_loadu_ps(p + 16), _mm256_loadu_ps(p + 24));
+    const __m256 t4 = _mm256_unpacklo_ps(_mm256_loadu_ps(p + 32), _mm256_loadu_ps(p + 40));
+    const __m256 t5 = _mm256_unpackhi_ps(_mm256_loadu_ps(p + 32), _mm256_loadu_ps(p + 40));
+    const __m256 t6 = _mm256_unpacklo_ps(_mm256_loadu_ps(p + 48), _mm256_loadu_ps(p + 56));
+    const __m256 t7 = _mm256_unpackhi_ps(_mm256_loadu_ps(p + 48), _mm256_loadu_ps(p + 56));
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    const __m256 col[8] = {_mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
+                           _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
+                           _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
+                           _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
+    __m256 f = _mm256_mul_ps(col[0], wv[0]);
+    __m256 a = _mm256_mul_ps(_mm256_andnot_ps(sign, col[0]), wa[0]);
+    for (int j = 1; j < 8; ++j) {
+      f = _mm256_fmadd_ps(col[j], wv[j], f);
+      a = _mm256_fmadd_ps(_mm256_andnot_ps(sign, col[j]), wa[j], a);
+    }
+    int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_fmadd_ps(a, c, f), thr, _CMP_NLT_UQ));
+    if (mask == 0) continue;
+    while (mask) {
+      const int j = __builtin_ctz(static_cast<unsigned>(mask));
+      mask &= mask - 1;
+      const std::size_t row = r + static_cast<std::size_t>(j);
+      double s;
+      if (!score_rows_generic(X.data + row * 8, 1, 8, w, &s)) return false;
+      if (ex && ex[row]) continue;
+      if (s > best.thr) best.push(s, static_cast<std::int64_t>(row));
+    }
+    thr = _mm256_set1_ps(bound());
+  }
+  for (std::size_t row = n8; row < X.rows; ++row) {
+    double s;
+    if (!score_rows_generic(X.data + row * 8, 1, 8, w, &s)) return false;
+    if (ex && ex[row]) continue;
+    if (s > best.thr) best.push(s, static_cast<std::int64_t>(row));
+  }
+  return true;
+}
+
 // Column-major: float32 scores of sixteen rows (two FMA chains of eight) with error at
 // most cs.margin, set by the caller.  Tail rows get their exact score rounded to float.
 template <int M>
@@ -503,10 +580,18 @@ TopKResult topk_buffered(ItemMatrix X, const double* w, std::size_t k, const std
   auto exact = [](const ChunkScores& cs, std::size_t, std::size_t r) { return cs.s[r]; };
 #ifdef SIMCORE_X86
   if (X.cols == 8 && cpu_has_avx2_fma()) {
+    // First chunk: selection with the group-maximum bound; then streaming against the
+    // k-th best so far (chunked selection would store and re-read every score).
     auto score = [&](std::size_t r0, std::size_t n, ChunkScores& cs) {
       return score_chunk_rows_m8(X, r0, n, w, ex, cs);
     };
-    return select_chunks(X.rows, k, score, exact, out);
+    const std::size_t head = std::min(X.rows, kChunk);
+    BestBuffer best(k);
+    ChunkScores cs;
+    if (!score(0, head, cs)) return {0, false};
+    select_chunk(cs, head, 0, [&](std::size_t r) { return cs.s[r]; }, best);
+    if (head < X.rows && !stream_rows_m8(X, head, w, ex, best)) return {0, false};
+    return {best.finish(out), true};
   }
 #endif
   auto score = [&](std::size_t r0, std::size_t n, ChunkScores& cs) {
