@@ -265,3 +265,12 @@ def test_discordant_pairs_radix_path(rng, n):
                 tree[j] += 1
                 j += j & -j
         assert got == inv
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 3), (4097, 8), (100_003, 8)])
+@pytest.mark.parametrize("threads", [1, 2, 0])
+def test_stream_sum_probe(rng, shape, threads):
+    from simcore import _core
+
+    X = rng.random(shape, dtype=np.float32)
+    assert np.isclose(_core._stream_sum(X, threads), X.sum(dtype=np.float64), rtol=1e-5)

@@ -453,6 +453,88 @@ __attribute__((target("avx2,fma"))) bool score_chunk_rows_m8(ItemMatrix X, std::
   return ok;
 }
 
+// Eight rows of a row-major m == 8 matrix in float32: f = x_r . w and a = |x_r| . |w|
+// (the error bound's A_r), the rows transposed in registers first.
+__attribute__((target("avx2,fma"), always_inline)) inline void score8_rows_f32(
+    const float* p, const __m256* wv, const __m256* wa, __m256& f, __m256& a) {
+  const __m256 t0 = _mm256_unpacklo_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8));
+  const __m256 t1 = _mm256_unpackhi_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8));
+  const __m256 t2 = _mm256_unpacklo_ps(_mm256_loadu_ps(p + 16), _mm256_loadu_ps(p + 24));
+  const __m256 t3 = _mm256_unpackhi_ps(_mm256_loadu_ps(p + 16), _mm256_loadu_ps(p + 24));
+  const __m256 t4 = _mm256_unpacklo_ps(_mm256_loadu_ps(p + 32), _mm256_loadu_ps(p + 40));
+  const __m256 t5 = _mm256_unpackhi_ps(_mm256_loadu_ps(p + 32), _mm256_loadu_ps(p + 40));
+  const __m256 t6 = _mm256_unpacklo_ps(_mm256_loadu_ps(p + 48), _mm256_loadu_ps(p + 56));
+  const __m256 t7 = _mm256_unpackhi_ps(_mm256_loadu_ps(p + 48), _mm256_loadu_ps(p + 56));
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  const __m256 col[8] = {_mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
+                         _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
+                         _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
+                         _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  f = _mm256_mul_ps(col[0], wv[0]);
+  a = _mm256_mul_ps(_mm256_andnot_ps(sign, col[0]), wa[0]);
+  for (int j = 1; j < 8; ++j) {
+    f = _mm256_fmadd_ps(col[j], wv[j], f);
+    a = _mm256_fmadd_ps(_mm256_andnot_ps(sign, col[j]), wa[j], a);
+  }
+}
+
+// Row-major m == 8, first chunk, in float32 (score8_rows_f32) with one margin for the
+// chunk from the largest A_r: 2 * 9 * 2^-24 max A_r covers the float32 and double
+// rounding (see stream_rows_m8).  Returns false, leaving the chunk to the exact scorer,
+// when that bound is unusable: non-finite input, or magnitudes where float32 overflows.
+__attribute__((target("avx2,fma"))) bool score_chunk_rows_m8_f32(ItemMatrix X, std::size_t r0,
+                                                                  std::size_t n, const double* w,
+                                                                  const std::uint8_t* ex,
+                                                                  ChunkScores& cs) {
+  __m256 wv[8], wa[8];
+  for (int j = 0; j < 8; ++j) {
+    wv[j] = _mm256_set1_ps(static_cast<float>(w[j]));
+    wa[j] = _mm256_set1_ps(static_cast<float>(std::fabs(w[j])));
+  }
+  const __m256 neg_inf = _mm256_set1_ps(kNegInfF);
+  __m256 max_a = _mm256_setzero_ps();
+  const float* x = X.data + r0 * 8;
+  const std::uint8_t* e = ex ? ex + r0 : nullptr;
+  const std::size_t n16 = n & ~(kSub - 1);
+  for (std::size_t r = 0; r < n16; r += kSub) {
+    __m256 f0, a0, f1, a1;
+    score8_rows_f32(x + r * 8, wv, wa, f0, a0);
+    score8_rows_f32(x + (r + 8) * 8, wv, wa, f1, a1);
+    max_a = _mm256_max_ps(max_a, _mm256_max_ps(a0, a1));  // NaN lanes: caught below
+    // NaN in a row makes a NaN; max_ps keeps its second operand on NaN, so check directly
+    const __m256 nan = _mm256_or_ps(_mm256_cmp_ps(a0, a0, _CMP_UNORD_Q), _mm256_cmp_ps(a1, a1, _CMP_UNORD_Q));
+    if (_mm256_movemask_ps(nan)) return false;
+    if (e) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e + r));
+      const __m256i lo = _mm256_cvtepu8_epi32(bytes);
+      const __m256i hi = _mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8));
+      const __m256i zero = _mm256_setzero_si256();
+      f0 = _mm256_blendv_ps(f0, neg_inf, _mm256_castsi256_ps(_mm256_cmpgt_epi32(lo, zero)));
+      f1 = _mm256_blendv_ps(f1, neg_inf, _mm256_castsi256_ps(_mm256_cmpgt_epi32(hi, zero)));
+    }
+    _mm256_store_ps(cs.a + r, f0);
+    _mm256_store_ps(cs.a + r + 8, f1);
+    cs.bm[r / kSub] = hmax_ps(_mm256_max_ps(f0, f1));
+  }
+  double A = hmax_ps(max_a);
+  for (std::size_t r = n16; r < n; ++r) {  // tail: exact scores rounded to float
+    double s;
+    if (!score_rows_generic(x + r * 8, 1, 8, w, &s)) return false;
+    double ar = 0;
+    for (int j = 0; j < 8; ++j) ar += std::fabs(static_cast<double>(x[r * 8 + j]) * w[j]);
+    A = std::max(A, ar);
+    cs.a[r] = (e && e[r]) ? kNegInfF : static_cast<float>(s);
+  }
+  if (!(A < 1e37)) return false;  // inf (overflow or inf input) or too close to overflow
+  cs.margin = 18 * 0x1p-24 * A + 1e-30;
+  block_maxima(cs, n16 / kSub, n);
+  return true;
+}
+
 // Row-major m == 8 after the first chunk.  Rows rarely beat the k-th best by then, so
 // each is only tested against it, in float32: eight rows are transposed in registers and
 // scored with eight FMAs, and with A_r = sum_j |x_rj| |w_j| (eight more) the test
@@ -470,7 +552,7 @@ __attribute__((target("avx2,fma"))) bool stream_rows_m8(ItemMatrix X, std::size_
     wv[j] = _mm256_set1_ps(static_cast<float>(w[j]));  // w came from float32: exact
     wa[j] = _mm256_set1_ps(static_cast<float>(std::fabs(w[j])));
   }
-  const __m256 sign = _mm256_set1_ps(-0.0f), c = _mm256_set1_ps(18 * 0x1p-24f);
+  const __m256 c = _mm256_set1_ps(18 * 0x1p-24f);
   auto bound = [&best]() {  // best.thr (less an underflow slack) rounded down to float
     if (best.thr == kNegInf) return kNegInfF;
     const double lim = best.thr - 1e-30;
@@ -486,28 +568,8 @@ __attribute__((target("avx2,fma"))) bool stream_rows_m8(ItemMatrix X, std::size_
     // the hardware prefetcher alone (the transposes keep the loop busy between loads).
     for (int l = 0; l < 4; ++l)
       _mm_prefetch(reinterpret_cast<const char*>(p + 1024 + 16 * l), _MM_HINT_T0);
-    const __m256 t0 = _mm256_unpacklo_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8));
-    const __m256 t1 = _mm256_unpackhi_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8));
-    const __m256 t2 = _mm256_unpacklo_ps(_mm256_loadu_ps(p + 16), _mm256_loadu_ps(p + 24));
-    const __m256 t3 = _mm256_unpackhi_ps(_mm256_loadu_ps(p + 16), _mm256_loadu_ps(p + 24));
-    const __m256 t4 = _mm256_unpacklo_ps(_mm256_loadu_ps(p + 32), _mm256_loadu_ps(p + 40));
-    const __m256 t5 = _mm256_unpackhi_ps(_mm256_loadu_ps(p + 32), _mm256_loadu_ps(p + 40));
-    const __m256 t6 = _mm256_unpacklo_ps(_mm256_loadu_ps(p + 48), _mm256_loadu_ps(p + 56));
-    const __m256 t7 = _mm256_unpackhi_ps(_mm256_loadu_ps(p + 48), _mm256_loadu_ps(p + 56));
-    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    const __m256 col[8] = {_mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
-                           _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
-                           _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
-                           _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
-    __m256 f = _mm256_mul_ps(col[0], wv[0]);
-    __m256 a = _mm256_mul_ps(_mm256_andnot_ps(sign, col[0]), wa[0]);
-    for (int j = 1; j < 8; ++j) {
-      f = _mm256_fmadd_ps(col[j], wv[j], f);
-      a = _mm256_fmadd_ps(_mm256_andnot_ps(sign, col[j]), wa[j], a);
-    }
+    __m256 f, a;
+    score8_rows_f32(p, wv, wa, f, a);
     int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_fmadd_ps(a, c, f), thr, _CMP_NLT_UQ));
     if (mask == 0) continue;
     while (mask) {
@@ -588,8 +650,17 @@ TopKResult topk_buffered(ItemMatrix X, const double* w, std::size_t k, const std
     const std::size_t head = std::min(X.rows, kChunk);
     BestBuffer best(k);
     ChunkScores cs;
-    if (!score(0, head, cs)) return {0, false};
-    select_chunk(cs, head, 0, [&](std::size_t r) { return cs.s[r]; }, best);
+    if (score_chunk_rows_m8_f32(X, 0, head, w, ex, cs)) {
+      const auto rescore = [&](std::size_t r) {
+        double s;
+        score_rows_generic(X.data + r * 8, 1, 8, w, &s);
+        return s;
+      };
+      select_chunk(cs, head, 0, rescore, best);
+    } else {
+      if (!score(0, head, cs)) return {0, false};
+      select_chunk(cs, head, 0, [&](std::size_t r) { return cs.s[r]; }, best);
+    }
     if (head < X.rows && !stream_rows_m8(X, head, w, ex, best)) return {0, false};
     return {best.finish(out), true};
   }
