@@ -36,9 +36,11 @@ SessionBatch::SessionBatch(World world, UserModel model, SessionConfig config,
       const std::vector<float> mx = column_absmax({columns_.data() + q * m * N, N, m});
       std::copy(mx.begin(), mx.end(), absmax_.begin() + static_cast<std::ptrdiff_t>(q * m));
     }
-    anchor_factor_.resize(Q * N);
-    for (std::size_t i = 0; i < Q * N; ++i)
-      anchor_factor_[i] = std::exp(-model_.anchor * double(world_.features[i * m + model_.price_feature]));
+    anchor_price_.resize(2 * Q * N);
+    for (std::size_t i = 0; i < Q * N; ++i) {
+      anchor_price_[2 * i] = std::exp(-model_.anchor * double(world_.features[i * m + model_.price_feature]));
+      anchor_price_[2 * i + 1] = world_.prices[i];
+    }
   }
   sessions_.resize(num_sessions);
   const std::size_t W = model_.window, m = world_.n_features;
@@ -136,20 +138,36 @@ std::size_t SessionBatch::rank_page(const Session& s, const float* w, std::int64
   return r.count;
 }
 
-void SessionBatch::describe_page(const Session& s, const std::int64_t* items, std::size_t count,
-                                 PageMemo& memo, double* weight, double* click_prob) const {
+void SessionBatch::gather_page(const Session& s, const std::int64_t* items, std::size_t count,
+                               float* px) const {
   const std::size_t N = world_.n_items, m = world_.n_features;
   const std::size_t q = static_cast<std::size_t>(s.user.query);
-  const float* X = world_.features.data() + q * N * m;
-  const double* price = world_.prices.data() + q * N;
+  // Ranking has just streamed this query's columns through the cache, while the
+  // row-major copy and the per-item arrays are cold: read the features from the columns
+  // and start the (anchor, price) loads of the whole page at once.
+  const float* cols = columns_.data() + q * m * N;
+  const double* ap = anchor_price_.data() + 2 * q * N;
+  for (std::size_t k = 0; k < count; ++k) __builtin_prefetch(ap + 2 * static_cast<std::size_t>(items[k]));
+  for (std::size_t k = 0; k < count; ++k) {
+    const auto i = static_cast<std::size_t>(items[k]);
+    for (std::size_t j = 0; j < m; ++j) px[k * m + j] = cols[j * N + i];
+  }
+}
+
+void SessionBatch::describe_page(const Session& s, const std::int64_t* items, const float* px,
+                                 std::size_t count, PageMemo& memo, double* weight,
+                                 double* click_prob) const {
+  const std::size_t N = world_.n_items, m = world_.n_features;
+  const std::size_t q = static_cast<std::size_t>(s.user.query);
+  const double* ap = anchor_price_.data() + 2 * q * N;
   const double kappa = model_.price_fit;
-  const double* anchor = anchor_factor_.data() + q * N;
   const double c0 = std::exp(model_.click_bias);
   memo = PageMemo{};
   memo.count = count;
   double sum_vea = 0;
   for (std::size_t k = 0; k < count; ++k) {
-    const float* x = X + static_cast<std::size_t>(items[k]) * m;
+    const float* x = px + k * m;
+    const std::size_t i = static_cast<std::size_t>(items[k]);
     double a = 0;
     for (std::size_t j = 0; j < m; ++j) a += s.user.pref[j] * (double(x[j]) - 0.5);
     const double x0 = x[model_.price_feature];
@@ -157,10 +175,10 @@ void SessionBatch::describe_page(const Session& s, const std::int64_t* items, st
     a -= kappa * gap * gap;
     const double v = position_weight_[k];
     const double ea = std::exp(a);
-    const double e = ea * anchor[items[k]];
+    const double e = ea * ap[2 * i];
     weight[k] = v * e;
     memo.sum_ve += v * e;
-    memo.sum_vep += v * e * price[items[k]];
+    memo.sum_vep += v * e * ap[2 * i + 1];
     memo.sum_vx0 += v * x0;
     memo.sum_v += v;
     sum_vea += v * ea;
@@ -234,7 +252,12 @@ void SessionBatch::step(const float* actions, bool sample, const StepOut& out, i
   const std::size_t D = obs_dim(), N = world_.n_items;
   parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
     std::vector<double> click_prob(K);
+    std::vector<float> px(K * m);
     for (std::size_t i = b0; i < b1; ++i) {
+      if (i + 1 < b1) {  // the next session's shown-mask, read first thing by its ranking
+        const std::uint8_t* nx = sessions_[i + 1].shown.data();
+        for (std::size_t o = 0; o < N; o += 64) __builtin_prefetch(nx + o);
+      }
       Session& s = sessions_[i];
       std::int64_t* page = out.page + i * K;
       std::uint8_t* clicks = out.clicks + i * K;
@@ -255,13 +278,14 @@ void SessionBatch::step(const float* actions, bool sample, const StepOut& out, i
       // Memory ring: the new page replaces the oldest one.
       const std::size_t slot = s.n_pages == 0 ? 0 : (s.head + 1) % W;
       PageMemo fresh;
-      describe_page(s, page, count, fresh, s.item_weight.data() + slot * K, click_prob.data());
+      gather_page(s, page, count, px.data());
+      describe_page(s, page, px.data(), count, fresh, s.item_weight.data() + slot * K,
+                    click_prob.data());
       const Outcome o = evaluate(s, fresh);
       s.head = slot;
       s.n_pages = std::min(s.n_pages + 1, W);
       s.memo[slot] = fresh;
       const std::size_t q = static_cast<std::size_t>(s.user.query);
-      const float* X = world_.features.data() + q * N * m;
       double* fm = s.feat_mean.data() + slot * m;
       double* cf = s.click_feat.data() + slot * m;
       std::fill(fm, fm + m, 0.0);
@@ -272,7 +296,7 @@ void SessionBatch::step(const float* actions, bool sample, const StepOut& out, i
       }
       for (std::size_t k = 0; k < count; ++k) {
         s.shown[static_cast<std::size_t>(page[k])] = 1;
-        const float* x = X + static_cast<std::size_t>(page[k]) * m;
+        const float* x = px.data() + k * m;
         for (std::size_t j = 0; j < m; ++j) fm[j] += x[j];
       }
       for (std::size_t j = 0; j < m; ++j) fm[j] /= double(count);
@@ -315,14 +339,14 @@ void SessionBatch::step(const float* actions, bool sample, const StepOut& out, i
                 if (s.item_weight[ps * K + k] > 0) { bought = s.items[ps * K + k]; break; }
             }
           }
-          paid = world_.prices[q * N + static_cast<std::size_t>(bought)];
+          paid = anchor_price_[2 * (q * N + static_cast<std::size_t>(bought)) + 1];
         }
         for (std::size_t k = 0; k < K; ++k) {
           const double uc = s.rng.uniform();
           clicks[k] = (k < count && uc < click_prob[k]) ? 1 : 0;
           if (clicks[k]) {
             ++nclk;
-            const float* x = X + static_cast<std::size_t>(page[k]) * m;
+            const float* x = px.data() + k * m;
             for (std::size_t j = 0; j < m; ++j) cf[j] += x[j];
           }
         }
@@ -348,6 +372,7 @@ void SessionBatch::peek(const float* actions, const PeekOut& out, int threads) c
   const std::size_t K = config_.page_size, m = world_.n_features;
   parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
     std::vector<double> weight(K), click_prob(K);
+    std::vector<float> px(K * m);
     for (std::size_t i = b0; i < b1; ++i) {
       const Session& s = sessions_[i];
       std::int64_t* page = out.page + i * K;
@@ -359,7 +384,8 @@ void SessionBatch::peek(const float* actions, const PeekOut& out, int threads) c
       }
       const std::size_t count = rank_page(s, actions + i * m, page);
       PageMemo fresh;
-      describe_page(s, page, count, fresh, weight.data(), click_prob.data());
+      gather_page(s, page, count, px.data());
+      describe_page(s, page, px.data(), count, fresh, weight.data(), click_prob.data());
       const Outcome o = evaluate(s, fresh);
       out.b[i] = o.b;
       out.l[i] = o.l;

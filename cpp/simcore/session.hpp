@@ -138,7 +138,11 @@ class SessionBatch {
   void begin_episode(std::size_t slot, const UserProfile* given);
   void write_obs(const Session& s, float* obs) const;
   // Fills memo and per-item weights/click probabilities for the page `items`.
-  void describe_page(const Session& s, const std::int64_t* items, std::size_t count,
+  // Features (count, m) of the page's items into px.
+  void gather_page(const Session& s, const std::int64_t* items, std::size_t count,
+                   float* px) const;
+  void describe_page(const Session& s, const std::int64_t* items, const float* px,
+                     std::size_t count,
                      PageMemo& memo, double* weight, double* click_prob) const;
   // b, l, c, m with `fresh` as the newest page and the last W-1 remembered pages.
   Outcome evaluate(const Session& s, const PageMemo& fresh) const;
@@ -152,7 +156,7 @@ class SessionBatch {
   std::vector<double> position_weight_;  // (K,) v_k = 1 / log2(k + 1)
   std::vector<float> columns_;           // (Q, m, N): the catalogue, column-major per query
   std::vector<float> absmax_;            // (Q, m): max |x| per feature column, per query
-  std::vector<double> anchor_factor_;    // (Q, N): exp(-anchor * x_price), fixed per item
+  std::vector<double> anchor_price_;     // (Q, N, 2): exp(-anchor * x_price) and price per item
   std::vector<Session> sessions_;
 };
 
