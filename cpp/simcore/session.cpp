@@ -219,6 +219,25 @@ SessionBatch::Outcome SessionBatch::evaluate(const Session& s, const PageMemo& f
   return {eb / z, el / z, ec / z, M / P};
 }
 
+void SessionBatch::prefetch_session(const Session& s) const {
+  // A step touches the session's shown-mask (read first, by ranking) and its small state
+  // vectors; with B sessions these no longer fit in L2, so start their loads one session
+  // ahead.
+  const std::uint8_t* shown = s.shown.data();
+  for (std::size_t o = 0; o < s.shown.size(); o += 64) __builtin_prefetch(shown + o);
+  auto lines = [](const void* p, std::size_t bytes) {
+    const char* c = static_cast<const char*>(p);
+    for (std::size_t o = 0; o < bytes; o += 64) __builtin_prefetch(c + o);
+  };
+  lines(s.user.pref.data(), s.user.pref.size() * sizeof(double));
+  lines(s.memo.data(), s.memo.size() * sizeof(PageMemo));
+  lines(s.feat_mean.data(), s.feat_mean.size() * sizeof(double));
+  lines(s.click_feat.data(), s.click_feat.size() * sizeof(double));
+  lines(s.items.data(), s.items.size() * sizeof(std::int64_t));
+  lines(s.item_weight.data(), s.item_weight.size() * sizeof(double));
+  lines(s.n_clicks.data(), s.n_clicks.size() * sizeof(std::uint32_t));
+}
+
 void SessionBatch::reset(float* obs, int threads) {
   const std::size_t D = obs_dim();
   parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
@@ -254,10 +273,7 @@ void SessionBatch::step(const float* actions, bool sample, const StepOut& out, i
     std::vector<double> click_prob(K);
     std::vector<float> px(K * m);
     for (std::size_t i = b0; i < b1; ++i) {
-      if (i + 1 < b1) {  // the next session's shown-mask, read first thing by its ranking
-        const std::uint8_t* nx = sessions_[i + 1].shown.data();
-        for (std::size_t o = 0; o < N; o += 64) __builtin_prefetch(nx + o);
-      }
+      if (i + 1 < b1) prefetch_session(sessions_[i + 1]);
       Session& s = sessions_[i];
       std::int64_t* page = out.page + i * K;
       std::uint8_t* clicks = out.clicks + i * K;

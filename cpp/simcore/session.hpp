@@ -136,6 +136,7 @@ class SessionBatch {
   };
 
   void begin_episode(std::size_t slot, const UserProfile* given);
+  void prefetch_session(const Session& s) const;
   void write_obs(const Session& s, float* obs) const;
   // Fills memo and per-item weights/click probabilities for the page `items`.
   // Features (count, m) of the page's items into px.
