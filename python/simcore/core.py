@@ -107,7 +107,7 @@ def topk(
         w: real (m,) weights (cast to float32).
         k: number of items wanted, >= 1.
         exclude: bool (N,) or None; True removes an item.
-        threads: worker threads for N >= 65536 (None: all cores); the result does
+        threads: worker threads for N >= 262144 (None: all cores); the result does
             not depend on it.
 
     Returns:
