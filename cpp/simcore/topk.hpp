@@ -4,7 +4,9 @@
 // precision in the order j = 0, 1, ..., m-1.  Products of two floats are exact in
 // double, so the result is the same with or without FMA, and identical to the NumPy
 // reference (simcore.reference.scores).  Items are ranked by score descending, ties by
-// lower index.
+// lower index.  The kernels may test rows in float32 first, under a rigorous error
+// margin, but every row that could enter the top k is rescored this way, so the result
+// never depends on the float32 arithmetic.
 #pragma once
 #include <cstddef>
 #include <cstdint>
