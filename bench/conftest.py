@@ -65,7 +65,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                 ratio = f"simcore at {ratio_val:.0%} of the bound"
             else:
                 ratio = f"simcore {ratio_val:.2f}x faster"
-            lines.append(f"  {group:<34} {impl:<10} median {med * 1e3:10.4f} ms  {thr:>18}  {ratio}")
+            lines.append(f"  {group:<34} {impl:<17} median {med * 1e3:10.4f} ms  {thr:>18}  {ratio}")
             rows.append({"group": group, "impl": impl, "median_s": med, "items": items,
                          "reference_over_simcore": ratio_val if impl != "simcore" else None})
     for line in lines:
