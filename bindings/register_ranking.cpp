@@ -21,6 +21,21 @@ void check_finite_weights(const float* w, std::size_t n, const char* name) {
 
 const char* kNonFinite = "X: contains NaN or inf";
 
+// `exclude`: None, or a bool array of the given shape (kept alive with its pointer).
+struct OptionalMask {
+  py::array_t<bool> array;
+  const std::uint8_t* data = nullptr;
+};
+
+OptionalMask optional_mask(const py::handle& exo, std::vector<py::ssize_t> shape) {
+  OptionalMask mask;
+  if (!exo.is_none()) {
+    mask.array = expect<bool>(exo, "exclude", std::move(shape));
+    mask.data = reinterpret_cast<const std::uint8_t*>(mask.array.data());
+  }
+  return mask;
+}
+
 py::array_t<std::int64_t> topk_py(const py::handle& Xo, const py::handle& wo, py::ssize_t k,
                                    const py::handle& exo, int threads) {
   auto X = expect<float>(Xo, "X", {-1, -1});
@@ -29,12 +44,8 @@ py::array_t<std::int64_t> topk_py(const py::handle& Xo, const py::handle& wo, py
   if (m == 0) throw py::value_error("X: needs at least one feature (m = 0)");
   auto w = expect<float>(wo, "w", {m});
   if (k <= 0) throw py::value_error("k: must be positive, got " + std::to_string(k));
-  const std::uint8_t* ex = nullptr;
-  py::array_t<bool> exa;
-  if (!exo.is_none()) {
-    exa = expect<bool>(exo, "exclude", {n});
-    ex = reinterpret_cast<const std::uint8_t*>(exa.data());
-  }
+  const OptionalMask exclude = optional_mask(exo, {n});
+  const std::uint8_t* ex = exclude.data;
   check_finite_weights(w.data(), static_cast<std::size_t>(m), "w");
   const std::size_t kk = static_cast<std::size_t>(std::min<py::ssize_t>(k, n));
   std::vector<std::int64_t> buf(kk);
@@ -59,12 +70,8 @@ py::array_t<std::int64_t> topk_batch_py(const py::handle& Xo, const py::handle& 
   if (m == 0) throw py::value_error("X: needs at least one feature (m = 0)");
   auto W = expect<float>(Wo, "W", {B, m});
   if (k <= 0) throw py::value_error("k: must be positive, got " + std::to_string(k));
-  const std::uint8_t* ex = nullptr;
-  py::array_t<bool> exa;
-  if (!exo.is_none()) {
-    exa = expect<bool>(exo, "exclude", {B, n});
-    ex = reinterpret_cast<const std::uint8_t*>(exa.data());
-  }
+  const OptionalMask exclude = optional_mask(exo, {B, n});
+  const std::uint8_t* ex = exclude.data;
   check_finite_weights(W.data(), static_cast<std::size_t>(B * m), "W");
   py::array_t<std::int64_t> out({B, k});
   std::vector<std::uint8_t> finite(static_cast<std::size_t>(B));
@@ -88,12 +95,8 @@ py::array_t<std::int64_t> topk_columns_py(const py::handle& Xo, const py::handle
   if (m == 0 || m > 64) throw py::value_error("Xc: needs 1 to 64 features (rows)");
   auto w = expect<float>(wo, "w", {m});
   if (k <= 0 || k > 128) throw py::value_error("k: must be in [1, 128], got " + std::to_string(k));
-  const std::uint8_t* ex = nullptr;
-  py::array_t<bool> exa;
-  if (!exo.is_none()) {
-    exa = expect<bool>(exo, "exclude", {n});
-    ex = reinterpret_cast<const std::uint8_t*>(exa.data());
-  }
+  const OptionalMask exclude = optional_mask(exo, {n});
+  const std::uint8_t* ex = exclude.data;
   check_finite_weights(w.data(), static_cast<std::size_t>(m), "w");
   check_finite_weights(X.data(), static_cast<std::size_t>(m * n), "Xc");
   const std::size_t kk = static_cast<std::size_t>(std::min<py::ssize_t>(k, n));

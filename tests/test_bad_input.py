@@ -161,3 +161,33 @@ def test_bad_reset_to_users(small_config):
     users["power"] = np.array([0.5, 2.0])
     with pytest.raises(ValueError, match="power: must lie"):
         sim.reset_to(users)
+
+
+def test_shared_argument_checks():
+    from simcore._checks import positive_int, thread_count
+
+    assert thread_count(None) == 0 and thread_count(3) == 3
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="threads"):
+            thread_count(bad)
+    assert positive_int(5, "k") == 5
+    assert positive_int(None, "top_k", none_as=0) == 0
+    with pytest.raises(TypeError, match="k: expected an integer"):
+        positive_int(None, "k")
+    with pytest.raises(TypeError, match="top_k"):
+        positive_int(1.0, "top_k", none_as=0)
+    with pytest.raises(ValueError, match="k: must be positive"):
+        positive_int(0, "k")
+
+
+def test_to_plain_keeps_or_nulls_non_finite():
+    import numpy as np
+
+    from simcore._plain import to_plain
+
+    data = {1: (np.float32(1.5), np.int64(2), np.bool_(True)), "a": np.array([np.nan, np.inf, 0.0])}
+    kept = to_plain(data)
+    assert kept["1"] == [1.5, 2, True] and kept["a"][1:] == [float("inf"), 0.0]
+    assert isinstance(kept["a"][0], float) and kept["a"][0] != kept["a"][0]  # NaN kept
+    assert to_plain(data, nonfinite_as_none=True) == {"1": [1.5, 2, True], "a": [None, None, 0.0]}
+    assert type(to_plain(np.int64(2))) is int

@@ -482,6 +482,24 @@ __attribute__((target("avx2,fma"), always_inline)) inline void score8_rows_f32(
   }
 }
 
+// Stores the float32 filter scores of chunk rows [r, r + 16) (lo: the first eight) with
+// excluded rows at -inf, and the block's maximum.
+__attribute__((target("avx2,fma"), always_inline)) inline void store_block16(
+    ChunkScores& cs, std::size_t r, __m256 lo, __m256 hi, const std::uint8_t* ex) {
+  if (ex) {
+    const __m256 neg_inf = _mm256_set1_ps(kNegInfF);
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ex + r));
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i ex_lo = _mm256_cvtepu8_epi32(bytes);
+    const __m256i ex_hi = _mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8));
+    lo = _mm256_blendv_ps(lo, neg_inf, _mm256_castsi256_ps(_mm256_cmpgt_epi32(ex_lo, zero)));
+    hi = _mm256_blendv_ps(hi, neg_inf, _mm256_castsi256_ps(_mm256_cmpgt_epi32(ex_hi, zero)));
+  }
+  _mm256_store_ps(cs.a + r, lo);
+  _mm256_store_ps(cs.a + r + 8, hi);
+  cs.bm[r / kSub] = hmax_ps(_mm256_max_ps(lo, hi));
+}
+
 // Row-major m == 8, first chunk, in float32 (score8_rows_f32) with one margin for the
 // chunk from the largest A_r: 2 * 9 * 2^-24 max A_r covers the float32 and double
 // rounding (see stream_rows_m8).  Returns false, leaving the chunk to the exact scorer,
@@ -495,7 +513,6 @@ __attribute__((target("avx2,fma"))) bool score_chunk_rows_m8_f32(ItemMatrix X, s
     wv[j] = _mm256_set1_ps(static_cast<float>(w[j]));
     wa[j] = _mm256_set1_ps(static_cast<float>(std::fabs(w[j])));
   }
-  const __m256 neg_inf = _mm256_set1_ps(kNegInfF);
   __m256 max_a = _mm256_setzero_ps();
   const float* x = X.data + r0 * 8;
   const std::uint8_t* e = ex ? ex + r0 : nullptr;
@@ -510,17 +527,7 @@ __attribute__((target("avx2,fma"))) bool score_chunk_rows_m8_f32(ItemMatrix X, s
     // NaN in a row makes a NaN; max_ps keeps its second operand on NaN, so check directly
     const __m256 nan = _mm256_or_ps(_mm256_cmp_ps(a0, a0, _CMP_UNORD_Q), _mm256_cmp_ps(a1, a1, _CMP_UNORD_Q));
     if (_mm256_movemask_ps(nan)) return false;
-    if (e) {
-      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e + r));
-      const __m256i lo = _mm256_cvtepu8_epi32(bytes);
-      const __m256i hi = _mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8));
-      const __m256i zero = _mm256_setzero_si256();
-      f0 = _mm256_blendv_ps(f0, neg_inf, _mm256_castsi256_ps(_mm256_cmpgt_epi32(lo, zero)));
-      f1 = _mm256_blendv_ps(f1, neg_inf, _mm256_castsi256_ps(_mm256_cmpgt_epi32(hi, zero)));
-    }
-    _mm256_store_ps(cs.a + r, f0);
-    _mm256_store_ps(cs.a + r + 8, f1);
-    cs.bm[r / kSub] = hmax_ps(_mm256_max_ps(f0, f1));
+    store_block16(cs, r, f0, f1, e);
   }
   double A = hmax_ps(max_a);
   for (std::size_t r = n16; r < n; ++r) {  // tail: exact scores rounded to float
@@ -605,7 +612,6 @@ __attribute__((target("avx2,fma"))) bool score_chunk_columns_f32(ItemColumns X, 
   const std::size_t cols = M > 0 ? static_cast<std::size_t>(M) : X.cols;
   __m256 wv[64];
   for (std::size_t j = 0; j < cols; ++j) wv[j] = _mm256_set1_ps(w[j]);
-  const __m256 neg_inf = _mm256_set1_ps(kNegInfF);
   const std::uint8_t* e = ex ? ex + r0 : nullptr;
   const std::size_t n16 = n & ~(kSub - 1);
   for (std::size_t r = 0; r < n16; r += kSub) {
@@ -617,17 +623,7 @@ __attribute__((target("avx2,fma"))) bool score_chunk_columns_f32(ItemColumns X, 
       a0 = _mm256_fmadd_ps(_mm256_loadu_ps(cj), wv[j], a0);
       a1 = _mm256_fmadd_ps(_mm256_loadu_ps(cj + 8), wv[j], a1);
     }
-    if (e) {
-      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e + r));
-      const __m256i lo = _mm256_cvtepu8_epi32(bytes);
-      const __m256i hi = _mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8));
-      const __m256i zero = _mm256_setzero_si256();
-      a0 = _mm256_blendv_ps(a0, neg_inf, _mm256_castsi256_ps(_mm256_cmpgt_epi32(lo, zero)));
-      a1 = _mm256_blendv_ps(a1, neg_inf, _mm256_castsi256_ps(_mm256_cmpgt_epi32(hi, zero)));
-    }
-    _mm256_store_ps(cs.a + r, a0);
-    _mm256_store_ps(cs.a + r + 8, a1);
-    cs.bm[r / kSub] = hmax_ps(_mm256_max_ps(a0, a1));
+    store_block16(cs, r, a0, a1, e);
   }
   for (std::size_t r = n16; r < n; ++r)
     cs.a[r] = (e && e[r]) ? kNegInfF : static_cast<float>(score_column_row(X, r0 + r, wd));

@@ -23,6 +23,7 @@ from typing import Mapping
 import numpy as np
 
 from simcore import _core
+from simcore._checks import positive_int, thread_count
 from simcore.config import SessionConfig
 from simcore.world import World, make_world
 
@@ -41,14 +42,6 @@ __all__ = [
 def hardware_threads() -> int:
     """Number of hardware threads (the default thread count)."""
     return int(_core.hardware_threads())
-
-
-def _threads(threads: int | None) -> int:
-    if threads is None:
-        return 0
-    if not isinstance(threads, numbers.Integral) or isinstance(threads, bool) or threads < 1:
-        raise ValueError(f"threads: must be None or an integer >= 1, got {threads!r}")
-    return int(threads)
 
 
 def _as_items(X: object, name: str, ndim: int) -> np.ndarray:
@@ -85,14 +78,6 @@ def _as_mask(mask: object, name: str, shape: tuple[int, ...]) -> np.ndarray | No
     return np.ascontiguousarray(mask)
 
 
-def _as_k(k: object) -> int:
-    if not isinstance(k, numbers.Integral) or isinstance(k, bool):
-        raise TypeError(f"k: expected an integer, got {type(k).__name__}")
-    if k <= 0:
-        raise ValueError(f"k: must be positive, got {k}")
-    return int(k)
-
-
 def topk(
     X: np.ndarray,
     w: np.ndarray,
@@ -119,7 +104,8 @@ def topk(
     if N == 0:
         raise ValueError("X: needs at least one item (N = 0)")
     w = _as_weights(w, "w", (m,))
-    return _core.topk(X, w, _as_k(k), _as_mask(exclude, "exclude", (N,)), _threads(threads))
+    mask = _as_mask(exclude, "exclude", (N,))
+    return _core.topk(X, w, positive_int(k, "k"), mask, thread_count(threads))
 
 
 def topk_batch(
@@ -146,7 +132,8 @@ def topk_batch(
     if B == 0 or N == 0:
         raise ValueError(f"X: needs B >= 1 and N >= 1, got shape {X.shape}")
     W = _as_weights(W, "W", (B, m))
-    return _core.topk_batch(X, W, _as_k(k), _as_mask(exclude, "exclude", (B, N)), _threads(threads))
+    mask = _as_mask(exclude, "exclude", (B, N))
+    return _core.topk_batch(X, W, positive_int(k, "k"), mask, thread_count(threads))
 
 
 def _as_ranks(a: object, name: str) -> np.ndarray:
@@ -277,7 +264,7 @@ class SearchSimulator:
         self.num_features = int(w.features.shape[2])
         self.obs_dim = int(self._sim.obs_dim)
         self.horizon = int(self._sim.horizon)
-        self.threads = _threads(self.config.num_threads)
+        self.threads = thread_count(self.config.num_threads)
         B, K = self.num_sessions, self.config.page_size
         self._out = {
             "obs": np.zeros((B, self.obs_dim), np.float32),

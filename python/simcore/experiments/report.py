@@ -10,6 +10,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from simcore._plain import to_plain
+
 
 def mean_ci(x: Iterable[float], z: float = 1.959963984540054) -> tuple[float, float]:
     """Mean and half-width of its normal-approximation 95% confidence interval."""
@@ -44,26 +46,9 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], digits
     return "\n".join(lines)
 
 
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (np.floating, float)):
-        v = float(x)
-        return v if math.isfinite(v) else None
-    if isinstance(x, (np.bool_,)):
-        return bool(x)
-    return x
-
-
 def write_json(path: str | os.PathLike[str], data: Any) -> None:
     """Writes data as indented JSON (NumPy values converted; NaN/inf become null)."""
-    Path(path).write_text(json.dumps(_jsonable(data), indent=2) + "\n")
+    Path(path).write_text(json.dumps(to_plain(data, nonfinite_as_none=True), indent=2) + "\n")
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.0, height: float = 4.0):

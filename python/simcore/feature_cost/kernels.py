@@ -16,6 +16,7 @@ from typing import Sequence, Union
 import numpy as np
 
 from simcore import _core
+from simcore._checks import positive_int, thread_count
 
 __all__ = ["MLPRanker", "SubsetEvalResult", "subset_eval", "feature_mean", "pair_count", "cost_totals"]
 
@@ -69,14 +70,6 @@ class SubsetEvalResult:
     def loss_fraction(self) -> np.ndarray:
         """float64 (R,) loss / pairs (0 when there are no pairs)."""
         return self.loss / self.pairs if self.pairs > 0 else np.zeros(self.loss.shape)
-
-
-def _threads(threads: int | None) -> int:
-    if threads is None:
-        return 0
-    if not isinstance(threads, numbers.Integral) or isinstance(threads, bool) or threads < 1:
-        raise ValueError(f"threads: must be None or an integer >= 1, got {threads!r}")
-    return int(threads)
 
 
 def _as_X(X: object) -> np.ndarray:
@@ -155,16 +148,6 @@ def cost_totals(cost: object, Q: int, N: int, n: int) -> np.ndarray:
     return np.ascontiguousarray(tot)
 
 
-def _as_top_k(top_k: object) -> int:
-    if top_k is None:
-        return 0
-    if not isinstance(top_k, numbers.Integral) or isinstance(top_k, bool):
-        raise TypeError(f"top_k: expected an integer or None, got {type(top_k).__name__}")
-    if top_k <= 0:
-        raise ValueError(f"top_k: must be positive (or None for all pairs), got {top_k}")
-    return int(top_k)
-
-
 def subset_eval(
     X: np.ndarray,
     mask: np.ndarray,
@@ -224,9 +207,9 @@ def subset_eval(
     if fill is not None:
         fill = _as_real(fill, "fill", (n,), np.float32)
     tot = cost_totals(cost, Q, N, n)
-    k = _as_top_k(top_k)
+    k = positive_int(top_k, "top_k", none_as=0)
     loss, total, sub, full, used_fill = _core.subset_eval(
-        X, w, layers, mask, qi, fill, tot, k, _threads(threads), bool(return_scores),
+        X, w, layers, mask, qi, fill, tot, k, thread_count(threads), bool(return_scores),
         bool(return_scores), bool(simd),
     )
     return SubsetEvalResult(
@@ -238,11 +221,11 @@ def subset_eval(
 def feature_mean(X: np.ndarray, threads: int | None = None) -> np.ndarray:
     """float32 (n,): per-feature mean of X float32 (Q, N, n) over all candidates
     (float64 sums in a fixed order: the same at any thread count)."""
-    return _core.feature_mean(_as_X(X), _threads(threads))
+    return _core.feature_mean(_as_X(X), thread_count(threads))
 
 
 def pair_count(N: int, top_k: int | None = None) -> int:
     """Pairs the loss counts over: N(N-1)/2, or k(k-1)/2 + k(N-k) when top_k = k < N."""
     if not isinstance(N, numbers.Integral) or N < 0:
         raise ValueError(f"N: must be a non-negative integer, got {N!r}")
-    return int(_core.pair_count(int(N), _as_top_k(top_k)))
+    return int(_core.pair_count(int(N), positive_int(top_k, "top_k", none_as=0)))

@@ -14,22 +14,9 @@ from typing import Any
 
 import torch
 
+from simcore._plain import to_plain
+
 FORMAT_VERSION = 1
-
-
-def _plain(x: Any) -> Any:
-    """History records with NumPy scalars/arrays turned into Python values."""
-    import numpy as np
-
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
 
 
 def save_checkpoint(
@@ -43,7 +30,7 @@ def save_checkpoint(
         "agent_name": agent.name,
         "iteration": int(iteration),
         "agent": agent.state_dict(),
-        "history": _plain(history),
+        "history": to_plain(history),
     }
     tmp = path.with_name(path.name + ".tmp")
     torch.save(data, tmp)
