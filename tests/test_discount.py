@@ -10,7 +10,8 @@ import pytest
 
 from simcore.cli import main as cli_main
 from simcore.config import SessionConfig, WorldConfig
-from simcore.experiments.discount import DiscountConfig, config_from_dict, gamma_key, run, write_report
+from simcore.experiments.discount import DiscountConfig, config_from_dict, gamma_key, run
+from simcore.experiments.discount_report import write_report
 from simcore.tabular.learners import LearnerConfig
 
 TINY = dict(
