@@ -136,7 +136,7 @@ class SessionConfig:
         if self.num_threads is not None and (
             not isinstance(self.num_threads, int) or self.num_threads < 1
         ):
-            raise ValueError(f"num_threads: must be None or an integer >= 1")
+            raise ValueError(f"num_threads: must be None or an integer >= 1, got {self.num_threads!r}")
 
     @property
     def horizon(self) -> int:
