@@ -205,7 +205,7 @@ def expected_gmv_forward(model: TabularSSMDP, policy: np.ndarray) -> float | np.
         float, or float64 (R,) for a batch.
     """
     sp = model.space
-    S, A = sp.n_states, sp.n_actions
+    S = sp.n_states
     p = np.asarray(policy)
     single = p.ndim == (1 if p.dtype.kind in "iu" else 2)
     P = _as_probs(model, p)  # (R, S, A)

@@ -265,7 +265,7 @@ def learn(
     t_start = time.perf_counter()
     cfg = config
     sp = model.space
-    S, A, T, G = sp.n_states, sp.n_actions, sp.horizon, sp.n_segments
+    S, A, T = sp.n_states, sp.n_actions, sp.horizon
     R, P = keys.size, int(cfg.lanes)
     total = int(cfg.sessions)
     SA = S * A
