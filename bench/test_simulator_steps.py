@@ -37,7 +37,8 @@ def test_batched_steps(benchmark, B, impl):
         for a in acts:
             sim.step(a)
 
-    benchmark.group = f"simulator B={B}" + (" (2 threads)" if B > 1 else "")
+    # num_threads=2 allows two threads; below 256 sessions the simulator uses one (kMinChunk)
+    benchmark.group = f"simulator B={B}" + (" (num_threads=2)" if B > 1 else "")
     benchmark.extra_info.update(impl=impl, items=B * steps)
     benchmark(run)
 

@@ -115,9 +115,10 @@ def test_vector_env_next_step_autoreset_and_truncation():
 
 def test_vector_env_seed_determinism_and_thread_independence():
     def run(seed, threads):
-        env = SearchSessionVectorEnv(32, config={**SMALL, "num_threads": threads})
+        # 300 sessions: two threads really split the batch (>= 128 sessions each)
+        env = SearchSessionVectorEnv(300, config={**SMALL, "num_threads": threads})
         out = [env.reset(seed=seed)[0]]
-        act = np.random.default_rng(0).uniform(-1, 1, size=(30, 32, 8)).astype(np.float32)
+        act = np.random.default_rng(0).uniform(-1, 1, size=(30, 300, 8)).astype(np.float32)
         for a in act:
             o, r, te, tr, info = env.step(a)
             out += [o, r, te, tr, info["page"]]

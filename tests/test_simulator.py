@@ -141,7 +141,8 @@ def test_peek_predicts_step_without_changing_state(small_config):
         np.testing.assert_array_equal(getattr(r, k), v)
 
 
-def _trajectory(cfg, seed, threads, B=64, steps=25):
+def _trajectory(cfg, seed, threads, B=900, steps=25):
+    # B large enough that 2, 3 and 7 threads really split the batch (>= 128 sessions each)
     from dataclasses import replace
 
     sim = SearchSimulator(replace(cfg, num_threads=threads), B, seed=seed)
