@@ -61,7 +61,8 @@ Layers parse_layers(const py::handle& obj, py::ssize_t n) {
 py::tuple subset_eval_py(const py::handle& Xo, const py::handle& wo, const py::handle& layerso,
                          const py::handle& masko, const py::handle& rowso, const py::handle& fillo,
                          const py::handle& costo, py::ssize_t top_k, int threads,
-                         bool return_scores, bool return_full, bool simd) {
+                         bool return_scores, bool return_full, bool simd,
+                         double kl_temperature) {
   auto X = expect<float>(Xo, "X", {-1, -1, -1});
   const py::ssize_t Q = X.shape(0), N = X.shape(1), n = X.shape(2);
   if (Q == 0) throw py::value_error("X: needs at least one query (Q = 0)");
@@ -135,13 +136,21 @@ py::tuple subset_eval_py(const py::handle& Xo, const py::handle& wo, const py::h
   if (top_k < 0) throw py::value_error("top_k: must be positive (or 0 for all pairs)");
   A.top_k = static_cast<std::size_t>(top_k);
   A.simd = simd;
+  if (!(kl_temperature >= 0) || !std::isfinite(kl_temperature))
+    throw py::value_error("kl_temperature: must be a finite number > 0 (or 0 for no KL loss)");
+  A.kl_temperature = kl_temperature;
 
   py::array_t<std::int64_t> loss(R);
   py::array_t<double> total_cost(R);
-  py::object scores = py::none(), full = py::none();
+  py::object scores = py::none(), full = py::none(), kl = py::none();
   simcore::SubsetEvalOut O;
   O.loss = loss.mutable_data();
   O.cost = total_cost.mutable_data();
+  if (kl_temperature > 0) {
+    py::array_t<double> k(R);
+    O.kl = k.mutable_data();
+    kl = k;
+  }
   if (return_scores) {
     py::array_t<double> s({R, N});
     O.scores = s.mutable_data();
@@ -164,7 +173,7 @@ py::tuple subset_eval_py(const py::handle& Xo, const py::handle& wo, const py::h
       throw py::value_error("X: contains NaN or inf (or the scores overflow) in query " +
                             std::to_string(q));
     }
-  return py::make_tuple(loss, total_cost, scores, full, fill);
+  return py::make_tuple(loss, total_cost, scores, full, fill, kl);
 }
 
 }  // namespace
@@ -173,10 +182,10 @@ void register_feature_cost(py::module_& m) {
   m.def("subset_eval", &subset_eval_py, py::arg("X"), py::arg("w"), py::arg("layers"),
         py::arg("mask"), py::arg("query_index"), py::arg("fill"), py::arg("cost_total"),
         py::arg("top_k"), py::arg("threads"), py::arg("return_scores"), py::arg("return_full"),
-        py::arg("simd") = true,
+        py::arg("simd") = true, py::arg("kl_temperature") = 0.0,
         "Feature-subset evaluation (see simcore.feature_cost.kernels.subset_eval). "
         "Returns (loss int64 (R,), cost float64 (R,), scores (R, N) or None, full scores "
-        "(R, N) or None, fill float32 (n,)).");
+        "(R, N) or None, fill float32 (n,), KL loss float64 (R,) or None).");
   m.def(
       "feature_mean",
       [](const py::handle& Xo, int threads) {

@@ -292,3 +292,55 @@ def test_releases_gil():
         count += 1
     t.join()
     assert count > 1000  # one long C++ call: the loop only advances if the GIL is free
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    N=st.integers(1, 300),
+    n=st.integers(1, 13),
+    T=st.sampled_from([0.05, 0.3, 1.0, 7.0]),
+    mlp=st.booleans(),
+)
+def test_kl_loss_matches_reference(seed, N, n, T, mlp):
+    X, w, mask, cost = _inputs(seed, 4, N, n, 0)
+    ranker = K.MLPRanker.random(n, (5,), seed=seed) if mlp else w
+    res = K.subset_eval(X, mask, cost, ranker, kl_temperature=T, threads=2)
+    ref = R.subset_eval(X, mask, cost, w=None if mlp else w, layers=ranker.layers if mlp else None,
+                        kl_temperature=T)
+    np.testing.assert_allclose(res.kl, ref["kl"], rtol=1e-9, atol=1e-12)
+    assert (res.kl >= 0).all()
+    np.testing.assert_array_equal(res.loss, ref["loss"])  # the pairwise loss is unchanged
+
+
+def test_kl_loss_properties():
+    X, w, _, cost = _inputs(3, 5, 400, 8, 0)
+    full = np.ones((5, 8), bool)
+    res = K.subset_eval(X, full, cost, w, kl_temperature=0.5)
+    assert np.all(res.kl == 0.0)  # every feature evaluated: the same distribution
+    assert K.subset_eval(X, full, cost, w).kl is None  # only when asked for
+    # dropping more of the features moves the distributions further apart (on average)
+    drop1 = full.copy()
+    drop1[:, 0] = False
+    dropmost = np.zeros((5, 8), bool)
+    dropmost[:, 0] = True
+    kl1 = K.subset_eval(X, drop1, cost, w, kl_temperature=0.5).kl
+    klm = K.subset_eval(X, dropmost, cost, w, kl_temperature=0.5).kl
+    assert (kl1 > 0).all() and klm.mean() > kl1.mean()
+    # skipping a feature whose weight is 0 leaves the scores, hence the KL, at 0
+    w1 = np.zeros(8, np.float32)
+    w1[3] = 1.0
+    off = full.copy()
+    off[:, 5] = False  # a feature with weight 0: scores unchanged
+    assert np.all(K.subset_eval(X, off, cost, w1, kl_temperature=1.0).kl < 1e-12)
+    # thread counts agree bit for bit
+    a = K.subset_eval(X, dropmost, cost, w, kl_temperature=0.5, threads=1).kl
+    b = K.subset_eval(X, dropmost, cost, w, kl_temperature=0.5, threads=3).kl
+    assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("T", [0.0, -1.0, float("nan"), float("inf"), True, "1"])
+def test_kl_temperature_rejected(T):
+    X, w, mask, cost = _inputs(1, 2, 10, 3, 0)
+    with pytest.raises(ValueError, match="kl_temperature"):
+        K.subset_eval(X, mask, cost, w, kl_temperature=T)

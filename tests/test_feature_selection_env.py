@@ -176,3 +176,33 @@ def test_rllib_style_dict_and_top_k(data):
     res = K.subset_eval(data.X, info["mask"], data.cost, data.weights, fill=K.feature_mean(data.X),
                         query_index=info["context"], top_k=5)
     np.testing.assert_array_equal(res.loss_fraction, info["loss"])
+
+
+@pytest.mark.parametrize("mode", ["step", "final"])
+def test_kl_loss_option(data, mode):
+    """loss="kl": the env's t is eq. 2's KL between the full and subset softmax scores."""
+    B = 16
+    rng = np.random.default_rng(1)
+    acts = (rng.random((N_FEAT, B)) < 0.7).astype(np.int64)
+    cfg = FeatureSelectionConfig(loss="kl", kl_temperature=0.1, loss_threshold=0.2, penalty=1.5,
+                                 loss_weight=2.0, penalty_mode=mode)
+    env = FeatureSelectionVectorEnv(B, cfg, data=data)
+    env.reset(seed=4)
+    R, info = _play(env, acts)
+    res = K.subset_eval(data.X, info["mask"], data.cost, data.weights, fill=K.feature_mean(data.X),
+                        query_index=info["context"], kl_temperature=0.1)
+    np.testing.assert_array_equal(info["loss"], res.kl)
+    want = -info["cost"] - 1.5 * (info["loss"] > 0.2) - 2.0 * info["loss"]
+    np.testing.assert_allclose(R.sum(axis=0), want, atol=1e-12)
+    assert info["penalized"].any() and not info["penalized"].all()
+    env.reset(seed=4)
+    _, info = _play(env, np.ones((N_FEAT, B), np.int64))
+    assert np.all(info["loss"] == 0)
+
+
+def test_kl_loss_config_checks():
+    FeatureSelectionConfig(loss="kl", loss_threshold=3.0)  # nats: above 1 is fine
+    for bad in (dict(loss="x"), dict(loss="kl", kl_temperature=0.0), dict(loss="kl", loss_threshold=-0.1),
+                dict(loss="kl", loss_threshold=float("inf")), dict(loss_threshold=1.5)):
+        with pytest.raises(ValueError):
+            FeatureSelectionConfig(**bad)

@@ -1,6 +1,7 @@
 #include "simcore/feature_cost.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -364,6 +365,23 @@ std::int64_t pair_count(std::size_t N, std::size_t top_k) {
   return k * (k - 1) / 2 + k * (n - k);
 }
 
+double softmax_kl(const double* f, const double* s, std::size_t n, double T) {
+  double fmax = f[0] / T, smax = s[0] / T;
+  for (std::size_t i = 1; i < n; ++i) {
+    fmax = std::max(fmax, f[i] / T);
+    smax = std::max(smax, s[i] / T);
+  }
+  double zf = 0, zs = 0, cross = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double ef = std::exp(f[i] / T - fmax);
+    zf += ef;
+    zs += std::exp(s[i] / T - smax);
+    cross += ef * (f[i] / T - s[i] / T);
+  }
+  const double kl = cross / zf - (fmax + std::log(zf)) + (smax + std::log(zs));
+  return kl > 0 ? kl : 0.0;
+}
+
 void subset_eval(const SubsetEvalArgs& A, const SubsetEvalOut& O, int threads) {
   const std::size_t N = A.N, n = A.n;
   const bool linear = A.ranker.is_linear();
@@ -419,8 +437,10 @@ void subset_eval(const SubsetEvalArgs& A, const SubsetEvalOut& O, int threads) {
       O.cost[r] = c;
       if (!ok) {
         O.loss[r] = 0;
+        if (O.kl) O.kl[r] = 0;
         continue;
       }
+      if (O.kl) O.kl[r] = softmax_kl(f.data(), s, N, A.kl_temperature);
       if (direct)
         O.loss[r] = topk_loss_direct(f.data(), s, N, T, A.simd);
       else if (use_topk)

@@ -25,6 +25,12 @@
 // * Pairwise loss restricted to the full ranking's top-k (0 < top_k < N): the same
 //   count over the pairs {i, j} with at least one of i, j in T, the first k items of
 //   the full ranking.  top_k >= N gives the all-pairs loss.
+// * KL loss (optional, temperature T > 0): the seed's objective D(F_o || F_a) with the
+//   two score vectors turned into distributions over the query's items,
+//   p = softmax(f / T), q = softmax(s / T):  KL = sum_i p_i (log p_i - log q_i), computed
+//   as sum_i p_i (f_i - s_i) / T - LSE(f / T) + LSE(s / T) with max-shifted sums over
+//   i = 0..N-1 in order, clamped at 0.  Uses exp/log, so the NumPy reference agrees to
+//   rounding (~1e-12 relative), not bit for bit.
 // * Cost of a row: sum_j m_r[j] * cost_total[q', j] in the order j = 0..n-1, where
 //   cost_total holds each query's per-feature cost summed over its items (q' = q, or
 //   0 when one cost row is shared by all queries).
@@ -61,6 +67,7 @@ struct SubsetEvalArgs {
   const double* cost_total = nullptr;       // (cost_rows, n), cost_rows in {1, Q}
   std::size_t cost_rows = 1;
   std::size_t top_k = 0;                    // 0: all pairs
+  double kl_temperature = 0;                // > 0: also compute the KL loss (out.kl)
   bool simd = true;                         // false: force the portable scalar path
 };
 
@@ -69,6 +76,7 @@ struct SubsetEvalOut {
   double* cost = nullptr;          // (R,)
   double* scores = nullptr;        // (R, N) subset scores, or null
   double* full_scores = nullptr;   // (R, N) full scores, or null
+  double* kl = nullptr;            // (R,) KL loss, required when kl_temperature > 0
   std::uint8_t* finite = nullptr;  // (R,) 0 where a full or subset score was NaN/inf
 };
 
@@ -83,6 +91,9 @@ void subset_eval(const SubsetEvalArgs& args, const SubsetEvalOut& out, int threa
 // divided by Q*N and rounded to float32.  Multi-threaded, thread-count independent.
 void feature_mean(const float* X, std::size_t Q, std::size_t N, std::size_t n, float* out,
                   int threads);
+
+// KL(softmax(f / T) || softmax(s / T)) over n scores, as defined above.
+double softmax_kl(const double* f, const double* s, std::size_t n, double T);
 
 // Number of pairs the loss counts over: N(N-1)/2 for all pairs, else
 // k(k-1)/2 + k(N-k) for 0 < k < N.

@@ -35,6 +35,9 @@ decision bring the loss back under C): potential-based shaping with potential
 ``loss_weight`` = lambda > 0 (default 0) adds the article's relaxed objective
 (eq. 2, min_S D + lambda |S|, here with |S| weighted by cost and divided through by
 lambda): with ``penalty=0`` the agent minimises cost_fraction + lambda * loss.
+``loss="kl"`` measures t with eq. 2's D(F_o || F_a) instead: the KL divergence between
+the softmax distributions (temperature ``kl_temperature``) of the full and the subset
+scores over the request's candidates, with C then a KL value (nats).
 
 The vector env (``gymnasium.make_vec``) steps B requests at once and ranks them with
 one batched C++ call; every episode has exactly n steps, so all slots end together
@@ -70,13 +73,17 @@ class FeatureSelectionConfig:
     Attributes:
         data: how to generate the pool of requests (ignored when a data set is passed
             to the env).
-        loss_threshold: C, the largest tolerated pairwise loss (fraction of pairs).
+        loss_threshold: C, the largest tolerated loss: a fraction of pairs in [0, 1]
+            for ``loss="pairwise"``, nats >= 0 for ``loss="kl"``.
         penalty: r_p >= 0, charged when the loss exceeds C.  Above 1 (the cost of
             all features) breaking the ranking is never worth it.
         loss_weight: lambda >= 0, weight of the pairwise loss itself in the reward.
         penalty_mode: "step" (charged when the loss of the decisions so far crosses
             C) or "final" (charged at the last step); the same episode return.
-        top_k: None: the loss counts all pairs; k: only pairs touching the full top-k.
+        top_k: None: the loss counts all pairs; k: only pairs touching the full top-k
+            (pairwise loss only).
+        loss: "pairwise" (the reward's t, default) or "kl" (eq. 2's D(F_o || F_a)).
+        kl_temperature: T > 0 of the softmax distributions of the KL loss.
         num_threads: threads of the ranking kernel (None: all cores).
     """
 
@@ -86,11 +93,21 @@ class FeatureSelectionConfig:
     loss_weight: float = 0.0
     penalty_mode: str = "step"
     top_k: int | None = None
+    loss: str = "pairwise"
+    kl_temperature: float = 1.0
     num_threads: int | None = None
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.loss_threshold, numbers.Real) and 0.0 <= self.loss_threshold <= 1.0):
-            raise ValueError(f"loss_threshold: must lie in [0, 1], got {self.loss_threshold!r}")
+        if self.loss not in ("pairwise", "kl"):
+            raise ValueError(f"loss: must be 'pairwise' or 'kl', got {self.loss!r}")
+        if not (isinstance(self.kl_temperature, numbers.Real) and np.isfinite(self.kl_temperature)
+                and self.kl_temperature > 0):
+            raise ValueError(f"kl_temperature: must be a finite number > 0, got {self.kl_temperature!r}")
+        upper = 1.0 if self.loss == "pairwise" else np.inf
+        if not (isinstance(self.loss_threshold, numbers.Real) and 0.0 <= self.loss_threshold <= upper
+                and np.isfinite(self.loss_threshold)):
+            what = "lie in [0, 1] (a fraction of pairs)" if self.loss == "pairwise" else "be a finite number >= 0"
+            raise ValueError(f"loss_threshold: must {what}, got {self.loss_threshold!r}")
         if not (isinstance(self.penalty, numbers.Real) and self.penalty >= 0 and np.isfinite(self.penalty)):
             raise ValueError(f"penalty: must be a finite number >= 0, got {self.penalty!r}")
         if not (isinstance(self.loss_weight, numbers.Real) and self.loss_weight >= 0 and np.isfinite(self.loss_weight)):
@@ -231,11 +248,14 @@ class _Core:
         return self.obs(), reward, self.done, info
 
     def _loss(self, mask: np.ndarray, contexts: np.ndarray) -> np.ndarray:
+        """float64 (B,) the configured loss t of each slot's subset."""
+        kl = self.config.loss == "kl"
         res = subset_eval(
             self.data.X, mask, self.data.cost, self.data.weights, fill=self.fill,
             top_k=self.config.top_k, query_index=contexts, threads=self.config.num_threads,
+            kl_temperature=self.config.kl_temperature if kl else None,
         )
-        return res.loss_fraction
+        return res.kl if kl else res.loss_fraction
 
 
 class FeatureSelectionVectorEnv(VectorEnv):

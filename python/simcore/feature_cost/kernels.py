@@ -57,6 +57,8 @@ class SubsetEvalResult:
         fill: float32 (n,) the values used for skipped features.
         scores: float64 (R, N) subset scores, or None.
         full_scores: float64 (R, N) full-feature scores, or None.
+        kl: float64 (R,) KL(softmax(full / T) || softmax(subset / T)) per row (the
+            seed's D(F_o || F_a)), when ``kl_temperature`` was given; else None.
     """
 
     loss: np.ndarray
@@ -65,6 +67,7 @@ class SubsetEvalResult:
     fill: np.ndarray
     scores: np.ndarray | None = None
     full_scores: np.ndarray | None = None
+    kl: np.ndarray | None = None
 
     @property
     def loss_fraction(self) -> np.ndarray:
@@ -160,6 +163,7 @@ def subset_eval(
     threads: int | None = None,
     return_scores: bool = False,
     simd: bool = True,
+    kl_temperature: float | None = None,
 ) -> SubsetEvalResult:
     """Evaluates feature subsets, batched over queries (C++, GIL released).
 
@@ -181,6 +185,8 @@ def subset_eval(
         threads: worker threads (None: all cores); results do not depend on it.
         return_scores: also return the subset and full scores (float64 (R, N)).
         simd: False forces the portable scalar path (for tests; same results).
+        kl_temperature: T > 0: also compute the KL loss between the full and the subset
+            scores' softmax distributions at temperature T (``result.kl``).
 
     Returns:
         :class:`SubsetEvalResult`.  Raises ValueError if X holds NaN/inf (or the
@@ -208,13 +214,19 @@ def subset_eval(
         fill = _as_real(fill, "fill", (n,), np.float32)
     tot = cost_totals(cost, Q, N, n)
     k = positive_int(top_k, "top_k", none_as=0)
-    loss, total, sub, full, used_fill = _core.subset_eval(
+    T = 0.0
+    if kl_temperature is not None:
+        if (not isinstance(kl_temperature, numbers.Real) or isinstance(kl_temperature, bool)
+                or not np.isfinite(kl_temperature) or kl_temperature <= 0):
+            raise ValueError(f"kl_temperature: must be None or a finite number > 0, got {kl_temperature!r}")
+        T = float(kl_temperature)
+    loss, total, sub, full, used_fill, kl = _core.subset_eval(
         X, w, layers, mask, qi, fill, tot, k, thread_count(threads), bool(return_scores),
-        bool(return_scores), bool(simd),
+        bool(return_scores), bool(simd), T,
     )
     return SubsetEvalResult(
         loss=loss, cost=total, pairs=int(_core.pair_count(N, k)), fill=used_fill,
-        scores=sub, full_scores=full,
+        scores=sub, full_scores=full, kl=kl,
     )
 
 

@@ -86,6 +86,19 @@ def ranking_loss(f: np.ndarray, s: np.ndarray, k: int) -> int:
     return int(d.sum() - np.triu(inside, 1).sum())
 
 
+def softmax_kl(f: np.ndarray, s: np.ndarray, T: float) -> np.ndarray:
+    """KL(softmax(f / T) || softmax(s / T)) along the last axis, clamped at 0.
+
+    f, s: float64 (..., N) full and subset scores.  Returns float64 (...,).
+    """
+    a, b = f / T, s / T
+    la = a.max(axis=-1, keepdims=True) + np.log(np.exp(a - a.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True))
+    lb = b.max(axis=-1, keepdims=True) + np.log(np.exp(b - b.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True))
+    p = np.exp(a - la)
+    kl = (p * ((a - la) - (b - lb))).sum(axis=-1)
+    return np.maximum(kl, 0.0)
+
+
 def pair_count(N: int, top_k: int | None) -> int:
     """Pairs the loss counts over: N(N-1)/2, or k(k-1)/2 + k(N-k) for k < N."""
     if top_k is None or top_k >= N:
@@ -114,11 +127,13 @@ def subset_eval(
     fill: np.ndarray | None = None,
     top_k: int | None = None,
     query_index: np.ndarray | None = None,
+    kl_temperature: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Reference of :func:`simcore.feature_cost.kernels.subset_eval`.
 
     Returns a dict with ``loss`` int64 (R,), ``cost`` float64 (R,), ``scores`` and
-    ``full_scores`` float64 (R, N), ``fill`` float32 (n,).
+    ``full_scores`` float64 (R, N), ``fill`` float32 (n,), and ``kl`` float64 (R,)
+    when ``kl_temperature`` is given (agrees with the C++ to rounding, not bitwise).
     """
     X = np.asarray(X)
     Q, N, n = X.shape
@@ -140,4 +155,7 @@ def subset_eval(
     total = np.zeros(q.size)
     for j in range(n):  # feature order, as the C++ sum
         total = total + np.where(mask[:, j], tot[rows, j], 0.0)
-    return {"loss": loss, "cost": total, "scores": sub, "full_scores": full, "fill": fill}
+    out = {"loss": loss, "cost": total, "scores": sub, "full_scores": full, "fill": fill}
+    if kl_temperature is not None:
+        out["kl"] = softmax_kl(full, sub, float(kl_temperature))
+    return out
