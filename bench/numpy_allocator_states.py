@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from simcore import core
+from simcore import kernels
 
 
 def numpy_topk(X: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
@@ -40,16 +40,16 @@ def main() -> None:
     rng = np.random.default_rng(1)
     X = rng.random((1_000_000, 8), dtype=np.float32)
     w = rng.normal(size=8).astype(np.float32)
-    ours = median_ms(lambda: core.topk(X, w, 10))
+    ours = median_ms(lambda: kernels.topk(X, w, 10))
     fresh = median_ms(lambda: numpy_topk(X, w, 10))
     block = np.ones(30_000_000 // 8)
     del block
     settled = median_ms(lambda: numpy_topk(X, w, 10))
-    ours_after = median_ms(lambda: core.topk(X, w, 10))
-    print(f"simcore.core.topk, before any NumPy call : {ours:6.2f} ms")
+    ours_after = median_ms(lambda: kernels.topk(X, w, 10))
+    print(f"simcore.domains.search.simulator.topk, before any NumPy call : {ours:6.2f} ms")
     print(f"NumPy idiom, fresh pages per call        : {fresh:6.2f} ms  ({fresh / ours:.1f}x simcore)")
     print(f"NumPy idiom, after a 30 MB free          : {settled:6.2f} ms  ({settled / ours:.1f}x simcore)")
-    print(f"simcore.core.topk, right after NumPy     : {ours_after:6.2f} ms")
+    print(f"simcore.domains.search.simulator.topk, right after NumPy     : {ours_after:6.2f} ms")
 
 if __name__ == "__main__":
     main()

@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from simcore.config import SessionConfig
-from simcore.core import SearchSimulator
+from simcore.domains.search.config import SessionConfig
+from simcore.domains.search.simulator import SearchSimulator
 
 LTR = np.array([0.0, 0.3, 0.3, 0.4, 0.0, 0.0, 0.0, 0.0], np.float32)
 B, STEPS, REPEATS = 1024, 64, 7

@@ -1,4 +1,4 @@
-"""Feature-subset evaluation (simcore.feature_cost.subset_eval) against the NumPy
+"""Feature-subset evaluation (simcore.domains.feature_cost.subset_eval) against the NumPy
 reference (NumPy scoring + the foundation's discordant_pairs per query), side by side.
 
 Run: python -m pytest bench/test_feature_cost.py --benchmark-only
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simcore.feature_cost import kernels as K
-from simcore.feature_cost import reference as R
+from simcore.domains.feature_cost import kernels as K
+from simcore.domains.feature_cost import reference as R
 
 Q, N, n = 256, 1000, 16
 
@@ -102,7 +102,7 @@ def test_subset_eval_mlp_numpy(benchmark, mlp_case):
 @pytest.fixture(scope="module")
 def exhaustive_case():
     """All 2**12 subsets of 4 queries of 200 items (the exhaustive baseline's calls)."""
-    from simcore.feature_cost.baselines import all_masks
+    from simcore.domains.feature_cost.baselines import all_masks
 
     rng = np.random.default_rng(3)
     X = rng.random((4, 200, 12), dtype=np.float32)

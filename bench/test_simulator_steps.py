@@ -1,5 +1,5 @@
 """Session-steps per second: the C++ batched simulator vs the vectorised NumPy twin
-(simcore.reference.ReferenceSessionBatch) and vs one Gymnasium env stepped in Python.
+(simcore.domains.search.reference.ReferenceSessionBatch) and vs one Gymnasium env stepped in Python.
 
 Run: python -m pytest bench/test_simulator_steps.py --benchmark-only
 Default world: N=1000 candidates, m=8, K=10; B=1024 uses 2 threads.
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import simcore  # noqa: F401
-from simcore.config import SessionConfig
-from simcore.core import SearchSimulator
-from simcore.reference import ReferenceSessionBatch
+from simcore.domains.search.config import SessionConfig
+from simcore.domains.search.simulator import SearchSimulator
+from simcore.domains.search.reference import ReferenceSessionBatch
 
 LTR = np.array([0.0, 0.3, 0.3, 0.4, 0.0, 0.0, 0.0, 0.0], np.float32)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simcore.config import SessionConfig, WorldConfig
+from simcore.domains.search.config import SessionConfig, WorldConfig
 
 
 @pytest.fixture

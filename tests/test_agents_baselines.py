@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from test_agents_dpg import _batch  # tests/ is on sys.path (pytest rootdir-less import)
 
-import simcore.agents as agents
-from simcore.agents.base import Transition
-from simcore.agents.cem import CEMConfig, CEMWeights
-from simcore.agents.fixed import FixedWeights
-from simcore.agents.ltr import FittedLTR, fit_logistic, ltr_dataset
-from simcore.agents.random_weights import RandomWeights
+import simcore.algos as agents
+from simcore.algos.base import Transition
+from simcore.algos.cem import CEMConfig, CEMWeights
+from simcore.algos.fixed import FixedWeights
+from simcore.domains.search.agents.ltr import FittedLTR, fit_logistic, ltr_dataset
+from simcore.algos.random_weights import RandomWeights
 
 
 def test_lazy_package_exports():

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from simcore.agents.base import Transition
-from simcore.agents.ddpg import DDPG, DDPGConfig, ltr_cross_entropy
-from simcore.agents.fbe import DPGFBE, exact_expected_reward
-from simcore.agents.outcome_model import OutcomeModel
-from simcore.agents.replay import Replay
+from simcore.algos.base import Transition
+from simcore.algos.ddpg import DDPG, DDPGConfig, ltr_cross_entropy
+from simcore.domains.search.agents.fbe import DPGFBE, exact_expected_reward
+from simcore.domains.search.agents.outcome_model import OutcomeModel
+from simcore.algos.replay import Replay
 from test_agents_dpg import _batch  # tests/ is on sys.path (pytest rootdir-less import)
 
 torch.set_num_threads(1)

@@ -9,15 +9,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simcore.agents.base import Transition
-from simcore.agents.dpg import (
+from simcore.algos.base import Transition
+from simcore.algos.dpg import (
     DPGConfig,
     LinearDPG,
     softmax_actor,
     softmax_actor_jacobian,
     state_features,
 )
-from simcore.agents.shaping import page_log_likelihood, potential
+from simcore.domains.search.agents.shaping import page_log_likelihood, potential
 
 torch.set_num_threads(1)
 

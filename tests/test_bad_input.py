@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simcore import core
-from simcore.config import SessionConfig, UserModelConfig, WorldConfig
-from simcore.core import SearchSimulator
+from simcore import kernels
+from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
+from simcore.domains.search.simulator import SearchSimulator
 
 X = np.ones((5, 3), np.float32)
 w = np.ones(3, np.float32)
@@ -32,7 +32,7 @@ w = np.ones(3, np.float32)
 )
 def test_topk_bad_input(args, exc, match):
     with pytest.raises(exc, match=match):
-        core.topk(*args)
+        kernels.topk(*args)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -40,15 +40,15 @@ def test_topk_non_finite_items(bad):
     Xb = X.copy()
     Xb[2, 1] = bad
     with pytest.raises(ValueError, match="X: contains NaN or inf"):
-        core.topk(Xb, w, 2)
+        kernels.topk(Xb, w, 2)
     with pytest.raises(ValueError, match="X: contains NaN or inf"):
-        core.topk_batch(Xb[None], w[None], 2)
+        kernels.topk_batch(Xb[None], w[None], 2)
 
 
 def test_topk_extreme_finite_values_do_not_overflow():
     # scores accumulate in float64: products of float32 maxima stay finite
     Xe = np.array([[3e38, 3e38], [-3e38, 3e38], [3e38, -3e38]], np.float32)
-    np.testing.assert_array_equal(core.topk(Xe, np.array([3e38, 1.0], np.float32), 3), [0, 2, 1])
+    np.testing.assert_array_equal(kernels.topk(Xe, np.array([3e38, 1.0], np.float32), 3), [0, 2, 1])
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_topk_extreme_finite_values_do_not_overflow():
 )
 def test_topk_batch_bad_input(args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
-        core.topk_batch(*args, **kwargs)
+        kernels.topk_batch(*args, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_topk_batch_bad_input(args, kwargs, exc, match):
 )
 def test_discordant_pairs_bad_input(a, b, exc, match):
     with pytest.raises(exc, match=match):
-        core.discordant_pairs(a, b)
+        kernels.discordant_pairs(a, b)
 
 
 def test_raw_binding_rejects_converted_outputs():
@@ -136,7 +136,7 @@ def test_bad_configs(make, match):
 
 
 def test_bad_world_arrays():
-    from simcore.world import make_world
+    from simcore.domains.search.world import make_world
 
     world = make_world(WorldConfig(n_queries=2, n_items=20))
     bad_prices = world.prices.copy()
@@ -164,7 +164,7 @@ def test_bad_reset_to_users(small_config):
 
 
 def test_shared_argument_checks():
-    from simcore._checks import positive_int, thread_count
+    from simcore.util.checks import positive_int, thread_count
 
     assert thread_count(None) == 0 and thread_count(3) == 3
     for bad in (0, -1, 2.5, True):
@@ -183,7 +183,7 @@ def test_shared_argument_checks():
 def test_to_plain_keeps_or_nulls_non_finite():
     import numpy as np
 
-    from simcore._plain import to_plain
+    from simcore.util.plain import to_plain
 
     data = {1: (np.float32(1.5), np.int64(2), np.bool_(True)), "a": np.array([np.nan, np.inf, 0.0])}
     kept = to_plain(data)

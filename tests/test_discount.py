@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from simcore.cli import main as cli_main
-from simcore.config import SessionConfig, WorldConfig
-from simcore.experiments.discount import DiscountConfig, config_from_dict, gamma_key, run
-from simcore.experiments.discount_report import write_report
-from simcore.tabular.learners import LearnerConfig
+from simcore.domains.search.config import SessionConfig, WorldConfig
+from simcore.experiments.discount.run import DiscountConfig, config_from_dict, gamma_key, run
+from simcore.experiments.discount.report import write_report
+from simcore.domains.search.tabular.learners import LearnerConfig
 
 TINY = dict(
     session=dict(world=dict(n_queries=4, n_items=60), max_steps=5),

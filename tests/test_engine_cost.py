@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simcore import cli
-from simcore.experiments import engine_cost as E
+from simcore.experiments.engine_cost import run as E
 
 
 def _tiny(**kw) -> E.EngineCostConfig:
@@ -71,8 +71,8 @@ def test_config_rejects(bad):
 
 def test_gmv_of_all_features_is_reference():
     cfg = _tiny()
-    from simcore.feature_cost.data import FeatureCostDataConfig, generate
-    from simcore.feature_cost.kernels import feature_mean
+    from simcore.domains.feature_cost.data import FeatureCostDataConfig, generate
+    from simcore.domains.feature_cost.kernels import feature_mean
 
     test = generate(FeatureCostDataConfig(n_contexts=cfg.n_test, n_items=cfg.n_items, seed=2))
     ev = E._Evaluator(cfg, test, feature_mean(test.X))

@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.vector import AutoresetMode
 
 import simcore  # noqa: F401  (registers the ids)
-from simcore.envs import (
+from simcore.domains.search.envs import (
     SearchSessionDiscreteEnv,
     SearchSessionDiscreteVectorEnv,
     SearchSessionEnv,

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simcore import core
-from simcore import reference as foundation
-from simcore.feature_cost import kernels as K
-from simcore.feature_cost import reference as R
+from simcore import kernels
+from simcore.kernels import reference as foundation
+from simcore.domains.feature_cost import kernels as K
+from simcore.domains.feature_cost import reference as R
 
 
 def _inputs(seed: int, Q: int, N: int, n: int, levels: int = 0, p_eval: float = 0.5):
@@ -74,7 +74,7 @@ def test_all_pairs_loss_is_discordant_pairs_of_positions():
     res = K.subset_eval(X, mask, cost, w, return_scores=True)
     for r in range(8):
         pf, ps = R.positions(res.full_scores[r]), R.positions(res.scores[r])
-        assert res.loss[r] == core.discordant_pairs(pf, ps)
+        assert res.loss[r] == kernels.discordant_pairs(pf, ps)
     # and the O(n^2) foundation reference on a few rows
     for r in range(2):
         pf, ps = R.positions(res.full_scores[r]), R.positions(res.scores[r])
@@ -85,7 +85,7 @@ def test_without_ties_loss_is_discordant_pairs_of_scores():
     X, w, mask, cost = _inputs(13, 4, 500, 12)
     res = K.subset_eval(X, mask, cost, w, return_scores=True)
     for r in range(4):
-        assert res.loss[r] == core.discordant_pairs(res.full_scores[r], res.scores[r])
+        assert res.loss[r] == kernels.discordant_pairs(res.full_scores[r], res.scores[r])
 
 
 def test_top_k_loss_definition_brute_force():
@@ -96,7 +96,7 @@ def test_top_k_loss_definition_brute_force():
         res = K.subset_eval(X, mask, cost, w, top_k=k, return_scores=True)
         for r in range(3):
             f, s = res.full_scores[r], res.scores[r]
-            top = set(core.topk(X[r], w, k).tolist())  # the foundation's top-k, same ties
+            top = set(kernels.topk(X[r], w, k).tolist())  # the foundation's top-k, same ties
             want = 0
             for i in range(40):
                 for j in range(i + 1, 40):
@@ -111,7 +111,7 @@ def test_full_scores_match_foundation_scores():
     X, w, mask, cost = _inputs(5, 3, 77, 8)
     res = K.subset_eval(X, mask, cost, w, return_scores=True)
     for q in range(3):
-        np.testing.assert_array_equal(res.full_scores[q], core.scores(X[q], w))
+        np.testing.assert_array_equal(res.full_scores[q], kernels.scores(X[q], w))
 
 
 def test_linear_subset_ranking_equals_masked_weights():
@@ -120,8 +120,8 @@ def test_linear_subset_ranking_equals_masked_weights():
     X, w, mask, cost = _inputs(9, 10, 400, 12)
     res = K.subset_eval(X, mask, cost, w, return_scores=True)
     for r in range(10):
-        masked = core.scores(X[r], w * mask[r])
-        assert core.discordant_pairs(masked, res.scores[r]) == 0
+        masked = kernels.scores(X[r], w * mask[r])
+        assert kernels.discordant_pairs(masked, res.scores[r]) == 0
 
 
 def test_special_masks():
@@ -134,7 +134,7 @@ def test_special_masks():
     assert np.all(none.cost == 0)
     for q in range(4):
         assert np.all(none.scores[q] == none.scores[q, 0])
-        assert none.loss[q] == core.discordant_pairs(R.positions(none.full_scores[q]), np.arange(100.0))
+        assert none.loss[q] == kernels.discordant_pairs(R.positions(none.full_scores[q]), np.arange(100.0))
     assert 0.3 < none.loss_fraction.mean() < 0.7
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from simcore.agents import feature_selection as A
-from simcore.envs.feature_selection import FeatureSelectionConfig, FeatureSelectionVectorEnv
-from simcore.feature_cost import data as D
+from simcore.domains.feature_cost import agents as A
+from simcore.domains.feature_cost.env import FeatureSelectionConfig, FeatureSelectionVectorEnv
+from simcore.domains.feature_cost import data as D
 
 
 @pytest.fixture(autouse=True, scope="module")

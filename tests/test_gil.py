@@ -6,9 +6,9 @@ import threading
 
 import numpy as np
 
-from simcore import core
-from simcore.core import SearchSimulator
-from simcore.config import SessionConfig
+from simcore import kernels
+from simcore.domains.search.simulator import SearchSimulator
+from simcore.domains.search.config import SessionConfig
 
 
 def _python_progress_during(fn) -> int:
@@ -37,7 +37,7 @@ def test_topk_batch_releases_gil():
 
     def work():
         for _ in range(5):
-            core.topk_batch(X, W, 10, threads=1)
+            kernels.topk_batch(X, W, 10, threads=1)
 
     # With the GIL held the loop above could not advance while topk_batch runs.
     assert _python_progress_during(work) > 1000

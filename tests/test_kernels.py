@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from simcore import core, reference
+from simcore import kernels
+from simcore.kernels import reference
 
 # Values from a small grid produce many exact ties.
 _tie_values = st.sampled_from([-1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 2.0])
@@ -31,7 +32,7 @@ def ranking_case(draw, max_n: int = 60, max_m: int = 10):
 @given(ranking_case())
 def test_topk_matches_reference(case):
     X, w, k, ex = case
-    got = core.topk(X, w, k, ex)
+    got = kernels.topk(X, w, k, ex)
     want = reference.topk(X, w, k, ex)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, want)
@@ -45,7 +46,7 @@ def test_topk_batch_matches_reference(case, B, threads):
     X = np.stack([rng.permutation(X0) for _ in range(B)])
     W = np.stack([np.roll(w0, i) for i in range(B)])
     ex = rng.random((B, X.shape[1])) < 0.3
-    got = core.topk_batch(X, W, k, ex, threads=threads)
+    got = kernels.topk_batch(X, W, k, ex, threads=threads)
     np.testing.assert_array_equal(got, reference.topk_batch(X, W, k, ex))
 
 
@@ -57,26 +58,26 @@ def test_topk_sizes_and_paths(rng, m, k):
     X[::7] = X[3]  # duplicated rows: exact ties
     w = rng.normal(size=m).astype(np.float32)
     ex = rng.random(3001) < 0.2
-    np.testing.assert_array_equal(core.topk(X, w, k, ex), reference.topk(X, w, k, ex))
-    np.testing.assert_array_equal(core.topk(X, w, k), reference.topk(X, w, k))
+    np.testing.assert_array_equal(kernels.topk(X, w, k, ex), reference.topk(X, w, k, ex))
+    np.testing.assert_array_equal(kernels.topk(X, w, k), reference.topk(X, w, k))
 
 
 def test_scores_bit_identical(rng):
     X = rng.normal(size=(1023, 8)).astype(np.float32)
     w = rng.normal(size=8).astype(np.float32)
-    assert np.array_equal(core.scores(X, w), reference.scores(X, w))
+    assert np.array_equal(kernels.scores(X, w), reference.scores(X, w))
 
 
 def test_topk_edge_cases():
     X = np.array([[1.0], [3.0], [3.0], [2.0]], np.float32)
     w = np.array([1.0], np.float32)
-    np.testing.assert_array_equal(core.topk(X, w, 2), [1, 2])  # tie: lower index first
-    np.testing.assert_array_equal(core.topk(X, w, 10), [1, 2, 3, 0])  # k > N
-    np.testing.assert_array_equal(core.topk(X, w, 3, np.array([0, 1, 0, 0], bool)), [2, 3, 0])
-    assert core.topk(X, w, 3, np.ones(4, bool)).size == 0  # all excluded
-    np.testing.assert_array_equal(core.topk(X[:1], w, 1), [0])  # one item
-    np.testing.assert_array_equal(core.topk(np.zeros((5, 2), np.float32), [0, 0], 3), [0, 1, 2])
-    out = core.topk_batch(X[None], w[None], 6, np.array([[1, 0, 0, 1]], bool))
+    np.testing.assert_array_equal(kernels.topk(X, w, 2), [1, 2])  # tie: lower index first
+    np.testing.assert_array_equal(kernels.topk(X, w, 10), [1, 2, 3, 0])  # k > N
+    np.testing.assert_array_equal(kernels.topk(X, w, 3, np.array([0, 1, 0, 0], bool)), [2, 3, 0])
+    assert kernels.topk(X, w, 3, np.ones(4, bool)).size == 0  # all excluded
+    np.testing.assert_array_equal(kernels.topk(X[:1], w, 1), [0])  # one item
+    np.testing.assert_array_equal(kernels.topk(np.zeros((5, 2), np.float32), [0, 0], 3), [0, 1, 2])
+    out = kernels.topk_batch(X[None], w[None], 6, np.array([[1, 0, 0, 1]], bool))
     np.testing.assert_array_equal(out, [[1, 2, -1, -1, -1, -1]])
 
 
@@ -89,16 +90,16 @@ def test_topk_large_n_any_thread_count(rng, m):
     for k in (1, 10, 128, 300):
         want = reference.topk(X, w, k, ex)
         for threads in (1, 2, 3, 5):
-            np.testing.assert_array_equal(core.topk(X, w, k, ex, threads=threads), want)
+            np.testing.assert_array_equal(kernels.topk(X, w, k, ex, threads=threads), want)
     Xt = np.repeat(X[:1], 100_000, axis=0)  # all tied: lowest indices win
     for threads in (1, 2, 4):
-        np.testing.assert_array_equal(core.topk(Xt, w, 7, threads=threads), np.arange(7))
+        np.testing.assert_array_equal(kernels.topk(Xt, w, 7, threads=threads), np.arange(7))
 
 
 def test_topk_noncontiguous_input_is_accepted(rng):
     X = rng.normal(size=(50, 16)).astype(np.float32)[:, ::2]
     w = rng.normal(size=8)
-    np.testing.assert_array_equal(core.topk(X, w, 5), reference.topk(X, w, 5))
+    np.testing.assert_array_equal(kernels.topk(X, w, 5), reference.topk(X, w, 5))
 
 
 @st.composite
@@ -143,7 +144,7 @@ def test_kernels_match_reference_on_adversarial_catalogues(case, absmax):
     want = reference.topk(X, w, k, ex)
     got = _core._topk_columns(np.ascontiguousarray(X.T), w, k, ex, absmax)
     np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(core.topk(X, w, k, ex, threads=1), want)
+    np.testing.assert_array_equal(kernels.topk(X, w, k, ex, threads=1), want)
 
 
 @pytest.mark.parametrize("row", [3, 1500, 4099])
@@ -157,7 +158,7 @@ def test_topk_non_finite_anywhere_is_reported(rng, row, bad):
     ex[row] = True
     for exclude in (None, ex):
         with pytest.raises(ValueError, match="NaN or inf"):
-            core.topk(X, rng.normal(size=8).astype(np.float32), 10, exclude, threads=1)
+            kernels.topk(X, rng.normal(size=8).astype(np.float32), 10, exclude, threads=1)
 
 
 def test_topk_float32_overflow_is_exact(rng):
@@ -166,7 +167,7 @@ def test_topk_float32_overflow_is_exact(rng):
     X[4000:4010, 0] = 3.4e38
     w = np.array([1e30, -1e30, 5.0, 1.0, 0.0, -2.0, 3e30, 1.0], np.float32)
     for k in (1, 10, 50):
-        np.testing.assert_array_equal(core.topk(X, w, k, threads=1), reference.topk(X, w, k))
+        np.testing.assert_array_equal(kernels.topk(X, w, k, threads=1), reference.topk(X, w, k))
 
 
 def test_simulator_column_kernel_edge_cases():
@@ -191,7 +192,7 @@ def test_topk_batch_thread_count_invariant(rng):
     X = rng.normal(size=(97, 300, 8)).astype(np.float32)
     W = rng.normal(size=(97, 8)).astype(np.float32)
     ex = rng.random((97, 300)) < 0.5
-    outs = [core.topk_batch(X, W, 10, ex, threads=t) for t in (1, 2, 3, 8)]
+    outs = [kernels.topk_batch(X, W, 10, ex, threads=t) for t in (1, 2, 3, 8)]
     for o in outs[1:]:
         np.testing.assert_array_equal(o, outs[0])
 
@@ -207,26 +208,26 @@ def test_topk_batch_thread_count_invariant(rng):
 )
 def test_discordant_pairs_matches_reference(ab):
     a, b = ab
-    assert core.discordant_pairs(a, b) == reference.discordant_pairs(a, b)
-    assert core.discordant_pairs(b, a) == reference.discordant_pairs(a, b)
+    assert kernels.discordant_pairs(a, b) == reference.discordant_pairs(a, b)
+    assert kernels.discordant_pairs(b, a) == reference.discordant_pairs(a, b)
 
 
 def test_discordant_pairs_known_values(rng):
     n = 2000
     a = rng.normal(size=n)
-    assert core.discordant_pairs(a, a) == 0
-    assert core.discordant_pairs(a, -a) == n * (n - 1) // 2
-    assert core.discordant_pairs([1, 1, 1], [3, 2, 1]) == 0  # ties in a are not discordant
-    assert core.discordant_pairs([1], [2]) == 0
+    assert kernels.discordant_pairs(a, a) == 0
+    assert kernels.discordant_pairs(a, -a) == n * (n - 1) // 2
+    assert kernels.discordant_pairs([1, 1, 1], [3, 2, 1]) == 0  # ties in a are not discordant
+    assert kernels.discordant_pairs([1], [2]) == 0
     b = rng.integers(0, 20, size=n)  # integer input, many ties
-    assert core.discordant_pairs(a, b) == reference.discordant_pairs(a, b)
+    assert kernels.discordant_pairs(a, b) == reference.discordant_pairs(a, b)
 
 
 def test_discordant_pairs_agrees_with_scipy_kendall(rng):
     scipy_stats = pytest.importorskip("scipy.stats")
     a, b = rng.normal(size=500), rng.normal(size=500)
     n = 500
-    d = core.discordant_pairs(a, b)
+    d = kernels.discordant_pairs(a, b)
     tau = scipy_stats.kendalltau(a, b).statistic  # no ties: tau = (C - D) / (n(n-1)/2)
     assert np.isclose(tau, (n * (n - 1) / 2 - 2 * d) / (n * (n - 1) / 2))
 
@@ -240,13 +241,13 @@ def test_discordant_pairs_radix_path(rng, n):
     b = rng.normal(size=n) * 1e-300
     b[::5] = -b[::5]
     b[::11] = 0.0
-    got = core.discordant_pairs(a, b)
+    got = kernels.discordant_pairs(a, b)
     # reference by blocks would be slow at 50k: compare with an O(n log n) SciPy identity
     if n <= 4096:
         assert got == reference.discordant_pairs(a, b)
     else:
         sub = slice(0, 3000)
-        assert core.discordant_pairs(a[sub], b[sub]) == reference.discordant_pairs(a[sub], b[sub])
+        assert kernels.discordant_pairs(a[sub], b[sub]) == reference.discordant_pairs(a[sub], b[sub])
         order = np.lexsort((b, a))
         bs = b[order]
         # count strict inversions of bs with a simple O(n log n) NumPy merge-free method

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from simcore.config import WorldConfig
-from simcore.experiments import ranking
-from simcore.experiments.ranking import ALL_AGENTS, RankingConfig
+from simcore.domains.search.config import WorldConfig
+from simcore.experiments.ranking import run as ranking
+from simcore.experiments.ranking.run import ALL_AGENTS, RankingConfig
 
 
 def _tiny(**kw) -> RankingConfig:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simcore.config import SessionConfig, UserModelConfig, WorldConfig
-from simcore.core import SearchSimulator
-from simcore.reference import ReferenceSessionBatch
+from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
+from simcore.domains.search.simulator import SearchSimulator
+from simcore.domains.search.reference import ReferenceSessionBatch
 
 FIELDS = ("obs", "reward", "terminated", "truncated", "outcome", "item", "price", "page",
           "clicks", "b", "l", "c", "m", "expected_clicks")
@@ -73,7 +73,7 @@ def test_pages_disjoint_and_candidates_shrink(small_config):
 
 
 def test_page_is_topk_of_unseen_items(small_config):
-    from simcore import core
+    from simcore import kernels
 
     sim = SearchSimulator(small_config, 1, seed=4)
     sim.reset()
@@ -84,7 +84,7 @@ def test_page_is_topk_of_unseen_items(small_config):
     for _ in range(4):
         a = rng.normal(size=(1, 8)).astype(np.float32)
         r = sim.step(a, sample=False)
-        np.testing.assert_array_equal(r.page[0], core.topk(X, a[0], 10, shown))
+        np.testing.assert_array_equal(r.page[0], kernels.topk(X, a[0], 10, shown))
         shown[r.page[0]] = True
 
 

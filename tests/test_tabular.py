@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simcore.tabular import StateSpace, TabularSSMDP, brute_force, evaluate, evaluate_values, paths, solve
-from simcore.tabular.dp import expected_gmv_forward
-from simcore.tabular.learners import LearnerConfig, learn
-from simcore.tabular.montecarlo import simulate_model
-from simcore.tabular.rng import run_keys, uniform
+from simcore.domains.search.tabular import StateSpace, TabularSSMDP, brute_force, evaluate, evaluate_values, paths, solve
+from simcore.domains.search.tabular.dp import expected_gmv_forward
+from simcore.domains.search.tabular.learners import LearnerConfig, learn
+from simcore.domains.search.tabular.montecarlo import simulate_model
+from simcore.domains.search.tabular.rng import run_keys, uniform
 
 
 def _model(T=3, A=2, L=1, G=2, seed=0) -> TabularSSMDP:

@@ -9,13 +9,13 @@ import pytest
 import torch
 
 import simcore  # noqa: F401  (registers the envs)
-from simcore.agents.cem import CEMWeights
-from simcore.agents.ddpg import DDPG, DDPGConfig
-from simcore.agents.dpg import DPGConfig, LinearDPG
-from simcore.agents.fbe import DPGFBE
-from simcore.agents.fixed import FixedWeights
-from simcore.agents.random_weights import RandomWeights
-from simcore.config import SessionConfig, UserModelConfig, WorldConfig
+from simcore.algos.cem import CEMWeights
+from simcore.algos.ddpg import DDPG, DDPGConfig
+from simcore.algos.dpg import DPGConfig, LinearDPG
+from simcore.domains.search.agents.fbe import DPGFBE
+from simcore.algos.fixed import FixedWeights
+from simcore.algos.random_weights import RandomWeights
+from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
 from simcore.train.checkpoint import load_checkpoint, save_checkpoint
 from simcore.train.loop import LoopConfig, collect, evaluate, make_transition, train
 

@@ -1,15 +1,27 @@
-"""simcore: fast, deterministic simulation of e-commerce search sessions.
+"""simcore: fast, deterministic simulation of e-commerce search and marketing decisions.
 
-The C++ core lives in :mod:`simcore._core`; its Python face is :mod:`simcore.core`
-and its plain NumPy twin is :mod:`simcore.reference`.  Importing :mod:`simcore`
-registers the Gymnasium environments (``simcore/SearchSession-v0`` ...).
+Layers (docs/architecture.md): the C++ core (:mod:`simcore._core`), shared kernels
+(:mod:`simcore.kernels`), envs, algos, train, runner, report and util; domains over
+them (:mod:`simcore.domains.search`, :mod:`simcore.domains.feature_cost`); experiments
+and the CLI on top.  Importing :mod:`simcore` registers every Gymnasium id
+(``simcore/SearchSession-v0`` ...).
 """
 
-from simcore import core
-from simcore.config import SessionConfig, UserModelConfig, WorldConfig
+from simcore import kernels
+from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
+from simcore.domains.search.simulator import SearchSimulator
 
 __version__ = "0.1.0"
 
-from simcore import envs as _envs  # noqa: E402  (registers Gymnasium ids)
+from simcore.domains.feature_cost import env as _feature_cost_env  # noqa: E402,F401  (registers ids)
+from simcore.domains.search import envs as _search_envs  # noqa: E402,F401  (registers ids)
 
-__all__ = ["core", "SessionConfig", "UserModelConfig", "WorldConfig", "__version__"]
+__all__ = ["kernels", "SearchSimulator", "SessionConfig", "UserModelConfig", "WorldConfig", "__version__"]
+
+
+def __getattr__(name: str):  # simcore.core / simcore.reference as attributes, as before
+    if name in ("core", "reference", "config", "world"):
+        import importlib
+
+        return importlib.import_module(f"simcore.{name}")
+    raise AttributeError(f"module 'simcore' has no attribute {name!r}")

@@ -43,8 +43,8 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 def _info(args: argparse.Namespace) -> int:
     import simcore
-    from simcore.config import SessionConfig
-    from simcore.core import hardware_threads
+    from simcore.domains.search.config import SessionConfig
+    from simcore.kernels import hardware_threads
 
     print(f"simcore {simcore.__version__}, {hardware_threads()} hardware threads")
     print(SessionConfig())

@@ -1,41 +1,31 @@
-"""Gymnasium environments over the C++ simulator, registered on import.
+"""The shared env layer, knowing no domain: seeding conventions
+(:mod:`~simcore.envs.seeding`) and Gymnasium registration
+(:mod:`~simcore.envs.registration`).  Each domain's envs live in its package
+(e.g. :mod:`simcore.domains.search.envs`); importing :mod:`simcore` registers them all.
 
-* ``simcore/SearchSession-v0``: continuous action (ranking weights), single env;
-  ``gymnasium.make_vec`` returns the C++-batched :class:`SearchSessionVectorEnv`.
-* ``simcore/SearchSessionDiscrete-v0``: choose one of a configured set of weight vectors.
+The search envs' old names here (``simcore.envs.SearchSessionEnv`` ...) still work,
+with a DeprecationWarning.
 """
 
 from __future__ import annotations
 
-from gymnasium.envs.registration import register, registry
+import importlib
+import warnings
+from typing import Any
 
-from simcore.envs.search_session import SearchSessionDiscreteEnv, SearchSessionEnv
-from simcore.envs.vector import SearchSessionDiscreteVectorEnv, SearchSessionVectorEnv
-
-__all__ = [
-    "SearchSessionEnv",
-    "SearchSessionDiscreteEnv",
-    "SearchSessionVectorEnv",
-    "SearchSessionDiscreteVectorEnv",
-]
-
-_IDS = {
-    "simcore/SearchSession-v0": (
-        "simcore.envs.search_session:SearchSessionEnv",
-        "simcore.envs.vector:SearchSessionVectorEnv",
-    ),
-    "simcore/SearchSessionDiscrete-v0": (
-        "simcore.envs.search_session:SearchSessionDiscreteEnv",
-        "simcore.envs.vector:SearchSessionDiscreteVectorEnv",
-    ),
-    # Engine cost: Skip/Eval each ranking feature (simcore.envs.feature_selection).
-    "simcore/FeatureSelection-v0": (
-        "simcore.envs.feature_selection:FeatureSelectionEnv",
-        "simcore.envs.feature_selection:FeatureSelectionVectorEnv",
-    ),
+_MOVED = {
+    "SearchSessionEnv": "simcore.domains.search.envs",
+    "SearchSessionDiscreteEnv": "simcore.domains.search.envs",
+    "SearchSessionVectorEnv": "simcore.domains.search.envs",
+    "SearchSessionDiscreteVectorEnv": "simcore.domains.search.envs",
+    "FeatureSelectionEnv": "simcore.domains.feature_cost.env",
+    "FeatureSelectionVectorEnv": "simcore.domains.feature_cost.env",
 }
 
-for _id, (_entry, _vec) in _IDS.items():
-    if _id not in registry:
-        # No TimeLimit wrapper: the env truncates itself at its horizon.
-        register(id=_id, entry_point=_entry, vector_entry_point=_vec)
+
+def __getattr__(name: str) -> Any:
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simcore.envs' has no attribute {name!r}")
+    warnings.warn(f"simcore.envs.{name} moved to {module}.{name}", DeprecationWarning, stacklevel=2)
+    return getattr(importlib.import_module(module), name)

@@ -10,15 +10,15 @@ from __future__ import annotations
 #: subcommand runs, so ``simcore --help`` does not pay for torch.
 EXPERIMENTS: dict[str, tuple[str, str]] = {
     "discount": (
-        "simcore.experiments.discount",
+        "simcore.experiments.discount.run",
         "the discount study: DP, Q-learning and actor-critic for gamma in {0, ..., 1} (main job)",
     ),
     "ranking": (
-        "simcore.experiments.ranking",
+        "simcore.experiments.ranking.run",
         "ranking control: DPG (+ shaping), DDPG with LTR gradient fusion, DPG-FBE vs baselines",
     ),
     "engine-cost": (
-        "simcore.experiments.engine_cost",
+        "simcore.experiments.engine_cost.run",
         "engine cost: learn which ranking features to compute per request",
     ),
 }

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from simcore._plain import to_plain
+from simcore.util.plain import to_plain
 
 FORMAT_VERSION = 1
 

@@ -1,4 +1,4 @@
-"""The one training loop: any :class:`simcore.agents.base.Agent` on the C++-batched
+"""The one training loop: any :class:`simcore.algos.base.Agent` on the C++-batched
 search-session vector env (``gymnasium.make_vec("simcore/SearchSession-v0", ...)``).
 
 Training runs in *iterations*.  Iteration i starts with ``env.reset(seed=seed + i)``,
@@ -33,9 +33,9 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
-from simcore.agents.base import Agent, Transition
+from simcore.algos.base import Agent, Transition
 from simcore.train.checkpoint import load_checkpoint, save_checkpoint
-from simcore.train.progress import Progress
+from simcore.util.progress import Progress
 
 EnvSource = Union[Any, Callable[[int], Any]]
 

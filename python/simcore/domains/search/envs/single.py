@@ -1,0 +1,138 @@
+"""Single-session Gymnasium envs over the C++ simulator (a batch of one)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from simcore.domains.search.config import SessionConfig
+from simcore.domains.search.simulator import SearchSimulator
+from simcore.domains.search.envs.common import resolve_action_set, resolve_config
+
+
+class SearchSessionEnv(gym.Env):
+    """One user's search session; the action is the ranking weight vector.
+
+    Observation (float32, in [0, 1]): mean features of each of the last W pages (W*m,
+    zeros before a page exists), mean features of the items clicked on them (m), the
+    user's purchasing power, segment one-hot (G), and pages shown / horizon.
+    Action: float32 (m,) ranking weights in [-1, 1] (any finite weights are accepted:
+    the page is the top-K unseen items by X @ action).
+    Reward: the purchase price when the user buys ("gmv"), optionally the number of
+    clicks on pages without a purchase ("clicks").  Buying or leaving terminates;
+    reaching the horizon truncates.
+    Info: outcome ("continue", "buy", "leave"), item, price, page (int64 (K,)),
+    clicks (bool (K,)), and the exact b, l, c, m and expected_clicks of the page.
+
+    Args:
+        config: SessionConfig, a nested dict, or None (defaults); keyword arguments
+            override its top-level fields.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": ["ansi"]}
+
+    def __init__(
+        self,
+        config: SessionConfig | Mapping[str, Any] | None = None,
+        render_mode: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        overrides.setdefault("num_threads", 1)
+        self.config = resolve_config(config, overrides)
+        self.sim = SearchSimulator(self.config, num_sessions=1)
+        m = self.sim.num_features
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(self.sim.obs_dim,), dtype=np.float32)
+        self.action_space = self._make_action_space(m)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode: expected one of {self.metadata['render_modes']}")
+        self.render_mode = render_mode
+        self._seeded = False
+        self._done = True
+        self._last: dict[str, Any] = {}
+
+    def _make_action_space(self, m: int) -> spaces.Space:
+        return spaces.Box(-1.0, 1.0, shape=(m,), dtype=np.float32)
+
+    def _weights(self, action: Any) -> np.ndarray:
+        return np.asarray(action, dtype=np.float32).reshape(1, self.sim.num_features)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if seed is not None or not self._seeded:
+            self.sim.seed(int(self.np_random.integers(0, 2**63 - 1)))
+            self._seeded = True
+        if options and "user" in options:
+            users = {k: np.asarray(v)[None, ...] for k, v in options["user"].items()}
+            obs = self.sim.reset_to(users)
+        else:
+            obs = self.sim.reset()
+        self._done = False
+        user = self.sim.users()
+        info = {"query": int(user["query"][0]), "segment": int(user["segment"][0]), "power": float(user["power"][0])}
+        return obs[0].copy(), info
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self._done:
+            raise RuntimeError("step() called on a finished episode: call reset() first")
+        r = self.sim.step(self._weights(action))
+        terminated, truncated = bool(r.terminated[0]), bool(r.truncated[0])
+        self._done = terminated or truncated
+        info = {
+            "outcome": SearchSimulator.outcome_name(r.outcome[0]),
+            "item": int(r.item[0]),
+            "price": float(r.price[0]),
+            "page": r.page[0].copy(),
+            "clicks": r.clicks[0].copy(),
+            "b": float(r.b[0]),
+            "l": float(r.l[0]),
+            "c": float(r.c[0]),
+            "m": float(r.m[0]),
+            "expected_clicks": float(r.expected_clicks[0]),
+        }
+        self._last = info
+        return r.obs[0].copy(), float(r.reward[0]), terminated, truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        if not self._last:
+            return "(no page shown yet)"
+        i = self._last
+        return (
+            f"page {self.sim.steps_taken()[0]}: items {i['page'].tolist()} | "
+            f"b={i['b']:.3f} l={i['l']:.3f} c={i['c']:.3f} m={i['m']:.2f} -> {i['outcome']}"
+        )
+
+
+class SearchSessionDiscreteEnv(SearchSessionEnv):
+    """:class:`SearchSessionEnv` whose action picks one of ``action_set``'s weight vectors.
+
+    Args:
+        action_set: real (n_actions, m) weight vectors (default: the five of
+            :func:`simcore.domains.search.world.default_action_set`).
+    """
+
+    def __init__(
+        self,
+        config: SessionConfig | Mapping[str, Any] | None = None,
+        render_mode: str | None = None,
+        action_set: Any = None,
+        **overrides: Any,
+    ) -> None:
+        self._action_set_arg = action_set
+        super().__init__(config, render_mode=render_mode, **overrides)
+
+    def _make_action_space(self, m: int) -> spaces.Space:
+        self.action_set = resolve_action_set(self._action_set_arg, m)
+        return spaces.Discrete(self.action_set.shape[0])
+
+    def _weights(self, action: Any) -> np.ndarray:
+        a = int(action)
+        if not 0 <= a < self.action_set.shape[0]:
+            raise ValueError(f"action: must lie in [0, {self.action_set.shape[0]}), got {action}")
+        return self.action_set[a : a + 1]

@@ -1,0 +1,209 @@
+"""The Python face of the C++ batched search-session simulator (SSMDP).
+
+:class:`SearchSimulator` steps B sessions in one C++ call per batch step, with the GIL
+released; :mod:`simcore.domains.search.reference` is its plain NumPy twin.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from simcore import _core
+from simcore.domains.search.config import SessionConfig
+from simcore.domains.search.world import World, make_world
+from simcore.util.checks import thread_count
+
+__all__ = ["SearchSimulator", "StepResult", "PageExpectation"]
+
+# --------------------------------------------------------------------------- simulator
+
+_OUTCOME_NAMES = {-1: "reset", 0: "continue", 1: "buy", 2: "leave"}
+
+
+@dataclass
+class StepResult:
+    """What one batched step produced.  Arrays are the simulator's own buffers,
+    overwritten by the next step: copy what you keep.
+
+    Attributes (B sessions, K page size, D observation size):
+        obs: float32 (B, D) next observations.
+        reward: float64 (B,).
+        terminated, truncated: bool (B,).
+        outcome: int8 (B,): -1 autoreset step, 0 continue, 1 buy, 2 leave.
+        item: int64 (B,) purchased item or -1;  price: float64 (B,).
+        page: int64 (B, K) shown items, -1 padded;  clicks: bool (B, K).
+        b, l, c, m: float64 (B,) exact conversion / abandon / continuing probability
+            and expected purchase price of the page history just shown.
+        expected_clicks: float64 (B,).
+    """
+
+    obs: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    outcome: np.ndarray
+    item: np.ndarray
+    price: np.ndarray
+    page: np.ndarray
+    clicks: np.ndarray
+    b: np.ndarray
+    l: np.ndarray  # noqa: E741
+    c: np.ndarray
+    m: np.ndarray
+    expected_clicks: np.ndarray
+
+
+@dataclass
+class PageExpectation:
+    """Exact expectations of a hypothetical next page (see SearchSimulator.peek)."""
+
+    page: np.ndarray
+    b: np.ndarray
+    l: np.ndarray  # noqa: E741
+    c: np.ndarray
+    m: np.ndarray
+    expected_clicks: np.ndarray
+
+
+def _user_model(cfg: SessionConfig) -> "_core.UserModel":
+    um = _core.UserModel()
+    for name, value in vars(cfg.user).items():
+        setattr(um, name, value)
+    return um
+
+
+class SearchSimulator:
+    """B search sessions stepped together in C++ (one call per batch step).
+
+    Args:
+        config: the simulator's configuration (default: N=1000, m=8, K=10).
+        num_sessions: B.
+        seed: session seed; slot j's e-th episode uses the stream (seed, j, e).
+        world: a prebuilt :class:`simcore.domains.search.world.World` (default: generated from
+            ``config.world``); pass your own catalogue here.
+    """
+
+    def __init__(
+        self,
+        config: SessionConfig | None = None,
+        num_sessions: int = 1,
+        seed: int = 0,
+        world: World | None = None,
+    ) -> None:
+        self.config = config if config is not None else SessionConfig()
+        if not isinstance(num_sessions, numbers.Integral) or num_sessions < 1:
+            raise ValueError(f"num_sessions: must be an integer >= 1, got {num_sessions!r}")
+        self.world = world if world is not None else make_world(self.config.world)
+        w = self.world
+        self._sim = _core.SessionBatch(
+            np.ascontiguousarray(w.features, dtype=np.float32),
+            np.ascontiguousarray(w.prices, dtype=np.float64),
+            np.ascontiguousarray(w.segment_cdf, dtype=np.float64),
+            np.ascontiguousarray(w.segment_pref, dtype=np.float64),
+            _user_model(self.config),
+            self.config.page_size,
+            self.config.max_steps,
+            0 if self.config.reward == "gmv" else 1,
+            int(num_sessions),
+        )
+        self.num_sessions = int(num_sessions)
+        self.num_features = int(w.features.shape[2])
+        self.obs_dim = int(self._sim.obs_dim)
+        self.horizon = int(self._sim.horizon)
+        self.threads = thread_count(self.config.num_threads)
+        B, K = self.num_sessions, self.config.page_size
+        self._out = {
+            "obs": np.zeros((B, self.obs_dim), np.float32),
+            "reward": np.zeros(B, np.float64),
+            "terminated": np.zeros(B, np.bool_),
+            "truncated": np.zeros(B, np.bool_),
+            "outcome": np.zeros(B, np.int8),
+            "item": np.zeros(B, np.int64),
+            "price": np.zeros(B, np.float64),
+            "page": np.zeros((B, K), np.int64),
+            "clicks": np.zeros((B, K), np.bool_),
+            "b": np.zeros(B, np.float64),
+            "l": np.zeros(B, np.float64),
+            "c": np.zeros(B, np.float64),
+            "m": np.zeros(B, np.float64),
+            "expected_clicks": np.zeros(B, np.float64),
+        }
+        self._peek = {k: np.zeros_like(self._out[k]) for k in ("page", "b", "l", "c", "m", "expected_clicks")}
+        self._result = StepResult(**self._out)
+        self.seed(seed)
+
+    def seed(self, seed: int) -> None:
+        """Restarts every slot's episode counter under ``seed`` (an int >= 0)."""
+        if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
+        self._sim.seed(int(seed) % (1 << 64))
+
+    def reset(self) -> np.ndarray:
+        """Starts a new episode in every slot; returns float32 (B, D) observations (a buffer)."""
+        self._sim.reset(self._out["obs"], self.threads)
+        return self._out["obs"]
+
+    def reset_to(self, users: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Starts episodes with given users instead of drawn ones.
+
+        Args:
+            users: ``query`` int64 (B,), ``segment`` int32 (B,), ``power`` float64 (B,)
+                in [0, 1], ``patience`` float64 (B,), ``prefs`` float64 (B, m); e.g. the
+                output of :meth:`users` (an evaluation panel).
+        """
+        B = self.num_sessions
+        args = [
+            np.ascontiguousarray(np.broadcast_to(np.asarray(users[name], dt), shape))
+            for name, dt, shape in (
+                ("query", np.int64, (B,)),
+                ("segment", np.int32, (B,)),
+                ("power", np.float64, (B,)),
+                ("patience", np.float64, (B,)),
+                ("prefs", np.float64, (B, self.num_features)),
+            )
+        ]
+        self._sim.reset_to(*args, self._out["obs"], self.threads)
+        return self._out["obs"]
+
+    def users(self) -> dict[str, np.ndarray]:
+        """The users now in the slots (query, segment, power, patience, prefs)."""
+        return dict(self._sim.users())
+
+    def steps_taken(self) -> np.ndarray:
+        """int64 (B,) pages shown in each slot's current episode."""
+        return self._sim.steps_taken()
+
+    def _actions(self, actions: object) -> np.ndarray:
+        a = np.asarray(actions)
+        if a.dtype.kind != "f":
+            raise TypeError(f"actions: expected floating weights, got dtype {a.dtype}")
+        shape = (self.num_sessions, self.num_features)
+        if a.shape != shape:
+            raise ValueError(f"actions: expected shape {shape}, got {a.shape}")
+        return np.ascontiguousarray(a, dtype=np.float32)
+
+    def step(self, actions: np.ndarray, sample: bool = True) -> StepResult:
+        """Shows one page per session under ranking weights ``actions`` (B, m).
+
+        With ``sample=False`` no outcome is drawn: every session continues to the
+        horizon and the reward is the expected GMV b*m of the page (for exact
+        policy evaluation and planning).  Slots whose last step ended are reset
+        instead of stepped (NEXT_STEP autoreset; their ``outcome`` is -1).
+        """
+        self._sim.step(self._actions(actions), self._out, bool(sample), self.threads)
+        return self._result
+
+    def peek(self, actions: np.ndarray) -> PageExpectation:
+        """Page and exact b, l, c, m that ``step(actions)`` would give; state unchanged.
+        Arrays are reused buffers."""
+        self._sim.peek(self._actions(actions), self._peek, self.threads)
+        return PageExpectation(**self._peek)
+
+    @staticmethod
+    def outcome_name(code: int) -> str:
+        """'reset', 'continue', 'buy' or 'leave'."""
+        return _OUTCOME_NAMES[int(code)]

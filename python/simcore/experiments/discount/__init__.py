@@ -1,0 +1,1 @@
+"""discount reproduction: config, run, report."""

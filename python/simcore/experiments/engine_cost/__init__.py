@@ -1,0 +1,1 @@
+"""engine_cost reproduction: config, run, report."""

@@ -1,0 +1,1 @@
+"""ranking reproduction: config, run, report."""

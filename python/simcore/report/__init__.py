@@ -1,0 +1,11 @@
+"""Reports shared by every experiment: statistics (:mod:`~simcore.report.stats`),
+number and table formatting (:mod:`~simcore.report.format`), results.json
+(:mod:`~simcore.report.io`) and plots in one house style (:mod:`~simcore.report.plots`).
+"""
+
+from simcore.report.format import fmt, markdown_table
+from simcore.report.io import write_json
+from simcore.report.plots import new_figure, save_figure
+from simcore.report.stats import mean_ci
+
+__all__ = ["mean_ci", "fmt", "markdown_table", "write_json", "new_figure", "save_figure"]
