@@ -70,7 +70,7 @@ def test_topk(benchmark, items, impl):
         # memory-bandwidth bound: one streaming read of the same bytes with the threads
         # simcore.domains.search.simulator.topk uses (all cores; topk splits from 262,144 rows on)
         threads = 0 if n >= 262_144 else 1
-        total = benchmark(_core._stream_sum, X, threads)
+        total = benchmark(_core.common._stream_sum, X, threads)
         assert np.isclose(total, X.sum(dtype=np.float64), rtol=1e-3)
 
 

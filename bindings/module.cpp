@@ -1,18 +1,30 @@
-// simcore._core: thin pybind11 layer over the C++ core (one register_* per domain).
+// simcore._core: thin pybind11 layer over the C++ core, one register_* and one
+// submodule per domain:
+//   _core.common        shared helpers (hardware_threads, the bandwidth probe)
+//   _core.ranking       topk, topk_batch, scores, discordant_pairs
+//   _core.search        UserModel, SessionBatch (the session simulator)
+//   _core.feature_cost  subset_eval, feature_mean, pair_count
+// hardware_threads is also kept at the top level.
 #include <pybind11/pybind11.h>
 
-#include "simcore/parallel.hpp"
+#include "simcore/common/parallel.hpp"
 
 namespace py = pybind11;
 
+void register_common(py::module_& m);
 void register_ranking(py::module_& m);
-void register_session(py::module_& m);
+void register_search(py::module_& m);
 void register_feature_cost(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
-  m.doc() = "simcore C++ core (ranking kernels, search-session simulator)";
+  m.doc() = "simcore C++ core (ranking kernels, search-session simulator, feature cost)";
   m.def("hardware_threads", &simcore::default_threads, "Number of hardware threads.");
-  register_ranking(m);
-  register_session(m);
-  register_feature_cost(m);
+  py::module_ common = m.def_submodule("common", "Shared helpers");
+  py::module_ ranking = m.def_submodule("ranking", "Top-k ranking kernels, Kendall distance");
+  py::module_ search = m.def_submodule("search", "Batched search-session simulator");
+  py::module_ feature_cost = m.def_submodule("feature_cost", "Feature-subset evaluation");
+  register_common(common);
+  register_ranking(ranking);
+  register_search(search);
+  register_feature_cost(feature_cost);
 }

@@ -1,4 +1,4 @@
-// Bindings of the feature-subset evaluation kernel (cpp/simcore/feature_cost.hpp).
+// Bindings of the feature-subset evaluation kernel (cpp/simcore/ranking/feature_cost.hpp).
 // Every argument is validated here; the C++ core then assumes valid input.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "checks.hpp"
-#include "simcore/feature_cost.hpp"
+#include "simcore/ranking/feature_cost.hpp"
 
 namespace py = pybind11;
 using simcore_py::expect;

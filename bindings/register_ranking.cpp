@@ -5,9 +5,8 @@
 #include <cstdint>
 
 #include "checks.hpp"
-#include "simcore/bandwidth.hpp"
-#include "simcore/kendall.hpp"
-#include "simcore/topk.hpp"
+#include "simcore/ranking/kendall.hpp"
+#include "simcore/ranking/topk.hpp"
 
 namespace py = pybind11;
 using simcore_py::expect;
@@ -137,17 +136,6 @@ void register_ranking(py::module_& m) {
   m.def("_topk_columns", &topk_columns_py, py::arg("Xc"), py::arg("w"), py::arg("k"),
         py::arg("exclude") = py::none(), py::arg("absmax") = true,
         "Test hook: the simulator's column-major topk over Xc float32 (m, N).");
-  m.def(
-      "_stream_sum",
-      [](const py::handle& Xo, int threads) {
-        auto X = expect<float>(Xo, "X", {-1, -1});
-        const auto n = static_cast<std::size_t>(X.size());
-        py::gil_scoped_release release;
-        return simcore::stream_sum(X.data(), n, threads);
-      },
-      py::arg("X"), py::arg("threads") = 0,
-      "Benchmark probe: sum of a float32 (N, m) array in one streaming read over `threads` "
-      "threads (<= 0: all cores); the memory-bandwidth bound for topk.");
   m.def("discordant_pairs", &discordant_py, py::arg("a"), py::arg("b"),
         "Number of pairs i<j with (a_i-a_j)(b_i-b_j) < 0 (float64 inputs), O(n log n).");
   m.def(

@@ -142,7 +142,7 @@ def test_kernels_match_reference_on_adversarial_catalogues(case, absmax):
 
     X, w, k, ex = case
     want = reference.topk(X, w, k, ex)
-    got = _core._topk_columns(np.ascontiguousarray(X.T), w, k, ex, absmax)
+    got = _core.ranking._topk_columns(np.ascontiguousarray(X.T), w, k, ex, absmax)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(kernels.topk(X, w, k, ex, threads=1), want)
 
@@ -176,16 +176,16 @@ def test_simulator_column_kernel_edge_cases():
     X = np.array([[1.0], [3.0], [3.0], [2.0]], np.float32)
     w = np.array([1.0], np.float32)
     Xc = np.ascontiguousarray(X.T)
-    np.testing.assert_array_equal(_core._topk_columns(Xc, w, 2), [1, 2])  # tie: lower index
-    np.testing.assert_array_equal(_core._topk_columns(Xc, w, 10), [1, 2, 3, 0])  # k > N
-    assert _core._topk_columns(Xc, w, 3, np.ones(4, bool)).size == 0  # all excluded
-    np.testing.assert_array_equal(_core._topk_columns(Xc[:, :1], w, 1), [0])  # one item
+    np.testing.assert_array_equal(_core.ranking._topk_columns(Xc, w, 2), [1, 2])  # tie: lower index
+    np.testing.assert_array_equal(_core.ranking._topk_columns(Xc, w, 10), [1, 2, 3, 0])  # k > N
+    assert _core.ranking._topk_columns(Xc, w, 3, np.ones(4, bool)).size == 0  # all excluded
+    np.testing.assert_array_equal(_core.ranking._topk_columns(Xc[:, :1], w, 1), [0])  # one item
     tied = np.ones((8, 5000), np.float32)  # all tied over several chunks: lowest indices
-    np.testing.assert_array_equal(_core._topk_columns(tied, np.ones(8, np.float32), 10), np.arange(10))
+    np.testing.assert_array_equal(_core.ranking._topk_columns(tied, np.ones(8, np.float32), 10), np.arange(10))
     with pytest.raises(ValueError, match="k"):
-        _core._topk_columns(Xc, w, 0)
+        _core.ranking._topk_columns(Xc, w, 0)
     with pytest.raises(ValueError, match="Xc"):
-        _core._topk_columns(Xc * np.float32("nan"), w, 1)
+        _core.ranking._topk_columns(Xc * np.float32("nan"), w, 1)
 
 
 def test_topk_batch_thread_count_invariant(rng):
@@ -274,4 +274,4 @@ def test_stream_sum_probe(rng, shape, threads):
     from simcore import _core
 
     X = rng.random(shape, dtype=np.float32)
-    assert np.isclose(_core._stream_sum(X, threads), X.sum(dtype=np.float64), rtol=1e-5)
+    assert np.isclose(_core.common._stream_sum(X, threads), X.sum(dtype=np.float64), rtol=1e-5)

@@ -90,7 +90,7 @@ def topk(
         raise ValueError("X: needs at least one item (N = 0)")
     w = _as_weights(w, "w", (m,))
     mask = _as_mask(exclude, "exclude", (N,))
-    return _core.topk(X, w, positive_int(k, "k"), mask, thread_count(threads))
+    return _core.ranking.topk(X, w, positive_int(k, "k"), mask, thread_count(threads))
 
 
 def topk_batch(
@@ -118,7 +118,7 @@ def topk_batch(
         raise ValueError(f"X: needs B >= 1 and N >= 1, got shape {X.shape}")
     W = _as_weights(W, "W", (B, m))
     mask = _as_mask(exclude, "exclude", (B, N))
-    return _core.topk_batch(X, W, positive_int(k, "k"), mask, thread_count(threads))
+    return _core.ranking.topk_batch(X, W, positive_int(k, "k"), mask, thread_count(threads))
 
 
 def _as_ranks(a: object, name: str) -> np.ndarray:
@@ -145,10 +145,10 @@ def discordant_pairs(a: np.ndarray, b: np.ndarray) -> int:
     b = _as_ranks(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"b: expected the same length as a ({a.size}), got {b.size}")
-    return int(_core.discordant_pairs(a, b))
+    return int(_core.ranking.discordant_pairs(a, b))
 
 
 def scores(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     """float64 (N,) scores X @ w accumulated in float64 in feature order."""
     X = _as_items(X, "X", 2)
-    return _core.scores(X, _as_weights(w, "w", (X.shape[1],)))
+    return _core.ranking.scores(X, _as_weights(w, "w", (X.shape[1],)))

@@ -3,7 +3,7 @@
 :func:`subset_eval` ranks each query's candidates with a subset of the ranking
 features and reports, per row, the pairwise loss against the full-feature ranking
 and the cost of the evaluated features.  Exact definitions (scores, ties, the top-k
-restriction, cost sums) are in ``cpp/simcore/feature_cost.hpp`` and in the NumPy
+restriction, cost sums) are in ``cpp/simcore/ranking/feature_cost.hpp`` and in the NumPy
 reference :mod:`simcore.domains.feature_cost.reference`, which gives the same numbers.
 """
 
@@ -220,12 +220,12 @@ def subset_eval(
                 or not np.isfinite(kl_temperature) or kl_temperature <= 0):
             raise ValueError(f"kl_temperature: must be None or a finite number > 0, got {kl_temperature!r}")
         T = float(kl_temperature)
-    loss, total, sub, full, used_fill, kl = _core.subset_eval(
+    loss, total, sub, full, used_fill, kl = _core.feature_cost.subset_eval(
         X, w, layers, mask, qi, fill, tot, k, thread_count(threads), bool(return_scores),
         bool(return_scores), bool(simd), T,
     )
     return SubsetEvalResult(
-        loss=loss, cost=total, pairs=int(_core.pair_count(N, k)), fill=used_fill,
+        loss=loss, cost=total, pairs=int(_core.feature_cost.pair_count(N, k)), fill=used_fill,
         scores=sub, full_scores=full, kl=kl,
     )
 
@@ -233,11 +233,11 @@ def subset_eval(
 def feature_mean(X: np.ndarray, threads: int | None = None) -> np.ndarray:
     """float32 (n,): per-feature mean of X float32 (Q, N, n) over all candidates
     (float64 sums in a fixed order: the same at any thread count)."""
-    return _core.feature_mean(_as_X(X), thread_count(threads))
+    return _core.feature_cost.feature_mean(_as_X(X), thread_count(threads))
 
 
 def pair_count(N: int, top_k: int | None = None) -> int:
     """Pairs the loss counts over: N(N-1)/2, or k(k-1)/2 + k(N-k) when top_k = k < N."""
     if not isinstance(N, numbers.Integral) or N < 0:
         raise ValueError(f"N: must be a non-negative integer, got {N!r}")
-    return int(_core.pair_count(int(N), positive_int(top_k, "top_k", none_as=0)))
+    return int(_core.feature_cost.pair_count(int(N), positive_int(top_k, "top_k", none_as=0)))

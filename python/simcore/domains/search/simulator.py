@@ -69,8 +69,8 @@ class PageExpectation:
     expected_clicks: np.ndarray
 
 
-def _user_model(cfg: SessionConfig) -> "_core.UserModel":
-    um = _core.UserModel()
+def _user_model(cfg: SessionConfig) -> "_core.search.UserModel":
+    um = _core.search.UserModel()
     for name, value in vars(cfg.user).items():
         setattr(um, name, value)
     return um
@@ -99,7 +99,7 @@ class SearchSimulator:
             raise ValueError(f"num_sessions: must be an integer >= 1, got {num_sessions!r}")
         self.world = world if world is not None else make_world(self.config.world)
         w = self.world
-        self._sim = _core.SessionBatch(
+        self._sim = _core.search.SessionBatch(
             np.ascontiguousarray(w.features, dtype=np.float32),
             np.ascontiguousarray(w.prices, dtype=np.float64),
             np.ascontiguousarray(w.segment_cdf, dtype=np.float64),

@@ -1,4 +1,4 @@
-#include "simcore/topk.hpp"
+#include "simcore/ranking/topk.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "simcore/parallel.hpp"
+#include "simcore/common/parallel.hpp"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "simcore/span.hpp"
+#include "simcore/common/span.hpp"
 
 namespace simcore {
 

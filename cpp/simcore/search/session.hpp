@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "simcore/rng.hpp"
+#include "simcore/common/rng.hpp"
 
 namespace simcore {
 

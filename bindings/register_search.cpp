@@ -7,7 +7,7 @@
 #include <string>
 
 #include "checks.hpp"
-#include "simcore/session.hpp"
+#include "simcore/search/session.hpp"
 
 namespace py = pybind11;
 using simcore_py::expect;
@@ -49,7 +49,7 @@ void check_actions(const py::array_t<float>& a) {
 
 }  // namespace
 
-void register_session(py::module_& m) {
+void register_search(py::module_& m) {
   py::class_<simcore::UserModel>(m, "UserModel")
       .def(py::init<>())
       .def_readwrite("window", &simcore::UserModel::window)

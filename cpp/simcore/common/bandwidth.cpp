@@ -1,9 +1,9 @@
-#include "simcore/bandwidth.hpp"
+#include "simcore/common/bandwidth.hpp"
 
 #include <algorithm>
 #include <vector>
 
-#include "simcore/parallel.hpp"
+#include "simcore/common/parallel.hpp"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>

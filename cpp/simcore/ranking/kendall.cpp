@@ -1,4 +1,4 @@
-#include "simcore/kendall.hpp"
+#include "simcore/ranking/kendall.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -1,11 +1,11 @@
-#include "simcore/feature_cost.hpp"
+#include "simcore/ranking/feature_cost.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <utility>
 #include <vector>
 
-#include "simcore/parallel.hpp"
+#include "simcore/common/parallel.hpp"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>

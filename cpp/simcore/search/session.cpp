@@ -1,11 +1,11 @@
-#include "simcore/session.hpp"
+#include "simcore/search/session.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <utility>
 
-#include "simcore/parallel.hpp"
-#include "simcore/topk.hpp"
+#include "simcore/common/parallel.hpp"
+#include "simcore/ranking/topk.hpp"
 
 namespace simcore {
 namespace {
