@@ -1,4 +1,5 @@
-"""Actor-critic and REINFORCE agents for FeatureSelection-v0."""
+"""Actor-critic and REINFORCE agents for FeatureSelection-v0 (AgentProtocol over the
+episode Batch of simcore.train.episodes)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import numpy as np
 import pytest
 import torch
 
+from simcore.algos.protocol import AgentProtocol
 from simcore.domains.feature_cost import agents as A
+from simcore.domains.feature_cost import policies as P
+from simcore.domains.feature_cost import training as T
 from simcore.domains.feature_cost.env import FeatureSelectionConfig, FeatureSelectionVectorEnv
 from simcore.domains.feature_cost import data as D
 
@@ -37,12 +41,13 @@ def _env(data, B=32, **kw):
 def test_act_shapes_and_determinism(data, cls):
     env = _env(data)
     obs, _ = env.reset(seed=0)
-    a1 = cls(env.core.obs_dim, A.FeatureSelectionAgentConfig(seed=3))
-    a2 = cls(env.core.obs_dim, A.FeatureSelectionAgentConfig(seed=3))
+    a1 = cls(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=3))
+    a2 = cls(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=3))
+    assert isinstance(a1, AgentProtocol)
     x1, x2 = a1.act(obs), a2.act(obs)
     assert x1.dtype == np.int64 and x1.shape == (32,) and set(np.unique(x1)) <= {0, 1}
     np.testing.assert_array_equal(x1, x2)
-    a3 = cls(env.core.obs_dim, A.FeatureSelectionAgentConfig(seed=4))
+    a3 = cls(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=4))
     assert not np.array_equal(
         np.concatenate([a1.act(obs) for _ in range(5)]), np.concatenate([a3.act(obs) for _ in range(5)])
     )
@@ -58,9 +63,7 @@ def test_act_shapes_and_determinism(data, cls):
 def test_returns():
     r = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     done = np.array([[False, False], [False, True], [True, False]])
-    b = A.EpisodeBatch(np.zeros((3, 2, 1), np.float32), np.zeros((3, 2), np.int64), r,
-                       np.zeros((3, 2, 1), np.float32), done)
-    G = b.returns(0.5)
+    G = P.discounted_returns(r, done, 0.5)
     np.testing.assert_allclose(G[:, 0], [1 + 0.5 * 3 + 0.25 * 5, 3 + 0.5 * 5, 5])
     np.testing.assert_allclose(G[:, 1], [2 + 0.5 * 4, 4, 6])
 
@@ -68,20 +71,20 @@ def test_returns():
 @pytest.mark.parametrize("cls", [A.ActorCriticAgent, A.ReinforceAgent])
 def test_update_and_checkpoint_roundtrip(data, cls):
     env = _env(data, loss_threshold=0.05, penalty=1.5)
-    agent = cls(env.core.obs_dim, A.FeatureSelectionAgentConfig(seed=1))
-    hist = A.train(env, agent, 3)
+    agent = cls(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=1))
+    hist = T.train(env, agent, 3)
     assert len(hist) == 3 and all(np.isfinite(v) for h in hist for v in h.values())
     buf = io.BytesIO()
     torch.save(agent.state_dict(), buf)
     buf.seek(0)
     state = torch.load(buf, weights_only=True)
-    clone = cls(env.core.obs_dim, A.FeatureSelectionAgentConfig(seed=99))
+    clone = cls(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=99))
     clone.load_state_dict(state)
     # continuing from the checkpoint: the same actions and the same updates
     e1 = _env(data, loss_threshold=0.05, penalty=1.5)
     e2 = _env(data, loss_threshold=0.05, penalty=1.5)
-    h1 = A.train(e1, agent, 2)
-    h2 = A.train(e2, clone, 2)
+    h1 = T.train(e1, agent, 2)
+    h2 = T.train(e2, clone, 2)
     assert h1 == h2
     for p1, p2 in zip(agent.policy.parameters(), clone.policy.parameters()):
         assert torch.equal(p1, p2)
@@ -93,8 +96,8 @@ def test_update_and_checkpoint_roundtrip(data, cls):
 def test_training_is_deterministic(data):
     def run():
         env = _env(data, loss_threshold=0.05, penalty=1.5)
-        agent = A.ActorCriticAgent(env.core.obs_dim, A.FeatureSelectionAgentConfig(seed=5))
-        return A.train(env, agent, 4)
+        agent = A.ActorCriticAgent(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=5))
+        return T.train(env, agent, 4)
 
     assert run() == run()
 
@@ -110,8 +113,8 @@ def test_learns_to_skip_a_free_feature(data):
     for cls in (A.ActorCriticAgent, A.ReinforceAgent):
         env = FeatureSelectionVectorEnv(64, FeatureSelectionConfig(loss_threshold=0.05, penalty=1.5), data=d)
         env.reset(seed=0)
-        agent = cls(env.core.obs_dim, A.FeatureSelectionAgentConfig(seed=0, lr_policy=1e-2))
-        A.train(env, agent, 50)
+        agent = cls(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=0, lr_policy=1e-2))
+        T.train(env, agent, 50)
         obs, _ = env.reset(seed=1)
         assert agent.eval_probability(obs).mean() < 0.6, cls.name
         for _ in range(2):
@@ -122,7 +125,7 @@ def test_learns_to_skip_a_free_feature(data):
 def test_greedy_masks(data):
     env = _env(data, B=16)
     agent = A.ActorCriticAgent(env.core.obs_dim)
-    m = A.greedy_masks(env, agent, np.arange(40))
+    m = T.greedy_masks(env, agent, np.arange(40))
     assert m.shape == (40, 12) and m.dtype == bool
     assert m.all()  # init_eval_prob 0.9: greedy evaluates everything
 
@@ -132,6 +135,6 @@ def test_config_rejects():
                 dict(init_eval_prob=1.0), dict(heads=-1), dict(policy_optimizer="rmsprop"),
                 dict(critic_steps=0), dict(logit_bound=-1.0)):
         with pytest.raises(ValueError):
-            A.FeatureSelectionAgentConfig(**bad)
+            P.FeatureSelectionAgentConfig(**bad)
     with pytest.raises(ValueError, match="heads"):
-        A.ActorCriticAgent(5, A.FeatureSelectionAgentConfig(heads=12))
+        A.ActorCriticAgent(5, P.FeatureSelectionAgentConfig(heads=12))
