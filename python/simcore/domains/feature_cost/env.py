@@ -57,14 +57,41 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from simcore.envs.ranges import check_int, check_real
 from simcore.envs.registration import register_envs
 from simcore.envs.seeding import seed_to_int
+from simcore.envs.spec import Field, ObsSlice, StepSpec
+from simcore.envs.standard import check_max_episode_steps, check_render_mode, discrete_action, fresh_seed, per_env_seeds
 from simcore.domains.feature_cost.data import CONTEXT_NAMES, FeatureCostData, FeatureCostDataConfig, generate
 from simcore.domains.feature_cost.kernels import cost_totals, feature_mean, subset_eval
 
-__all__ = ["FeatureSelectionConfig", "FeatureSelectionEnv", "FeatureSelectionVectorEnv", "SKIP", "EVAL"]
+__all__ = ["FeatureSelectionConfig", "FeatureSelectionEnv", "FeatureSelectionVectorEnv", "FEATURE_SELECTION_STEP_SPEC",
+           "SKIP", "EVAL"]
 
 SKIP, EVAL = 0, 1
+
+#: The step spec; dims: ``n`` features, ``C`` = len(CONTEXT_NAMES) (8), ``D`` obs size.
+#: The info fields come only with the last decision of an episode.
+FEATURE_SELECTION_STEP_SPEC = StepSpec(
+    name="feature_selection",
+    fields=(
+        Field("obs", "float32", ("D",), "next observation, in [0, 1] (layout: obs_layout)"),
+        Field("reward", "float64", (), "minus the cost fraction of an Eval, minus penalty / loss terms"),
+        Field("terminated", "bool", (), "every feature has been decided"),
+        Field("truncated", "bool", (), "max_episode_steps was reached first"),
+        Field("loss", "float64", (), "the configured loss t of the chosen subset"),
+        Field("cost", "float64", (), "cost of the chosen subset, a fraction of the full cost"),
+        Field("penalized", "bool", (), "the loss exceeded C"),
+        Field("mask", "bool", ("n",), "the chosen subset (True = Eval)"),
+        Field("context", "int64", (), "index of the request in the pool"),
+    ),
+    obs_layout=(
+        ObsSlice("context", "C", "request context: " + ", ".join(CONTEXT_NAMES)),
+        ObsSlice("decisions", "n", "1 = Eval; 0 = Skip or not decided yet"),
+        ObsSlice("progress", 1, "k / n"),
+        ObsSlice("step", "n", "current step k one-hot (all zero once every feature is decided)"),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -73,19 +100,25 @@ class FeatureSelectionConfig:
 
     Attributes:
         data: how to generate the pool of requests (ignored when a data set is passed
-            to the env).
+            to the env); a FeatureCostDataConfig (checks its own fields).
         loss_threshold: C, the largest tolerated loss: a fraction of pairs in [0, 1]
-            for ``loss="pairwise"``, nats >= 0 for ``loss="kl"``.
-        penalty: r_p >= 0, charged when the loss exceeds C.  Above 1 (the cost of
-            all features) breaking the ranking is never worth it.
-        loss_weight: lambda >= 0, weight of the pairwise loss itself in the reward.
+            for ``loss="pairwise"``, nats, finite, in [0, 1e6] for ``loss="kl"``.
+        penalty: r_p, charged when the loss exceeds C; finite, in [0, 1e6].  Above
+            1 (the cost of all features) breaking the ranking is never worth it.
+        loss_weight: lambda, weight of the loss itself in the reward; finite, in
+            [0, 1e6].
         penalty_mode: "step" (charged when the loss of the decisions so far crosses
             C) or "final" (charged at the last step); the same episode return.
         top_k: None: the loss counts all pairs; k: only pairs touching the full top-k
-            (pairwise loss only).
+            (pairwise loss only); integer in [1, 10**6].
         loss: "pairwise" (the reward's t, default) or "kl" (eq. 2's D(F_o || F_a)).
-        kl_temperature: T > 0 of the softmax distributions of the KL loss.
-        num_threads: threads of the ranking kernel (None: all cores).
+        kl_temperature: T of the softmax distributions of the KL loss; finite, in
+            (0, 1e6].
+        num_threads: threads of the ranking kernel (None: all cores); else integer
+            in [1, 1024].
+
+    Checked at construction: TypeError for a value of the wrong kind (bool, None,
+    str where a number is expected), ValueError out of range, both naming the field.
     """
 
     data: FeatureCostDataConfig = field(default_factory=FeatureCostDataConfig)
@@ -99,26 +132,20 @@ class FeatureSelectionConfig:
     num_threads: int | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.data, FeatureCostDataConfig):
+            raise TypeError(f"data: expected a FeatureCostDataConfig, got {type(self.data).__name__}")
         if self.loss not in ("pairwise", "kl"):
             raise ValueError(f"loss: must be 'pairwise' or 'kl', got {self.loss!r}")
-        if not (isinstance(self.kl_temperature, numbers.Real) and np.isfinite(self.kl_temperature)
-                and self.kl_temperature > 0):
-            raise ValueError(f"kl_temperature: must be a finite number > 0, got {self.kl_temperature!r}")
-        upper = 1.0 if self.loss == "pairwise" else np.inf
-        if not (isinstance(self.loss_threshold, numbers.Real) and 0.0 <= self.loss_threshold <= upper
-                and np.isfinite(self.loss_threshold)):
-            what = "lie in [0, 1] (a fraction of pairs)" if self.loss == "pairwise" else "be a finite number >= 0"
-            raise ValueError(f"loss_threshold: must {what}, got {self.loss_threshold!r}")
-        if not (isinstance(self.penalty, numbers.Real) and self.penalty >= 0 and np.isfinite(self.penalty)):
-            raise ValueError(f"penalty: must be a finite number >= 0, got {self.penalty!r}")
-        if not (isinstance(self.loss_weight, numbers.Real) and self.loss_weight >= 0 and np.isfinite(self.loss_weight)):
-            raise ValueError(f"loss_weight: must be a finite number >= 0, got {self.loss_weight!r}")
+        check_real("kl_temperature", self.kl_temperature, 0.0, 1e6, lo_open=True)
+        check_real("loss_threshold", self.loss_threshold, 0.0, 1.0 if self.loss == "pairwise" else 1e6)
+        check_real("penalty", self.penalty, 0.0, 1e6)
+        check_real("loss_weight", self.loss_weight, 0.0, 1e6)
         if self.penalty_mode not in ("step", "final"):
             raise ValueError(f"penalty_mode: must be 'step' or 'final', got {self.penalty_mode!r}")
-        if self.top_k is not None and (not isinstance(self.top_k, int) or self.top_k < 1):
-            raise ValueError(f"top_k: must be None or an integer >= 1, got {self.top_k!r}")
-        if self.num_threads is not None and (not isinstance(self.num_threads, int) or self.num_threads < 1):
-            raise ValueError(f"num_threads: must be None or an integer >= 1, got {self.num_threads!r}")
+        if self.top_k is not None:
+            check_int("top_k", self.top_k, 1, 10**6)
+        if self.num_threads is not None:
+            check_int("num_threads", self.num_threads, 1, 1024)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> "FeatureSelectionConfig":
@@ -145,7 +172,7 @@ class _Core:
     """The batched episode logic shared by the single and the vector env."""
 
     def __init__(self, B: int, config: FeatureSelectionConfig, data: FeatureCostData | None,
-                 fill: np.ndarray | None) -> None:
+                 fill: np.ndarray | None, max_episode_steps: object = None) -> None:
         if not isinstance(B, numbers.Integral) or B < 1:
             raise ValueError(f"num_envs: must be an integer >= 1, got {B!r}")
         self.B = int(B)
@@ -163,20 +190,30 @@ class _Core:
         if np.any(full <= 0):
             raise ValueError("cost: the full feature set must have a positive cost")
         self.step_cost = tot / full  # fraction of the full cost of each feature
-        self.obs_dim = len(CONTEXT_NAMES) + 2 * n + 1
+        self.dims = {"n": n, "C": len(CONTEXT_NAMES)}
+        self.dims["D"] = self.obs_dim = FEATURE_SELECTION_STEP_SPEC.obs_dim(self.dims)
+        self.slices = FEATURE_SELECTION_STEP_SPEC.obs_slices(self.dims)
+        limit = check_max_episode_steps(max_episode_steps)
+        self.limit = n if limit is None else min(n, limit)  # steps until terminated / truncated
         self.contexts = np.zeros(self.B, dtype=np.int64)
         self.decisions = np.zeros((self.B, n), dtype=bool)
         self.k = 0
         self.done = True
-        self.rng = np.random.default_rng()
+        self.rng: np.random.Generator | list[np.random.Generator] = np.random.default_rng()
 
-    def seed(self, seed: int) -> None:
-        self.rng = np.random.default_rng(seed)
+    def seed(self, seed: int | list[int]) -> None:
+        """One generator drawing every slot's request (int), or one per slot (list)."""
+        self.rng = np.random.default_rng(seed) if isinstance(seed, int) else [np.random.default_rng(s) for s in seed]
+
+    def _draw(self, Q: int) -> np.ndarray:
+        if isinstance(self.rng, list):
+            return np.array([g.integers(0, Q, size=1)[0] for g in self.rng], dtype=np.int64)
+        return self.rng.integers(0, Q, size=self.B)
 
     def start(self, contexts: np.ndarray | None) -> np.ndarray:
         Q = len(self.data)
         if contexts is None:
-            self.contexts = self.rng.integers(0, Q, size=self.B)
+            self.contexts = self._draw(Q)
         else:
             c = np.asarray(contexts)
             if c.dtype.kind not in "iu" or c.shape != (self.B,):
@@ -194,16 +231,17 @@ class _Core:
 
     def obs(self) -> np.ndarray:
         o = np.empty((self.B, self.obs_dim), dtype=np.float32)
-        c = len(CONTEXT_NAMES)
-        o[:, :c] = self.data.context[self.contexts]
-        o[:, c : c + self.n] = self.decisions
-        o[:, c + self.n] = self.k / self.n
-        o[:, c + self.n + 1 :] = 0.0
+        sl = self.slices
+        o[:, sl["context"]] = self.data.context[self.contexts]
+        o[:, sl["decisions"]] = self.decisions
+        o[:, sl["progress"]] = self.k / self.n
+        o[:, sl["step"]] = 0.0
         if self.k < self.n:
-            o[:, c + self.n + 1 + self.k] = 1.0
+            o[:, sl["step"].start + self.k] = 1.0
         return o
 
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, dict[str, Any]]:
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, bool, dict[str, Any]]:
+        """obs (B, D), reward float64 (B,), terminated, truncated (all slots alike), info."""
         a = np.asarray(actions)
         if a.dtype.kind not in "iub":
             raise TypeError(f"actions: expected integer actions (0 = Skip, 1 = Eval), got dtype {a.dtype}")
@@ -238,15 +276,17 @@ class _Core:
             reward = reward - cfg.penalty * self.violated - cfg.loss_weight * self.loss
         info: dict[str, Any] = {}
         if last:
-            info = {
+            out = {
                 "loss": self.loss.copy(),
                 "cost": (self.decisions * self.step_cost[rows]).sum(axis=1),
                 "penalized": self.violated.astype(bool),
                 "mask": self.decisions.copy(),
                 "context": self.contexts.copy(),
             }
-            self.done = True
-        return self.obs(), reward, self.done, info
+            info = {k: out[k] for k in FEATURE_SELECTION_STEP_SPEC.info_keys}
+        truncated = not last and self.k >= self.limit
+        self.done = last or truncated
+        return self.obs(), reward, last, truncated, info
 
     def _loss(self, mask: np.ndarray, contexts: np.ndarray) -> np.ndarray:
         """float64 (B,) the configured loss t of each slot's subset."""
@@ -259,6 +299,11 @@ class _Core:
         return res.kl if kl else res.loss_fraction
 
 
+def _slot_seed(seed: int) -> int:
+    """The request-stream seed the single env derives from ``reset(seed=seed)``."""
+    return int(gym.utils.seeding.np_random(seed)[0].integers(0, 2**63 - 1))
+
+
 class FeatureSelectionVectorEnv(VectorEnv):
     """B requests decided together; the last step ranks all B with one C++ call.
 
@@ -269,11 +314,18 @@ class FeatureSelectionVectorEnv(VectorEnv):
         data: a :class:`FeatureCostData` pool of requests (default: generated from
             ``config.data``).
         fill: float32 (n,) value of skipped features (default: the pool's feature mean).
+        render_mode: None only (no rendering); any other mode raises TypeError.
+        max_episode_steps: None, or truncate every slot after min(n,
+            max_episode_steps) decisions (undecided features count as evaluated).
 
     ``reset(options={"contexts": idx})`` starts the slots on given requests (int (B,));
-    otherwise requests are drawn uniformly from the pool with the env's RNG (seeded
-    by ``reset(seed=...)``).  Info at the last step: ``loss`` (fraction), ``cost``
-    (fraction of the full cost), ``penalized``, ``mask`` bool (B, n), ``context``.
+    otherwise requests are drawn uniformly from the pool with the env's RNG.  Seeds:
+    an int seeds one generator drawing every slot's request (as before); a list of
+    ``num_envs`` ints or None (Gymnasium's per-sub-env convention; ValueError for
+    another length) gives slot i its own stream, exactly the single env's after
+    ``reset(seed=seed[i])``.  Info at the last step: ``FEATURE_SELECTION_STEP_SPEC``'s
+    info fields, each (B, ...): ``loss``, ``cost`` (fraction of the full cost),
+    ``penalized``, ``mask`` bool (B, n), ``context``.  Pickles with its full state.
     """
 
     metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -284,16 +336,21 @@ class FeatureSelectionVectorEnv(VectorEnv):
         config: FeatureSelectionConfig | Mapping[str, Any] | None = None,
         data: FeatureCostData | None = None,
         fill: np.ndarray | None = None,
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
         **overrides: Any,
     ) -> None:
         if isinstance(num_envs, Mapping):
             d = dict(num_envs)
             num_envs = int(d.pop("num_envs", 1))
+            render_mode = d.pop("render_mode", render_mode)
+            max_episode_steps = d.pop("max_episode_steps", max_episode_steps)
             overrides = {**d, **overrides}
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.config = _resolve(config, overrides)
-        self.core = _Core(num_envs, self.config, data, fill)
+        self.core = _Core(num_envs, self.config, data, fill, max_episode_steps)
         self.num_envs = self.core.B
-        self.single_observation_space = spaces.Box(0.0, 1.0, shape=(self.core.obs_dim,), dtype=np.float32)
+        self.single_observation_space = FEATURE_SELECTION_STEP_SPEC.observation_space(self.core.dims)
         self.single_action_space = spaces.Discrete(2)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -303,8 +360,13 @@ class FeatureSelectionVectorEnv(VectorEnv):
     def data(self) -> FeatureCostData:
         return self.core.data
 
-    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
-        if seed is not None:
+    def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
+        """Starts B new requests; returns obs float32 (B, D) and an empty info."""
+        if isinstance(seed, (list, tuple, np.ndarray)):
+            seeds = [fresh_seed() if s is None else s for s in per_env_seeds(seed, self.num_envs)]
+            self.core.seed([_slot_seed(s) for s in seeds])
+            self._seeded = True
+        elif seed is not None:
             s = seed_to_int(seed)
             self._np_random, self._np_random_seed = np.random.default_rng(s), s
             self.core.seed(s)
@@ -316,18 +378,20 @@ class FeatureSelectionVectorEnv(VectorEnv):
         return obs, {}
 
     def step(self, actions: Any):
+        """actions int (B,) in {0, 1}; returns obs (B, D), reward float64 (B,),
+        terminated, truncated bool (B,), info."""
         if self.core.done:  # NEXT_STEP autoreset
             obs = self.core.start(None)
             z = np.zeros(self.num_envs, dtype=bool)
             return obs, np.zeros(self.num_envs), z, z.copy(), {}
-        obs, reward, done, info = self.core.step(actions)
-        term = np.full(self.num_envs, done)
-        return obs, reward, term, np.zeros(self.num_envs, dtype=bool), info
+        obs, reward, term, trunc, info = self.core.step(actions)
+        return obs, reward, np.full(self.num_envs, term), np.full(self.num_envs, trunc), info
 
 
 class FeatureSelectionEnv(gym.Env):
     """One request at a time (see the module docstring); same arguments as the vector
-    env without ``num_envs``.  ``reset(options={"context": i})`` picks the request."""
+    env without ``num_envs``.  ``reset(options={"context": i})`` picks the request.
+    Actions: a Python or NumPy integer 0 / 1 (bool, float, str raise TypeError)."""
 
     metadata: dict[str, Any] = {"render_modes": []}
 
@@ -336,12 +400,15 @@ class FeatureSelectionEnv(gym.Env):
         config: FeatureSelectionConfig | Mapping[str, Any] | None = None,
         data: FeatureCostData | None = None,
         fill: np.ndarray | None = None,
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
         **overrides: Any,
     ) -> None:
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         overrides.setdefault("num_threads", 1)
         self.config = _resolve(config, overrides)
-        self.core = _Core(1, self.config, data, fill)
-        self.observation_space = spaces.Box(0.0, 1.0, shape=(self.core.obs_dim,), dtype=np.float32)
+        self.core = _Core(1, self.config, data, fill, max_episode_steps)
+        self.observation_space = FEATURE_SELECTION_STEP_SPEC.observation_space(self.core.dims)
         self.action_space = spaces.Discrete(2)
         self._seeded = False
 
@@ -359,12 +426,10 @@ class FeatureSelectionEnv(gym.Env):
     def step(self, action: Any):
         if self.core.done:
             raise RuntimeError("step() called on a finished episode: call reset() first")
-        a = np.asarray(action)
-        if a.shape not in ((), (1,)):
-            raise ValueError(f"action: expected a single 0/1 action, got shape {a.shape}")
-        obs, reward, done, info = self.core.step(a.reshape(1))
+        a = discrete_action(action, 2)
+        obs, reward, term, trunc, info = self.core.step(np.array([a]))
         out = {k: (v[0].copy() if isinstance(v, np.ndarray) and v.ndim > 1 else v[0].item()) for k, v in info.items()}
-        return obs[0], float(reward[0]), bool(done), False, out
+        return obs[0], float(reward[0]), bool(term), bool(trunc), out
 
 
 register_envs({

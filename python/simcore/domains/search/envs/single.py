@@ -9,8 +9,15 @@ import numpy as np
 from gymnasium import spaces
 
 from simcore.domains.search.config import SessionConfig
+from simcore.domains.search.envs.common import continuous_actions, resolve_action_set, resolve_config, sim_dims
 from simcore.domains.search.simulator import SearchSimulator
-from simcore.domains.search.envs.common import resolve_action_set, resolve_config
+from simcore.domains.search.spec import SEARCH_STEP_SPEC
+from simcore.envs.standard import check_render_mode, discrete_action
+
+
+def _row(a: np.ndarray) -> Any:
+    """Row 0 of a batched field: a Python scalar, or a copy of a (K,) array."""
+    return a[0].item() if a.ndim == 1 else a[0].copy()
 
 
 class SearchSessionEnv(gym.Env):
@@ -38,17 +45,16 @@ class SearchSessionEnv(gym.Env):
         self,
         config: SessionConfig | Mapping[str, Any] | None = None,
         render_mode: str | None = None,
+        max_episode_steps: int | None = None,
         **overrides: Any,
     ) -> None:
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         overrides.setdefault("num_threads", 1)
-        self.config = resolve_config(config, overrides)
+        self.config = resolve_config(config, overrides, max_episode_steps)
         self.sim = SearchSimulator(self.config, num_sessions=1)
-        m = self.sim.num_features
-        self.observation_space = spaces.Box(0.0, 1.0, shape=(self.sim.obs_dim,), dtype=np.float32)
-        self.action_space = self._make_action_space(m)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode: expected one of {self.metadata['render_modes']}")
-        self.render_mode = render_mode
+        self.dims = sim_dims(self.sim)
+        self.observation_space = SEARCH_STEP_SPEC.observation_space(self.dims)
+        self.action_space = self._make_action_space(self.sim.num_features)
         self._seeded = False
         self._done = True
         self._last: dict[str, Any] = {}
@@ -57,7 +63,7 @@ class SearchSessionEnv(gym.Env):
         return spaces.Box(-1.0, 1.0, shape=(m,), dtype=np.float32)
 
     def _weights(self, action: Any) -> np.ndarray:
-        return np.asarray(action, dtype=np.float32).reshape(1, self.sim.num_features)
+        return continuous_actions(action, (1, self.sim.num_features), "action")
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -82,18 +88,8 @@ class SearchSessionEnv(gym.Env):
         r = self.sim.step(self._weights(action))
         terminated, truncated = bool(r.terminated[0]), bool(r.truncated[0])
         self._done = terminated or truncated
-        info = {
-            "outcome": SearchSimulator.outcome_name(r.outcome[0]),
-            "item": int(r.item[0]),
-            "price": float(r.price[0]),
-            "page": r.page[0].copy(),
-            "clicks": r.clicks[0].copy(),
-            "b": float(r.b[0]),
-            "l": float(r.l[0]),
-            "c": float(r.c[0]),
-            "m": float(r.m[0]),
-            "expected_clicks": float(r.expected_clicks[0]),
-        }
+        info = {k: _row(getattr(r, k)) for k in SEARCH_STEP_SPEC.info_keys}
+        info["outcome"] = SearchSimulator.outcome_name(info["outcome"])
         self._last = info
         return r.obs[0].copy(), float(r.reward[0]), terminated, truncated, info
 
@@ -110,7 +106,8 @@ class SearchSessionEnv(gym.Env):
 
 
 class SearchSessionDiscreteEnv(SearchSessionEnv):
-    """:class:`SearchSessionEnv` whose action picks one of ``action_set``'s weight vectors.
+    """:class:`SearchSessionEnv` whose action picks one of ``action_set``'s weight vectors:
+    a Python or NumPy integer (bool, float and str raise TypeError).
 
     Args:
         action_set: real (n_actions, m) weight vectors (default: the five of
@@ -122,17 +119,16 @@ class SearchSessionDiscreteEnv(SearchSessionEnv):
         config: SessionConfig | Mapping[str, Any] | None = None,
         render_mode: str | None = None,
         action_set: Any = None,
+        max_episode_steps: int | None = None,
         **overrides: Any,
     ) -> None:
         self._action_set_arg = action_set
-        super().__init__(config, render_mode=render_mode, **overrides)
+        super().__init__(config, render_mode=render_mode, max_episode_steps=max_episode_steps, **overrides)
 
     def _make_action_space(self, m: int) -> spaces.Space:
         self.action_set = resolve_action_set(self._action_set_arg, m)
         return spaces.Discrete(self.action_set.shape[0])
 
     def _weights(self, action: Any) -> np.ndarray:
-        a = int(action)
-        if not 0 <= a < self.action_set.shape[0]:
-            raise ValueError(f"action: must lie in [0, {self.action_set.shape[0]}), got {action}")
+        a = discrete_action(action, self.action_set.shape[0])
         return self.action_set[a : a + 1]

@@ -10,11 +10,11 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from simcore.domains.search.config import SessionConfig
+from simcore.domains.search.envs.common import continuous_actions, resolve_action_set, resolve_config, sim_dims
 from simcore.domains.search.simulator import SearchSimulator
-from simcore.domains.search.envs.common import resolve_action_set, resolve_config
-from simcore.envs.seeding import seed_to_int
-
-_INFO_KEYS = ("outcome", "item", "price", "page", "clicks", "b", "l", "c", "m", "expected_clicks")
+from simcore.domains.search.spec import SEARCH_STEP_SPEC
+from simcore.envs.seeding import fold_seeds, seed_to_int
+from simcore.envs.standard import check_render_mode, per_env_seeds
 
 
 class SearchSessionVectorEnv(VectorEnv):
@@ -23,7 +23,17 @@ class SearchSessionVectorEnv(VectorEnv):
     Spaces, rewards and info are those of :class:`SearchSessionEnv`, batched: info
     holds arrays (outcome int8: -1 autoreset, 0 continue, 1 buy, 2 leave).  The env
     truncates itself at the horizon (no TimeLimit wrapper).  Results depend only on
-    the seed, never on ``num_threads``.
+    the seed, never on ``num_threads``.  Info keys: ``SEARCH_STEP_SPEC.info_keys``.
+    The env pickles and deep-copies with its full state.
+
+    Seeds (``reset(seed=...)``): an int s seeds the batch (slot j's e-th episode
+    draws from the C++ stream (s', j, e), s' derived from s as today).  A list
+    follows Gymnasium's convention of one entry per sub-env (length ``num_envs``,
+    else ValueError; None entries take fresh entropy).  The C++ simulator keys
+    every slot by one batch seed, so the list is folded into one
+    (:func:`simcore.envs.seeding.fold_seeds`): ``[s] * B`` is exactly the int seed
+    s, and the same list always gives the same trajectories, but slot j's stream
+    depends on the whole list, not on ``seed[j]`` alone.
 
     Args:
         num_envs: B, or a dict (RLlib's ``env_config | {"num_envs": n}``) holding
@@ -32,6 +42,9 @@ class SearchSessionVectorEnv(VectorEnv):
             single env.
         copy: return copies of the simulator's buffers (default) rather than views
             overwritten by the next step.
+        render_mode: None only (no rendering); any other mode raises TypeError.
+        max_episode_steps: None, or truncate at min(horizon, max_episode_steps)
+            (what ``gymnasium.make_vec(..., max_episode_steps=n)`` passes).
     """
 
     metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -41,21 +54,26 @@ class SearchSessionVectorEnv(VectorEnv):
         num_envs: int | Mapping[str, Any] = 1,
         config: SessionConfig | Mapping[str, Any] | None = None,
         copy: bool = True,
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
         **overrides: Any,
     ) -> None:
         if isinstance(num_envs, Mapping):
             d = dict(num_envs)
             num_envs = int(d.pop("num_envs", 1))
             copy = bool(d.pop("copy", copy))
+            render_mode = d.pop("render_mode", render_mode)
+            max_episode_steps = d.pop("max_episode_steps", max_episode_steps)
             self._action_set_arg = d.pop("action_set", getattr(self, "_action_set_arg", None))
             overrides = {**d, **overrides}
-        self.config = resolve_config(config, overrides)
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
+        self.config = resolve_config(config, overrides, max_episode_steps)
         self.sim = SearchSimulator(self.config, num_sessions=int(num_envs))
         self.num_envs = self.sim.num_sessions
         self.copy = copy
-        m = self.sim.num_features
-        self.single_observation_space = spaces.Box(0.0, 1.0, shape=(self.sim.obs_dim,), dtype=np.float32)
-        self.single_action_space = self._make_action_space(m)
+        self.dims = sim_dims(self.sim)
+        self.single_observation_space = SEARCH_STEP_SPEC.observation_space(self.dims)
+        self.single_action_space = self._make_action_space(self.sim.num_features)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._seeded = False
@@ -64,7 +82,7 @@ class SearchSessionVectorEnv(VectorEnv):
         return spaces.Box(-1.0, 1.0, shape=(m,), dtype=np.float32)
 
     def _weights(self, actions: Any) -> np.ndarray:
-        return np.asarray(actions, dtype=np.float32)
+        return continuous_actions(actions, (self.num_envs, self.sim.num_features), "actions")
 
     def _c(self, a: np.ndarray) -> np.ndarray:
         return a.copy() if self.copy else a
@@ -72,11 +90,14 @@ class SearchSessionVectorEnv(VectorEnv):
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Resets every session.  ``seed``: int or list of ints (hashed into one seed;
-        session j then uses stream (seed, j, episode)).  ``options={"users": ...}``
-        starts the sessions with given users (see SearchSimulator.reset_to)."""
+        """Resets every session; returns obs float32 (B, D) and an empty info.
+
+        ``seed``: None (continue the stream), an int, or a list of ``num_envs`` ints
+        or None (see the class docstring).  ``options={"users": ...}`` starts the
+        sessions with given users (see SearchSimulator.reset_to)."""
         if seed is not None:
-            s = seed_to_int(seed)
+            s = seed_to_int(seed) if not isinstance(seed, (list, tuple, np.ndarray)) else fold_seeds(
+                per_env_seeds(seed, self.num_envs))
             self._np_random, self._np_random_seed = np.random.default_rng(s), s
             self.sim.seed(s)
             self._seeded = True
@@ -91,7 +112,7 @@ class SearchSessionVectorEnv(VectorEnv):
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         r = self.sim.step(self._weights(actions))
-        info = {k: self._c(getattr(r, k)) for k in _INFO_KEYS}
+        info = {k: self._c(getattr(r, k)) for k in SEARCH_STEP_SPEC.info_keys}
         return self._c(r.obs), self._c(r.reward), self._c(r.terminated), self._c(r.truncated), info
 
 
@@ -105,10 +126,13 @@ class SearchSessionDiscreteVectorEnv(SearchSessionVectorEnv):
         config: SessionConfig | Mapping[str, Any] | None = None,
         copy: bool = True,
         action_set: Any = None,
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
         **overrides: Any,
     ) -> None:
         self._action_set_arg = action_set
-        super().__init__(num_envs, config, copy, **overrides)
+        super().__init__(num_envs, config, copy, render_mode=render_mode, max_episode_steps=max_episode_steps,
+                         **overrides)
 
     def _make_action_space(self, m: int) -> spaces.Space:
         self.action_set = resolve_action_set(self._action_set_arg, m)
