@@ -11,7 +11,7 @@ from simcore import kernels
 from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
 from simcore.domains.search.simulator import SearchSimulator
 
-__version__ = "0.1.0"
+from simcore._version import __version__  # noqa: E402
 
 from simcore.domains.feature_cost import env as _feature_cost_env  # noqa: E402,F401  (registers ids)
 from simcore.domains.search import envs as _search_envs  # noqa: E402,F401  (registers ids)

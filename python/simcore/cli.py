@@ -1,11 +1,17 @@
-"""``simcore`` command line (also ``python -m simcore``)."""
+"""``simcore`` command line (also ``python -m simcore``).
+
+``simcore reproduce <name>`` runs an experiment and writes its report; its flags are
+generated from the experiment's config dataclass (:mod:`simcore.experiments.base`).
+Experiments are imported only when their subcommand runs, so ``simcore --help``
+stays fast and needs no optional dependency.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from simcore.experiments import EXPERIMENTS
 
@@ -20,33 +26,64 @@ def _requested_experiment(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _load(name: str) -> Any:
+    """The experiment package's EXPERIMENT (or, for an experiment not yet converted,
+    its module with add_arguments/main)."""
+    try:
+        module = importlib.import_module(EXPERIMENTS[name][0])
+    except ModuleNotFoundError as e:  # an optional dependency: one line, before any work
+        from simcore.experiments.base import EXTRAS
+
+        if e.name and e.name.split(".")[0] in EXTRAS:
+            dep = e.name.split(".")[0]
+            print(f"simcore reproduce {name}: error: needs {dep}: {EXTRAS[dep]}", file=sys.stderr)
+            raise SystemExit(2) from None
+        raise
+    return getattr(module, "EXPERIMENT", module)
+
+
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The CLI parser; only the experiment named in argv is imported and given its options."""
+    listing = "\n".join(f"  {n:<12} {h}" for n, (_, h) in EXPERIMENTS.items())
     parser = argparse.ArgumentParser(
         prog="simcore",
-        description="Fast, deterministic simulation of e-commerce search sessions.",
+        description="Fast, deterministic simulation of e-commerce search and marketing decisions.",
+        epilog="experiments (simcore reproduce NAME --help for each one's config fields):\n" + listing,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    rep = sub.add_parser("reproduce", help="run a reproduction and write its report")
-    exps = rep.add_subparsers(dest="experiment", required=True)
+    rep = sub.add_parser("reproduce", help="run a reproduction and write its report",
+                         description="experiments:\n" + listing,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    exps = rep.add_subparsers(dest="experiment", required=True, metavar="NAME")
     wanted = _requested_experiment(argv)
-    for name, (module, help_) in EXPERIMENTS.items():
+    for name, (_, help_) in EXPERIMENTS.items():
         p = exps.add_parser(name, help=help_, description=help_)
         if name == wanted:
-            mod = importlib.import_module(module)
-            mod.add_arguments(p)
-            p.set_defaults(_main=mod.main)
+            _attach(p, _load(name), argv)
     info = sub.add_parser("info", help="print version, threads and the default configuration")
     info.set_defaults(_main=_info)
     return parser
 
 
+def _attach(p: argparse.ArgumentParser, exp: Any, argv: Sequence[str]) -> None:
+    from simcore.experiments.base import Experiment, add_arguments, main
+
+    if isinstance(exp, Experiment):
+        add_arguments(p, exp)
+        rest = list(argv)[list(argv).index("reproduce") + 2:]
+        p.set_defaults(_main=lambda args: main(exp, args, rest))
+    else:  # an experiment module with its own add_arguments/main
+        exp.add_arguments(p)
+        p.set_defaults(_main=exp.main)
+
+
 def _info(args: argparse.Namespace) -> int:
-    import simcore
+    from simcore._version import __version__
     from simcore.domains.search.config import SessionConfig
     from simcore.kernels import hardware_threads
 
-    print(f"simcore {simcore.__version__}, {hardware_threads()} hardware threads")
+    print(f"simcore {__version__}, {hardware_threads()} hardware threads")
     print(SessionConfig())
     return 0
 
