@@ -158,3 +158,23 @@ def test_no_import_cycles():
 def test_module_size(mod):
     n = len(MODULES[mod].read_text().splitlines())
     assert n <= MAX_LINES, f"{mod}: {n} lines (house limit {MAX_LINES}); split it by what it holds"
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def _long_functions(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            n = node.end_lineno - node.lineno + 1
+            if n > MAX_FUNCTION_LINES:
+                out.append(f"{node.name} ({n} lines, line {node.lineno})")
+    return out
+
+
+@pytest.mark.parametrize("mod", sorted(MODULES))
+def test_function_size(mod):
+    long = _long_functions(MODULES[mod])
+    assert not long, f"{mod}: functions over {MAX_FUNCTION_LINES} lines: {', '.join(long)}"
