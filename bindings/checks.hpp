@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,12 +29,16 @@ const char* dtype_name() {
   if (std::is_same<T, std::int64_t>::value) return "int64";
   if (std::is_same<T, std::int32_t>::value) return "int32";
   if (std::is_same<T, std::int8_t>::value) return "int8";
+  if (std::is_same<T, std::uint64_t>::value) return "uint64";
+  if (std::is_same<T, std::uint32_t>::value) return "uint32";
   if (std::is_same<T, bool>::value) return "bool";
   return "uint8";
 }
 
-// Checks dtype, C-contiguity and rank; returns the array unchanged (never copies).
-// `dims` entries < 0 are free.  For outputs, `writeable` is required.
+// Checks dtype (by equality, so unpickled or non-canonical dtype objects pass), rank,
+// shape and C-contiguity.  Returns the array unchanged, except that a misaligned input
+// (a view at an odd byte offset) is copied to aligned memory; a misaligned output is
+// rejected.  `dims` entries < 0 are free.  For outputs, `writeable` is required.
 template <class T>
 py::array_t<T> expect(const py::handle& obj, const char* name, std::vector<py::ssize_t> dims,
                       bool writeable = false) {
@@ -41,7 +46,7 @@ py::array_t<T> expect(const py::handle& obj, const char* name, std::vector<py::s
     throw py::type_error(std::string(name) + ": expected a numpy array of dtype " +
                          dtype_name<T>());
   py::array a = py::reinterpret_borrow<py::array>(obj);
-  if (!a.dtype().is(py::dtype::of<T>()))
+  if (!a.dtype().equal(py::dtype::of<T>()))
     throw py::type_error(std::string(name) + ": expected dtype " + dtype_name<T>() + ", got " +
                          std::string(py::str(a.dtype())));
   if (a.ndim() != static_cast<py::ssize_t>(dims.size()))
@@ -56,6 +61,12 @@ py::array_t<T> expect(const py::handle& obj, const char* name, std::vector<py::s
     throw py::value_error(std::string(name) + ": must be C-contiguous");
   if (writeable && !a.writeable())
     throw py::value_error(std::string(name) + ": output buffer must be writeable");
+  if (reinterpret_cast<std::uintptr_t>(a.data()) % alignof(T) != 0) {
+    if (writeable)
+      throw py::value_error(std::string(name) + ": output buffer must be aligned to " +
+                            std::to_string(alignof(T)) + " bytes");
+    a = a.attr("copy")();  // C-contiguous, aligned
+  }
   return py::reinterpret_borrow<py::array_t<T>>(a);
 }
 

@@ -173,6 +173,12 @@ py::tuple subset_eval_py(const py::handle& Xo, const py::handle& wo, const py::h
       throw py::value_error("X: contains NaN or inf (or the scores overflow) in query " +
                             std::to_string(q));
     }
+  if (O.kl)
+    for (py::ssize_t r = 0; r < R; ++r)
+      if (!std::isfinite(O.kl[r]))
+        throw py::value_error("kl_temperature: " + std::to_string(kl_temperature) +
+                              " is too small for the score scale: scores / T overflow and the "
+                              "KL loss is not finite (row " + std::to_string(r) + ")");
   return py::make_tuple(loss, total_cost, scores, full, fill, kl);
 }
 
@@ -207,7 +213,15 @@ void register_feature_cost(py::module_& m) {
       [](py::ssize_t N, py::ssize_t top_k) {
         if (N < 0) throw py::value_error("N: must be >= 0");
         if (top_k < 0) throw py::value_error("top_k: must be >= 0");
-        return simcore::pair_count(static_cast<std::size_t>(N), static_cast<std::size_t>(top_k));
+        const std::int64_t c =
+            simcore::pair_count(static_cast<std::size_t>(N), static_cast<std::size_t>(top_k));
+        if (c < 0) {
+          PyErr_SetString(PyExc_OverflowError,
+                          ("N: the pair count for N = " + std::to_string(N) +
+                           " does not fit in int64 (N must be < 2^32 or so)").c_str());
+          throw py::error_already_set();
+        }
+        return c;
       },
       py::arg("N"), py::arg("top_k") = 0, "Number of pairs the (top-k) pairwise loss counts over.");
 }

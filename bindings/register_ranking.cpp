@@ -72,6 +72,7 @@ py::array_t<std::int64_t> topk_batch_py(const py::handle& Xo, const py::handle& 
   const OptionalMask exclude = optional_mask(exo, {B, n});
   const std::uint8_t* ex = exclude.data;
   check_finite_weights(W.data(), static_cast<std::size_t>(B * m), "W");
+  k = std::min(k, n);  // output (B, min(k, N)): never more columns than items
   py::array_t<std::int64_t> out({B, k});
   std::vector<std::uint8_t> finite(static_cast<std::size_t>(B));
   {
@@ -132,7 +133,8 @@ void register_ranking(py::module_& m) {
         "Indices of the k best rows of X (float32 (N, m)) under w (float32 (m,)).");
   m.def("topk_batch", &topk_batch_py, py::arg("X"), py::arg("W"), py::arg("k"),
         py::arg("exclude") = py::none(), py::arg("threads") = 0,
-        "Batched topk: X float32 (B, N, m), W float32 (B, m) -> int64 (B, k), -1 padded.");
+        "Batched topk: X float32 (B, N, m), W float32 (B, m) -> int64 (B, min(k, N)), "
+        "-1 padded.");
   m.def("_topk_columns", &topk_columns_py, py::arg("Xc"), py::arg("w"), py::arg("k"),
         py::arg("exclude") = py::none(), py::arg("absmax") = true,
         "Test hook: the simulator's column-major topk over Xc float32 (m, N).");
@@ -142,7 +144,10 @@ void register_ranking(py::module_& m) {
       "scores",
       [](const py::handle& Xo, const py::handle& wo) {
         auto X = expect<float>(Xo, "X", {-1, -1});
+        if (X.shape(0) == 0) throw py::value_error("X: needs at least one item (N = 0)");
+        if (X.shape(1) == 0) throw py::value_error("X: needs at least one feature (m = 0)");
         auto w = expect<float>(wo, "w", {X.shape(1)});
+        check_finite_weights(w.data(), static_cast<std::size_t>(X.shape(1)), "w");
         py::array_t<double> out(X.shape(0));
         {
           py::gil_scoped_release release;

@@ -155,11 +155,11 @@ def test_bad_reset_to_users(small_config):
     sim = SearchSimulator(small_config, 2)
     users = sim.users()
     users["query"] = np.array([0, 99])
-    with pytest.raises(ValueError, match="query: ids must lie"):
+    with pytest.raises(ValueError, match=r'users\["query"\]: ids must lie'):
         sim.reset_to(users)
     users = sim.users()
     users["power"] = np.array([0.5, 2.0])
-    with pytest.raises(ValueError, match="power: must lie"):
+    with pytest.raises(ValueError, match=r'users\["power"\]: must lie'):
         sim.reset_to(users)
 
 

@@ -1,8 +1,17 @@
 // Contiguous-chunk parallel loop.  No global pool: threads are created per call
 // and joined before returning; chunk 0 runs on the calling thread.
+//
+// Hardening: the thread count is bounded (max_threads()), a failed std::thread creation
+// (std::system_error) runs the chunks that got no thread on the calling thread, and an
+// exception thrown by fn in any chunk is rethrown on the calling thread after every
+// started thread has been joined (never std::terminate).  The chunking depends only on
+// (n, t), and callers' results do not depend on the chunking.
 #pragma once
 #include <algorithm>
 #include <cstddef>
+#include <exception>
+#include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -13,32 +22,55 @@ inline int default_threads() {
   return hc == 0 ? 1 : static_cast<int>(hc);
 }
 
+// Upper bound on the threads one call starts: min(4 * hardware threads, 256).
+inline std::size_t max_threads() {
+  return std::min<std::size_t>(256, 4 * static_cast<std::size_t>(default_threads()));
+}
+
+// Number of threads parallel_for uses for n items (threads <= 0: all cores).
+inline std::size_t effective_threads(std::size_t n, int threads, std::size_t min_chunk) {
+  std::size_t t = threads <= 0 ? static_cast<std::size_t>(default_threads())
+                               : static_cast<std::size_t>(threads);
+  if (min_chunk == 0) min_chunk = 1;
+  t = std::min({t, max_threads(), (n + min_chunk - 1) / min_chunk});
+  return std::max<std::size_t>(t, 1);
+}
+
 // fn(begin, end) is called on disjoint contiguous ranges covering [0, n).
 template <class Fn>
 void parallel_for(std::size_t n, int threads, std::size_t min_chunk, Fn&& fn) {
   if (n == 0) return;
-  std::size_t t = threads <= 0 ? static_cast<std::size_t>(default_threads())
-                               : static_cast<std::size_t>(threads);
-  if (min_chunk == 0) min_chunk = 1;
-  t = std::min(t, (n + min_chunk - 1) / min_chunk);
+  const std::size_t t = effective_threads(n, threads, min_chunk);
   if (t <= 1) {
     fn(std::size_t{0}, n);
     return;
   }
+  const std::size_t base = n / t, extra = n % t;
+  auto chunk_begin = [&](std::size_t i) { return i * base + std::min(i, extra); };
+  std::exception_ptr error;
+  std::mutex error_mu;
+  auto run = [&](std::size_t i) {
+    try {
+      fn(chunk_begin(i), chunk_begin(i + 1));
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mu);
+      if (!error) error = std::current_exception();
+    }
+  };
   std::vector<std::thread> pool;
   pool.reserve(t - 1);
-  const std::size_t base = n / t, extra = n % t;
-  std::size_t begin = 0;
-  std::size_t first_end = base + (extra > 0 ? 1 : 0);
-  begin = first_end;
-  for (std::size_t i = 1; i < t; ++i) {
-    const std::size_t len = base + (i < extra ? 1 : 0);
-    const std::size_t b = begin, e = begin + len;
-    pool.emplace_back([&fn, b, e] { fn(b, e); });
-    begin = e;
+  std::size_t started = 1;  // chunks 1..started-1 have a thread
+  for (; started < t; ++started) {
+    try {
+      pool.emplace_back(run, started);
+    } catch (const std::system_error&) {
+      break;  // out of threads: the rest run here
+    }
   }
-  fn(std::size_t{0}, first_end);
+  run(0);
+  for (std::size_t i = started; i < t; ++i) run(i);
   for (auto& th : pool) th.join();
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace simcore

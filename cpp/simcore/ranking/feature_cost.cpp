@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -140,7 +141,7 @@ bool score_mlp(const float* x, std::size_t N, std::size_t n, const Ranker& rk, c
         }
       }
       if (l + 1 < rk.n_layers)
-        for (std::size_t u = 0; u < L.out; ++u) z[u] = z[u] > 0.0 ? z[u] : 0.0;
+        for (std::size_t u = 0; u < L.out; ++u) z[u] = z[u] > 0.0 || std::isnan(z[u]) ? z[u] : 0.0;  // NaN propagates
       std::swap(sc.a, sc.z);
     }
     out[i] = sc.a[0];
@@ -359,10 +360,17 @@ std::int64_t topk_loss_split(const double* s, RankScratch& rs, std::size_t k,
 }  // namespace
 
 std::int64_t pair_count(std::size_t N, std::size_t top_k) {
-  const auto n = static_cast<std::int64_t>(N);
-  if (top_k == 0 || top_k >= N) return n * (n - 1) / 2;
-  const auto k = static_cast<std::int64_t>(top_k);
-  return k * (k - 1) / 2 + k * (n - k);
+  using u128 = unsigned __int128;  // N(N-1) < 2^128 for any 64-bit N
+  const u128 n = N;
+  u128 c;
+  if (top_k == 0 || top_k >= N) {
+    c = N == 0 ? 0 : n * (n - 1) / 2;
+  } else {
+    const u128 k = top_k;
+    c = k * (k - 1) / 2 + k * (n - k);
+  }
+  if (c > static_cast<u128>(INT64_MAX)) return -1;
+  return static_cast<std::int64_t>(c);
 }
 
 double softmax_kl(const double* f, const double* s, std::size_t n, double T) {
@@ -379,7 +387,8 @@ double softmax_kl(const double* f, const double* s, std::size_t n, double T) {
     cross += ef * (f[i] / T - s[i] / T);
   }
   const double kl = cross / zf - (fmax + std::log(zf)) + (smax + std::log(zs));
-  return kl > 0 ? kl : 0.0;
+  // Clamp rounding noise below 0, but keep NaN (an overflow of f / T) visible.
+  return kl > 0 || std::isnan(kl) ? kl : 0.0;
 }
 
 void subset_eval(const SubsetEvalArgs& A, const SubsetEvalOut& O, int threads) {

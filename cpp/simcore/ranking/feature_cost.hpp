@@ -29,7 +29,8 @@
 //   two score vectors turned into distributions over the query's items,
 //   p = softmax(f / T), q = softmax(s / T):  KL = sum_i p_i (log p_i - log q_i), computed
 //   as sum_i p_i (f_i - s_i) / T - LSE(f / T) + LSE(s / T) with max-shifted sums over
-//   i = 0..N-1 in order, clamped at 0.  Uses exp/log, so the NumPy reference agrees to
+//   i = 0..N-1 in order, clamped at 0 (NaN, from f / T overflowing, is kept, and the
+//   binding raises for a non-finite KL).  Uses exp/log, so the NumPy reference agrees to
 //   rounding (~1e-12 relative), not bit for bit.
 // * Cost of a row: sum_j m_r[j] * cost_total[q', j] in the order j = 0..n-1, where
 //   cost_total holds each query's per-feature cost summed over its items (q' = q, or
@@ -96,7 +97,8 @@ void feature_mean(const float* X, std::size_t Q, std::size_t N, std::size_t n, f
 double softmax_kl(const double* f, const double* s, std::size_t n, double T);
 
 // Number of pairs the loss counts over: N(N-1)/2 for all pairs, else
-// k(k-1)/2 + k(N-k) for 0 < k < N.
+// k(k-1)/2 + k(N-k) for 0 < k < N.  Computed exactly (128-bit); returns -1 when the count
+// does not fit in int64 (N >= 2^32 or so).
 std::int64_t pair_count(std::size_t N, std::size_t top_k);
 
 }  // namespace simcore

@@ -76,6 +76,32 @@ struct UserProfile {
   std::vector<double> pref;  // (m,)
 };
 
+// The whole mutable state of a SessionBatch (what pickling needs besides the world,
+// model and config), as flat arrays over the B slots; W = window, K = page size,
+// m = features, N = items.  get_state / set_state round-trip it exactly.
+struct SessionState {
+  std::uint64_t seed = 0;
+  std::vector<std::uint64_t> rng, episode;     // (B,) stream state, episodes begun
+  std::vector<std::int64_t> query;             // (B,)
+  std::vector<std::int32_t> segment;           // (B,)
+  std::vector<double> power, patience;         // (B,)
+  std::vector<double> pref;                    // (B, m)
+  std::vector<std::uint8_t> shown;             // (B, N)
+  std::vector<std::uint64_t> t, n_pages, head; // (B,)
+  std::vector<std::uint8_t> needs_reset;       // (B,)
+  std::vector<double> memo;                    // (B, W, 6) sum_ve, sum_vep, sum_vx0, sum_v,
+                                               //   frustration, exp_clicks
+  std::vector<std::uint64_t> memo_count;       // (B, W)
+  std::vector<std::int64_t> items;             // (B, W, K)
+  std::vector<double> item_weight;             // (B, W, K)
+  std::vector<double> feat_mean, click_feat;   // (B, W, m)
+  std::vector<std::uint32_t> n_clicks;         // (B, W)
+};
+
+// Largest user-model window (pages remembered) a SessionBatch accepts: the per-session
+// memory and the observation size grow linearly with it.
+constexpr std::size_t kMaxWindow = 256;
+
 class SessionBatch {
  public:
   SessionBatch(World world, UserModel model, SessionConfig config, std::size_t num_sessions);
@@ -104,6 +130,11 @@ class SessionBatch {
   // Users currently in the slots.
   std::vector<UserProfile> users() const;
   std::vector<std::size_t> steps_taken() const;
+  // Snapshot / restore of the full mutable state (session_state.cpp).  set_state
+  // validates sizes and ranges against this batch and throws std::invalid_argument
+  // naming the offending field; on a throw the batch is unchanged.
+  SessionState get_state() const;
+  void set_state(const SessionState& state);
 
  private:
   struct PageMemo {

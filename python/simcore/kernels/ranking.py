@@ -2,8 +2,8 @@
 
 Input conventions (checked here, with TypeError/ValueError naming the argument):
 
-* ``X`` item features must be float32; a non-contiguous float32 array is copied to
-  C order (inputs only).  Other dtypes are rejected rather than silently converted,
+* ``X`` item features must be float32 with N >= 1 items and m >= 1 features; a
+  non-contiguous or misaligned float32 array is copied to aligned C order (inputs only).  Other dtypes are rejected rather than silently converted,
   since a float64 -> float32 cast can change rankings.
 * weight vectors may be any real floating dtype and are cast to float32.
 * ``exclude`` masks must be bool.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from simcore import _core
-from simcore.util.checks import positive_int, thread_count
+from simcore.util.checks import aligned, positive_int, thread_count
 
 __all__ = ["topk", "topk_batch", "discordant_pairs", "scores", "hardware_threads"]
 
@@ -38,7 +38,12 @@ def _as_items(X: object, name: str, ndim: int) -> np.ndarray:
         )
     if X.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-d array, got shape {X.shape}")
-    return np.ascontiguousarray(X)
+    if ndim == 2 and 0 in X.shape:
+        what = "item (N = 0)" if X.shape[0] == 0 else "feature (m = 0)"
+        raise ValueError(f"{name}: needs at least one {what}, got shape {X.shape}")
+    if ndim == 3 and 0 in X.shape:
+        raise ValueError(f"{name}: needs B >= 1, N >= 1 and m >= 1, got shape {X.shape}")
+    return aligned(X)
 
 
 def _as_weights(w: object, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -47,7 +52,7 @@ def _as_weights(w: object, name: str, shape: tuple[int, ...]) -> np.ndarray:
         raise TypeError(f"{name}: expected real numbers, got dtype {a.dtype}")
     if a.shape != shape:
         raise ValueError(f"{name}: expected shape {shape}, got {a.shape}")
-    a = np.ascontiguousarray(a, dtype=np.float32)
+    a = aligned(np.asarray(a, dtype=np.float32))
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name}: contains NaN or inf (or overflows float32)")
     return a
@@ -60,7 +65,7 @@ def _as_mask(mask: object, name: str, shape: tuple[int, ...]) -> np.ndarray | No
         raise TypeError(f"{name}: expected a numpy bool array")
     if mask.shape != shape:
         raise ValueError(f"{name}: expected shape {shape}, got {mask.shape}")
-    return np.ascontiguousarray(mask)
+    return aligned(mask)
 
 
 def topk(
@@ -86,11 +91,10 @@ def topk(
     """
     X = _as_items(X, "X", 2)
     N, m = X.shape
-    if N == 0:
-        raise ValueError("X: needs at least one item (N = 0)")
     w = _as_weights(w, "w", (m,))
     mask = _as_mask(exclude, "exclude", (N,))
-    return _core.ranking.topk(X, w, positive_int(k, "k"), mask, thread_count(threads))
+    k = min(positive_int(k, "k"), N)
+    return _core.ranking.topk(X, w, k, mask, thread_count(threads))
 
 
 def topk_batch(
@@ -105,20 +109,21 @@ def topk_batch(
     Args:
         X: float32 (B, N, m).
         W: real (B, m) weights, one vector per row (cast to float32).
-        k: >= 1.
+        k: >= 1 (values above N are clamped to N).
         exclude: bool (B, N) or None.
         threads: worker threads (None: all cores).  Results do not depend on it.
 
     Returns:
-        int64 (B, k), each row as :func:`topk`, padded with -1.
+        int64 (B, min(k, N)), each row as :func:`topk`, padded with -1 where fewer
+        items remain (after ``exclude``).  The output never has more than N columns,
+        so a huge k costs no more than k = N.
     """
     X = _as_items(X, "X", 3)
     B, N, m = X.shape
-    if B == 0 or N == 0:
-        raise ValueError(f"X: needs B >= 1 and N >= 1, got shape {X.shape}")
     W = _as_weights(W, "W", (B, m))
     mask = _as_mask(exclude, "exclude", (B, N))
-    return _core.ranking.topk_batch(X, W, positive_int(k, "k"), mask, thread_count(threads))
+    k = min(positive_int(k, "k"), N)
+    return _core.ranking.topk_batch(X, W, k, mask, thread_count(threads))
 
 
 def _as_ranks(a: object, name: str) -> np.ndarray:
@@ -129,7 +134,7 @@ def _as_ranks(a: object, name: str) -> np.ndarray:
         raise ValueError(f"{name}: expected a 1-d array, got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name}: must not be empty")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    arr = aligned(np.asarray(arr, dtype=np.float64))
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: contains NaN or inf")
     return arr
@@ -149,6 +154,8 @@ def discordant_pairs(a: np.ndarray, b: np.ndarray) -> int:
 
 
 def scores(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """float64 (N,) scores X @ w accumulated in float64 in feature order."""
+    """float64 (N,) scores X @ w accumulated in float64 in feature order.
+
+    X: float32 (N, m) with N, m >= 1 (ValueError naming X otherwise)."""
     X = _as_items(X, "X", 2)
     return _core.ranking.scores(X, _as_weights(w, "w", (X.shape[1],)))

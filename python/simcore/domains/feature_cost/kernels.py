@@ -16,7 +16,7 @@ from typing import Sequence, Union
 import numpy as np
 
 from simcore import _core
-from simcore.util.checks import positive_int, thread_count
+from simcore.util.checks import INT64_MAX, aligned, int_in_range, positive_int, thread_count
 
 __all__ = ["MLPRanker", "SubsetEvalResult", "subset_eval", "feature_mean", "pair_count", "cost_totals"]
 
@@ -89,7 +89,7 @@ def _as_X(X: object) -> np.ndarray:
         raise ValueError("X: needs at least one item per query (N = 0)")
     if n == 0:
         raise ValueError("X: needs at least one feature (n = 0)")
-    return np.ascontiguousarray(X)
+    return aligned(X)
 
 
 def _as_real(a: object, name: str, shape: tuple[int, ...] | None, dtype: type) -> np.ndarray:
@@ -98,7 +98,7 @@ def _as_real(a: object, name: str, shape: tuple[int, ...] | None, dtype: type) -
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
     if shape is not None and arr.shape != shape:
         raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
+    arr = aligned(np.asarray(arr, dtype=dtype))
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: contains NaN or inf (or overflows {np.dtype(dtype).name})")
     return arr
@@ -201,7 +201,7 @@ def subset_eval(
         raise ValueError(f"mask: expected shape (R, {n}), got {mask.shape}")
     if mask.shape[0] == 0:
         raise ValueError("mask: needs at least one row (empty query set)")
-    mask = np.ascontiguousarray(mask)
+    mask = aligned(mask)
     qi = None
     if query_index is not None:
         qi = np.asarray(query_index)
@@ -209,11 +209,13 @@ def subset_eval(
             raise TypeError(f"query_index: expected integers, got dtype {qi.dtype}")
         if qi.shape != (mask.shape[0],):
             raise ValueError(f"query_index: expected shape ({mask.shape[0]},), got {qi.shape}")
-        qi = np.ascontiguousarray(qi, dtype=np.int64)
+        if qi.size and (qi.min() < 0 or qi.max() >= Q):
+            raise ValueError(f"query_index: entries must lie in [0, {Q}), got {qi.min()}..{qi.max()}")
+        qi = aligned(np.asarray(qi, dtype=np.int64))
     if fill is not None:
         fill = _as_real(fill, "fill", (n,), np.float32)
     tot = cost_totals(cost, Q, N, n)
-    k = positive_int(top_k, "top_k", none_as=0)
+    k = min(positive_int(top_k, "top_k", none_as=0), N)  # k >= N: all pairs, as k = N
     T = 0.0
     if kl_temperature is not None:
         if (not isinstance(kl_temperature, numbers.Real) or isinstance(kl_temperature, bool)
@@ -238,6 +240,9 @@ def feature_mean(X: np.ndarray, threads: int | None = None) -> np.ndarray:
 
 def pair_count(N: int, top_k: int | None = None) -> int:
     """Pairs the loss counts over: N(N-1)/2, or k(k-1)/2 + k(N-k) when top_k = k < N."""
-    if not isinstance(N, numbers.Integral) or N < 0:
+    if not isinstance(N, numbers.Integral) or isinstance(N, bool) or N < 0:
         raise ValueError(f"N: must be a non-negative integer, got {N!r}")
-    return int(_core.feature_cost.pair_count(int(N), positive_int(top_k, "top_k", none_as=0)))
+    N = int_in_range(N, "N", 0, INT64_MAX)
+    k = min(positive_int(top_k, "top_k", none_as=0), N)
+    # OverflowError naming N when the count does not fit in int64 (N >= ~2^32).
+    return int(_core.feature_cost.pair_count(N, k))

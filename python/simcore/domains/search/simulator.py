@@ -2,6 +2,11 @@
 
 :class:`SearchSimulator` steps B sessions in one C++ call per batch step, with the GIL
 released; :mod:`simcore.domains.search.reference` is its plain NumPy twin.
+
+Thread safety: one simulator may be used from several Python threads; its calls are
+serialised by a per-object lock in the binding (the result buffers are shared, so copy
+what you keep).  Pickling and ``copy.deepcopy`` keep the full state: a restored
+simulator continues exactly where the original was.
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ import numpy as np
 from simcore import _core
 from simcore.domains.search.config import SessionConfig
 from simcore.domains.search.world import World, make_world
-from simcore.util.checks import thread_count
+from simcore.util.checks import aligned, thread_count
+
+# The binding's hard bound on the user-model window (pages remembered).
+MAX_WINDOW = 256
 
 __all__ = ["SearchSimulator", "StepResult", "PageExpectation"]
 
@@ -72,8 +80,25 @@ class PageExpectation:
 def _user_model(cfg: SessionConfig) -> "_core.search.UserModel":
     um = _core.search.UserModel()
     for name, value in vars(cfg.user).items():
+        if name in ("window", "price_feature"):
+            lo, hi = (1, MAX_WINDOW) if name == "window" else (0, (1 << 63) - 1)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+                raise TypeError(f"user.{name}: expected an integer, got {type(value).__name__}")
+            if not lo <= value <= hi:
+                raise ValueError(f"user.{name}: must lie in [{lo}, {hi}], got {value}")
+            value = int(value)
+        else:
+            if not isinstance(value, numbers.Real) or isinstance(value, bool):
+                raise TypeError(f"user.{name}: expected a real number, got {type(value).__name__}")
+            value = float(value)
         setattr(um, name, value)
     return um
+
+
+# reset_to fields: name, dtype the binding takes, integer field?, shape (B, [m]).
+_USER_FIELDS = (("query", np.int64, True), ("segment", np.int32, True),
+                ("power", np.float64, False), ("patience", np.float64, False),
+                ("prefs", np.float64, False))
 
 
 class SearchSimulator:
@@ -155,19 +180,41 @@ class SearchSimulator:
                 in [0, 1], ``patience`` float64 (B,), ``prefs`` float64 (B, m); e.g. the
                 output of :meth:`users` (an evaluation panel).
         """
-        B = self.num_sessions
-        args = [
-            np.ascontiguousarray(np.broadcast_to(np.asarray(users[name], dt), shape))
-            for name, dt, shape in (
-                ("query", np.int64, (B,)),
-                ("segment", np.int32, (B,)),
-                ("power", np.float64, (B,)),
-                ("patience", np.float64, (B,)),
-                ("prefs", np.float64, (B, self.num_features)),
-            )
-        ]
+        if not isinstance(users, Mapping):
+            raise TypeError(f"users: expected a mapping of arrays, got {type(users).__name__}")
+        args = [self._user_field(users, name, dt, is_int) for name, dt, is_int in _USER_FIELDS]
         self._sim.reset_to(*args, self._out["obs"], self.threads)
         return self._out["obs"]
+
+    def _user_field(self, users: Mapping, name: str, dt: type, is_int: bool) -> np.ndarray:
+        """users[name] checked (kind, shape, range; no float -> int truncation, no
+        int64 -> int32 wrap-around) and converted to what the binding takes."""
+        label = f'users["{name}"]'
+        if name not in users:
+            raise ValueError(f"{label}: missing (need {', '.join(f for f, _, _ in _USER_FIELDS)})")
+        a = np.asarray(users[name])
+        B = self.num_sessions
+        shape = (B, self.num_features) if name == "prefs" else (B,)
+        if is_int and (a.dtype.kind not in "iu"):
+            raise TypeError(f"{label}: expected integers, got dtype {a.dtype}")
+        if not is_int and (a.dtype.kind not in "fiu"):
+            raise TypeError(f"{label}: expected real numbers, got dtype {a.dtype}")
+        try:
+            a = np.broadcast_to(a, shape)
+        except ValueError:
+            raise ValueError(f"{label}: expected shape {shape} (or broadcastable), got {a.shape}") from None
+        if is_int:
+            hi = self.world.features.shape[0] if name == "query" else len(self.world.segment_cdf)
+            if a.size and (a.min() < 0 or a.max() >= hi):
+                bound = "n_queries" if name == "query" else "n_segments"
+                raise ValueError(f"{label}: ids must lie in [0, {bound} = {hi}), got {a.min()}..{a.max()}")
+        else:
+            a = a.astype(np.float64)
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"{label}: must be finite")
+            if name == "power" and (a.min() < 0 or a.max() > 1):
+                raise ValueError(f"{label}: must lie in [0, 1], got {a.min()}..{a.max()}")
+        return aligned(np.ascontiguousarray(a, dtype=dt))
 
     def users(self) -> dict[str, np.ndarray]:
         """The users now in the slots (query, segment, power, patience, prefs)."""
@@ -184,7 +231,7 @@ class SearchSimulator:
         shape = (self.num_sessions, self.num_features)
         if a.shape != shape:
             raise ValueError(f"actions: expected shape {shape}, got {a.shape}")
-        return np.ascontiguousarray(a, dtype=np.float32)
+        return np.ascontiguousarray(a, dtype=np.float32)  # the binding copies if misaligned
 
     def step(self, actions: np.ndarray, sample: bool = True) -> StepResult:
         """Shows one page per session under ranking weights ``actions`` (B, m).
@@ -202,6 +249,23 @@ class SearchSimulator:
         Arrays are reused buffers."""
         self._sim.peek(self._actions(actions), self._peek, self.threads)
         return PageExpectation(**self._peek)
+
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self) -> dict:
+        """Config, world, size and the full C++ state (see SessionBatch.get_state)."""
+        return {
+            "config": self.config,
+            "world": self.world,
+            "num_sessions": self.num_sessions,
+            "sim_state": self._sim.get_state(),
+            "out": {k: v.copy() for k, v in self._out.items()},
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["config"], state["num_sessions"], 0, state["world"])
+        self._sim.set_state(state["sim_state"])
+        for k, v in state["out"].items():
+            self._out[k][...] = v
 
     @staticmethod
     def outcome_name(code: int) -> str:
