@@ -14,3 +14,11 @@ def register_envs(ids: Mapping[str, tuple[str, str]]) -> None:
     for env_id, (entry, vec) in ids.items():
         if env_id not in registry:
             register(id=env_id, entry_point=entry, vector_entry_point=vec)
+
+
+def simcore_env_ids(prefix: str = "simcore/") -> list[str]:
+    """Every registered Gymnasium id starting with ``prefix``, sorted (imports simcore
+    first, which registers every domain's ids)."""
+    import simcore  # noqa: F401
+
+    return sorted(i for i in registry if i.startswith(prefix))

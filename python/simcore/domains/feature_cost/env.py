@@ -168,6 +168,11 @@ def _resolve(config: FeatureSelectionConfig | Mapping[str, Any] | None, override
     return FeatureSelectionConfig.from_dict({**dict(config or {}), **overrides})
 
 
+def _canonical(a: np.ndarray) -> np.ndarray:
+    """A view of ``a`` with NumPy's canonical instance of its dtype."""
+    return a.view(np.dtype(a.dtype.str)) if a.dtype.fields is None else a
+
+
 class _Core:
     """The batched episode logic shared by the single and the vector env."""
 
@@ -200,6 +205,17 @@ class _Core:
         self.k = 0
         self.done = True
         self.rng: np.random.Generator | list[np.random.Generator] = np.random.default_rng()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickling: arrays come back with fresh dtype objects that the C++ kernels'
+        strict dtype check refuses; view them with NumPy's canonical dtypes."""
+        self.__dict__.update(state)
+        d = self.data
+        self.data = dataclasses.replace(d, **{f.name: _canonical(getattr(d, f.name)) for f in dataclasses.fields(d)
+                                              if isinstance(getattr(d, f.name), np.ndarray)})
+        for k, v in list(vars(self).items()):
+            if isinstance(v, np.ndarray):
+                setattr(self, k, _canonical(v))
 
     def seed(self, seed: int | list[int]) -> None:
         """One generator drawing every slot's request (int), or one per slot (list)."""
@@ -243,7 +259,7 @@ class _Core:
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, bool, dict[str, Any]]:
         """obs (B, D), reward float64 (B,), terminated, truncated (all slots alike), info."""
         a = np.asarray(actions)
-        if a.dtype.kind not in "iub":
+        if a.dtype.kind not in "iu":
             raise TypeError(f"actions: expected integer actions (0 = Skip, 1 = Eval), got dtype {a.dtype}")
         if a.shape != (self.B,):
             raise ValueError(f"actions: expected shape ({self.B},), got {a.shape}")
