@@ -237,10 +237,9 @@ class ReferenceSessionBatch:
         return out
 
     def step(self, actions: np.ndarray, sample: bool = True) -> dict[str, np.ndarray]:
-        """One page per session; returns a dict with the fields of core.StepResult."""
+        """One page per session; returns a dict with the fields of SearchSimulator's StepResult."""
         actions = np.asarray(actions, dtype=np.float32)
-        B, K, W, m = self.B, self.K, self.W, self.m
-        um, cfg = self.config.user, self.config
+        B, K = self.B, self.K
         out = {
             "obs": np.zeros((B, self.obs_dim), np.float32), "reward": np.zeros(B),
             "terminated": np.zeros(B, bool), "truncated": np.zeros(B, bool),
@@ -259,6 +258,40 @@ class ReferenceSessionBatch:
         page, count = self._rank(sel, actions)
         fresh = self._describe(sel, page, count)
         b, l, c, mm = self._evaluate(sel, fresh)
+        slot = self._remember(sel, page, count, fresh)
+        out["page"][sel] = page
+        out["b"][sel], out["l"][sel], out["c"][sel], out["m"][sel] = b, l, c, mm
+        out["expected_clicks"][sel] = fresh["exp_clicks"]
+        outcome = np.zeros(sel.size, np.int8)
+        bought = np.full(sel.size, -1, np.int64)
+        paid = np.zeros(sel.size)
+        clicks = np.zeros((sel.size, K), bool)
+        if sample:
+            outcome, bought, paid = self._sample_purchase(sel, b, l)
+            clicks = self._sample_clicks(sel, slot, count, fresh)
+            nclk = clicks.sum(axis=1)
+            reward = np.where(outcome == 1, paid, nclk.astype(float) if self.config.reward == "clicks" else 0.0)
+        else:
+            self.click_feat[sel, slot] = 0.0
+            self.n_clicks[sel, slot] = 0
+            reward = b * mm
+        out["outcome"][sel] = outcome
+        out["item"][sel] = bought
+        out["price"][sel] = paid
+        out["clicks"][sel] = clicks
+        out["reward"][sel] = reward
+        term = outcome != 0
+        trunc = ~term & (self.t[sel] >= self.horizon)
+        out["terminated"][sel] = term
+        out["truncated"][sel] = trunc
+        self.needs_reset[sel] = term | trunc
+        out["obs"][sel] = self._obs(sel)
+        return out
+
+    def _remember(self, sel: np.ndarray, page: np.ndarray, count: np.ndarray,
+                  fresh: dict[str, np.ndarray]) -> np.ndarray:
+        """Writes the shown page into the sessions' W-page memory ring; returns the slot."""
+        W, K, m = self.W, self.K, self.m
         slot = np.where(self.n_pages[sel] == 0, 0, (self.head[sel] + 1) % W)
         self.head[sel] = slot
         self.n_pages[sel] = np.minimum(self.n_pages[sel] + 1, W)
@@ -276,69 +309,59 @@ class ReferenceSessionBatch:
         rows = np.repeat(sel, K)[valid.ravel()]
         self.shown[rows, page[valid]] = True
         self.t[sel] += 1
-        out["page"][sel] = page
-        out["b"][sel], out["l"][sel], out["c"][sel], out["m"][sel] = b, l, c, mm
-        out["expected_clicks"][sel] = fresh["exp_clicks"]
-        outcome = np.zeros(sel.size, np.int8)
+        return slot
+
+    def _sample_purchase(self, sel: np.ndarray, b: np.ndarray, l: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Draws buy/leave/continue and the bought item: weight delta^age * v_k * e_k over
+        the remembered pages in (age, k) order.  Returns (outcome, item, price)."""
+        W, K, recency = self.W, self.K, self.config.user.recency
+        u = self.rng.uniform(sel)
+        u_item = self.rng.uniform(sel)
+        outcome = np.where(u < b, 1, np.where(u < b + l, 2, 0)).astype(np.int8)
         bought = np.full(sel.size, -1, np.int64)
-        paid = np.zeros(sel.size)
+        total = np.zeros(sel.size)
+        dpow = np.ones(sel.size)
+        for age in range(W):
+            on = age < self.n_pages[sel]
+            sl = (self.head[sel] + W - age) % W
+            total = np.where(on, total + dpow * self.memo["ve"][sel, sl], total)
+            dpow = dpow * recency
+        target = u_item * total
+        acc = np.zeros(sel.size)
+        dpow = np.ones(sel.size)
+        for age in range(W):
+            on = age < self.n_pages[sel]
+            sl = (self.head[sel] + W - age) % W
+            for k in range(K):
+                valid_k = on & (k < self.memo_count[sel, sl])
+                acc = np.where(valid_k, acc + dpow * self.item_weight[sel, sl, k], acc)
+                hit = valid_k & (bought < 0) & (target < acc) & (outcome == 1)
+                bought = np.where(hit, self.items[sel, sl, k], bought)
+            dpow = dpow * recency
+        for r in np.nonzero((outcome == 1) & (bought < 0))[0]:  # rounding fallback
+            i = sel[r]
+            for age in reversed(range(self.n_pages[i])):
+                sl = (self.head[i] + W - age) % W
+                pos = np.nonzero(self.item_weight[i, sl, : self.memo_count[i, sl]] > 0)[0]
+                if pos.size:
+                    bought[r] = self.items[i, sl, pos[-1]]
+                    break
+        paid = np.where(outcome == 1, self.prices[self.query[sel], np.maximum(bought, 0)], 0.0)
+        return outcome, bought, paid
+
+    def _sample_clicks(self, sel: np.ndarray, slot: np.ndarray, count: np.ndarray,
+                       fresh: dict[str, np.ndarray]) -> np.ndarray:
+        """Draws the clicks on the page (one uniform per position) and remembers the
+        clicked items' features; returns bool (S, K)."""
+        K, m = self.K, self.m
         clicks = np.zeros((sel.size, K), bool)
-        if sample:
-            u = self.rng.uniform(sel)
-            u_item = self.rng.uniform(sel)
-            outcome = np.where(u < b, 1, np.where(u < b + l, 2, 0)).astype(np.int8)
-            # purchase over remembered pages, weight delta^age * v_k * e_k, in (age, k) order
-            total = np.zeros(sel.size)
-            dpow = np.ones(sel.size)
-            for age in range(W):
-                on = age < self.n_pages[sel]
-                sl = (self.head[sel] + W - age) % W
-                total = np.where(on, total + dpow * self.memo["ve"][sel, sl], total)
-                dpow = dpow * um.recency
-            target = u_item * total
-            acc = np.zeros(sel.size)
-            dpow = np.ones(sel.size)
-            for age in range(W):
-                on = age < self.n_pages[sel]
-                sl = (self.head[sel] + W - age) % W
-                for k in range(K):
-                    valid_k = on & (k < self.memo_count[sel, sl])
-                    acc = np.where(valid_k, acc + dpow * self.item_weight[sel, sl, k], acc)
-                    hit = valid_k & (bought < 0) & (target < acc) & (outcome == 1)
-                    bought = np.where(hit, self.items[sel, sl, k], bought)
-                dpow = dpow * um.recency
-            for r in np.nonzero((outcome == 1) & (bought < 0))[0]:  # rounding fallback
-                i = sel[r]
-                for age in reversed(range(self.n_pages[i])):
-                    sl = (self.head[i] + W - age) % W
-                    pos = np.nonzero(self.item_weight[i, sl, : self.memo_count[i, sl]] > 0)[0]
-                    if pos.size:
-                        bought[r] = self.items[i, sl, pos[-1]]
-                        break
-            paid = np.where(outcome == 1, self.prices[self.query[sel], np.maximum(bought, 0)], 0.0)
-            for k in range(K):
-                uc = self.rng.uniform(sel)
-                clicks[:, k] = (k < count) & (uc < fresh["click_prob"][:, k])
-            nclk = clicks.sum(axis=1)
-            cf = np.zeros((sel.size, m))
-            for k in range(K):
-                cf = cf + np.where(clicks[:, k, None], fresh["x"][:, k], 0.0)
-            self.click_feat[sel, slot] = cf
-            self.n_clicks[sel, slot] = nclk
-            reward = np.where(outcome == 1, paid, nclk.astype(float) if cfg.reward == "clicks" else 0.0)
-        else:
-            self.click_feat[sel, slot] = 0.0
-            self.n_clicks[sel, slot] = 0
-            reward = b * mm
-        out["outcome"][sel] = outcome
-        out["item"][sel] = bought
-        out["price"][sel] = paid
-        out["clicks"][sel] = clicks
-        out["reward"][sel] = reward
-        term = outcome != 0
-        trunc = ~term & (self.t[sel] >= self.horizon)
-        out["terminated"][sel] = term
-        out["truncated"][sel] = trunc
-        self.needs_reset[sel] = term | trunc
-        out["obs"][sel] = self._obs(sel)
-        return out
+        for k in range(K):
+            uc = self.rng.uniform(sel)
+            clicks[:, k] = (k < count) & (uc < fresh["click_prob"][:, k])
+        cf = np.zeros((sel.size, m))
+        for k in range(K):
+            cf = cf + np.where(clicks[:, k, None], fresh["x"][:, k], 0.0)
+        self.click_feat[sel, slot] = cf
+        self.n_clicks[sel, slot] = clicks.sum(axis=1)
+        return clicks
