@@ -12,6 +12,7 @@ import torch
 
 from simcore.algos.protocol import AgentProtocol
 from simcore.domains.feature_cost import agents as A
+from simcore.domains.feature_cost import agent_config as C
 from simcore.domains.feature_cost import policies as P
 from simcore.domains.feature_cost import training as T
 from simcore.domains.feature_cost.env import FeatureSelectionConfig, FeatureSelectionVectorEnv
@@ -41,13 +42,13 @@ def _env(data, B=32, **kw):
 def test_act_shapes_and_determinism(data, cls):
     env = _env(data)
     obs, _ = env.reset(seed=0)
-    a1 = cls(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=3))
-    a2 = cls(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=3))
+    a1 = cls(env.core.obs_dim, C.FeatureSelectionAgentConfig(seed=3))
+    a2 = cls(env.core.obs_dim, C.FeatureSelectionAgentConfig(seed=3))
     assert isinstance(a1, AgentProtocol)
     x1, x2 = a1.act(obs), a2.act(obs)
     assert x1.dtype == np.int64 and x1.shape == (32,) and set(np.unique(x1)) <= {0, 1}
     np.testing.assert_array_equal(x1, x2)
-    a3 = cls(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=4))
+    a3 = cls(env.core.obs_dim, C.FeatureSelectionAgentConfig(seed=4))
     assert not np.array_equal(
         np.concatenate([a1.act(obs) for _ in range(5)]), np.concatenate([a3.act(obs) for _ in range(5)])
     )
@@ -71,14 +72,14 @@ def test_returns():
 @pytest.mark.parametrize("cls", [A.ActorCriticAgent, A.ReinforceAgent])
 def test_update_and_checkpoint_roundtrip(data, cls):
     env = _env(data, loss_threshold=0.05, penalty=1.5)
-    agent = cls(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=1))
+    agent = cls(env.core.obs_dim, C.FeatureSelectionAgentConfig(seed=1))
     hist = T.train(env, agent, 3)
     assert len(hist) == 3 and all(np.isfinite(v) for h in hist for v in h.values())
     buf = io.BytesIO()
     torch.save(agent.state_dict(), buf)
     buf.seek(0)
     state = torch.load(buf, weights_only=True)
-    clone = cls(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=99))
+    clone = cls(env.core.obs_dim, C.FeatureSelectionAgentConfig(seed=99))
     clone.load_state_dict(state)
     # continuing from the checkpoint: the same actions and the same updates
     e1 = _env(data, loss_threshold=0.05, penalty=1.5)
@@ -96,7 +97,7 @@ def test_update_and_checkpoint_roundtrip(data, cls):
 def test_training_is_deterministic(data):
     def run():
         env = _env(data, loss_threshold=0.05, penalty=1.5)
-        agent = A.ActorCriticAgent(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=5))
+        agent = A.ActorCriticAgent(env.core.obs_dim, C.FeatureSelectionAgentConfig(seed=5))
         return T.train(env, agent, 4)
 
     assert run() == run()
@@ -113,7 +114,7 @@ def test_learns_to_skip_a_free_feature(data):
     for cls in (A.ActorCriticAgent, A.ReinforceAgent):
         env = FeatureSelectionVectorEnv(64, FeatureSelectionConfig(loss_threshold=0.05, penalty=1.5), data=d)
         env.reset(seed=0)
-        agent = cls(env.core.obs_dim, P.FeatureSelectionAgentConfig(seed=0, lr_policy=1e-2))
+        agent = cls(env.core.obs_dim, C.FeatureSelectionAgentConfig(seed=0, lr_policy=1e-2))
         T.train(env, agent, 50)
         obs, _ = env.reset(seed=1)
         assert agent.eval_probability(obs).mean() < 0.6, cls.name
@@ -135,6 +136,10 @@ def test_config_rejects():
                 dict(init_eval_prob=1.0), dict(heads=-1), dict(policy_optimizer="rmsprop"),
                 dict(critic_steps=0), dict(logit_bound=-1.0)):
         with pytest.raises(ValueError):
-            P.FeatureSelectionAgentConfig(**bad)
+            C.FeatureSelectionAgentConfig(**bad)
     with pytest.raises(ValueError, match="heads"):
-        A.ActorCriticAgent(5, P.FeatureSelectionAgentConfig(heads=12))
+        A.ActorCriticAgent(5, C.FeatureSelectionAgentConfig(heads=12))
+
+
+def test_agent_names_match_registry():
+    assert tuple(A.AGENTS) == C.AGENT_NAMES

@@ -76,5 +76,5 @@ class ReinforceAgent(PolicyValueAgent):
         return {"baseline_loss": float(base.detach()), **m}
 
 
-#: agent name -> class, for configs and the CLI
-AGENTS: dict[str, type[PolicyValueAgent]] = {"actor-critic": ActorCriticAgent, "reinforce": ReinforceAgent}
+#: agent name -> class (keys: agent_config.AGENT_NAMES, the torch-free list configs check)
+AGENTS: dict[str, type[PolicyValueAgent]] = {a.name: a for a in (ActorCriticAgent, ReinforceAgent)}
