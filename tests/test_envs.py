@@ -137,3 +137,49 @@ def test_vector_env_reset_with_given_users():
     obs, _ = env.reset(options={"users": users})
     assert (env.sim.users()["segment"] == 2).all()
     assert (obs[:, -5 + 2] == 1).all()  # segment one-hot (G = 4, then t/horizon)
+
+
+def test_vector_seed_list_convention():
+    def run(seed):
+        env = gym.make_vec("simcore/SearchSession-v0", num_envs=4, config=SMALL)
+        out = [env.reset(seed=seed)[0]]
+        env.action_space.seed(0)
+        for _ in range(10):
+            out.append(env.step(env.action_space.sample())[:2])
+        return out
+
+    same_int, same_list = run(5), run([5, 5, 5, 5])  # [s] * B is exactly the int seed s
+    for x, y in zip(same_int, same_list):
+        np.testing.assert_array_equal(np.asarray(x[0] if isinstance(x, tuple) else x),
+                                      np.asarray(y[0] if isinstance(y, tuple) else y))
+    assert not np.array_equal(run([1, 2, 3, 4])[0], run([1, 2, 3, 5])[0])
+    env = SearchSessionVectorEnv(4, SMALL)
+    with pytest.raises(ValueError, match="seed"):
+        env.reset(seed=[1, 2, 3])
+    with pytest.raises(TypeError, match=r"seed\[1\]"):
+        env.reset(seed=[1, 2.5, 3, 4])
+    env.reset(seed=[1, None, 3, None])
+
+
+@pytest.mark.parametrize("bad", [2.7, "2", True, np.bool_(True), np.array([1.0]), None])
+def test_discrete_single_rejects_non_integer_actions(bad):
+    env = SearchSessionDiscreteEnv(SMALL)
+    env.reset(seed=0)
+    with pytest.raises(TypeError, match="action"):
+        env.step(bad)
+    env.step(np.int64(2))
+    env.step(np.array(1))
+
+
+def test_max_episode_steps_and_render_mode_in_make_vec():
+    for env_id in ("simcore/SearchSession-v0", "simcore/SearchSessionDiscrete-v0"):
+        env = gym.make_vec(env_id, num_envs=3, config=SMALL, max_episode_steps=2, render_mode=None)
+        assert env.sim.horizon == 2
+        env.reset(seed=0)
+        _, _, term1, _, _ = env.step(env.action_space.sample())
+        _, _, term, trunc, _ = env.step(env.action_space.sample())
+        assert np.all(trunc[~term1 & ~term]) and not np.any(trunc[term1])
+    with pytest.raises(TypeError, match="render_mode"):
+        SearchSessionVectorEnv(2, SMALL, render_mode="human")
+    with pytest.raises(ValueError, match="max_episode_steps"):
+        SearchSessionVectorEnv(2, SMALL, max_episode_steps=0)

@@ -206,3 +206,33 @@ def test_kl_loss_config_checks():
                 dict(loss="kl", loss_threshold=float("inf")), dict(loss_threshold=1.5)):
         with pytest.raises(ValueError):
             FeatureSelectionConfig(**bad)
+
+
+def test_vector_seed_list_equals_single_envs(data):
+    """Slot i of the vector env under seed list [s0, s1, ...] draws exactly the
+    requests of the single env after reset(seed=s_i)."""
+    seeds = [3, 11, 3]
+    vec = FeatureSelectionVectorEnv(3, data=data)
+    got = [vec.reset(seed=seeds)[0]]
+    for _ in range(2 * data.X.shape[2] + 1):
+        got.append(vec.step(np.ones(3, np.int64))[0])
+    for i, s in enumerate(seeds):
+        single = FeatureSelectionEnv(data=data)
+        want = [single.reset(seed=s)[0]]
+        for t in range(2 * data.X.shape[2] + 1):
+            o, _, term, _, _ = single.step(1) if not single.core.done else (single.reset()[0], 0, 0, 0, 0)
+            want.append(o)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a[i], b)
+    with pytest.raises(ValueError, match="seed"):
+        vec.reset(seed=[1, 2])
+
+
+def test_max_episode_steps_truncates(data):
+    vec = FeatureSelectionVectorEnv(2, data=data, max_episode_steps=3)
+    vec.reset(seed=0)
+    for t in range(3):
+        _, _, term, trunc, _ = vec.step(np.ones(2, np.int64))
+    assert trunc.all() and not term.any()
+    _, r, term, trunc, _ = vec.step(np.ones(2, np.int64))  # autoreset step
+    assert not (term.any() or trunc.any()) and not r.any()

@@ -1,0 +1,67 @@
+"""RLlib's remote env runners build simcore envs in fresh processes that never
+imported simcore: via ``simcore.envs.rllib.register_rllib_envs`` (tune registry) or
+the module-qualified id ``simcore:simcore/...``."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+ray = pytest.importorskip("ray")
+pytest.importorskip("ray.rllib")
+
+from simcore.envs.rllib import make_env, module_qualified_id, register_rllib_envs  # noqa: E402
+
+SMALL = {"config": {"world": {"n_queries": 4, "n_items": 60}}}
+
+
+def test_creator_modes():
+    single = make_env("simcore/SearchSession-v0", dict(SMALL))
+    assert single.observation_space.shape == (46,)
+    vec = make_env("simcore/SearchSessionDiscrete-v0", {**SMALL, "num_envs": 3})
+    assert vec.num_envs == 3
+    assert module_qualified_id("simcore/FeatureSelection-v0") == "simcore:simcore/FeatureSelection-v0"
+
+
+@pytest.fixture(scope="module")
+def local_ray(tmp_path_factory):
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    ray.init(num_cpus=2, _temp_dir=str(tmp_path_factory.mktemp("ray")), include_dashboard=False,
+             log_to_driver=False, ignore_reinit_error=True)
+    yield
+    ray.shutdown()
+
+
+def _ppo(env: str, env_config: dict, vectorize_mode: str = "sync"):
+    from ray.rllib.algorithms.ppo import PPOConfig
+
+    cfg = (
+        PPOConfig()
+        .environment(env, env_config=env_config)
+        .env_runners(num_env_runners=1, num_envs_per_env_runner=2, gym_env_vectorize_mode=vectorize_mode,
+                     rollout_fragment_length=32)
+        .training(train_batch_size_per_learner=64, minibatch_size=32, num_epochs=1)
+        .learners(num_learners=0)
+    )
+    algo = cfg.build_algo()
+    try:
+        return algo.train()
+    finally:
+        algo.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "env, mode",
+    [
+        ("simcore/SearchSession-v0", "sync"),  # tune-registered creator, SyncVectorEnv
+        ("simcore/SearchSessionDiscrete-v0", "vector_entry_point"),  # creator's num_envs -> C++-batched env
+        ("simcore:simcore/SearchSession-v0", "sync"),  # no registration: gymnasium imports simcore
+    ],
+)
+def test_ppo_remote_runners(local_ray, env, mode):
+    if not env.startswith("simcore:"):
+        register_rllib_envs()
+    result = _ppo(env, dict(SMALL), mode)
+    assert result["env_runners"]["num_env_steps_sampled"] > 0
