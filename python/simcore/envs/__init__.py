@@ -1,7 +1,15 @@
 """The shared env layer, knowing no domain: seeding conventions
-(:mod:`~simcore.envs.seeding`) and Gymnasium registration
-(:mod:`~simcore.envs.registration`).  Each domain's envs live in its package
+(:mod:`~simcore.envs.seeding`), Gymnasium registration
+(:mod:`~simcore.envs.registration`), step specs (:mod:`~simcore.envs.spec`: output
+fields and observation layout a simulator declares once), the standard keywords
+(:mod:`~simcore.envs.standard`: render_mode, max_episode_steps, seed lists, integer
+actions), config range checks (:mod:`~simcore.envs.ranges`), reusable conformance
+checks (:mod:`~simcore.envs.conformance`) and RLlib creators
+(:mod:`~simcore.envs.rllib`).  Each domain's envs live in its package
 (e.g. :mod:`simcore.domains.search.envs`); importing :mod:`simcore` registers them all.
+
+In a process that never imported simcore (e.g. a Ray worker) use the ids
+``"simcore:simcore/SearchSession-v0"``: Gymnasium imports the module before the colon.
 
 The search envs' old names here (``simcore.envs.SearchSessionEnv`` ...) still work,
 with a DeprecationWarning.
