@@ -93,7 +93,7 @@ def topk(
     N, m = X.shape
     w = _as_weights(w, "w", (m,))
     mask = _as_mask(exclude, "exclude", (N,))
-    k = min(positive_int(k, "k"), N)
+    k = min(positive_int(k, "k", maximum=None), N)
     return _core.ranking.topk(X, w, k, mask, thread_count(threads))
 
 
@@ -122,7 +122,7 @@ def topk_batch(
     B, N, m = X.shape
     W = _as_weights(W, "W", (B, m))
     mask = _as_mask(exclude, "exclude", (B, N))
-    k = min(positive_int(k, "k"), N)
+    k = min(positive_int(k, "k", maximum=None), N)
     return _core.ranking.topk_batch(X, W, k, mask, thread_count(threads))
 
 

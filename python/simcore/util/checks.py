@@ -32,8 +32,9 @@ def thread_count(threads: object) -> int:
 
 
 def positive_int(value: object, name: str, *, none_as: int | None = None,
-                 maximum: int = INT64_MAX) -> int:
-    """An integer in [1, maximum]; with ``none_as`` given, None is accepted and mapped to it."""
+                 maximum: int | None = INT64_MAX) -> int:
+    """An integer in [1, maximum] (maximum None: unbounded, for counts the caller clamps);
+    with ``none_as`` given, None is accepted and mapped to it."""
     if value is None and none_as is not None:
         return none_as
     if not _is_int(value):
@@ -42,7 +43,7 @@ def positive_int(value: object, name: str, *, none_as: int | None = None,
     if value <= 0:
         extra = " (or None)" if none_as is not None else ""
         raise ValueError(f"{name}: must be positive{extra}, got {value}")
-    if value > maximum:
+    if maximum is not None and value > maximum:
         raise ValueError(f"{name}: must be at most {maximum}, got {value}")
     return int(value)
 

@@ -215,7 +215,7 @@ def subset_eval(
     if fill is not None:
         fill = _as_real(fill, "fill", (n,), np.float32)
     tot = cost_totals(cost, Q, N, n)
-    k = min(positive_int(top_k, "top_k", none_as=0), N)  # k >= N: all pairs, as k = N
+    k = min(positive_int(top_k, "top_k", none_as=0, maximum=None), N)  # k >= N: all pairs, as k = N
     T = 0.0
     if kl_temperature is not None:
         if (not isinstance(kl_temperature, numbers.Real) or isinstance(kl_temperature, bool)
@@ -243,6 +243,6 @@ def pair_count(N: int, top_k: int | None = None) -> int:
     if not isinstance(N, numbers.Integral) or isinstance(N, bool) or N < 0:
         raise ValueError(f"N: must be a non-negative integer, got {N!r}")
     N = int_in_range(N, "N", 0, INT64_MAX)
-    k = min(positive_int(top_k, "top_k", none_as=0), N)
+    k = min(positive_int(top_k, "top_k", none_as=0, maximum=None), N)
     # OverflowError naming N when the count does not fit in int64 (N >= ~2^32).
     return int(_core.feature_cost.pair_count(N, k))

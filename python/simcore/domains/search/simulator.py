@@ -162,10 +162,11 @@ class SearchSimulator:
         self.seed(seed)
 
     def seed(self, seed: int) -> None:
-        """Restarts every slot's episode counter under ``seed`` (an int >= 0)."""
-        if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
-        self._sim.seed(int(seed) % (1 << 64))
+        """Restarts every slot's episode counter under ``seed`` (an int in [0, 2**64 - 1])."""
+        if (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)
+                or not 0 <= seed < (1 << 64)):
+            raise ValueError(f"seed: must be an integer in [0, 2**64 - 1], got {seed!r}")
+        self._sim.seed(int(seed))
 
     def reset(self) -> np.ndarray:
         """Starts a new episode in every slot; returns float32 (B, D) observations (a buffer)."""
