@@ -1,0 +1,102 @@
+"""Type stubs of the compiled extension simcore._core (bindings/*.cpp).
+
+The extension has one submodule per domain: ``common``, ``ranking``, ``search``,
+``feature_cost``.  They are typed here as module-like namespaces (a single-file stub
+cannot hold real submodule stubs without shadowing the .so), so that
+``_core.ranking.topk(...)`` type-checks.  Prefer the Python faces
+(simcore.kernels, simcore.domains.search.simulator, simcore.domains.feature_cost.kernels):
+they validate arguments and name them in errors.
+"""
+
+from typing import Any, Final, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+B8 = npt.NDArray[np.bool_]
+
+def hardware_threads() -> int: ...
+
+class _Common:
+    @staticmethod
+    def hardware_threads() -> int: ...
+    @staticmethod
+    def _stream_sum(X: F32, threads: int = 0) -> float: ...
+
+class _Ranking:
+    @staticmethod
+    def topk(X: F32, w: F32, k: int, exclude: B8 | None = None, threads: int = 0) -> I64: ...
+    @staticmethod
+    def topk_batch(X: F32, W: F32, k: int, exclude: B8 | None = None, threads: int = 0) -> I64:
+        """int64 (B, min(k, N)), -1 padded."""
+    @staticmethod
+    def _topk_columns(Xc: F32, w: F32, k: int, exclude: B8 | None = None,
+                      absmax: bool = True) -> I64: ...
+    @staticmethod
+    def discordant_pairs(a: F64, b: F64) -> int: ...
+    @staticmethod
+    def scores(X: F32, w: F32) -> F64: ...
+
+class UserModel:
+    window: int
+    recency: float
+    pref_noise: float
+    patience_noise: float
+    price_fit: float
+    anchor: float
+    buy_bias: float
+    buy_scale: float
+    leave_bias: float
+    leave_frustration: float
+    leave_fatigue: float
+    click_bias: float
+    price_feature: int
+    def __init__(self) -> None: ...
+
+class SessionBatch:
+    """Thread-safe: calls on one object are serialised by a per-object lock."""
+    def __init__(self, features: F32, prices: F64, segment_cdf: F64, segment_pref: F64,
+                 model: UserModel, page_size: int, max_steps: int, reward_mode: int,
+                 num_sessions: int) -> None: ...
+    @property
+    def num_sessions(self) -> int: ...
+    @property
+    def obs_dim(self) -> int: ...
+    @property
+    def horizon(self) -> int: ...
+    def seed(self, seed: int) -> None: ...
+    def reset(self, obs: F32, threads: int = 0) -> None: ...
+    def reset_to(self, query: I64, segment: I32, power: F64, patience: F64, prefs: F64,
+                 obs: F32, threads: int = 0) -> None: ...
+    def step(self, actions: F32, out: dict[str, np.ndarray], sample: bool = True,
+             threads: int = 0) -> None: ...
+    def peek(self, actions: F32, out: dict[str, np.ndarray], threads: int = 0) -> None: ...
+    def users(self) -> dict[str, np.ndarray]: ...
+    def steps_taken(self) -> I64: ...
+    def get_state(self) -> dict[str, Any]: ...
+    def set_state(self, state: dict[str, Any]) -> None: ...
+
+class _Search:
+    UserModel: type[UserModel]
+    SessionBatch: type[SessionBatch]
+
+class _FeatureCost:
+    @staticmethod
+    def subset_eval(X: F32, w: F32 | None, layers: Sequence[tuple[F32, F32]] | None,
+                    mask: B8, query_index: I64 | None, fill: F32 | None, cost_total: F64,
+                    top_k: int, threads: int, return_scores: bool, return_full: bool,
+                    simd: bool = True, kl_temperature: float = 0.0
+                    ) -> tuple[I64, F64, F64 | None, F64 | None, F32, F64 | None]: ...
+    @staticmethod
+    def feature_mean(X: F32, threads: int = 0) -> F32: ...
+    @staticmethod
+    def pair_count(N: int, top_k: int = 0) -> int: ...
+
+common: Final[_Common]
+ranking: Final[_Ranking]
+search: Final[_Search]
+feature_cost: Final[_FeatureCost]
