@@ -15,6 +15,7 @@ from simcore.domains.feature_cost import agents as A
 from simcore.domains.feature_cost import agent_config as C
 from simcore.domains.feature_cost import policies as P
 from simcore.domains.feature_cost import training as T
+from simcore.train.loop import LoopConfig, train
 from simcore.domains.feature_cost.env import FeatureSelectionConfig, FeatureSelectionVectorEnv
 from simcore.domains.feature_cost import data as D
 
@@ -73,7 +74,7 @@ def test_returns():
 def test_update_and_checkpoint_roundtrip(data, cls):
     env = _env(data, loss_threshold=0.05, penalty=1.5)
     agent = cls(env.core.obs_dim, C.FeatureSelectionAgentConfig(seed=1))
-    hist = T.train(env, agent, 3)
+    hist = train(agent, T.make_collector(env), LoopConfig(iterations=3))
     assert len(hist) == 3 and all(np.isfinite(v) for h in hist for v in h.values())
     buf = io.BytesIO()
     torch.save(agent.state_dict(), buf)
@@ -84,8 +85,8 @@ def test_update_and_checkpoint_roundtrip(data, cls):
     # continuing from the checkpoint: the same actions and the same updates
     e1 = _env(data, loss_threshold=0.05, penalty=1.5)
     e2 = _env(data, loss_threshold=0.05, penalty=1.5)
-    h1 = T.train(e1, agent, 2)
-    h2 = T.train(e2, clone, 2)
+    h1 = train(agent, T.make_collector(e1), LoopConfig(iterations=2))
+    h2 = train(clone, T.make_collector(e2), LoopConfig(iterations=2))
     assert h1 == h2
     for p1, p2 in zip(agent.policy.parameters(), clone.policy.parameters()):
         assert torch.equal(p1, p2)
@@ -98,7 +99,7 @@ def test_training_is_deterministic(data):
     def run():
         env = _env(data, loss_threshold=0.05, penalty=1.5)
         agent = A.ActorCriticAgent(env.core.obs_dim, C.FeatureSelectionAgentConfig(seed=5))
-        return T.train(env, agent, 4)
+        return train(agent, T.make_collector(env), LoopConfig(iterations=4))
 
     assert run() == run()
 
@@ -115,7 +116,7 @@ def test_learns_to_skip_a_free_feature(data):
         env = FeatureSelectionVectorEnv(64, FeatureSelectionConfig(loss_threshold=0.05, penalty=1.5), data=d)
         env.reset(seed=0)
         agent = cls(env.core.obs_dim, C.FeatureSelectionAgentConfig(seed=0, lr_policy=1e-2))
-        T.train(env, agent, 50)
+        train(agent, T.make_collector(env), LoopConfig(iterations=50))
         obs, _ = env.reset(seed=1)
         assert agent.eval_probability(obs).mean() < 0.6, cls.name
         for _ in range(2):

@@ -105,3 +105,17 @@ def test_collector_seeding():
     # options are passed to every reset
     fixed = EpisodeCollector(_CountEnv(B=2), 4, options={"start": [0.0, 1.0]}).run(_Agent(), 0, learn=False)
     assert fixed["return"] == pytest.approx(4 + 2.0)
+
+
+def test_shared_loop_drives_the_collector():
+    from simcore.train.loop import LoopConfig, evaluate, train
+
+    agent = _Agent()
+    hist = train(agent, EpisodeCollector(_CountEnv(), 4), LoopConfig(iterations=3, seed=2))
+    assert [h["iteration"] for h in hist] == [0, 1, 2] and agent.iterations == 3
+    direct = EpisodeCollector(_CountEnv(), 4).run(_Agent(), 2 + 1)
+    assert hist[1]["return"] == direct["return"]  # iteration i runs with seed + i
+    ev = evaluate(agent, EpisodeCollector(_CountEnv(), 4), 4, seed=0)
+    assert set(ev) == {"return"} and agent.iterations == 3
+    with pytest.raises(ValueError, match="steps"):
+        evaluate(agent, EpisodeCollector(_CountEnv(), 4), 30, seed=0)

@@ -119,6 +119,8 @@ class EpisodeCollector:
         self.options = dict(options) if options is not None else None
         #: slot-steps of one iteration: T * B
         self.steps_per_iteration = length * int(getattr(env, "num_envs", 1))
+        #: the record field the shared loop shows on its progress bar
+        self.progress_key = "return"
 
     def run(
         self,
@@ -128,9 +130,16 @@ class EpisodeCollector:
         explore: bool = True,
         learn: bool = True,
         keep: list[Batch] | None = None,
+        steps: int | None = None,
     ) -> dict[str, Any]:
         """One episode per slot, then (if ``learn``) one ``agent.update`` on them and
-        ``agent.end_iteration()``; returns the record (see the module docstring)."""
+        ``agent.end_iteration()``; returns the record (see the module docstring).
+
+        ``steps`` (what the shared loop's ``evaluate`` passes) must be None or the
+        episode length T: an episode-wise iteration is always one whole episode."""
+        if steps is not None and steps != self.length:
+            raise ValueError(f"steps: an episode-wise iteration takes the episode length {self.length}, "
+                             f"got {steps!r}")
         batch, info = play_episodes(
             self.env, agent, self.length, explore=explore,
             seed=int(seed) if self.reseed else None, options=self.options,

@@ -5,21 +5,22 @@ per episode, the last step's info holding ``loss``, ``cost``, ``penalized``, ``m
 * :func:`make_collector`: the shared episode-wise collector
   (:class:`simcore.train.episodes.EpisodeCollector`) with this domain's business
   metrics (:func:`episode_metrics`);
-* :func:`train`: iterations of (B episodes, one update);
+  train a learner with the shared loop: ``simcore.train.loop.train(agent,
+  make_collector(env), LoopConfig(iterations=...))`` (B episodes and one update per
+  iteration);
 * :func:`greedy_masks`: each request's subset under the greedy policy.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
 from simcore.algos.protocol import AgentProtocol, Batch
-from simcore.train.collector import Collector
 from simcore.train.episodes import EpisodeCollector, play_episodes
 
-__all__ = ["episode_metrics", "make_collector", "train", "greedy_masks"]
+__all__ = ["episode_metrics", "make_collector", "greedy_masks"]
 
 
 def episode_metrics(batch: Batch, info: Mapping[str, Any]) -> dict[str, float]:
@@ -35,40 +36,6 @@ def make_collector(env: Any) -> EpisodeCollector:
     iteration (``reseed=False``): seed it once with ``env.reset(seed=...)`` before
     training; the requests of every iteration follow from that seed."""
     return EpisodeCollector(env, int(env.core.n), episode_metrics, reseed=False)
-
-
-def train(
-    env: Any,
-    agent: AgentProtocol,
-    iterations: int,
-    on_iteration: Callable[[int, dict[str, Any]], None] | None = None,
-    collector: Collector | None = None,
-) -> list[dict[str, Any]]:
-    """``iterations`` rounds of (B exploring episodes, one update).
-
-    A thin loop over :meth:`Collector.run` until the shared loop
-    (:func:`simcore.train.loop.train`) takes a collector.
-
-    Args:
-        env: the training vector env (seeded beforehand, see :func:`make_collector`).
-        agent: the learner.
-        iterations: number of iterations (>= 0).
-        on_iteration: called with (iteration, record) after each.
-        collector: None: :func:`make_collector` of ``env``.
-
-    Returns:
-        per-iteration records: ``iteration``, ``return`` (mean episode return),
-        ``loss``, ``cost``, ``penalized`` and the agent's update metrics.
-    """
-    col = collector if collector is not None else make_collector(env)
-    history = []
-    for it in range(int(iterations)):
-        rec: dict[str, Any] = {"iteration": it}
-        rec.update(col.run(agent, it, explore=True, learn=True))
-        history.append(rec)
-        if on_iteration is not None:
-            on_iteration(it, rec)
-    return history
 
 
 def greedy_masks(env: Any, agent: AgentProtocol, contexts: np.ndarray) -> np.ndarray:

@@ -58,7 +58,8 @@ def train_learner(
 
     The training env (``num_envs`` slots over ``train_data``) is reset once with
     ``seed``; every iteration plays one episode per slot and makes one update
-    (:func:`simcore.domains.feature_cost.training.train`).  The learner is seeded with
+    (the shared loop :func:`simcore.train.loop.train` over
+    :func:`simcore.domains.feature_cost.training.make_collector`).  The learner is seeded with
     ``seed`` and has one policy head per feature.
 
     Returns:
@@ -69,7 +70,8 @@ def train_learner(
 
     from simcore.domains.feature_cost.agents import AGENTS
     from simcore.domains.feature_cost.env import FeatureSelectionVectorEnv
-    from simcore.domains.feature_cost.training import greedy_masks, train
+    from simcore.domains.feature_cost.training import greedy_masks, make_collector
+    from simcore.train.loop import LoopConfig, train
 
     threads_before = torch.get_num_threads()
     torch.set_num_threads(1)  # small networks: one thread is fastest and deterministic
@@ -77,8 +79,8 @@ def train_learner(
         env = FeatureSelectionVectorEnv(num_envs, env_config, data=train_data, fill=fill)
         env.reset(seed=seed)
         learner = AGENTS[agent](env.core.obs_dim, dataclasses.replace(agent_config, seed=seed, heads=env.core.n))
-        tick = (lambda it, rec: progress(1.0)) if progress is not None else None
-        hist = train(env, learner, iterations, tick)
+        tick = (lambda rec: progress(1.0)) if progress is not None else None
+        hist = train(learner, make_collector(env), LoopConfig(iterations=iterations), on_iteration=tick)
         test_env = FeatureSelectionVectorEnv(min(num_envs, len(test)), env_config, data=test, fill=fill)
         test_env.reset(seed=0)
         masks = greedy_masks(test_env, learner, np.arange(len(test)))
