@@ -41,7 +41,7 @@ class _Ranking:
     @staticmethod
     def scores(X: F32, w: F32) -> F64: ...
 
-class UserModel:
+class UserModel:  # the type of _core.search.UserModel (not a top-level name at run time)
     window: int
     recency: float
     pref_noise: float
@@ -57,7 +57,7 @@ class UserModel:
     price_feature: int
     def __init__(self) -> None: ...
 
-class SessionBatch:
+class SessionBatch:  # the type of _core.search.SessionBatch
     """Thread-safe: calls on one object are serialised by a per-object lock."""
     def __init__(self, features: F32, prices: F64, segment_cdf: F64, segment_pref: F64,
                  model: UserModel, page_size: int, max_steps: int, reward_mode: int,

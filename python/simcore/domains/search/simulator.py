@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
 from simcore import _core
+
+if TYPE_CHECKING:  # the stub types of _core.search.UserModel (see _core.pyi)
+    from simcore._core import UserModel
 from simcore.domains.search.config import SessionConfig
 from simcore.domains.search.world import World, make_world
 from simcore.util.checks import aligned, thread_count
@@ -77,7 +80,7 @@ class PageExpectation:
     expected_clicks: np.ndarray
 
 
-def _user_model(cfg: SessionConfig) -> "_core.search.UserModel":
+def _user_model(cfg: SessionConfig) -> "UserModel":
     um = _core.search.UserModel()
     for name, value in vars(cfg.user).items():
         if name in ("window", "price_feature"):
