@@ -7,7 +7,7 @@ import pytest
 from test_agents_dpg import _batch  # tests/ is on sys.path (pytest rootdir-less import)
 
 import simcore.algos as agents
-from simcore.algos.base import Transition
+from simcore.algos.protocol import Batch
 from simcore.algos.cem import CEMConfig, CEMWeights
 from simcore.algos.fixed import FixedWeights
 from simcore.domains.search.agents.ltr import FittedLTR, fit_logistic, ltr_dataset
@@ -68,7 +68,7 @@ def test_fitted_ltr_from_logs():
     # clicks driven by feature 0, against feature 2
     s = 4 * b.page_features[..., 0] - 4 * b.page_features[..., 2]
     clicks = (rng.uniform(size=s.shape) < 1 / (1 + np.exp(-(s - 1)))) & b.page_mask
-    logs = Transition(**{**b.__dict__, "clicks": clicks})
+    logs = Batch(**{**b.columns(), "clicks": clicks})
     ltr = FittedLTR(3, label="click").fit(logs)
     w = ltr.weights
     assert np.abs(w).max() == pytest.approx(1.0)
@@ -97,8 +97,8 @@ def test_cem_assigns_candidates_and_moves_to_elite():
     # make candidate 2 the best: one purchase per ended session in its slots
     n = 8
     b = _batch(np.random.default_rng(0), n, 3, 2)
-    b = Transition(**{**b.__dict__, "slot": np.arange(n), "terminated": np.ones(n, bool),
-                      "price": np.where(np.arange(n) % 4 == 2, 100.0, 1.0)})
+    b = Batch(**{**b.columns(), "slot": np.arange(n), "terminated": np.ones(n, bool),
+                 "reward": np.where(np.arange(n) % 4 == 2, 100.0, 1.0)})
     cem.update(b)
     best = cem.candidates[2].copy()
     out = cem.end_iteration()

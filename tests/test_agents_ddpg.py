@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from simcore.algos.base import Transition
-from simcore.algos.ddpg import DDPG, DDPGConfig, ltr_cross_entropy
-from simcore.domains.search.agents.fbe import DPGFBE, exact_expected_reward
+from simcore.algos.ddpg import DDPG, DDPGConfig
+from simcore.algos.protocol import Batch
+from simcore.domains.search.agents.fbe import dpg_fbe, exact_expected_reward
+from simcore.domains.search.agents.fusion import LTRFusion, LTRFusionConfig, ltr_cross_entropy
 from simcore.domains.search.agents.outcome_model import OutcomeModel
 from simcore.algos.replay import Replay
 from test_agents_dpg import _batch  # tests/ is on sys.path (pytest rootdir-less import)
@@ -39,7 +40,7 @@ def test_actor_gradient_is_fused_sum():
     rng = np.random.default_rng(1)
     D, m = 6, 3
     lam = 0.7
-    agent = DDPG(D, m, DDPGConfig(**SMALL, ltr_weight=lam, seed=3))
+    agent = DDPG(D, m, DDPGConfig(**SMALL, seed=3), actor_term=LTRFusion(LTRFusionConfig(weight=lam)))
     b = _batch(rng, 8, D, m)
     obs = torch.tensor(b.obs)
     X, mask = torch.tensor(b.page_features), torch.tensor(b.page_mask)
@@ -50,16 +51,16 @@ def test_actor_gradient_is_fused_sum():
 
     a = agent.actor(obs)
     with torch.no_grad():
-        agent.ltr_bias.fill_(0.3)
-        agent.ltr_log_scale.fill_(0.5)
-    kappa = agent.ltr_log_scale.exp()
+        agent.actor_term.bias.fill_(0.3)
+        agent.actor_term.log_scale.fill_(0.5)
+    kappa = agent.actor_term.log_scale.exp()
     total = grads(-agent.critic(obs, a).mean()
-                  + lam * ltr_cross_entropy(a, X, mask, y, agent.ltr_bias, kappa).mean())
+                  + lam * ltr_cross_entropy(a, X, mask, y, agent.actor_term.bias, kappa).mean())
     # chain rule by hand: dL/dtheta = sum_i (dL/da_i) da_i/dtheta
     a = agent.actor(obs)
     a_leaf = a.detach().requires_grad_(True)
     loss_a = (-agent.critic(obs, a_leaf).mean()
-              + lam * ltr_cross_entropy(a_leaf, X, mask, y, agent.ltr_bias, kappa).mean())
+              + lam * ltr_cross_entropy(a_leaf, X, mask, y, agent.actor_term.bias, kappa).mean())
     (g_a,) = torch.autograd.grad(loss_a, a_leaf)
     by_hand = grads((a * g_a).sum())
     torch.testing.assert_close(total, by_hand, rtol=1e-5, atol=1e-7)
@@ -67,10 +68,11 @@ def test_actor_gradient_is_fused_sum():
 
 def test_lambda_zero_is_plain_ddpg():
     rng = np.random.default_rng(2)
-    agent = DDPG(5, 3, DDPGConfig(**SMALL, ltr_weight=0.0))
+    agent = DDPG(5, 3, DDPGConfig(**SMALL), actor_term=LTRFusion(LTRFusionConfig(weight=0.0)))
     m = agent.update(_batch(rng, 16, 5, 3))
     assert m["ltr_ce"] == 0.0 and np.isfinite(m["critic_loss"])
-    m2 = DDPG(5, 3, DDPGConfig(**SMALL, ltr_weight=1.0)).update(_batch(rng, 16, 5, 3))
+    m2 = DDPG(5, 3, DDPGConfig(**SMALL), actor_term=LTRFusion(LTRFusionConfig(weight=1.0))).update(
+        _batch(rng, 16, 5, 3))
     assert m2["ltr_ce"] > 0
 
 
@@ -93,14 +95,14 @@ def test_ddpg_target_formula():
     y = agent._critic_target(t).numpy()
     with torch.no_grad():
         q2 = agent.critic_target(t["next_obs"], agent.actor_target(t["next_obs"])).numpy()
-    want = 0.1 * b.reward + 0.8 * (~b.done) * q2
+    want = 0.1 * b.reward + 0.8 * (~(b.terminated | b.truncated)) * q2
     np.testing.assert_allclose(y, want, rtol=1e-5)
 
 
 @pytest.mark.parametrize("reward", ["gmv", "clicks"])
 def test_fbe_target_is_full_expected_backup(reward):
     rng = np.random.default_rng(5)
-    agent = DPGFBE(5, 3, DDPGConfig(**SMALL, gamma=0.9, reward_scale=0.01), reward=reward)
+    agent = dpg_fbe(5, 3, DDPGConfig(**SMALL, gamma=0.9, reward_scale=0.01), reward=reward)
     b = _batch(rng, 6, 5, 3)
     b.last_page[:] = [False, True, False, False, True, False]
     keys = ("obs", "action", "reward", "next_obs", "terminated", "truncated", "last_page", "b", "c", "m",
@@ -113,7 +115,7 @@ def test_fbe_target_is_full_expected_backup(reward):
     want = 0.01 * er + 0.9 * b.c * (~b.last_page) * q2
     np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-7)
     # the sampled outcome and reward do not enter the target
-    b2 = Transition(**{**b.__dict__, "reward": b.reward * 0 + 1e6, "terminated": ~b.terminated})
+    b2 = Batch(**{**b.columns(), "reward": b.reward * 0 + 1e6, "terminated": ~b.terminated})
     t2 = agent._tensors({k: getattr(b2, k) for k in keys})
     np.testing.assert_allclose(agent._critic_target(t2).numpy(), y)
 
@@ -127,7 +129,7 @@ def _logs(rng, n=4000, D=6):
     outcome = (u > p[:, 0]).astype(np.int8) + (u > p[:, 0] + p[:, 1])
     b = _batch(rng, n, D, 3, outcome=outcome.astype(np.int8))
     price = np.exp(3 + z[:, 2] + 0.1 * rng.normal(size=n))
-    return Transition(**{**b.__dict__, "next_obs": z.astype(np.float32),
+    return Batch(**{**b.columns(), "next_obs": z.astype(np.float32),
                          "price": np.where(outcome == 1, price, 0.0)}), p
 
 
@@ -152,7 +154,7 @@ def test_fbe_with_fitted_model_uses_predictions():
     rng = np.random.default_rng(7)
     logs, _ = _logs(rng, n=2000, D=5)
     om = OutcomeModel().fit(logs)
-    agent = DPGFBE(5, 3, DDPGConfig(**SMALL, gamma=1.0, reward_scale=1.0), outcome_model=om)
+    agent = dpg_fbe(5, 3, DDPGConfig(**SMALL, gamma=1.0, reward_scale=1.0), outcome_model=om)
     b = logs.select(np.arange(6))
     keys = ("obs", "action", "reward", "next_obs", "terminated", "truncated", "last_page", "b", "c", "m",
             "expected_clicks")
@@ -167,7 +169,7 @@ def test_fbe_with_fitted_model_uses_predictions():
 def test_state_dict_round_trip_and_determinism():
     rng = np.random.default_rng(8)
     batches = [_batch(rng, 12, 5, 3) for _ in range(4)]
-    a = DPGFBE(5, 3, DDPGConfig(**SMALL, ltr_weight=0.5, seed=1))
+    a = dpg_fbe(5, 3, DDPGConfig(**SMALL, seed=1), actor_term=LTRFusion(LTRFusionConfig(weight=0.5)))
     for b in batches[:3]:
         a.update(b)
     sd = a.state_dict()
@@ -175,7 +177,7 @@ def test_state_dict_round_trip_and_determinism():
     torch.save(sd, path_like)
     path_like.seek(0)
     loaded = torch.load(path_like, weights_only=True)
-    c = DPGFBE(5, 3, DDPGConfig(**SMALL, ltr_weight=0.5, seed=2))
+    c = dpg_fbe(5, 3, DDPGConfig(**SMALL, seed=2), actor_term=LTRFusion(LTRFusionConfig(weight=0.5)))
     c.load_state_dict(loaded)
     obs = batches[3].obs
     np.testing.assert_array_equal(a.act(obs), c.act(obs))
@@ -206,18 +208,20 @@ def test_replay_ring_buffer():
     with pytest.raises(ValueError, match="capacity"):
         Replay(0)
     with pytest.raises(ValueError, match="keys"):
-        Replay(5, keys=("nope",))
+        Replay(5, keys=("nope",)).add(_batch(rng, 4, 2, 2))
     with pytest.raises(ValueError, match="empty"):
         Replay(5).sample(np.random.default_rng(0), 1)
 
 
 def test_bad_config():
     for kw, name in ((dict(tau=0.0), "tau"), (dict(gamma=-0.1), "gamma"), (dict(batch_size=0), "batch_size"),
-                     (dict(ltr_label="views"), "ltr_label"), (dict(actor_lr=0.0), "actor_lr"),
-                     (dict(hidden=()), "hidden"), (dict(ltr_weight=-1.0), "ltr_weight")):
+                     (dict(actor_lr=0.0), "actor_lr"), (dict(hidden=()), "hidden")):
         with pytest.raises(ValueError, match=name):
             DDPGConfig(**kw)
+    for kw, name in ((dict(label="views"), "label"), (dict(weight=-1.0), "weight")):
+        with pytest.raises(ValueError, match=name):
+            LTRFusionConfig(**kw)
     with pytest.raises(ValueError, match="reward"):
-        DPGFBE(4, 2, reward="revenue")
+        dpg_fbe(4, 2, reward="revenue")
     with pytest.raises(ValueError, match="obs"):
         DDPG(4, 2, DDPGConfig(**SMALL)).act(np.zeros((3, 5), np.float32))

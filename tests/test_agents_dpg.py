@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simcore.algos.base import Transition
+from simcore.algos.protocol import Batch
 from simcore.algos.dpg import (
     DPGConfig,
     LinearDPG,
@@ -17,7 +17,7 @@ from simcore.algos.dpg import (
     softmax_actor_jacobian,
     state_features,
 )
-from simcore.domains.search.agents.shaping import page_log_likelihood, potential
+from simcore.domains.search.agents.shaping import PotentialShaping, page_log_likelihood, potential
 
 torch.set_num_threads(1)
 
@@ -48,7 +48,7 @@ def _batch(rng, n, D, m, K=5, done=None, outcome=None):
     for i in np.flatnonzero(outcome == 1):
         purchased[i, rng.integers(0, K)] = True
     purchased &= page_mask
-    return Transition(
+    return Batch(
         obs=rng.uniform(size=(n, D)).astype(np.float32),
         action=rng.uniform(-0.2, 0.8, (n, m)).astype(np.float32),
         reward=rng.exponential(5.0, n),
@@ -73,7 +73,7 @@ def _batch(rng, n, D, m, K=5, done=None, outcome=None):
     )
 
 
-def _reference_update(agent: LinearDPG, batch: Transition, r: np.ndarray):
+def _reference_update(agent: LinearDPG, batch: Batch, r: np.ndarray):
     """The article's rules, per transition with autograd Jacobians, then averaged."""
     cfg = agent.config
     th, w, v = agent.theta.copy(), agent.w.copy(), agent.v.copy()
@@ -90,7 +90,7 @@ def _reference_update(agent: LinearDPG, batch: Transition, r: np.ndarray):
         a = batch.action[i].astype(np.float64)
         grad_a_q = Jf.T @ w.ravel()
         q = (a - mu) @ grad_a_q + phi @ v
-        boot = 0.0 if batch.done[i] else cfg.gamma * (phi2 @ v)
+        boot = 0.0 if (batch.terminated | batch.truncated)[i] else cfg.gamma * (phi2 @ v)
         delta = r[i] + boot - q
         dth += (Jf @ grad_a_q).reshape(th.shape)
         feat = (a - mu) if cfg.compatible_features else a
@@ -170,14 +170,14 @@ def test_rneu_is_norm_of_mean_td_update():
     agent.update(b1)
     agent.update(b2)
     # reference: mean over the 8 transitions of delta * [phi_w(s, a), phi(s)]
-    both = Transition.concat([b1, b2])
+    both = Batch.concat([b1, b2])
     r = agent.shaped_reward(both)
     phi, phi2 = state_features(both.obs), state_features(both.next_obs)
     vecs = []
     for i in range(len(both)):
         J = softmax_actor_jacobian(agent.theta, phi[i], agent.C)
         q = agent.critic(both.obs[i : i + 1], both.action[i : i + 1])[0]
-        boot = 0.0 if both.done[i] else phi2[i] @ agent.v
+        boot = 0.0 if (both.terminated | both.truncated)[i] else phi2[i] @ agent.v
         delta = r[i] + boot - q
         fw = np.einsum("ijk,i->jk", J, both.action[i].astype(np.float64)).ravel()
         vecs.append(delta * np.concatenate([fw, phi[i]]))
@@ -220,12 +220,12 @@ def test_shaped_reward_modes():
     b = _batch(rng, 5, 4, 3)
     base = LinearDPG(4, 3, DPGConfig(reward_scale=0.5))
     np.testing.assert_allclose(base.shaped_reward(b), 0.5 * b.reward)
-    art = LinearDPG(4, 3, DPGConfig(reward_scale=0.5, shaping="article", shaping_weight=2.0))
+    art = LinearDPG(4, 3, DPGConfig(reward_scale=0.5), shaping=PotentialShaping("article", weight=2.0))
     bought = b.outcome == 1
     phi = potential(b.action, b.page_features, b.page_mask, b.clicks, b.purchased, bought, b.price)
     np.testing.assert_allclose(art.shaped_reward(b), 0.5 * (b.reward + 2.0 * phi))
-    cen = LinearDPG(4, 3, DPGConfig(shaping="centred"))
-    at_mu = Transition(**{**b.__dict__, "action": cen.mu(b.obs).astype(np.float32)})
+    cen = LinearDPG(4, 3, DPGConfig(), shaping=PotentialShaping("centred"))
+    at_mu = Batch(**{**b.columns(), "action": cen.mu(b.obs).astype(np.float32)})
     np.testing.assert_allclose(cen.shaped_reward(at_mu), 0.01 * at_mu.reward, atol=1e-6)
 
 
@@ -239,8 +239,8 @@ def test_bad_input_and_config():
         agent.act([[0.0] * 4])
     with pytest.raises(ValueError, match="gamma"):
         DPGConfig(gamma=1.5)
-    with pytest.raises(ValueError, match="shaping"):
-        DPGConfig(shaping="bogus")
+    with pytest.raises(ValueError, match="mode"):
+        PotentialShaping(mode="bogus")
     with pytest.raises(ValueError, match="C"):
         DPGConfig(C=(1.0, -1.0))
     with pytest.raises(ValueError, match="alpha_w"):

@@ -1,15 +1,22 @@
-"""Ranking-control agents behind one interface (:class:`simcore.algos.base.Agent`).
+"""Agents behind one protocol (:class:`simcore.algos.protocol.AgentProtocol`), learning
+from :class:`~simcore.algos.protocol.Batch`; they know no env and no domain.
 
 Modules (imported on demand, so that importing this package needs neither torch
 networks nor any optional module):
 
-* :mod:`~simcore.algos.dpg` - the article's linear DPG (softmax actor, advantage critic);
-* :mod:`~simcore.algos.shaping` - the reward-shaping potentials Phi_clk / Phi_pay;
-* :mod:`~simcore.algos.ddpg` - DDPG with the LTR gradient-fusion term;
-* :mod:`~simcore.algos.fbe` - DPG-FBE (full expected backup, Hu et al. 2018);
-* :mod:`~simcore.algos.outcome_model` - b, c, m models fitted from logs (for FBE);
+* :mod:`~simcore.algos.protocol` - the agent protocol and the batch column store;
+* :mod:`~simcore.algos.hooks` - hook points for domain terms (critic target, actor
+  term, reward shaping);
+* :mod:`~simcore.algos.dpg` - the ranking article's linear DPG (softmax actor,
+  advantage critic);
+* :mod:`~simcore.algos.ddpg` - DDPG;
+* :mod:`~simcore.algos.replay` - the replay memory;
+* :mod:`~simcore.algos.base` - checkpoint and validation helpers;
 * baselines: :mod:`~simcore.algos.fixed`, :mod:`~simcore.algos.random_weights`,
-  :mod:`~simcore.algos.cem`, :mod:`~simcore.algos.ltr`.
+  :mod:`~simcore.algos.cem`.
+
+The search domain's terms (LTR fusion, DPG-FBE's backup, shaping potentials, the
+fitted LTR model) live in :mod:`simcore.domains.search.agents`.
 """
 
 from __future__ import annotations
@@ -19,8 +26,9 @@ from typing import Any
 
 #: class name -> module defining it
 _CLASSES = {
-    "Agent": "simcore.algos.base",
-    "Transition": "simcore.algos.base",
+    "AgentProtocol": "simcore.algos.protocol",
+    "AgentBase": "simcore.algos.protocol",
+    "Batch": "simcore.algos.protocol",
     "LinearDPG": "simcore.algos.dpg",
     "DPGConfig": "simcore.algos.dpg",
     "DDPG": "simcore.algos.ddpg",

@@ -1,10 +1,11 @@
-"""Baseline: the cross-entropy method over static ranking weights (one weight vector for
-every page and user), optimised online on the GMV of the sessions each candidate serves.
+"""Baseline: the cross-entropy method over static action vectors (one vector for every
+step and slot), optimised online on a score column of the rows each candidate serves
+(the ranking experiment scores by the purchase price: GMV).
 
 Each iteration the B session slots are split among ``n_candidates`` weight vectors
 drawn from N(mean, diag(std^2)) (clipped to the action box): slot j uses candidate
-j mod n.  At the iteration's end every candidate is scored by the GMV per ended
-session of its slots, the ``elite_frac`` best are kept, and mean / std move towards
+j mod n.  At the iteration's end every candidate is scored by the sum of the
+``score_column`` of its slots' rows per ended episode, the ``elite_frac`` best are kept, and mean / std move towards
 the elite's mean / std with step ``smoothing`` (std floored at ``min_std``), as in the
 CEM action-bound method of the source article (section 分层流量调控).  The greedy
 policy (``explore=False``) is the current mean.
@@ -18,8 +19,6 @@ from typing import Any, Mapping
 import numpy as np
 
 from simcore.algos.base import (
-    Agent,
-    Transition,
     check_config,
     check_obs,
     check_positive,
@@ -28,6 +27,7 @@ from simcore.algos.base import (
     set_rng_state,
     tensor_to_np,
 )
+from simcore.algos.protocol import AgentBase, Batch
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class CEMConfig:
         smoothing: step of mean / std towards the elite statistics (1: replace).
         min_std: std floor (keeps exploring).
         low, high: the action box candidates are clipped to.
+        score_column: the batch column summed per candidate (per ended episode) as its
+            score (default "reward"; the search domain's GMV: "price").
         seed: seed of the candidate draws.
     """
 
@@ -51,6 +53,7 @@ class CEMConfig:
     min_std: float = 0.05
     low: float = -1.0
     high: float = 1.0
+    score_column: str = "reward"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -66,7 +69,7 @@ class CEMConfig:
             raise ValueError(f"low, high: need low < high, got {self.low}, {self.high}")
 
 
-class CEMWeights(Agent):
+class CEMWeights(AgentBase):
     """CEM over static weights (module docstring).
 
     Args:
@@ -103,10 +106,12 @@ class CEMWeights(Agent):
             return np.tile(self.mean, (B, 1)).astype(np.float32)
         return self.candidates[np.arange(B) % self.config.n_candidates].astype(np.float32)
 
-    def update(self, batch: Transition) -> dict[str, float]:
+    def update(self, batch: Batch) -> dict[str, float]:
+        """Adds the rows' scores and ended episodes to their candidates (column ``slot``:
+        int (n,) the act() row of each transition)."""
         cand = batch.slot % self.config.n_candidates
-        np.add.at(self.gmv, cand, batch.price)
-        np.add.at(self.sessions, cand, batch.done.astype(np.float64))
+        np.add.at(self.gmv, cand, batch[self.config.score_column])
+        np.add.at(self.sessions, cand, (batch.terminated | batch.truncated).astype(np.float64))
         return {}
 
     def end_iteration(self) -> dict[str, float]:

@@ -18,6 +18,10 @@ while the critic it bootstraps is the advantage form, whose gradient in w is
 uses the latter.  With B sessions stepped together, each update applies the average
 of the B per-transition increments (all computed at the same parameters).
 
+Reward shaping enters as a hook (:class:`simcore.algos.hooks.RewardShaping`): the
+learning reward is reward_scale * (r + F(batch, mu)), F = 0 without one (the search
+domain's LTR potentials are :class:`simcore.domains.search.agents.shaping.PotentialShaping`).
+
 RNEU (the article's figure 3): the norm of the expected TD update E[delta phi(s, a)],
 phi(s, a) the critic's full feature vector (w- and v-parts), averaged over every
 transition of an iteration: NEU = ||E[delta phi]||^2 as in Sutton et al. (2009), and
@@ -32,8 +36,6 @@ from typing import Any, Mapping
 import numpy as np
 
 from simcore.algos.base import (
-    Agent,
-    Transition,
     check_config,
     check_obs,
     check_positive,
@@ -42,9 +44,11 @@ from simcore.algos.base import (
     set_rng_state,
     tensor_to_np,
 )
-from simcore.domains.search.agents.shaping import PRICE_TERMS, potential
+from simcore.algos.hooks import RewardShaping
+from simcore.algos.protocol import AgentBase, Batch
 
-SHAPING_MODES = ("none", "article", "centred")
+#: the batch columns the linear DPG itself reads
+COLUMNS = ("obs", "action", "reward", "next_obs", "terminated", "truncated")
 
 
 @dataclass(frozen=True)
@@ -60,12 +64,7 @@ class DPGConfig:
         C: per-dimension weight scale C_i (a float: the same for every dimension);
             mu_i = C_i p_i with p on the probability simplex, so every weight is
             positive (C_i > 0).
-        reward_scale: rewards (and potentials) are multiplied by this before learning.
-        shaping: "none"; "article": r + shaping_weight * Phi(a_t) (Phi_clk / Phi_pay of
-            the page under the executed action); "centred": r + shaping_weight *
-            (Phi(a_t) - Phi(mu(s_t))), which keeps only Phi's dependence on the action.
-        shaping_weight: beta, the weight of the potential.
-        price_term: Phi_pay's price term, "bought" or "page" (see agents.shaping).
+        reward_scale: rewards (and shaping terms) are multiplied by this before learning.
         compatible_features: w update with (a - mu)^T grad mu instead of the article's
             a^T grad mu.
         clip_action: clip explored actions to the action box [-1, 1].
@@ -79,9 +78,6 @@ class DPGConfig:
     noise_std: float = 0.3
     C: float | tuple[float, ...] = 1.0
     reward_scale: float = 0.01
-    shaping: str = "none"
-    shaping_weight: float = 1.0
-    price_term: str = "bought"
     compatible_features: bool = False
     clip_action: bool = True
     seed: int = 0
@@ -89,13 +85,9 @@ class DPGConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"gamma: must lie in [0, 1], got {self.gamma!r}")
-        for name in ("alpha_theta", "alpha_w", "alpha_v", "noise_std", "shaping_weight"):
+        for name in ("alpha_theta", "alpha_w", "alpha_v", "noise_std"):
             check_positive(name, getattr(self, name), allow_zero=True)
         check_positive("reward_scale", self.reward_scale)
-        if self.shaping not in SHAPING_MODES:
-            raise ValueError(f"shaping: expected one of {SHAPING_MODES}, got {self.shaping!r}")
-        if self.price_term not in PRICE_TERMS:
-            raise ValueError(f"price_term: expected one of {PRICE_TERMS}, got {self.price_term!r}")
         c = np.atleast_1d(np.asarray(self.C, dtype=np.float64))
         if not np.all(np.isfinite(c)) or np.any(c <= 0):
             raise ValueError(f"C: weight scales must be finite and > 0, got {self.C!r}")
@@ -143,17 +135,20 @@ def _GT_times(p: np.ndarray, C: np.ndarray, z: np.ndarray) -> np.ndarray:
     return C * p * (z - (p * z).sum(axis=1, keepdims=True))
 
 
-class LinearDPG(Agent):
+class LinearDPG(AgentBase):
     """The article's DPG with a linear softmax actor and compatible advantage critic.
 
     Args:
         obs_dim: D.  n_features: m (action size).  config: :class:`DPGConfig`.
+        shaping: a reward-shaping hook (default none).
     """
 
     name = "dpg"
 
-    def __init__(self, obs_dim: int, n_features: int, config: DPGConfig | None = None) -> None:
+    def __init__(self, obs_dim: int, n_features: int, config: DPGConfig | None = None,
+                 shaping: RewardShaping | None = None) -> None:
         self.config = config if config is not None else DPGConfig()
+        self.shaping = shaping
         if obs_dim < 1 or n_features < 1:
             raise ValueError(f"obs_dim, n_features: must be >= 1, got {obs_dim}, {n_features}")
         self.obs_dim, self.m = int(obs_dim), int(n_features)
@@ -191,23 +186,18 @@ class LinearDPG(Agent):
         g = _GT_times(p, self.C, phi @ self.w.T)
         return ((action.astype(np.float64) - mu) * g).sum(axis=1) + phi @ self.v
 
-    def shaped_reward(self, batch: Transition, mu: np.ndarray | None = None) -> np.ndarray:
-        """The learning reward reward_scale * (r + beta * shaping term): float64 (n,)."""
-        cfg = self.config
-        r = batch.reward.astype(np.float64)
-        if cfg.shaping != "none":
-            bought = batch.outcome == 1
-            args = (batch.page_features, batch.page_mask, batch.clicks, batch.purchased, bought,
-                    batch.price, batch.item_prices, cfg.price_term)
-            phi_a = potential(batch.action, *args)
-            if cfg.shaping == "centred":
-                if mu is None:
-                    mu = self.mu(batch.obs)
-                phi_a = phi_a - potential(mu, *args)
-            r = r + cfg.shaping_weight * phi_a
-        return cfg.reward_scale * r
+    def shaped_reward(self, batch: Batch, mu: np.ndarray | None = None) -> np.ndarray:
+        """The learning reward reward_scale * (r + F(batch, mu)): float64 (n,).
 
-    def update(self, batch: Transition) -> dict[str, float]:
+        Args:
+            batch: transitions.  mu: float64 (n, m) mu(s) if already computed.
+        """
+        r = batch.reward.astype(np.float64)
+        if self.shaping is not None:
+            r = r + self.shaping(batch, self.mu(batch.obs) if mu is None else mu)
+        return self.config.reward_scale * r
+
+    def update(self, batch: Batch) -> dict[str, float]:
         n = len(batch)
         if n == 0:
             return {}
@@ -219,7 +209,7 @@ class LinearDPG(Agent):
         g = _GT_times(p, self.C, phi @ self.w.T)  # grad_a Q = grad_theta mu^T w, (n, m)
         q = ((a - mu) * g).sum(axis=1) + phi @ self.v
         r = self.shaped_reward(batch, mu)
-        boot = np.where(batch.done, 0.0, cfg.gamma * (phi2 @ self.v))
+        boot = np.where(batch.terminated | batch.truncated, 0.0, cfg.gamma * (phi2 @ self.v))
         delta = r + boot - q
         feat_a = a - mu if cfg.compatible_features else a
         Ga = _G_times(p, self.C, feat_a)  # phi(s, a) = outer(G a, phi)
@@ -255,6 +245,7 @@ class LinearDPG(Agent):
     def state_dict(self) -> dict[str, Any]:
         return {
             "config": asdict(self.config),
+            "shaping": None if self.shaping is None else self.shaping.state_dict(),
             "theta": np_to_tensor(self.theta),
             "w": np_to_tensor(self.w),
             "v": np_to_tensor(self.v),
@@ -267,6 +258,10 @@ class LinearDPG(Agent):
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         check_config(state.get("config"), asdict(self.config))
+        if (state.get("shaping") is None) != (self.shaping is None):
+            raise ValueError("state: saved with a different shaping (present in one, absent in the other)")
+        if self.shaping is not None:
+            self.shaping.load_state_dict(state["shaping"])
         theta = tensor_to_np(state["theta"])
         if theta.shape != self.theta.shape:
             raise ValueError(f"state: theta has shape {theta.shape}, expected {self.theta.shape}")

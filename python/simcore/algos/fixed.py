@@ -6,10 +6,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from simcore.algos.base import Agent, check_obs, np_to_tensor, tensor_to_np
+from simcore.algos.base import check_obs, np_to_tensor, tensor_to_np
+from simcore.algos.protocol import AgentBase
 
 
-class FixedWeights(Agent):
+class FixedWeights(AgentBase):
     """Always the weight vector ``weights`` (float (m,), finite).
 
     Args:

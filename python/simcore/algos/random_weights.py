@@ -6,10 +6,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from simcore.algos.base import Agent, check_obs, rng_state, set_rng_state
+from simcore.algos.base import check_obs, rng_state, set_rng_state
+from simcore.algos.protocol import AgentBase
 
 
-class RandomWeights(Agent):
+class RandomWeights(AgentBase):
     """A fresh weight vector per page and slot, uniform on [low, high]^m (also when
     ``explore=False``: its greedy policy is the random policy, so evaluating it draws
     from its Generator).

@@ -1,31 +1,29 @@
-"""A ring-buffer replay memory of :class:`Transition` fields, checkpointable exactly."""
+"""A ring-buffer replay memory of named batch columns, checkpointable exactly."""
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from simcore.algos.base import Transition, np_to_tensor, tensor_to_np
+from simcore.algos.base import np_to_tensor, tensor_to_np
+from simcore.algos.protocol import Batch
 
 
 class Replay:
-    """Keeps the last ``capacity`` transitions (the listed Transition fields only).
+    """Keeps the last ``capacity`` rows of the listed :class:`Batch` columns.
 
     Args:
         capacity: rows kept (>= 1).
-        keys: Transition field names to store (default: all).
+        keys: column names to store (None: every column of the first batch added).
     """
 
     def __init__(self, capacity: int, keys: Sequence[str] | None = None) -> None:
         if not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"capacity: must be an integer >= 1, got {capacity!r}")
-        names = [f.name for f in fields(Transition)]
-        self.keys = list(keys) if keys is not None else names
-        unknown = set(self.keys) - set(names)
-        if unknown:
-            raise ValueError(f"keys: unknown Transition fields {sorted(unknown)}")
+        if keys is not None and (not keys or not all(isinstance(k, str) for k in keys)):
+            raise ValueError(f"keys: expected a non-empty sequence of column names, got {keys!r}")
+        self.keys: list[str] | None = list(keys) if keys is not None else None
         self.capacity = capacity
         self.data: dict[str, np.ndarray] = {}
         self.size = 0
@@ -34,21 +32,26 @@ class Replay:
     def __len__(self) -> int:
         return self.size
 
-    def add(self, batch: Transition) -> None:
+    def add(self, batch: Batch) -> None:
         """Appends the batch's rows (overwriting the oldest when full)."""
         n = len(batch)
         if n == 0:
             return
+        if self.keys is None:
+            self.keys = list(batch.keys())
+        missing = [k for k in self.keys if k not in batch]
+        if missing:
+            raise ValueError(f"keys: the batch lacks the columns {missing} (has {batch.keys()})")
         if not self.data:
             for k in self.keys:
-                a = getattr(batch, k)
+                a = batch[k]
                 self.data[k] = np.zeros((self.capacity, *a.shape[1:]), dtype=a.dtype)
         if n > self.capacity:
             batch = batch.select(np.arange(n - self.capacity, n))
             n = self.capacity
         idx = (self.pos + np.arange(n)) % self.capacity
         for k in self.keys:
-            self.data[k][idx] = getattr(batch, k)
+            self.data[k][idx] = batch[k]
         self.pos = int((self.pos + n) % self.capacity)
         self.size = int(min(self.size + n, self.capacity))
 
@@ -77,3 +80,5 @@ class Replay:
             full = np.zeros((self.capacity, *a.shape[1:]), dtype=a.dtype)
             full[: self.size] = a
             self.data[k] = full
+        if self.data:
+            self.keys = list(self.data)

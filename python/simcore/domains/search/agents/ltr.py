@@ -12,7 +12,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from simcore.algos.base import Agent, Transition, check_obs, np_to_tensor, tensor_to_np
+from simcore.algos.base import check_obs, np_to_tensor, tensor_to_np
+from simcore.algos.protocol import AgentBase, Batch
 
 LABELS = ("click", "purchase", "click_or_purchase")
 
@@ -64,7 +65,7 @@ def fit_logistic(
 
 
 def ltr_dataset(
-    logs: Transition, label: str = "click_or_purchase", purchase_weight: float | str = 1.0
+    logs: Batch, label: str = "click_or_purchase", purchase_weight: float | str = 1.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(X (n_items, m), y (n_items,), weights) of every shown item in the logs.
 
@@ -88,7 +89,7 @@ def ltr_dataset(
     return X, y.astype(np.float64), w
 
 
-class FittedLTR(Agent):
+class FittedLTR(AgentBase):
     """Static weights from a logistic LTR model (fit with :meth:`fit` first).
 
     Args:
@@ -118,7 +119,7 @@ class FittedLTR(Agent):
         self.weights = np.zeros(self.m, dtype=np.float32)
         self.fitted = False
 
-    def fit(self, logs: Transition) -> "FittedLTR":
+    def fit(self, logs: Batch) -> "FittedLTR":
         """Fits on logged transitions (shown items and their labels)."""
         X, y, w = ltr_dataset(logs, self.label, self.purchase_weight)
         if X.shape[0] == 0 or y.min() == y.max():

@@ -20,7 +20,8 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from simcore.algos.base import Transition, np_to_tensor, tensor_to_np
+from simcore.algos.base import np_to_tensor, tensor_to_np
+from simcore.algos.protocol import Batch
 
 
 def _expand(z: np.ndarray, interactions: tuple[int, ...] = ()) -> np.ndarray:
@@ -56,7 +57,7 @@ class OutcomeModel:
     def fitted(self) -> bool:
         return self.logit_w is not None
 
-    def fit(self, logs: Transition, max_iter: int = 200) -> "OutcomeModel":
+    def fit(self, logs: Batch, max_iter: int = 200) -> "OutcomeModel":
         """Fits on logged transitions (``next_obs``, ``outcome``, ``price``, ``clicks``)."""
         n = len(logs)
         if n == 0:

@@ -18,6 +18,8 @@ clicks score better than one with clicks, since Phi <= 0 without the price term)
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import numpy as np
 
 PRICE_TERMS = ("bought", "page")
@@ -79,3 +81,49 @@ def potential(
             raise ValueError("item_prices: required when price_term='page'")
         pay = pay + np.where(mask, np.log(np.maximum(item_prices, 1e-12)), 0.0).sum(axis=1)
     return np.where(bought, pay, clk)
+
+
+SHAPING_MODES = ("article", "centred")
+
+
+class PotentialShaping:
+    """The article's shaping as a :class:`simcore.algos.hooks.RewardShaping` for the
+    linear DPG: F = beta Phi(a_t) ("article": Phi_clk / Phi_pay of the page under the
+    executed action) or F = beta (Phi(a_t) - Phi(mu(s_t))) ("centred": only Phi's
+    dependence on the action).
+
+    Reads the batch columns ``action``, ``outcome`` (int8, 1 = buy), ``price``,
+    ``page_features``, ``page_mask``, ``clicks``, ``purchased``, ``item_prices``.
+
+    Args:
+        mode: "article" or "centred".  weight: beta >= 0.  price_term: Phi_pay's price
+            term, "bought" or "page" (see :func:`potential`).
+    """
+
+    columns = ("outcome", "price", "page_features", "page_mask", "clicks", "purchased", "item_prices")
+
+    def __init__(self, mode: str = "article", weight: float = 1.0, price_term: str = "bought") -> None:
+        if mode not in SHAPING_MODES:
+            raise ValueError(f"mode: expected one of {SHAPING_MODES}, got {mode!r}")
+        if not (isinstance(weight, (int, float)) and np.isfinite(weight) and weight >= 0):
+            raise ValueError(f"weight: must be a finite number >= 0, got {weight!r}")
+        if price_term not in PRICE_TERMS:
+            raise ValueError(f"price_term: expected one of {PRICE_TERMS}, got {price_term!r}")
+        self.mode, self.weight, self.price_term = mode, float(weight), price_term
+
+    def __call__(self, batch: Any, mu: np.ndarray) -> np.ndarray:
+        """float64 (n,) reward delta F (unscaled)."""
+        bought = batch.outcome == 1
+        args = (batch.page_features, batch.page_mask, batch.clicks, batch.purchased, bought,
+                batch.price, batch.item_prices, self.price_term)
+        phi_a = potential(batch.action, *args)
+        if self.mode == "centred":
+            phi_a = phi_a - potential(mu, *args)
+        return self.weight * phi_a
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "weight": self.weight, "price_term": self.price_term}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        if dict(state) != self.state_dict():
+            raise ValueError(f"state: saved with shaping {dict(state)}, not {self.state_dict()}")
