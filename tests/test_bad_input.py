@@ -126,7 +126,7 @@ def test_simulator_bad_actions():
         (lambda: SessionConfig(page_size=0), "page_size"),
         (lambda: SessionConfig(max_steps=0), "max_steps"),
         (lambda: SessionConfig(reward="ctr"), "reward"),
-        (lambda: SessionConfig.from_dict({"pagesize": 3}), "unknown keys"),
+        (lambda: SessionConfig.from_dict({"pagesize": 3}), "pagesize: unknown field"),
         (lambda: SearchSimulator(num_sessions=0), "num_sessions"),
     ],
 )

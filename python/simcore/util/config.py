@@ -81,7 +81,8 @@ def from_dict(cls: type[C], d: Mapping[str, Any] | None, *, _prefix: str = "") -
     """A ``cls`` from a nested dict; unspecified fields keep their defaults.
 
     Raises:
-        ValueError: unknown keys (naming the dotted path) or a value the class rejects.
+        ValueError: unknown keys (naming the dotted path) or a value the class rejects;
+        TypeError: a value of the wrong kind (the class's own checks).
     """
     if d is None:
         d = {}
@@ -94,10 +95,7 @@ def from_dict(cls: type[C], d: Mapping[str, Any] | None, *, _prefix: str = "") -
         raise ValueError(f"{_prefix}{unknown[0]}: unknown field of {cls.__name__} "
                          f"(known: {', '.join(names)})")
     kwargs = {k: _convert(hints[k], v, _prefix + k) for k, v in d.items()}
-    try:
-        return cls(**kwargs)
-    except TypeError as e:
-        raise ValueError(f"{_prefix.rstrip('.') or cls.__name__}: {e}") from e
+    return cls(**kwargs)
 
 
 def parse_value(tp: Any, text: str, path: str) -> Any:

@@ -65,15 +65,11 @@ class FeatureSelectionConfig:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> "FeatureSelectionConfig":
-        """From a (nested) dict; ``data`` may be a dict; unknown keys raise ValueError."""
-        d = dict(d or {})
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown FeatureSelectionConfig keys: {sorted(unknown)}")
-        if isinstance(d.get("data"), Mapping):
-            d["data"] = FeatureCostDataConfig(**d["data"])
-        return cls(**d)
+        """From a (nested) dict; ``data`` may be a dict; unknown keys raise ValueError
+        naming the dotted path (:func:`simcore.util.config.from_dict`)."""
+        from simcore.util.config import from_dict
+
+        return from_dict(cls, d)
 
 
 def _resolve(config: FeatureSelectionConfig | Mapping[str, Any] | None, overrides: Mapping[str, Any]) -> FeatureSelectionConfig:

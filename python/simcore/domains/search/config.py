@@ -6,7 +6,6 @@ Every field has a documented default; the formulas they enter are in
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -202,17 +201,9 @@ class SessionConfig:
     def from_dict(cls, d: Mapping[str, Any] | None) -> "SessionConfig":
         """Builds a config from a nested dict (e.g. an RLlib ``env_config``).
 
-        Keys ``world`` and ``user`` may be dicts; unknown keys raise ValueError.
+        Keys ``world`` and ``user`` may be dicts; unknown keys raise ValueError naming
+        the dotted path (:func:`simcore.util.config.from_dict`).
         """
-        d = dict(d or {})
-        world = d.pop("world", {})
-        user = d.pop("user", {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"config: unknown keys {sorted(unknown)}")
-        if isinstance(world, Mapping):
-            world = WorldConfig(**world)
-        if isinstance(user, Mapping):
-            user = UserModelConfig(**user)
-        return cls(world=world, user=user, **d)
+        from simcore.util.config import from_dict
+
+        return from_dict(cls, d)
