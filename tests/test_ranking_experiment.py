@@ -8,8 +8,11 @@ import json
 import pytest
 
 from simcore.domains.search.config import WorldConfig
+from simcore.experiments.ranking import EXPERIMENT
 from simcore.experiments.ranking import run as ranking
-from simcore.experiments.ranking.run import ALL_AGENTS, RankingConfig
+from simcore.experiments.ranking.analysis import mean_ci, paired_diff
+from simcore.experiments.ranking.config import ALL_AGENTS, RL_AGENTS, RankingConfig
+from simcore.experiments.ranking.report import write_report
 
 
 def _tiny(**kw) -> RankingConfig:
@@ -26,7 +29,10 @@ def _tiny(**kw) -> RankingConfig:
 
 def test_run_writes_report_json_and_plots(tmp_path):
     cfg = _tiny()
-    data = ranking.run(cfg, tmp_path, progress=False)
+    data = ranking.run(cfg, progress=False)
+    assert not any(tmp_path.iterdir())  # run() writes nothing
+    files = write_report(data, tmp_path, command="pytest")
+    assert set(files) >= {"report.md", "results.json"}
     for f in ("report.md", "results.json", "learning_curves.png", "online_curves.png", "rneu.png",
               "weights.png", "weights_by_segment.png", "nonstationary.png"):
         assert (tmp_path / f).stat().st_size > 0, f
@@ -37,11 +43,13 @@ def test_run_writes_report_json_and_plots(tmp_path):
         assert len(js["final"][k]["gmv_per_seed"]) == 2
     comps = js["comparisons"]
     assert comps["best_static"] in js["final"]
-    assert set(comps["rl_vs"]) == {k for k in ALL_AGENTS if k in ranking.RL_AGENTS}
+    assert set(comps["rl_vs"]) == {k for k in ALL_AGENTS if k in RL_AGENTS}
     assert "dpg-shaped vs dpg" in comps["early"] and "ddpg-ltr vs ddpg" in comps["early"]
     assert "dpg" in comps["nonstationary"]
     report = (tmp_path / "report.md").read_text()
     assert "Final GMV and CTR" in report and "Non-stationary" in report
+    assert report.index("## Claims") < report.index("Final GMV and CTR")
+    assert len(js["claims"]) == 5 and all(c["verdict"] for c in js["claims"])
     assert data["meta"]["workers"] == 1
     # the fixed LTR default row is exactly the named "ltr" vector evaluated on the same sessions
     assert js["final"]["ltr-default"]["gmv_per_seed"] == js["final"]["fixed-ltr"]["gmv_per_seed"]
@@ -52,12 +60,12 @@ def test_deterministic_across_runs_and_worker_counts(tmp_path):
     def strip(d):  # wall-clock seconds differ between runs
         return {k: {q: v for q, v in row.items() if q != "seconds"} for k, row in d["final"].items()}
 
-    a = ranking.run(cfg, None, progress=False)
-    b = ranking.run(RankingConfig(**{**cfg.__dict__, "workers": 2}), None, progress=False)
+    a = ranking.run(cfg, progress=False)
+    b = ranking.run(RankingConfig(**{**cfg.__dict__, "workers": 2}), progress=False)
     assert strip(a) == strip(b)
     assert [r["history"] for r in a["runs"] if r["kind"] == "train"] == [
         r["history"] for r in b["runs"] if r["kind"] == "train"]
-    c = ranking.run(RankingConfig(**{**cfg.__dict__, "seed": 1}), None, progress=False)
+    c = ranking.run(RankingConfig(**{**cfg.__dict__, "seed": 1}), progress=False)
     assert c["final"]["dpg"]["gmv_per_seed"] != a["final"]["dpg"]["gmv_per_seed"]
 
 
@@ -70,6 +78,7 @@ def test_cli_arguments():
     assert cfg.iterations == 3
     long = ranking.config_from_args(p.parse_args(["--long"]))
     assert long.seeds == 5 and long.iterations > RankingConfig().iterations
+    assert EXPERIMENT.presets["long"]() == long and EXPERIMENT.config_cls is RankingConfig
 
 
 def test_bad_config():
@@ -79,12 +88,17 @@ def test_bad_config():
         RankingConfig(seeds=0)
     with pytest.raises(ValueError, match="reward"):
         RankingConfig(reward="revenue")
+    for kw, name in ((dict(log_noise=-1.0), "log_noise"), (dict(shaping_mode="x"), "shaping_mode"),
+                     (dict(fbe_reward="x"), "fbe_reward"), (dict(early_frac=0.0), "early_frac"),
+                     (dict(seed=-1), "seed"), (dict(nonstationary_agents=("dqn",)), "nonstationary_agents")):
+        with pytest.raises(ValueError, match=name):
+            RankingConfig(**kw)
 
 
 def test_student_t_intervals():
-    m, ci = ranking.mean_ci([1.0, 2.0, 3.0])
+    m, ci = mean_ci([1.0, 2.0, 3.0])
     assert m == 2.0 and ci == pytest.approx(4.303 * 1.0 / 3**0.5)
-    m, ci = ranking.mean_ci([5.0])
+    m, ci = mean_ci([5.0])
     assert m == 5.0 and ci != ci  # one seed: no interval
-    p = ranking._paired([3.0, 4.0, 6.0], [1.0, 2.0, 3.0])
+    p = paired_diff([3.0, 4.0, 6.0], [1.0, 2.0, 3.0])
     assert p["diff"] == pytest.approx(7 / 3) and p["rel"] == pytest.approx((7 / 3) / 2.0)

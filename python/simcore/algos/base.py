@@ -8,10 +8,12 @@ The agent interface itself is :class:`simcore.algos.protocol.AgentProtocol` (wit
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
+
 
 def np_to_tensor(a: np.ndarray) -> torch.Tensor:
     """An exact torch copy of a NumPy array (any numeric or bool dtype)."""

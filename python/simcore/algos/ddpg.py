@@ -22,8 +22,9 @@ network analogue of the linear agent's E[delta phi(s, a)].
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch

@@ -19,8 +19,9 @@ collector's ``eval_keys`` if it has them, else all) are added as ``eval_<key>``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Union
+from typing import Any
 
 from simcore.algos.protocol import AgentProtocol, Batch
 from simcore.train.checkpoint import load_checkpoint, save_checkpoint
@@ -29,7 +30,7 @@ from simcore.util.progress import Progress
 
 #: a collector, or a function iteration -> collector (a schedule, e.g. a shift of the
 #: users' behaviour mid-run)
-CollectorSource = Union[Collector, Callable[[int], Collector]]
+CollectorSource = Collector | Callable[[int], Collector]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ its critic-target hook :class:`FullExpectedBackup`, and :func:`dpg_fbe` builds t
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch

@@ -16,8 +16,9 @@ term still reports ``ltr_ce = 0``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -116,7 +117,9 @@ class LTRFusion:
             y = t["clicks"] | t["purchased"]
         return y.to(torch.float32)
 
-    def __call__(self, t: Mapping[str, torch.Tensor], action: torch.Tensor) -> tuple[torch.Tensor | None, dict[str, float]]:
+    def __call__(
+        self, t: Mapping[str, torch.Tensor], action: torch.Tensor
+    ) -> tuple[torch.Tensor | None, dict[str, float]]:
         w = self.config.weight
         if w <= 0:
             return None, {"ltr_ce": 0.0}

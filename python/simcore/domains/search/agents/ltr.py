@@ -8,7 +8,8 @@ the policy is w / max|w| (inside the action box [-1, 1]^m).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +120,7 @@ class FittedLTR(AgentBase):
         self.weights = np.zeros(self.m, dtype=np.float32)
         self.fitted = False
 
-    def fit(self, logs: Batch) -> "FittedLTR":
+    def fit(self, logs: Batch) -> FittedLTR:
         """Fits on logged transitions (shown items and their labels)."""
         X, y, w = ltr_dataset(logs, self.label, self.purchase_weight)
         if X.shape[0] == 0 or y.min() == y.max():

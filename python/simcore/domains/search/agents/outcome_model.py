@@ -15,7 +15,8 @@ column, whose interaction with the page's price level drives the price fit):
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -57,7 +58,7 @@ class OutcomeModel:
     def fitted(self) -> bool:
         return self.logit_w is not None
 
-    def fit(self, logs: Batch, max_iter: int = 200) -> "OutcomeModel":
+    def fit(self, logs: Batch, max_iter: int = 200) -> OutcomeModel:
         """Fits on logged transitions (``next_obs``, ``outcome``, ``price``, ``clicks``)."""
         n = len(logs)
         if n == 0:

@@ -18,7 +18,8 @@ clicks score better than one with clicks, since Phi <= 0 without the price term)
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

@@ -1,0 +1,147 @@
+"""The ranking experiment's agents: every agent key built for a search vector env, with
+the search-domain terms wired into the generic learners; the logging policy whose
+sessions fit the LTR baselines and the outcome model; the best static weights found
+on the simulator's exact expected GMV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from simcore.algos.cem import CEMConfig, CEMWeights
+from simcore.algos.ddpg import DDPG, DDPGConfig
+from simcore.algos.dpg import DPGConfig, LinearDPG
+from simcore.algos.fixed import FixedWeights
+from simcore.algos.protocol import Batch
+from simcore.algos.random_weights import RandomWeights
+from simcore.domains.search.agents.fbe import dpg_fbe
+from simcore.domains.search.agents.fusion import LTRFusion, LTRFusionConfig
+from simcore.domains.search.agents.ltr import FittedLTR
+from simcore.domains.search.agents.outcome_model import OutcomeModel
+from simcore.domains.search.agents.shaping import PotentialShaping
+from simcore.domains.search.simulator import SearchSimulator
+from simcore.domains.search.training import search_collector
+from simcore.domains.search.world import default_action_set
+from simcore.experiments.ranking.config import RankingConfig
+from simcore.train.loop import collect
+
+
+class _NoisyFixed:
+    """The logging policy: fixed weights plus Gaussian noise (its own Generator)."""
+
+    name = "logging"
+
+    def __init__(self, weights: np.ndarray, std: float, seed: int) -> None:
+        self.w = np.asarray(weights, dtype=np.float64)
+        self.std = std
+        self.rng = np.random.default_rng([seed, 7])
+
+    def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        a = self.w + self.std * self.rng.standard_normal((obs.shape[0], self.w.size))
+        return np.clip(a, -1, 1).astype(np.float32)
+
+
+def _logs(cfg: RankingConfig, env: Any, seed: int) -> Batch:
+    """Logged sessions of the logging policy (LTR default + noise) on ``env``."""
+    policy = _NoisyFixed(default_action_set(env.sim.num_features)[0], cfg.log_noise, seed)
+    logs, _ = collect(policy, search_collector(env, cfg.log_steps), None, seed=700_000 + seed)
+    return logs
+
+
+def build_agent(key: str, cfg: RankingConfig, env: Any, seed: int) -> Any:
+    """A fresh agent ``key`` for ``env`` (fitting LTR / outcome models on logs first).
+
+    The search-domain terms are wired in here: the LTR fusion term (weight 0 for
+    "ddpg" and DPG-FBE, which then report ``ltr_ce = 0``), the shaping potential of
+    "dpg-shaped", DPG-FBE's full expected backup, CEM scored by GMV (``price``).
+    """
+    D, m = env.sim.obs_dim, env.sim.num_features
+    if key in ("dpg", "dpg-compat", "dpg-shaped"):
+        kw = {**cfg.dpg, "seed": seed}
+        if key == "dpg-compat":
+            kw["compatible_features"] = True
+        shaping = PotentialShaping(cfg.shaping_mode, cfg.shaping_weight) if key == "dpg-shaped" else None
+        agent: Any = LinearDPG(D, m, DPGConfig(**kw), shaping=shaping)
+    elif key in ("ddpg", "ddpg-ltr"):
+        lam = cfg.ltr_weight if key == "ddpg-ltr" else 0.0
+        agent = DDPG(D, m, DDPGConfig(**{**cfg.ddpg, "seed": seed}),
+                     actor_term=LTRFusion(LTRFusionConfig(weight=lam)))
+    elif key in ("dpg-fbe", "dpg-fbe-fitted"):
+        model = OutcomeModel().fit(_logs(cfg, env, seed)) if key == "dpg-fbe-fitted" else None
+        agent = dpg_fbe(D, m, DDPGConfig(**{**cfg.ddpg, "seed": seed}), reward=cfg.fbe_reward,
+                        outcome_model=model, actor_term=LTRFusion(LTRFusionConfig(weight=0.0)))
+    elif key == "ltr-default":
+        agent = FixedWeights(default_action_set(m)[0], name="ltr-default")
+    elif key == "ltr-click":
+        agent = FittedLTR(m, label="click_or_purchase").fit(_logs(cfg, env, seed))
+    elif key == "ltr-gmv":
+        agent = FittedLTR(m, label="purchase", purchase_weight="price").fit(_logs(cfg, env, seed))
+    elif key == "cem":
+        agent = CEMWeights(m, CEMConfig(**{"score_column": "price", **cfg.cem, "seed": seed}))
+    elif key == "random":
+        agent = RandomWeights(m, seed=seed)
+    elif key == "static-opt":
+        agent = FixedWeights(optimise_static(cfg, env, seed)["weights"], name=key)
+    else:
+        raise ValueError(f"agent: unknown {key!r}")
+    agent.name = key
+    return agent
+
+
+def exact_static_gmv(sim: Any, weights: np.ndarray, users: dict[str, np.ndarray]) -> np.ndarray:
+    """Exact expected GMV per session of static weight vectors on a panel of users.
+
+    Uses the simulator's expectation mode (``sample=False``): a static policy's expected
+    GMV is sum_t (prod_{j<t} c_j) b_t m_t along its page path (clicks do not matter,
+    the policy ignores them).  ``sim`` must hold n_candidates x P sessions.
+
+    Args:
+        sim: a :class:`simcore.domains.search.simulator.SearchSimulator` with ``len(weights) * P`` sessions.
+        weights: float (n_candidates, m).  users: the panel (P users, see ``users()``).
+
+    Returns:
+        float64 (n_candidates,) mean expected GMV per session over the panel.
+    """
+    n = weights.shape[0]
+    P = len(users["query"])
+    tiled = {k: np.concatenate([np.asarray(v)] * n) for k, v in users.items()}
+    sim.reset_to(tiled)
+    W = np.repeat(np.asarray(weights, dtype=np.float32), P, axis=0)
+    total = np.zeros(n * P)
+    cont = np.ones(n * P)
+    for _ in range(sim.horizon):
+        r = sim.step(W, sample=False)
+        total += cont * r.b * r.m
+        cont *= r.c
+    return total.reshape(n, P).mean(axis=1)
+
+
+def optimise_static(cfg: RankingConfig, env: Any, seed: int, panel: int = 128, n_candidates: int = 24,
+                    iterations: int = 12) -> dict[str, Any]:
+    """The best static weights we can find: CEM on the *exact* expected GMV of a panel of
+    ``panel`` users (simulator expectation mode), not limited by the online budget.
+
+    Returns ``{"weights": float (m,), "exact_gmv": float, "history": [best per iteration]}``.
+    """
+    m = env.sim.num_features
+    rng = np.random.default_rng([seed, 11])
+    sim = SearchSimulator(env.sim.config, num_sessions=n_candidates * panel, world=env.sim.world)
+    draw = SearchSimulator(env.sim.config, num_sessions=panel, seed=900_000 + seed, world=env.sim.world)
+    draw.reset()
+    users = draw.users()
+    mean, std = np.zeros(m), np.full(m, 0.6)
+    best_w, best_v, hist = mean.copy(), -np.inf, []
+    n_elite = max(2, n_candidates // 4)
+    for _ in range(iterations):
+        C = np.clip(mean + std * rng.standard_normal((n_candidates, m)), -1, 1)
+        C[0] = np.clip(mean, -1, 1)
+        v = exact_static_gmv(sim, C, users)
+        order = np.argsort(-v, kind="stable")
+        if v[order[0]] > best_v:
+            best_v, best_w = float(v[order[0]]), C[order[0]].copy()
+        elite = C[order[:n_elite]]
+        mean = 0.2 * mean + 0.8 * elite.mean(axis=0)
+        std = np.maximum(0.2 * std + 0.8 * elite.std(axis=0), 0.02)
+        hist.append(best_v)
+    return {"weights": best_w, "exact_gmv": best_v, "history": hist}

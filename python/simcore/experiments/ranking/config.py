@@ -1,0 +1,172 @@
+"""Settings of the ranking experiment and its agent keys (no computation here)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
+
+#: learning agents
+RL_AGENTS = ("dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe", "dpg-fbe-fitted")
+#: baselines
+BASELINES = ("ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "random")
+ALL_AGENTS = RL_AGENTS + BASELINES
+#: baselines that do not learn online: evaluated once, drawn flat in the learning curves
+STATIC = ("ltr-default", "ltr-click", "ltr-gmv", "static-opt", "random")
+#: network agents (the slow runs, scheduled first)
+NETWORK_AGENTS = ("ddpg", "ddpg-ltr", "dpg-fbe", "dpg-fbe-fitted")
+#: named static weight vectors of simcore.domains.search.world.default_action_set, evaluated as extra rows
+NAMED = ("ltr", "premium", "popular", "quality", "bargain")
+
+LABELS = {
+    "dpg": "DPG (article)",
+    "dpg-compat": "DPG, COPDAC-Q critic features",
+    "dpg-shaped": "DPG + reward shaping",
+    "ddpg": "DDPG (lambda=0)",
+    "ddpg-ltr": "DDPG + LTR gradient",
+    "dpg-fbe": "DPG-FBE (exact b,c,m)",
+    "dpg-fbe-fitted": "DPG-FBE (fitted b,c,m)",
+    "ltr-default": "fixed LTR default",
+    "ltr-click": "LTR fit (clicks)",
+    "ltr-gmv": "LTR fit (purchases x price)",
+    "cem": "CEM static weights",
+    "random": "random weights",
+    "static-opt": "best static (CEM, exact GMV)",
+}
+
+_POSITIVE_INTS = ("seeds", "num_envs", "iterations", "steps_per_iteration", "eval_every", "eval_steps",
+                  "final_eval_steps", "log_steps", "ns_iterations", "workers")
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """Settings of the ranking experiment (defaults: the <= 5 minute run).
+
+    Attributes:
+        seeds: independent training seeds (CIs are over seeds); default 3; integer >= 1.
+        agents: agents to train, a subset of :data:`ALL_AGENTS`; default all but
+            "dpg-fbe-fitted".
+        num_envs: B, sessions stepped together; default 256; integer >= 1.
+        iterations: training iterations per run (env re-seeded each iteration);
+            default 40; integer >= 1.
+        steps_per_iteration: batched steps per iteration; default 25; integer >= 1.
+        eval_every: greedy evaluation every this many iterations (learning curves);
+            default 4; integer >= 1.
+        eval_steps: batched steps per learning-curve evaluation; default 20; integer >= 1.
+        final_eval_steps: batched steps of the final evaluation (fresh seed per run);
+            default 120; integer >= 1.
+        log_steps: batched steps of the logging policy (LTR default + noise) whose
+            sessions fit the LTR baselines and the fitted outcome model; default 100;
+            integer >= 1.
+        log_noise: std of the logging policy's Gaussian weight noise; default 0.3;
+            finite, >= 0.
+        world: the catalogue (default: N=1000, m=8, 64 queries; see WorldConfig).
+        reward: env reward for the learners, "clicks" (the article's rule: price on
+            purchase, else the number of clicks; default) or "gmv".
+        dpg: overrides of :class:`simcore.algos.dpg.DPGConfig` for the DPG agents
+            (default none; "dpg-compat" also sets ``compatible_features=True``).
+        shaping_weight: beta of the reward-shaping potential ("dpg-shaped"); default
+            1.0; finite, >= 0.
+        shaping_mode: "article" (r + beta Phi; default) or "centred" (see
+            simcore.domains.search.agents.shaping.PotentialShaping).
+        ddpg: overrides of :class:`simcore.algos.ddpg.DDPGConfig` (DDPG and FBE;
+            default none).
+        ltr_weight: lambda of "ddpg-ltr"'s LTR term; default 0.1; finite, >= 0.
+        fbe_reward: expected reward DPG-FBE backs up, "gmv" (as Hu et al.; default) or
+            "clicks".
+        cem: overrides of :class:`simcore.algos.cem.CEMConfig` (default none; the
+            score column is the purchase price, GMV).
+        nonstationary_agents: agents also run with a mid-run user-behaviour shift,
+            a subset of :data:`ALL_AGENTS`; default ("dpg",); () skips the run.
+        ns_iterations: iterations of the non-stationary run (shift at half-way);
+            default 60; integer >= 2.
+        shift_user: UserModelConfig overrides after the shift; default buy_bias -4.5,
+            price_fit 1.0, anchor 0.0.
+        shift_segment_probs: segment mix after the shift (None: unchanged); default
+            (0.1, 0.1, 0.1, 0.7).
+        early_frac: fraction of the run defining "early" learning (shaping and
+            LTR-term comparisons use the mean greedy GMV over the evaluations in it);
+            default 0.25; in (0, 1].
+        workers: processes (1: run inline); default 2; integer >= 1.  Results do not
+            depend on it.
+        seed: base seed; default 0; integer >= 0.
+    """
+
+    seeds: int = 3
+    agents: tuple[str, ...] = (
+        "dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe",
+        "ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "random",
+    )
+    num_envs: int = 256
+    iterations: int = 40
+    steps_per_iteration: int = 25
+    eval_every: int = 4
+    eval_steps: int = 20
+    final_eval_steps: int = 120
+    log_steps: int = 100
+    log_noise: float = 0.3
+    world: WorldConfig = field(default_factory=WorldConfig)
+    reward: str = "clicks"
+    dpg: dict[str, Any] = field(default_factory=dict)
+    shaping_weight: float = 1.0
+    shaping_mode: str = "article"
+    ddpg: dict[str, Any] = field(default_factory=dict)
+    ltr_weight: float = 0.1
+    fbe_reward: str = "gmv"
+    cem: dict[str, Any] = field(default_factory=dict)
+    nonstationary_agents: tuple[str, ...] = ("dpg",)
+    ns_iterations: int = 60
+    shift_user: dict[str, Any] = field(
+        default_factory=lambda: {"buy_bias": -4.5, "price_fit": 1.0, "anchor": 0.0}
+    )
+    shift_segment_probs: tuple[float, ...] | None = (0.1, 0.1, 0.1, 0.7)
+    early_frac: float = 0.25
+    workers: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("agents", "nonstationary_agents"):
+            unknown = set(getattr(self, name)) - set(ALL_AGENTS)
+            if unknown:
+                raise ValueError(f"{name}: unknown {sorted(unknown)}; known: {list(ALL_AGENTS)}")
+        for name in _POSITIVE_INTS:
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name}: must be an integer >= 1, got {v!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ValueError(f"seed: must be an integer >= 0, got {self.seed!r}")
+        if self.reward not in ("gmv", "clicks"):
+            raise ValueError(f"reward: must be 'gmv' or 'clicks', got {self.reward!r}")
+        if self.fbe_reward not in ("gmv", "clicks"):
+            raise ValueError(f"fbe_reward: must be 'gmv' or 'clicks', got {self.fbe_reward!r}")
+        if self.shaping_mode not in ("article", "centred"):
+            raise ValueError(f"shaping_mode: must be 'article' or 'centred', got {self.shaping_mode!r}")
+        for name in ("log_noise", "shaping_weight", "ltr_weight"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < float("inf"):
+                raise ValueError(f"{name}: must be a finite number >= 0, got {v!r}")
+        if self.ns_iterations < 2:
+            raise ValueError(f"ns_iterations: needs >= 2 (the shift is at half-way), got {self.ns_iterations}")
+        if not 0 < self.early_frac <= 1:
+            raise ValueError(f"early_frac: must lie in (0, 1], got {self.early_frac!r}")
+
+    def session_config(self, shifted: bool = False) -> SessionConfig:
+        """The env's session config (after the behaviour shift if ``shifted``)."""
+        world, user = self.world, UserModelConfig()
+        if shifted:
+            user = dataclasses.replace(user, **self.shift_user)
+            if self.shift_segment_probs is not None:
+                world = dataclasses.replace(world, segment_probs=tuple(self.shift_segment_probs))
+        return SessionConfig(world=world, user=user, reward=self.reward, num_threads=1)
+
+
+#: the longer documented setting (``--long``), as overrides of the defaults
+LONG = dict(seeds=5, iterations=120, steps_per_iteration=25, ns_iterations=120,
+            final_eval_steps=240, agents=ALL_AGENTS, nonstationary_agents=("dpg", "dpg-fbe"))
+
+
+def long_config() -> RankingConfig:
+    """The ``--long`` preset (5 seeds, 3x longer runs, every agent; docs/ranking.md)."""
+    return RankingConfig(**LONG)
