@@ -10,9 +10,12 @@ import pytest
 
 from simcore.cli import main as cli_main
 from simcore.domains.search.config import SessionConfig, WorldConfig
-from simcore.experiments.discount.run import DiscountConfig, config_from_dict, gamma_key, run
-from simcore.experiments.discount.report import write_report
 from simcore.domains.search.tabular.learners import LearnerConfig
+from simcore.experiments.discount import EXPERIMENT
+from simcore.experiments.discount.config import DiscountConfig, gamma_key
+from simcore.experiments.discount.report import write_report
+from simcore.experiments.discount.run import run
+from simcore.util.config import set_path
 
 TINY = dict(
     session=dict(world=dict(n_queries=4, n_items=60), max_steps=5),
@@ -30,8 +33,21 @@ TINY = dict(
 )
 
 
+def _leaves(d: dict, prefix: str = ""):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from _leaves(v, prefix + k + ".")
+        else:
+            yield prefix + k, v
+
+
 def tiny_config(**over) -> DiscountConfig:
-    return config_from_dict({**TINY, **over})
+    """The tiny config as ``--config`` builds it: each leaf set on the default (so the
+    study's user model is kept)."""
+    cfg = DiscountConfig()
+    for path, value in _leaves({**TINY, **over}):
+        cfg = set_path(cfg, path, value)
+    return cfg
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +102,7 @@ def test_cli_end_to_end_writes_all_files(tmp_path, capsys):
     cfg_file = tmp_path / "tiny.json"
     cfg_file.write_text(json.dumps(TINY))
     out = tmp_path / "out"
-    rc = cli_main(["reproduce", "discount", "--out", str(out), "--config", str(cfg_file), "--quiet", "--runs", "2", "--workers", "1"])
+    rc = cli_main(["reproduce", "discount", "--out", str(out), "--config", str(cfg_file), "--quiet", "--set", "runs=2", "--workers", "1"])
     assert rc == 0
     for name in (
         "report.md",
@@ -106,9 +122,12 @@ def test_cli_end_to_end_writes_all_files(tmp_path, capsys):
             assert set(res[alg][g]) >= {"gmv", "gmv_ci", "v_h0"}
     assert res["runtime_s"] > 0
     report = (out / "report.md").read_text()
-    for text in ("## Checks", "## Settings", "Seed: 0", "--runs 2", "γ=1 vs γ=0", "Transfer"):
+    assert report.startswith("# Discount study") and report.split("\n")[2] == "## Claims"
+    assert "| claim | source | our result (95 % CI) | verdict | conditions |" in report
+    for text in ("## Checks", "## Settings", "Seed: 0", "--set runs=2", "γ=1 vs γ=0", "Transfer", "命题2"):
         assert text in report, text
     assert "checks held" in capsys.readouterr().out
+    assert res["claims"] and all(c["verdict"] for c in res["claims"])
 
 
 def test_write_report_is_rerunnable(tiny_results, tmp_path):
@@ -140,17 +159,34 @@ def test_bad_configs_are_rejected(over, match):
 
 def test_bad_config_keys_and_cli_errors(tmp_path, capsys):
     with pytest.raises(ValueError, match="unknown"):
-        config_from_dict({"gamas": [0.5]})
-    with pytest.raises(TypeError):
+        set_path(DiscountConfig(), "gamas", "0.5")
+    with pytest.raises(ValueError, match="session"):
         DiscountConfig(session="default")
-    rc = cli_main(["reproduce", "discount", "--out", str(tmp_path), "--gammas", "0,2"])
+    rc = cli_main(["reproduce", "discount", "--out", str(tmp_path), "--set", "gammas=0,2"])
     assert rc == 2 and "gamma" in capsys.readouterr().err
-    rc = cli_main(["reproduce", "discount", "--out", str(tmp_path), "--memory", "-1"])
+    rc = cli_main(["reproduce", "discount", "--out", str(tmp_path), "--set", "memory=-1"])
     assert rc == 2 and "memory" in capsys.readouterr().err
+    rc = cli_main(["reproduce", "discount", "--out", str(tmp_path), "--set", "session.user.leave_frustration=x"])
+    assert rc == 2 and "leave_frustration" in capsys.readouterr().err
+
+
+def test_cli_flags_map_onto_the_config():
+    import argparse
+
+    from simcore.experiments.base import add_arguments, config_from_args
+
+    p = argparse.ArgumentParser()
+    add_arguments(p, EXPERIMENT)
+    args = p.parse_args(["--preset", "full", "--set", "runs=3", "--set", "session.user.leave_frustration=6",
+                         "--seed", "7", "--workers", "2"])
+    cfg = config_from_args(EXPERIMENT, args)
+    assert (cfg.runs, cfg.sessions, cfg.seed, cfg.workers) == (3, 800_000, 7, 2)
+    assert cfg.session.user.leave_frustration == 6.0 and cfg.session.user.window == DiscountConfig().session.user.window
+    assert DiscountConfig().session.user.leave_frustration == 8.0
 
 
 def test_full_protocol_settings():
-    full = DiscountConfig.full()
+    full = EXPERIMENT.presets["full"]()
     assert full.runs == 50 and full.sessions == 800_000
     assert full.gammas == (0.0, 0.1, 0.5, 0.9, 1.0)
     assert full.session.max_steps == 30 and full.session.page_size == 10 and full.memory == 4

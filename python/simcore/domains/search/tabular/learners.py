@@ -41,6 +41,13 @@ import numpy as np
 from simcore.domains.search.tabular import rng as crng
 from simcore.domains.search.tabular.dp import check_gamma, evaluate_values
 from simcore.domains.search.tabular.model import TabularSSMDP
+from simcore.domains.search.tabular.updates import (
+    BatchedUpdater,
+    argmax_rows,
+    max_rows,
+    sample_softmax,
+    softmax_rows,
+)
 
 
 @dataclass(frozen=True)
@@ -141,99 +148,6 @@ class LearnResult:
         return self.greedy if self.probs is None else self.probs
 
 
-class _BatchedUpdater:
-    """Applies batched averaged updates to one flat table (see the module docstring).
-
-    Duplicate cells in a batch are summed with ``np.add.at`` into scratch
-    accumulators (no sorting); each lane then computes its cell's new value, and the
-    duplicates write identical values.  The k sequential step sizes of a cell with n
-    earlier updates compound to beta = 1 - prod_{i<k} (1 - alpha(n + i)), read from a
-    table of cumulative log(1 - alpha) (exact up to n = 2**20 updates, beyond which
-    alpha is held at alpha(2**20)).
-    """
-
-    NMAX = 1 << 20
-
-    def __init__(self, size: int, cfg: LearnerConfig) -> None:
-        self.acc_y = np.zeros(size)
-        self.acc_k = np.zeros(size, dtype=np.int32)
-        self.counts = np.zeros(size, dtype=np.int32)
-        for arr in (self.acc_y, self.acc_k, self.counts):
-            arr.fill(0)  # fault the pages in now, sequentially, not one by one at random
-        self._ones = np.ones(0, dtype=np.int32)
-        i = np.arange(1, self.NMAX + 1, dtype=np.float64)  # alpha(i) for i >= 1
-        alpha = np.maximum(cfg.step_min, (i + 1.0) ** (-cfg.step_exponent))
-        self.alpha_last = float(alpha[-1])
-        log1m = np.log1p(-np.minimum(alpha, 1.0 - 1e-16))
-        # cl[j] = sum_{1 <= i < j} log(1 - alpha(i)),  j = 1 .. NMAX + 1 (cl[0] unused)
-        self.cl = np.zeros(self.NMAX + 2)
-        self.cl[2:] = np.cumsum(log1m)
-        self.log_last = float(log1m[-1])
-
-    def _cumlog(self, j: np.ndarray) -> np.ndarray:
-        jj = np.minimum(j, self.NMAX + 1)
-        return self.cl[jj] + (j - jj) * self.log_last
-
-    def __call__(self, table: np.ndarray, keys: np.ndarray, targets: np.ndarray) -> None:
-        np.add.at(self.acc_y, keys, targets)
-        if self._ones.size < keys.size:
-            self._ones = np.ones(keys.size, dtype=np.int32)
-        np.add.at(self.acc_k, keys, self._ones[: keys.size])  # (a scalar 1 hits a slow path)
-        k = self.acc_k[keys]
-        n = self.counts[keys]
-        ybar = self.acc_y[keys] / k
-        # prod_{i=n}^{n+k-1} (1 - alpha(i)) with alpha(0) = 1 (the first update sets the target)
-        first = n == 0
-        lo = np.where(first, 1, n)
-        keep = np.exp(self._cumlog(lo + k - first) - self._cumlog(lo))
-        keep = np.where(first, 0.0, keep)
-        old = table[keys]
-        table[keys] = old + (1.0 - keep) * (ybar - old)
-        self.counts[keys] = n + k
-        self.acc_y[keys] = 0.0
-        self.acc_k[keys] = 0
-
-
-def _argmax_rows(x: np.ndarray) -> np.ndarray:
-    """argmax over the (small) last axis of a 2-d array, ties to the lowest index."""
-    best = x[:, 0].copy()
-    idx = np.zeros(x.shape[0], dtype=np.int64)
-    for j in range(1, x.shape[1]):
-        better = x[:, j] > best
-        best = np.where(better, x[:, j], best)
-        idx[better] = j
-    return idx
-
-
-def _max_rows(x: np.ndarray) -> np.ndarray:
-    best = x[:, 0].copy()
-    for j in range(1, x.shape[1]):
-        np.maximum(best, x[:, j], out=best)
-    return best
-
-
-def _sample_softmax(x: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Draws a ~ softmax(x[i]) per row by inverse CDF with uniforms u; returns
-    (int64 actions, float64 (n, A) probabilities).  Column loops: A is small."""
-    z = np.exp(x - _max_rows(x)[:, None])
-    total = z[:, 0].copy()
-    for j in range(1, z.shape[1]):
-        total += z[:, j]
-    pi = z / total[:, None]
-    target = u * total
-    a = np.zeros(x.shape[0], dtype=np.int64)
-    acc = z[:, 0].copy()
-    for j in range(1, z.shape[1]):
-        a += target >= acc
-        acc += z[:, j]
-    return a, pi
-
-
-def _softmax_rows(x: np.ndarray) -> np.ndarray:
-    z = np.exp(x - x.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
-
-
 def learn(
     algorithm: str,
     model: TabularSSMDP,
@@ -283,12 +197,12 @@ def learn(
     if is_q:
         Q = np.zeros(R * SA)
         Q.fill(float(model.m.max()) if cfg.optimistic else 0.0)
-        update = _BatchedUpdater(R * SA, cfg)
+        update = BatchedUpdater(R * SA, cfg.step_exponent, cfg.step_min)
     else:
         theta = np.zeros(R * SA)
         theta.fill(0.0)
         Vc = np.zeros(R * S)
-        update = _BatchedUpdater(R * S, cfg)
+        update = BatchedUpdater(R * S, cfg.step_exponent, cfg.step_min)
 
     n_bins = min(cfg.curve_points, total)
     bin_size = -(-total // n_bins)
@@ -310,7 +224,7 @@ def learn(
         t3 = table.reshape(n, S, A)
         if is_q:
             return np.argmax(t3, axis=2), (t3[:, init, :].max(axis=2) @ probs)
-        return _softmax_rows(t3), values.reshape(n, S)[:, init] @ probs
+        return softmax_rows(t3), values.reshape(n, S)[:, init] @ probs
 
     # Checkpoint i of run r is taken when run r has completed ck_at[i] sessions (a
     # snapshot of its own tables), so a run's record does not depend on the others.
@@ -367,13 +281,13 @@ def learn(
         u_o, hi = crng.uniform_and_bits(key, sess, t, 1)
         if is_q:
             qrow = Q2[row]
-            greedy = _argmax_rows(qrow)
+            greedy = argmax_rows(qrow)
             eps = eps_a + eps_b * np.minimum(sess, eps_span) if eps_b else eps_a
             explore = (hi >> 16).astype(np.float64) * (2.0**-16) < eps
             rand_a = ((hi & 0xFFFF) * A) >> 16
             a = np.where(explore, rand_a.astype(np.int64), greedy)
         else:
-            a, pi = _sample_softmax(th2[row], hi.astype(np.float64) * (2.0**-32))
+            a, pi = sample_softmax(th2[row], hi.astype(np.float64) * (2.0**-32))
         cell = s * A + a
         bb = b_flat[cell]
         buy = u_o < bb
@@ -381,7 +295,7 @@ def learn(
         cont = ~(buy | (u_o < bb + l_flat[cell]) | last[cell])
         r = np.where(buy, m_flat[cell], 0.0)
         if is_q:
-            boot = _max_rows(Q2[row0 + s2])
+            boot = max_rows(Q2[row0 + s2])
             target = r + gamma * np.where(cont, boot, 0.0)
             update(Q, row * A + a, target)
         else:

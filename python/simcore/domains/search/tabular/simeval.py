@@ -18,7 +18,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from simcore.domains.search.config import SessionConfig
-from simcore.domains.search.tabular.model import _segment_slice
+from simcore.domains.search.tabular.model import segment_slice
 from simcore.domains.search.tabular.space import StateSpace
 
 
@@ -126,6 +126,31 @@ def evaluate_paths(
     return out
 
 
+def _policy_tables(policies: Sequence[np.ndarray], S: int, A: int) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
+    """Packs policies for :func:`simulate_policies`: int (n_det, S) deterministic
+    actions, float32 (n_sto, S, A) cumulative action probabilities (rows end at 1),
+    and per policy its kind (0 deterministic, 1 stochastic) and row in its table."""
+    det_tables, sto_tables, kind, index = [], [], [], []
+    for p in policies:
+        p = np.asarray(p)
+        if p.dtype.kind in "iu":
+            if p.shape != (S,):
+                raise ValueError(f"policies: deterministic policy of shape {p.shape}, expected ({S},)")
+            kind.append(0)
+            index.append(len(det_tables))
+            det_tables.append(p.astype(np.int8 if A <= 127 else np.int64))
+        else:
+            if p.shape != (S, A):
+                raise ValueError(f"policies: stochastic policy of shape {p.shape}, expected ({S}, {A})")
+            kind.append(1)
+            index.append(len(sto_tables))
+            c = np.cumsum(np.asarray(p, dtype=np.float64), axis=1)
+            sto_tables.append((c / c[:, -1:]).astype(np.float32))
+    det = np.stack(det_tables) if det_tables else np.zeros((1, S), np.int8)
+    sto = np.stack(sto_tables) if sto_tables else np.zeros((1, S, A), np.float32)
+    return det, sto, kind, index
+
+
 def simulate_policies(
     config: SessionConfig,
     actions: np.ndarray,
@@ -166,30 +191,13 @@ def simulate_policies(
         return np.zeros((0, int(sessions)))
     lanes = max(1, min(int(lanes), int(sessions)))
     per_lane = -(-int(sessions) // lanes)
-    det_tables, sto_tables, kind, index = [], [], [], []
-    for p in policies:
-        p = np.asarray(p)
-        if p.dtype.kind in "iu":
-            if p.shape != (S,):
-                raise ValueError(f"policies: deterministic policy of shape {p.shape}, expected ({S},)")
-            kind.append(0)
-            index.append(len(det_tables))
-            det_tables.append(p.astype(np.int8 if A <= 127 else np.int64))
-        else:
-            if p.shape != (S, A):
-                raise ValueError(f"policies: stochastic policy of shape {p.shape}, expected ({S}, {A})")
-            kind.append(1)
-            index.append(len(sto_tables))
-            c = np.cumsum(np.asarray(p, dtype=np.float64), axis=1)
-            sto_tables.append((c / c[:, -1:]).astype(np.float32))
-    det = np.stack(det_tables) if det_tables else np.zeros((1, S), np.int8)
-    sto = np.stack(sto_tables) if sto_tables else np.zeros((1, S, A), np.float32)
+    det, sto, kind, index = _policy_tables(policies, S, A)
     B = n_pol * lanes
     slot_kind = np.repeat(np.array(kind), lanes)
     slot_idx = np.repeat(np.array(index), lanes)
     stoch = slot_kind == 1
     sim = SearchSimulator(config, B, seed=int(seed))
-    seg_sl = _segment_slice(sim.obs_dim, config.user.window, sim.num_features, space.n_segments)
+    seg_sl = segment_slice(sim.obs_dim, config.user.window, sim.num_features, space.n_segments)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5EED]))
     obs = sim.reset()
     g = np.argmax(obs[:, seg_sl], axis=1).astype(np.int64)
