@@ -64,7 +64,7 @@ def _value_claims(results: dict[str, Any]) -> list[Claim]:
         out.append(Claim(
             claim="for every deterministic policy V_γ(C(h0)) ≤ E[GMV], with equality only at γ = 1",
             source=f"{SOURCE}, §5.2 折扣率, 命题2",
-            result=prop["detail"].split("; ", 1)[-1],
+            result=prop["detail"].split("; ", 1)[-1].replace("|", "\\|"),  # no bare pipes in a table cell
             verdict="reproduced" if prop["held"] else "not reproduced",
             conditions="exact (backward vs forward evaluation) for every final policy of every algorithm and γ",
         ))
