@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from simcore.runner import SeedTree
 from simcore import cli
 from simcore.experiments import engine_cost as E
 from simcore.experiments.engine_cost.evaluation import Evaluator
@@ -97,7 +98,7 @@ def test_gmv_of_all_features_is_reference():
     from simcore.domains.feature_cost.kernels import feature_mean
 
     test = generate(FeatureCostDataConfig(n_contexts=cfg.n_test, n_items=cfg.n_items, seed=2))
-    ev = Evaluator(test, feature_mean(test.X), cfg.users_per_request, cfg.seed, threads=1)
+    ev = Evaluator(test, feature_mean(test.X), cfg.users_per_request, SeedTree(cfg.seed).child("eval"), threads=1)
     full = ev.expected_gmv(np.ones((cfg.n_test, 12), bool))
     again = ev.expected_gmv(np.ones((cfg.n_test, 12), bool))
     np.testing.assert_array_equal(full, again)  # the same panel every time

@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from simcore.runner.seeds import SeedTree
+
 from simcore.algos.protocol import AgentBase, Batch
 from simcore.domains.feature_cost.agent_config import FeatureSelectionAgentConfig
 
@@ -67,7 +69,7 @@ class PolicyValueAgent(AgentBase):
         self.config = config if config is not None else FeatureSelectionAgentConfig()
         self.obs_dim = obs_dim
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.config.seed)
+            torch.manual_seed(SeedTree(self.config.seed).seed("init"))
             if self.config.heads > obs_dim:
                 raise ValueError(f"heads: {self.config.heads} > obs_dim {obs_dim}")
             # logit of P(Eval | s): one network, or one per feature
@@ -89,7 +91,7 @@ class PolicyValueAgent(AgentBase):
         else:
             self.opt_policy = torch.optim.SGD(self.policy.parameters(), lr=self.config.lr_policy)
         self.opt_value = torch.optim.Adam(self.value.parameters(), lr=self.config.lr_value)
-        self.generator = torch.Generator().manual_seed(self.config.seed + 1)
+        self.generator = torch.Generator().manual_seed(SeedTree(self.config.seed).seed("sampling"))
         self.updates = 0
         H = max(1, self.config.heads)
         self.obs_count = torch.zeros(H, dtype=torch.float64)

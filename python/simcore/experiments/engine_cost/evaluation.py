@@ -11,6 +11,7 @@ from simcore.domains.feature_cost.data import FeatureCostData, make_simulator_wo
 from simcore.domains.feature_cost.kernels import subset_eval
 from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
 from simcore.domains.search.simulator import SearchSimulator
+from simcore.runner import SeedTree
 
 __all__ = ["PolicyEval", "Evaluator"]
 
@@ -42,14 +43,13 @@ class Evaluator:
         fill: float32 (n,) the value a skipped feature takes (the population mean).
         users_per_request: U simulated users per request (the GMV panel, common to
             every policy).
-        seed: master seed; the panel and the simulator use ``seed + 7`` and
-            ``seed + 11`` (the layout of the original protocol, kept so that its
-            numbers stay identical).
+        seeds: the evaluation's seed tree; the panel and the simulator use its
+            paths ``("panel",)`` and ``("simulator",)``.
         top_k: None: all pairs count; k: only pairs touching the full top-k.
         threads: kernel threads (None: all cores).
     """
 
-    def __init__(self, test: FeatureCostData, fill: np.ndarray, users_per_request: int, seed: int,
+    def __init__(self, test: FeatureCostData, fill: np.ndarray, users_per_request: int, seeds: SeedTree,
                  top_k: int | None = None, threads: int | None = None) -> None:
         self.test, self.fill, self.top_k, self.threads = test, fill, top_k, threads
         Q, N, n = test.X.shape
@@ -62,8 +62,8 @@ class Evaluator:
             num_threads=threads,
         )
         self.U = users_per_request
-        self.panel = simulator_users(test, world, self.U, user, seed=seed + 7)
-        self.sim = SearchSimulator(scfg, num_sessions=Q * self.U, seed=seed + 11, world=world)
+        self.panel = simulator_users(test, world, self.U, user, seed=seeds.seed("panel"))
+        self.sim = SearchSimulator(scfg, num_sessions=Q * self.U, seed=seeds.seed("simulator"), world=world)
 
     def evaluate(self, masks: np.ndarray, gmv: bool = True) -> PolicyEval:
         """The :class:`PolicyEval` of bool (Q, n) ``masks`` (GMV only if ``gmv``)."""

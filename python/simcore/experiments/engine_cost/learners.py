@@ -13,7 +13,7 @@ from simcore.domains.feature_cost.data import FeatureCostData
 from simcore.domains.feature_cost.env import FeatureSelectionConfig
 from simcore.experiments.engine_cost.analysis import thin
 from simcore.experiments.engine_cost.config import EngineCostConfig
-from simcore.runner import Job
+from simcore.runner import Job, SeedTree
 
 __all__ = ["LearnerSpec", "learner_jobs", "train_learner"]
 
@@ -82,7 +82,7 @@ def train_learner(
         tick = (lambda rec: progress(1.0)) if progress is not None else None
         hist = train(learner, make_collector(env), LoopConfig(iterations=iterations), on_iteration=tick)
         test_env = FeatureSelectionVectorEnv(min(num_envs, len(test)), env_config, data=test, fill=fill)
-        test_env.reset(seed=0)
+        test_env.reset(seed=SeedTree(seed).seed("greedy"))
         masks = greedy_masks(test_env, learner, np.arange(len(test)))
         return masks, thin(hist, HISTORY_KEYS)
     finally:

@@ -41,7 +41,7 @@ from simcore.experiments.engine_cost import analysis as An
 from simcore.experiments.engine_cost.config import EngineCostConfig
 from simcore.experiments.engine_cost.evaluation import Evaluator, PolicyEval
 from simcore.experiments.engine_cost.learners import LearnerSpec, learner_jobs
-from simcore.runner import run_jobs
+from simcore.runner import SeedTree, run_jobs
 from simcore.util.config import to_dict
 from simcore.util.progress import Progress
 
@@ -50,12 +50,12 @@ __all__ = ["run", "add_arguments", "main"]
 Add = Callable[..., None]
 
 
-def _data(cfg: EngineCostConfig) -> tuple[FeatureCostData, FeatureCostData, np.ndarray]:
-    """Training and held-out requests (seeds 2 seed + 1 and 2 seed + 2, the original
-    layout) and the fill values: the training population's feature means."""
+def _data(cfg: EngineCostConfig, seeds: SeedTree) -> tuple[FeatureCostData, FeatureCostData, np.ndarray]:
+    """Training and held-out requests (named seeds ``("data", "train")`` and
+    ``("data", "test")``) and the fill values: the training population's feature means."""
     dcfg = dict(n_items=cfg.n_items, context_strength=cfg.context_strength)
-    train_data = generate(FeatureCostDataConfig(n_contexts=cfg.n_train, seed=cfg.seed * 2 + 1, **dcfg))
-    test = generate(FeatureCostDataConfig(n_contexts=cfg.n_test, seed=cfg.seed * 2 + 2, **dcfg))
+    train_data = generate(FeatureCostDataConfig(n_contexts=cfg.n_train, seed=seeds.seed("data", "train"), **dcfg))
+    test = generate(FeatureCostDataConfig(n_contexts=cfg.n_test, seed=seeds.seed("data", "test"), **dcfg))
     return train_data, test, feature_mean(train_data.X, threads=cfg.threads)
 
 
@@ -100,10 +100,9 @@ def _greedy_baselines(cfg: EngineCostConfig, train_data: FeatureCostData, fill: 
         add(f"static greedy C={C:g}", "static-greedy", np.tile(best, (Q, 1)), C=C)
 
 
-def _learner_specs(cfg: EngineCostConfig) -> list[LearnerSpec]:
+def _learner_specs(cfg: EngineCostConfig, seeds: SeedTree) -> list[LearnerSpec]:
     """Every learned policy: each agent at each threshold, then the actor-critic at
-    each learned lambda.  Learner k (from 1, in this order) is seeded 1000 seed + k
-    (the original layout)."""
+    each learned lambda.  Each learner's seed is the named path ``("learner", key)``."""
     specs: list[LearnerSpec] = []
     for C in cfg.thresholds:
         env_cfg = FeatureSelectionConfig(loss_threshold=C, penalty=cfg.penalty, top_k=cfg.top_k,
@@ -114,7 +113,16 @@ def _learner_specs(cfg: EngineCostConfig) -> list[LearnerSpec]:
         env_cfg = FeatureSelectionConfig(loss_threshold=1.0, penalty=0.0, loss_weight=1.0 / lam,
                                          top_k=cfg.top_k, num_threads=cfg.threads)
         specs.append(LearnerSpec(f"actor-critic lambda={lam:g}", "actor-critic", env_cfg, lam=lam))
-    return [dataclasses.replace(s, seed=cfg.seed * 1000 + k) for k, s in enumerate(specs, start=1)]
+    return [dataclasses.replace(s, seed=seeds.seed("learner", s.key)) for s in specs]
+
+
+def _seed_paths(seeds: SeedTree, specs: list[LearnerSpec]) -> dict[str, Any]:
+    """Every named stream of the run (root, path, derived seed), for results.json."""
+    out = {f"data/{k}": seeds.describe("data", k) for k in ("train", "test")}
+    out.update({f"eval/{k}": seeds.describe("eval", k) for k in ("panel", "simulator")})
+    out.update({f"learner/{s.key}": seeds.describe("learner", s.key) for s in specs})
+    out.update({f"learner/{s.key}/greedy": SeedTree(s.seed).describe("greedy") for s in specs})
+    return out
 
 
 def _meta(t0: float, load0: float, full: PolicyEval, test: FeatureCostData) -> dict[str, Any]:
@@ -148,9 +156,10 @@ def run(config: EngineCostConfig, progress: bool = True) -> dict[str, Any]:
     threads_before = torch.get_num_threads()
     torch.set_num_threads(1)  # small networks: one thread is fastest and deterministic
     try:
-        train_data, test, fill = _data(cfg)
+        seeds = SeedTree(cfg.seed)
+        train_data, test, fill = _data(cfg, seeds)
         n = test.n_features
-        ev = Evaluator(test, fill, cfg.users_per_request, cfg.seed, top_k=cfg.top_k, threads=cfg.threads)
+        ev = Evaluator(test, fill, cfg.users_per_request, seeds.child("eval"), top_k=cfg.top_k, threads=cfg.threads)
         bar = Progress(cfg.n_test, desc="engine-cost baselines", unit="request", enabled=None if progress else False)
         table = B.exhaustive_table(test.X, test.weights, test.cost, fill, top_k=cfg.top_k,
                                    threads=cfg.threads, progress=lambda k: bar.update(k, postfix="exhaustive"))
@@ -169,7 +178,7 @@ def run(config: EngineCostConfig, progress: bool = True) -> dict[str, Any]:
         _oracle_baselines(cfg, table, add)
         _greedy_baselines(cfg, train_data, fill, add)
 
-        specs = _learner_specs(cfg)
+        specs = _learner_specs(cfg, seeds)
         jobs = learner_jobs(cfg, specs, train_data, test, fill)
         outs = run_jobs(jobs, backend="inline" if cfg.workers == 1 else "process", workers=cfg.workers,
                         progress=progress, desc="engine-cost learners", unit="iteration")
@@ -185,6 +194,7 @@ def run(config: EngineCostConfig, progress: bool = True) -> dict[str, Any]:
             "context": An.context_summary(test, evals),
             "comparisons": An.comparisons(test, evals, cfg.thresholds, cfg.agents, cfg.penalty),
             "per_request": An.per_request(test, evals),
+            "seeds": _seed_paths(seeds, specs),
         }
     finally:
         torch.set_num_threads(threads_before)
