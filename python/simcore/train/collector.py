@@ -15,13 +15,19 @@ checkpoints and progress.  Two collectors serve every domain:
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from simcore.algos.protocol import AgentProtocol, Batch
 
 
+@runtime_checkable
 class Collector(Protocol):
-    """One iteration of experience for an agent."""
+    """One iteration of experience for an agent.
+
+    Optional attributes the loop reads when present: ``eval_keys`` (the record keys
+    copied into a training record as ``eval_<key>`` after an evaluation; default all)
+    and ``progress_key`` (the record key shown on the progress bar).
+    """
 
     #: slot-steps one iteration takes (for progress bars)
     steps_per_iteration: int
@@ -31,12 +37,14 @@ class Collector(Protocol):
         agent: AgentProtocol,
         seed: int,
         *,
+        steps: int | None = None,
         explore: bool = True,
         learn: bool = True,
         keep: list[Batch] | None = None,
     ) -> dict[str, Any]:
-        """Resets the env with ``seed``, gathers one iteration (updating the agent if
-        ``learn``), appends every valid batch to ``keep`` if given, and returns the
+        """Resets the env with ``seed``, gathers one iteration (``steps`` batched steps
+        where the collector counts steps; None: its own default), updating the agent if
+        ``learn``, appends every valid batch to ``keep`` if given, and returns the
         iteration's record (plain values: the domain's metrics plus the means of the
         agent's update metrics; ``end_iteration`` metrics when ``learn``)."""
         ...
