@@ -17,9 +17,14 @@
 
 namespace simcore {
 
+// Hardware threads, read once (std::thread::hardware_concurrency parses /sys on every
+// call, ~10 us, too slow for the per-step path).  A constant of the machine, not state.
 inline int default_threads() {
-  const unsigned hc = std::thread::hardware_concurrency();
-  return hc == 0 ? 1 : static_cast<int>(hc);
+  static const int hc = [] {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : static_cast<int>(n);
+  }();
+  return hc;
 }
 
 // Upper bound on the threads one call starts: min(4 * hardware threads, 256).
@@ -32,7 +37,8 @@ inline std::size_t effective_threads(std::size_t n, int threads, std::size_t min
   std::size_t t = threads <= 0 ? static_cast<std::size_t>(default_threads())
                                : static_cast<std::size_t>(threads);
   if (min_chunk == 0) min_chunk = 1;
-  t = std::min({t, max_threads(), (n + min_chunk - 1) / min_chunk});
+  t = std::min(t, (n + min_chunk - 1) / min_chunk);
+  if (t > 1) t = std::min(t, max_threads());
   return std::max<std::size_t>(t, 1);
 }
 
