@@ -17,8 +17,6 @@ def register_envs(ids: Mapping[str, tuple[str, str]]) -> None:
 
 
 def simcore_env_ids(prefix: str = "simcore/") -> list[str]:
-    """Every registered Gymnasium id starting with ``prefix``, sorted (imports simcore
-    first, which registers every domain's ids)."""
-    import simcore  # noqa: F401
-
+    """Every registered Gymnasium id starting with ``prefix``, sorted.  (Importing this
+    module imported the ``simcore`` package first, which registers every domain's ids.)"""
     return sorted(i for i in registry if i.startswith(prefix))

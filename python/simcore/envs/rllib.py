@@ -41,8 +41,8 @@ def make_env(env_id: str, env_config: Mapping[str, Any] | None = None) -> gym.En
     {"num_envs": n}``) returns the batched vector env of n sub-envs, else one env
     made by ``gymnasium.make``.
     """
-    import simcore  # noqa: F401  (registers the ids in this process)
-
+    # No import needed here: unpickling this creator in a worker imports
+    # simcore.envs.rllib, hence the simcore package, which registers every id.
     kwargs = dict(env_config or {})
     if "num_envs" in kwargs:
         n = int(kwargs.pop("num_envs"))

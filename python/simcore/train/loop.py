@@ -3,7 +3,7 @@ any env, through a collector (:class:`simcore.train.collector.Collector`: the
 step-wise one in :mod:`simcore.train.steps`, the episode-wise one in
 :mod:`simcore.train.episodes`), which knows the domain.
 
-Training runs in *iterations*.  Iteration i calls ``collector.run(agent, seed + i)``
+Training runs in *iterations*.  Iteration i calls ``collector.run(agent, iteration_seed(config, i))``
 (the collector resets its env with that seed, gathers experience and updates the
 agent), and logs the record it returns, with ``iteration`` first.  Because every
 iteration re-seeds the env and the agent carries all its random state in
@@ -27,10 +27,17 @@ from simcore.algos.protocol import AgentProtocol, Batch
 from simcore.train.checkpoint import load_checkpoint, save_checkpoint
 from simcore.train.collector import Collector
 from simcore.util.progress import Progress
+from simcore.util.seeds import SeedTree
 
 #: a collector, or a function iteration -> collector (a schedule, e.g. a shift of the
 #: users' behaviour mid-run)
 CollectorSource = Collector | Callable[[int], Collector]
+
+
+def iteration_seed(config: "LoopConfig", iteration: int) -> int:
+    """The env seed of training iteration ``iteration``: the named stream
+    ``("iteration", i)`` of ``SeedTree(config.seed)``."""
+    return SeedTree(config.seed).seed("iteration", int(iteration))
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,8 @@ class LoopConfig:
 
     Attributes:
         iterations: total iterations (>= 1; a resumed run continues up to this number).
-        seed: iteration i runs its collector with seed ``seed + i`` (>= 0).
+        seed: root of the run's streams: iteration i runs its collector with
+            ``SeedTree(seed).seed("iteration", i)`` (:func:`iteration_seed`; >= 0).
         checkpoint_path: where to save checkpoints (None: never).
         checkpoint_every: save after every this many iterations (>= 0; 0: only at the
             end when ``checkpoint_path`` is set).
@@ -51,7 +59,8 @@ class LoopConfig:
             policy is itself random, such as RandomWeights).
         eval_steps: steps of each evaluation (>= 1; batched env steps for the
             step-wise collector).
-        eval_seed: env seed of every evaluation (>= 0).
+        eval_seed: env seed of every evaluation (>= 0; None: the named stream
+            ``SeedTree(seed).seed("eval")``).
         progress: show a progress bar.
         desc: progress-bar label.
     """
@@ -62,7 +71,7 @@ class LoopConfig:
     checkpoint_every: int = 0
     eval_every: int = 0
     eval_steps: int = 30
-    eval_seed: int = 1_000_000
+    eval_seed: int | None = None
     progress: bool = False
     desc: str = "train"
 
@@ -71,6 +80,8 @@ class LoopConfig:
             raise ValueError(f"iterations: must be an integer >= 1, got {self.iterations!r}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed: must be a non-negative integer, got {self.seed!r}")
+        if self.eval_seed is None:
+            object.__setattr__(self, "eval_seed", SeedTree(self.seed).seed("eval"))
         for name in ("checkpoint_every", "eval_every", "eval_seed"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
@@ -138,7 +149,7 @@ def train(
         for it in range(start, config.iterations):
             col = first if it == start else _collector_at(collector, it)
             rec: dict[str, Any] = {"iteration": it}
-            rec.update(col.run(agent, config.seed + it))
+            rec.update(col.run(agent, iteration_seed(config, it)))
             done = it + 1
             if _due(config.eval_every, done, config.iterations):
                 ev = evaluate(agent, col, config.eval_steps, config.eval_seed)

@@ -19,10 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from simcore.runner.seeds import SeedTree
-
 from simcore.algos.protocol import AgentBase, Batch
 from simcore.domains.feature_cost.agent_config import FeatureSelectionAgentConfig
+from simcore.util.seeds import SeedTree
 
 __all__ = ["PolicyValueAgent", "discounted_returns"]
 

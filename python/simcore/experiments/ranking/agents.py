@@ -24,6 +24,7 @@ from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.training import search_collector
 from simcore.domains.search.world import default_action_set
 from simcore.experiments.ranking.config import RankingConfig
+from simcore.runner import SeedTree
 from simcore.train.loop import collect
 
 
@@ -32,24 +33,27 @@ class _NoisyFixed:
 
     name = "logging"
 
-    def __init__(self, weights: np.ndarray, std: float, seed: int) -> None:
+    def __init__(self, weights: np.ndarray, std: float, rng: np.random.Generator) -> None:
         self.w = np.asarray(weights, dtype=np.float64)
         self.std = std
-        self.rng = np.random.default_rng([seed, 7])
+        self.rng = rng
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         a = self.w + self.std * self.rng.standard_normal((obs.shape[0], self.w.size))
         return np.clip(a, -1, 1).astype(np.float32)
 
 
-def _logs(cfg: RankingConfig, env: Any, seed: int) -> Batch:
-    """Logged sessions of the logging policy (LTR default + noise) on ``env``."""
-    policy = _NoisyFixed(default_action_set(env.sim.num_features)[0], cfg.log_noise, seed)
-    logs, _ = collect(policy, search_collector(env, cfg.log_steps), None, seed=700_000 + seed)
+def _logs(cfg: RankingConfig, env: Any, seeds: SeedTree) -> Batch:
+    """Logged sessions of the logging policy (LTR default + noise) on ``env``; the
+    noise and the sessions draw from the run's streams ``("logs", "noise")`` and
+    ``("logs", "env")``."""
+    policy = _NoisyFixed(default_action_set(env.sim.num_features)[0], cfg.log_noise,
+                         seeds.generator("logs", "noise"))
+    logs, _ = collect(policy, search_collector(env, cfg.log_steps), None, seed=seeds.seed("logs", "env"))
     return logs
 
 
-def build_agent(key: str, cfg: RankingConfig, env: Any, seed: int) -> Any:
+def build_agent(key: str, cfg: RankingConfig, env: Any, seeds: SeedTree) -> Any:
     """A fresh agent ``key`` for ``env`` (fitting LTR / outcome models on logs first).
 
     The search-domain terms are wired in here: the LTR fusion term (weight 0 for
@@ -57,6 +61,7 @@ def build_agent(key: str, cfg: RankingConfig, env: Any, seed: int) -> Any:
     "dpg-shaped", DPG-FBE's full expected backup, CEM scored by GMV (``price``).
     """
     D, m = env.sim.obs_dim, env.sim.num_features
+    seed = seeds.seed("agent", key)  # network init, exploration, replay sampling
     if key in ("dpg", "dpg-compat", "dpg-shaped"):
         kw = {**cfg.dpg, "seed": seed}
         if key == "dpg-compat":
@@ -68,21 +73,21 @@ def build_agent(key: str, cfg: RankingConfig, env: Any, seed: int) -> Any:
         agent = DDPG(D, m, DDPGConfig(**{**cfg.ddpg, "seed": seed}),
                      actor_term=LTRFusion(LTRFusionConfig(weight=lam)))
     elif key in ("dpg-fbe", "dpg-fbe-fitted"):
-        model = OutcomeModel().fit(_logs(cfg, env, seed)) if key == "dpg-fbe-fitted" else None
+        model = OutcomeModel().fit(_logs(cfg, env, seeds)) if key == "dpg-fbe-fitted" else None
         agent = dpg_fbe(D, m, DDPGConfig(**{**cfg.ddpg, "seed": seed}), reward=cfg.fbe_reward,
                         outcome_model=model, actor_term=LTRFusion(LTRFusionConfig(weight=0.0)))
     elif key == "ltr-default":
         agent = FixedWeights(default_action_set(m)[0], name="ltr-default")
     elif key == "ltr-click":
-        agent = FittedLTR(m, label="click_or_purchase").fit(_logs(cfg, env, seed))
+        agent = FittedLTR(m, label="click_or_purchase").fit(_logs(cfg, env, seeds))
     elif key == "ltr-gmv":
-        agent = FittedLTR(m, label="purchase", purchase_weight="price").fit(_logs(cfg, env, seed))
+        agent = FittedLTR(m, label="purchase", purchase_weight="price").fit(_logs(cfg, env, seeds))
     elif key == "cem":
         agent = CEMWeights(m, CEMConfig(**{"score_column": "price", **cfg.cem, "seed": seed}))
     elif key == "random":
         agent = RandomWeights(m, seed=seed)
     elif key == "static-opt":
-        agent = FixedWeights(optimise_static(cfg, env, seed)["weights"], name=key)
+        agent = FixedWeights(optimise_static(cfg, env, seeds.child("static-opt"))["weights"], name=key)
     else:
         raise ValueError(f"agent: unknown {key!r}")
     agent.name = key
@@ -117,7 +122,7 @@ def exact_static_gmv(sim: Any, weights: np.ndarray, users: dict[str, np.ndarray]
     return total.reshape(n, P).mean(axis=1)
 
 
-def optimise_static(cfg: RankingConfig, env: Any, seed: int, panel: int = 128, n_candidates: int = 24,
+def optimise_static(cfg: RankingConfig, env: Any, seeds: SeedTree, panel: int = 128, n_candidates: int = 24,
                     iterations: int = 12) -> dict[str, Any]:
     """The best static weights we can find: CEM on the *exact* expected GMV of a panel of
     ``panel`` users (simulator expectation mode), not limited by the online budget.
@@ -125,9 +130,9 @@ def optimise_static(cfg: RankingConfig, env: Any, seed: int, panel: int = 128, n
     Returns ``{"weights": float (m,), "exact_gmv": float, "history": [best per iteration]}``.
     """
     m = env.sim.num_features
-    rng = np.random.default_rng([seed, 11])
+    rng = seeds.generator("cem")
     sim = SearchSimulator(env.sim.config, num_sessions=n_candidates * panel, world=env.sim.world)
-    draw = SearchSimulator(env.sim.config, num_sessions=panel, seed=900_000 + seed, world=env.sim.world)
+    draw = SearchSimulator(env.sim.config, num_sessions=panel, seed=seeds.seed("panel"), world=env.sim.world)
     draw.reset()
     users = draw.users()
     mean, std = np.zeros(m), np.full(m, 0.6)

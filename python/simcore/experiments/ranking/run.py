@@ -35,7 +35,7 @@ from simcore.experiments.ranking.config import (
     STATIC,
     RankingConfig,
 )
-from simcore.runner import Job, run_jobs
+from simcore.runner import Job, SeedTree, run_jobs
 
 
 def _make_env(cfg: RankingConfig, shifted: bool = False) -> Any:
@@ -46,14 +46,16 @@ def _make_env(cfg: RankingConfig, shifted: bool = False) -> Any:
     return gym.make_vec("simcore/SearchSession-v0", num_envs=cfg.num_envs, config=cfg.session_config(shifted))
 
 
-def _loop(cfg: RankingConfig, iterations: int, run_seed: int) -> Any:
+def _loop(cfg: RankingConfig, iterations: int, seeds: SeedTree) -> Any:
+    """The loop of a run: training streams ``("train",)``, evaluations ``("eval",)``;
+    common to every agent of the same seed index (paired comparisons)."""
     from simcore.train.loop import LoopConfig
 
-    return LoopConfig(iterations=iterations, seed=10_000 * (run_seed + 1), eval_every=cfg.eval_every,
-                      eval_steps=cfg.eval_steps, eval_seed=2_000_000 + run_seed)
+    return LoopConfig(iterations=iterations, seed=seeds.seed("train"), eval_every=cfg.eval_every,
+                      eval_steps=cfg.eval_steps, eval_seed=seeds.seed("eval"))
 
 
-def _named(cfg: RankingConfig, env: Any, run_seed: int) -> dict[str, Any]:
+def _named(cfg: RankingConfig, env: Any, seeds: SeedTree) -> dict[str, Any]:
     """Final evaluations of the named static weight vectors."""
     from simcore.algos.fixed import FixedWeights
     from simcore.domains.search.training import search_collector
@@ -61,18 +63,19 @@ def _named(cfg: RankingConfig, env: Any, run_seed: int) -> dict[str, Any]:
     from simcore.train.loop import evaluate
 
     col = search_collector(env, cfg.final_eval_steps)
-    return {name: evaluate(FixedWeights(w, name=name), col, None, 1_000_000 + run_seed)
+    return {name: evaluate(FixedWeights(w, name=name), col, None, seeds.seed("final-eval"))
             for name, w in zip(NAMED, default_action_set(env.sim.num_features))}
 
 
-def _static_history(cfg: RankingConfig, agent: Any, env: Any, run_seed: int) -> list[dict[str, Any]]:
+def _static_history(cfg: RankingConfig, agent: Any, env: Any, seeds: SeedTree) -> list[dict[str, Any]]:
     """A non-learning baseline: one online iteration and one greedy evaluation, drawn flat."""
     from simcore.domains.search.training import EVAL_KEYS, search_collector
-    from simcore.train.loop import evaluate
+    from simcore.train.loop import evaluate, iteration_seed
 
     col = search_collector(env, cfg.steps_per_iteration)
-    online = col.run(agent, 10_000 * (run_seed + 1), explore=True, learn=False)
-    ev = evaluate(agent, col, cfg.eval_steps, 2_000_000 + run_seed)
+    loop = _loop(cfg, cfg.iterations, seeds)
+    online = col.run(agent, iteration_seed(loop, 0), explore=True, learn=False)  # = training's iteration 0
+    ev = evaluate(agent, col, cfg.eval_steps, loop.eval_seed)
     keys = [k for k in EVAL_KEYS if k != "mean_action_by_segment"]
     history = []
     for it in range(cfg.iterations):
@@ -95,25 +98,25 @@ def run_job(cfg: RankingConfig, agent: str, seed: int, kind: str) -> dict[str, A
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     env = _make_env(cfg)
-    run_seed = cfg.seed * 1000 + seed
+    seeds = SeedTree(cfg.seed).child("seed", seed)  # shared by every agent of this seed index
     if kind == "named":
-        return {"kind": kind, "seed": seed, "final": _named(cfg, env, run_seed),
+        return {"kind": kind, "seed": seed, "final": _named(cfg, env, seeds),
                 "seconds": time.perf_counter() - t0}
-    learner = build_agent(agent, cfg, env, run_seed)
+    learner = build_agent(agent, cfg, env, seeds)
     final_env = env
     if kind == "train" and agent in STATIC:
-        history = _static_history(cfg, learner, env, run_seed)
+        history = _static_history(cfg, learner, env, seeds)
     elif kind == "train":
         history = train(learner, search_collector(env, cfg.steps_per_iteration),
-                        _loop(cfg, cfg.iterations, run_seed))
+                        _loop(cfg, cfg.iterations, seeds))
     else:  # non-stationary: the users change at half-way
         final_env = _make_env(cfg, shifted=True)
         cols = (search_collector(env, cfg.steps_per_iteration),
                 search_collector(final_env, cfg.steps_per_iteration))
         switch = cfg.ns_iterations // 2
         history = train(learner, lambda it: cols[0] if it < switch else cols[1],
-                        _loop(cfg, cfg.ns_iterations, run_seed))
-    final = evaluate(learner, search_collector(final_env, cfg.final_eval_steps), None, 1_000_000 + run_seed)
+                        _loop(cfg, cfg.ns_iterations, seeds))
+    final = evaluate(learner, search_collector(final_env, cfg.final_eval_steps), None, seeds.seed("final-eval"))
     return {"kind": kind, "agent": agent, "seed": seed, "history": history, "final": final,
             "seconds": time.perf_counter() - t0}
 
