@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from simcore.cli import main
 
 
@@ -35,10 +37,60 @@ def test_help_lists_every_experiment_without_importing_them():
         assert name in r.stdout
 
 
-def test_experiment_options_are_available(capsys):
-    import pytest
+@pytest.mark.parametrize("name", ["discount", "ranking", "engine-cost"])
+def test_help_shows_every_config_field(capsys, name):
+    from simcore.experiments.base import Experiment
+    from simcore.cli import _load
+    from simcore.util.config import iter_fields
 
     with pytest.raises(SystemExit) as e:
-        main(["reproduce", "discount", "--help"])
+        main(["reproduce", name, "--help"])
     assert e.value.code == 0
-    assert "--full" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    for flag in ("--set", "--config", "--out", "--seed", "--workers", "--quiet"):
+        assert flag in out
+    exp = _load(name)
+    assert isinstance(exp, Experiment)
+    for path, value, doc in iter_fields(exp.config_cls()):
+        assert f"{path} = {value!r}" in out, path
+        assert doc, f"{name}: config field {path} has no documentation"
+
+
+def test_bad_value_exits_2_naming_the_field(capsys):
+    assert main(["reproduce", "discount", "--set", "runs=many"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "runs" in err[0]
+    assert main(["reproduce", "discount", "--set", "session.user.nope=1"]) == 2
+    assert "session.user.nope" in capsys.readouterr().err
+    assert main(["reproduce", "discount", "--set", "noequals"]) == 2
+
+
+def test_missing_optional_dependency_is_one_line(monkeypatch, capsys):
+    import importlib.util
+
+    from simcore.experiments.base import Experiment, main as run_main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "torch" else real(n, *a))
+    ran = []
+    exp = Experiment(name="x", help="", config_cls=_Cfg, run=lambda c, progress: ran.append(1),
+                     write_report=lambda r, o, c: [], requires=("torch",))
+    import argparse
+
+    assert run_main(exp, argparse.Namespace(quiet=True, out="unused", overrides=[]), []) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'pip install "simcore[torch]"' in err[0] and not ran
+
+
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass(frozen=True)
+class _Cfg:
+    """A config.
+
+    Attributes:
+        seed: root seed.
+    """
+
+    seed: int = 0

@@ -67,10 +67,9 @@ def test_deterministic_and_seed_dependent():
 
 
 def test_cli(tmp_path):
-    rc = cli.main(["reproduce", "engine-cost", "--out", str(tmp_path), "--iterations", "1", "--n-train", "32",
-                   "--n-test", "4", "--n-items", "20", "--num-envs", "8", "--thresholds", "0.1",
-                   "--learned-lambdas", "", "--agents", "reinforce", "--workers", "1",
-                   "--no-progress"])
+    rc = cli.main(["reproduce", "engine-cost", "--out", str(tmp_path), "--set", "iterations=1", "--set", "n_train=32",
+                   "--set", "n_test=4", "--set", "n_items=20", "--set", "num_envs=8", "--set", "thresholds=0.1",
+                   "--set", "learned_lambdas=[]", "--set", "agents=reinforce", "--workers", "1", "--quiet"])
     assert rc == 0
     P = json.loads((tmp_path / "results.json").read_text())["policies"]
     assert "reinforce C=0.1" in P and not any(k.startswith("actor-critic") for k in P)

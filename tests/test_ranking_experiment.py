@@ -70,15 +70,20 @@ def test_deterministic_across_runs_and_worker_counts(tmp_path):
 
 
 def test_cli_arguments():
+    from simcore.experiments.base import add_arguments, config_from_args
+
     p = argparse.ArgumentParser()
-    ranking.add_arguments(p)
-    args = p.parse_args(["--seeds", "2", "--agents", "dpg,cem", "--no-nonstationary", "--iterations", "3"])
-    cfg = ranking.config_from_args(args)
+    add_arguments(p, EXPERIMENT)
+    args = p.parse_args(["--set", "seeds=2", "--set", "agents=dpg,cem", "--set", "nonstationary_agents=[]",
+                         "--set", "iterations=3", "--seed", "4"])
+    cfg = config_from_args(EXPERIMENT, args)
     assert cfg.seeds == 2 and cfg.agents == ("dpg", "cem") and cfg.nonstationary_agents == ()
-    assert cfg.iterations == 3
-    long = ranking.config_from_args(p.parse_args(["--long"]))
+    assert cfg.iterations == 3 and cfg.seed == 4
+    long = config_from_args(EXPERIMENT, p.parse_args(["--preset", "long"]))
     assert long.seeds == 5 and long.iterations > RankingConfig().iterations
     assert EXPERIMENT.presets["long"]() == long and EXPERIMENT.config_cls is RankingConfig
+    with pytest.raises(ValueError, match="seeds"):
+        config_from_args(EXPERIMENT, p.parse_args(["--set", "seeds=zero"]))
 
 
 def test_bad_config():

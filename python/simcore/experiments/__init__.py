@@ -1,7 +1,7 @@
 """Reproductions, one module each: a config dataclass, ``run()``, a report writer.
 
-Each module registered in :data:`EXPERIMENTS` exposes ``add_arguments(parser)`` and
-``main(args) -> int`` for the ``simcore reproduce NAME`` command.
+Each package registered in :data:`EXPERIMENTS` defines ``EXPERIMENT`` (an
+:class:`simcore.experiments.base.Experiment`), from which ``simcore reproduce NAME`` is generated.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 #: subcommand runs, so ``simcore --help`` does not pay for torch.
 EXPERIMENTS: dict[str, tuple[str, str]] = {
     "discount": (
-        "simcore.experiments.discount.run",
+        "simcore.experiments.discount",
         "the discount study: DP, Q-learning and actor-critic for gamma in {0, ..., 1} (main job)",
     ),
     "ranking": (
-        "simcore.experiments.ranking.run",
+        "simcore.experiments.ranking",
         "ranking control: DPG (+ shaping), DDPG with LTR gradient fusion, DPG-FBE vs baselines",
     ),
     "engine-cost": (
-        "simcore.experiments.engine_cost.run",
+        "simcore.experiments.engine_cost",
         "engine cost: learn which ranking features to compute per request",
     ),
 }

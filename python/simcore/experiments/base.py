@@ -25,7 +25,7 @@ import sys
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Mapping, Sequence
 
-from simcore.util.config import from_dict, iter_fields, set_path
+from simcore.util.config import iter_fields, set_path
 
 
 @dataclass(frozen=True)

@@ -118,14 +118,33 @@ def parse_value(tp: Any, text: str, path: str) -> Any:
             return float(t)
         if inner is str:
             return t
-        if typing.get_origin(inner) is tuple or _is_dataclass_type(inner):
-            if typing.get_origin(inner) is tuple and not t.startswith("["):
-                t = "[" + t + "]"
-            return json.loads(t)
+        if typing.get_origin(inner) is tuple:
+            return _parse_tuple(inner, t, path)
         return json.loads(t)
-    except (ValueError, json.JSONDecodeError):
+    except (ValueError, json.JSONDecodeError) as e:
+        if str(e).startswith(path + "["):  # an item of a tuple, already named
+            raise
         name = getattr(inner, "__name__", str(inner))
         raise ValueError(f"{path}: expected {name}, got {text!r}") from None
+
+
+def _parse_tuple(tp: Any, text: str, path: str) -> tuple[Any, ...]:
+    """A tuple field from JSON (``[0.1, 0.2]``) or comma-separated items (``0.1,0.2``,
+    ``dpg,cem``; ``[]`` or an empty string for the empty tuple), each item parsed by
+    the element type."""
+    if text.startswith("["):
+        return tuple(json.loads(text))
+    if not text:
+        return ()
+    args = typing.get_args(tp)
+    items = [s.strip() for s in text.split(",")]
+    if len(args) == 2 and args[1] is Ellipsis:
+        types_ = [args[0]] * len(items)
+    elif args and len(args) == len(items):
+        types_ = list(args)
+    else:
+        raise ValueError
+    return tuple(parse_value(a, s, f"{path}[{i}]") for i, (a, s) in enumerate(zip(types_, items)))
 
 
 def set_path(cfg: C, path: str, value: Any) -> C:
@@ -157,7 +176,7 @@ def set_path(cfg: C, path: str, value: Any) -> C:
         raise ValueError(f"{path}: {e}") from e
 
 
-_ATTR = re.compile(r"^\s{4,}(\w+):\s*(.*)$")
+_ATTR = re.compile(r"^\s{4,}(\w+(?:, \w+)*):\s*(.*)$")
 
 
 def field_docs(cls: type) -> dict[str, str]:
@@ -165,7 +184,7 @@ def field_docs(cls: type) -> dict[str, str]:
     docstring (continuation lines joined)."""
     doc = cls.__doc__ or ""
     out: dict[str, str] = {}
-    in_attrs, cur = False, None
+    in_attrs, cur = False, None  # cur: the names the current entry documents
     for line in doc.splitlines():
         if line.strip() == "Attributes:":
             in_attrs = True
@@ -177,10 +196,12 @@ def field_docs(cls: type) -> dict[str, str]:
         m = _ATTR.match(line)
         indent = len(line) - len(line.lstrip())
         if m and (cur is None or indent <= 8):
-            cur = m.group(1)
-            out[cur] = m.group(2).strip()
+            cur = [n.strip() for n in m.group(1).split(",")]  # "a, b: ..." documents both
+            for n in cur:
+                out[n] = m.group(2).strip()
         elif cur and line.strip():
-            out[cur] += " " + line.strip()
+            for n in cur:
+                out[n] += " " + line.strip()
     return out
 
 

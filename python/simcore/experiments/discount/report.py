@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-
 from simcore.domains.search.config import UserModelConfig, WorldConfig
 from simcore.experiments.discount.claims import claims
 from simcore.experiments.discount.config import ALGORITHMS, LABELS, LEARNERS, gamma_key

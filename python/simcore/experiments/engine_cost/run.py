@@ -25,7 +25,6 @@ the plots from it.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import time
@@ -45,7 +44,7 @@ from simcore.runner import SeedTree, run_jobs
 from simcore.util.config import to_dict
 from simcore.util.progress import Progress
 
-__all__ = ["run", "add_arguments", "main"]
+__all__ = ["run"]
 
 Add = Callable[..., None]
 
@@ -198,53 +197,3 @@ def run(config: EngineCostConfig, progress: bool = True) -> dict[str, Any]:
         }
     finally:
         torch.set_num_threads(threads_before)
-
-
-# ------------------------------------------------------- legacy CLI (until base.py)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The pre-house ``simcore reproduce engine-cost`` flags (kept until the CLI is
-    generated from ``EXPERIMENT``)."""
-    parser.add_argument("--out", default="results/engine-cost", help="output directory (default: %(default)s)")
-    parser.add_argument("--iterations", type=int, help="training iterations per learner")
-    parser.add_argument("--num-envs", type=int, help="requests per training iteration")
-    parser.add_argument("--n-train", type=int, help="training requests")
-    parser.add_argument("--n-test", type=int, help="held-out requests")
-    parser.add_argument("--n-items", type=int, help="candidates per request")
-    parser.add_argument("--thresholds", help="comma-separated loss thresholds C")
-    parser.add_argument("--learned-lambdas", help="comma-separated lambdas for the actor-critic ('' for none)")
-    parser.add_argument("--agents", help="comma-separated subset of actor-critic,reinforce")
-    parser.add_argument("--top-k", type=int, help="count only pairs touching the full top-k")
-    parser.add_argument("--context-strength", type=float, help="0: no context effects (ablation), 1: default")
-    parser.add_argument("--seed", type=int, help="master seed")
-    parser.add_argument("--workers", type=int, help="learner processes (default: all cores; 1: in process)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def config_from_args(args: argparse.Namespace) -> EngineCostConfig:
-    """The config of the legacy flags."""
-    kw: dict[str, Any] = {}
-    for name in ("iterations", "num_envs", "n_train", "n_test", "n_items", "top_k", "context_strength", "seed",
-                 "workers"):
-        v = getattr(args, name, None)
-        if v is not None:
-            kw[name] = v
-    if args.thresholds:
-        kw["thresholds"] = tuple(float(x) for x in args.thresholds.split(",") if x.strip())
-    if args.learned_lambdas is not None:
-        kw["learned_lambdas"] = tuple(float(x) for x in args.learned_lambdas.split(",") if x.strip())
-    if args.agents:
-        kw["agents"] = tuple(a.strip() for a in args.agents.split(",") if a.strip())
-    return EngineCostConfig(**kw)
-
-
-def main(args: argparse.Namespace) -> int:
-    """Runs the legacy command: the reproduction, then its report in ``args.out``."""
-    from simcore.experiments.engine_cost.report import write_report
-
-    cfg = config_from_args(args)
-    data = run(cfg, progress=not args.no_progress)
-    write_report(data, args.out, "simcore reproduce engine-cost")
-    print(f"wrote {os.path.join(args.out, 'report.md')} ({data['meta']['wall_seconds']:.0f} s)")
-    return 0

@@ -17,19 +17,15 @@ Torch is imported only inside the jobs, so that importing this module is cheap.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
 import platform
 import time
-from pathlib import Path
 from typing import Any
 
 from simcore.experiments.ranking.analysis import analyse
 from simcore.experiments.ranking.config import (
-    ALL_AGENTS,
-    LONG,
     NAMED,
     NETWORK_AGENTS,
     STATIC,
@@ -171,41 +167,4 @@ def run(config: RankingConfig, progress: bool = True) -> dict[str, Any]:
     return {"config": config_dict(config), "meta": meta, **summary, "runs": runs}
 
 
-# ------------------------------------------------------------- the old CLI entry points
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="results/ranking", help="output directory (default: %(default)s)")
-    parser.add_argument("--long", action="store_true", help="the longer documented setting (5 seeds, 3x longer runs)")
-    parser.add_argument("--seeds", type=int, help="number of seeds")
-    parser.add_argument("--iterations", type=int, help="training iterations per run")
-    parser.add_argument("--steps", type=int, help="batched steps per iteration")
-    parser.add_argument("--num-envs", type=int, help="sessions stepped together")
-    parser.add_argument("--agents", help=f"comma-separated subset of {','.join(ALL_AGENTS)}")
-    parser.add_argument("--workers", type=int, help="worker processes (default 2)")
-    parser.add_argument("--no-nonstationary", action="store_true", help="skip the behaviour-shift run")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def config_from_args(args: argparse.Namespace) -> RankingConfig:
-    kw: dict[str, Any] = dict(LONG) if args.long else {}
-    for name, attr in (("seeds", "seeds"), ("iterations", "iterations"), ("steps", "steps_per_iteration"),
-                       ("num_envs", "num_envs"), ("workers", "workers")):
-        v = getattr(args, name)
-        if v is not None:
-            kw[attr] = v
-    if args.agents:
-        kw["agents"] = tuple(a.strip() for a in args.agents.split(",") if a.strip())
-    if args.no_nonstationary:
-        kw["nonstationary_agents"] = ()
-    return RankingConfig(**kw)
-
-
-def main(args: argparse.Namespace) -> int:
-    from simcore.experiments.ranking.report import write_report
-
-    cfg = config_from_args(args)
-    data = run(cfg, progress=not args.no_progress)
-    write_report(data, args.out, command="simcore reproduce ranking")
-    print(f"wrote {Path(args.out) / 'report.md'} ({data['meta']['wall_seconds']:.0f} s)")
-    return 0
