@@ -4,5 +4,5 @@
 # Extra arguments go to `simcore reproduce discount` (e.g. --preset full, --out DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-venv.sh experiments
+bash scripts/setup-venv.sh ""   # the main job needs only the base install
 exec .venv/bin/simcore reproduce discount --out results/discount "$@"
