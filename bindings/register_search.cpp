@@ -107,6 +107,14 @@ void register_search(py::module_& m) {
       [](SessionBatchObject& o, std::uint64_t seed) { with_lock(o, [&] { o.sim.seed(seed); }); },
       py::arg("seed"));
   cls.def(
+      "seed_slots",
+      [](SessionBatchObject& o, const py::handle& seeds) {
+        auto a = expect<std::uint64_t>(seeds, "seeds", {py::ssize_t(o.sim.num_sessions())});
+        const std::uint64_t* p = a.data();
+        with_lock(o, [&] { o.sim.seed_slots(p); });
+      },
+      py::arg("seeds"));
+  cls.def(
       "reset",
       [](SessionBatchObject& o, const py::handle& obs, int threads) {
         const auto& self = o.sim;

@@ -40,6 +40,8 @@ py::dict get_state(const SessionBatchObject& o) {
   const simcore::SessionState st = with_lock(o, [&] { return o.sim.get_state(); });
   py::dict d;
   d["seed"] = py::int_(st.seed);
+  d["slot_seed"] = to_array(st.slot_seed);
+  d["slot_stream"] = to_array(st.slot_stream);
   d["rng"] = to_array(st.rng);
   d["episode"] = to_array(st.episode);
   d["query"] = to_array(st.query);
@@ -66,6 +68,14 @@ void set_state(SessionBatchObject& o, const py::dict& d) {
   simcore::SessionState st;
   if (!d.contains("seed")) throw py::value_error("state: missing key 'seed'");
   st.seed = py::cast<std::uint64_t>(d["seed"]);
+  if (d.contains("slot_seed") || d.contains("slot_stream")) {
+    st.slot_seed = from_dict<std::uint64_t>(d, "slot_seed");
+    st.slot_stream = from_dict<std::uint64_t>(d, "slot_stream");
+  } else {  // a state saved before per-slot seeds: every slot keyed by the batch seed
+    const std::size_t B = o.sim.num_sessions();
+    st.slot_seed.assign(B, st.seed);
+    for (std::size_t j = 0; j < B; ++j) st.slot_stream.push_back(j);
+  }
   st.rng = from_dict<std::uint64_t>(d, "rng");
   st.episode = from_dict<std::uint64_t>(d, "episode");
   st.query = from_dict<std::int64_t>(d, "query");
@@ -96,7 +106,7 @@ void set_state(SessionBatchObject& o, const py::dict& d) {
 
 void register_search_state(py::class_<SessionBatchObject>& cls) {
   cls.def("get_state", &get_state,
-          "The full mutable state (seed, per-slot users, shown items, page memory, RNG "
+          "The full mutable state (seed, per-slot stream keys slot_seed/slot_stream, per-slot users, shown items, page memory, RNG "
           "states, step and episode counters) as a dict of flat NumPy arrays.");
   cls.def("set_state", &set_state, py::arg("state"),
           "Restores a get_state() dict from a simulator of the same world, model, config and "

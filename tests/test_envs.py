@@ -15,6 +15,7 @@ from simcore.domains.search.envs import (
     SearchSessionEnv,
     SearchSessionVectorEnv,
 )
+from simcore.domains.search.simulator import SearchSimulator
 
 SMALL = {"world": {"n_queries": 4, "n_items": 60}}
 
@@ -139,26 +140,91 @@ def test_vector_env_reset_with_given_users():
     assert (obs[:, -5 + 2] == 1).all()  # segment one-hot (G = 4, then t/horizon)
 
 
-def test_vector_seed_list_convention():
-    def run(seed):
-        env = gym.make_vec("simcore/SearchSession-v0", num_envs=4, config=SMALL)
-        out = [env.reset(seed=seed)[0]]
-        env.action_space.seed(0)
-        for _ in range(10):
-            out.append(env.step(env.action_space.sample())[:2])
-        return out
+def _vector_run(seed, actions, env_id="simcore/SearchSession-v0"):
+    env = gym.make_vec(env_id, num_envs=4, config=SMALL)
+    out = [env.reset(seed=seed)[0]]
+    for a in actions:
+        obs, rew, term, trunc, info = env.step(a)
+        out += [obs, rew, term, trunc, info["outcome"], info["page"]]
+    return out
 
-    same_int, same_list = run(5), run([5, 5, 5, 5])  # [s] * B is exactly the int seed s
-    for x, y in zip(same_int, same_list):
-        np.testing.assert_array_equal(np.asarray(x[0] if isinstance(x, tuple) else x),
-                                      np.asarray(y[0] if isinstance(y, tuple) else y))
-    assert not np.array_equal(run([1, 2, 3, 4])[0], run([1, 2, 3, 5])[0])
+
+def test_vector_seed_list_identical_entries_give_identical_sub_envs():
+    acts = np.tile(np.random.default_rng(0).uniform(-1, 1, (40, 1, 8)).astype(np.float32), (1, 4, 1))
+    run = _vector_run([5, 5, 5, 5], acts)
+    for x in run:
+        for i in range(1, 4):
+            np.testing.assert_array_equal(x[i], x[0])
+    assert (np.concatenate(run[5::6]) == -1).any()  # autoresets happened (outcome -1)
+    np.testing.assert_array_equal(run[0], _vector_run([5, 5, 5, 5], acts)[0])
+    differ = _vector_run([1, 2, 3, 4], acts)
+    assert not any(np.array_equal(differ[0][i], differ[0][j]) for i in range(4) for j in range(i))
+    other = _vector_run([1, 2, 3, 5], acts)
+    assert all(np.array_equal(x[:3], y[:3]) for x, y in zip(differ, other))  # slot i: seed[i] only
+    assert not all(np.array_equal(x[3], y[3]) for x, y in zip(differ, other))
+
+
+@pytest.mark.parametrize("env_id, discrete", [("simcore/SearchSession-v0", False),
+                                               ("simcore/SearchSessionDiscrete-v0", True)])
+def test_vector_slot_equals_single_env_with_its_seed(env_id, discrete):
+    seeds = [11, 0, 2**64 - 1, 11]
+    rng = np.random.default_rng(3)
+    acts = rng.integers(0, 5, (60, 4)) if discrete else rng.uniform(-1, 1, (60, 4, 8)).astype(np.float32)
+    vec = gym.make_vec(env_id, num_envs=4, config=SMALL)
+    vobs, _ = vec.reset(seed=seeds)
+    vsteps = [vec.step(a) for a in acts]
+    for i, s in enumerate(seeds):
+        single = gym.make(env_id, config=SMALL)
+        obs, _ = single.reset(seed=s)
+        np.testing.assert_array_equal(vobs[i], obs)
+        done, episodes = False, 1
+        for t, v in enumerate(vsteps):
+            if done:  # the vector env's NEXT_STEP autoreset is the single env's reset()
+                obs, _ = single.reset()
+                assert v[4]["outcome"][i] == -1 and v[1][i] == 0
+                episodes += 1
+                done = False
+            else:
+                obs, rew, term, trunc, info = single.step(acts[t][i])
+                assert (v[1][i], v[2][i], v[3][i]) == (rew, term, trunc), f"slot {i} step {t}"
+                assert SearchSimulator.outcome_name(v[4]["outcome"][i]) == info["outcome"]
+                np.testing.assert_array_equal(v[4]["page"][i], info["page"])
+                done = term or trunc
+            np.testing.assert_array_equal(v[0][i], obs, err_msg=f"slot {i} step {t}")
+        assert episodes >= 3
+
+
+def test_vector_seed_list_validation_and_entropy():
     env = SearchSessionVectorEnv(4, SMALL)
     with pytest.raises(ValueError, match="seed"):
         env.reset(seed=[1, 2, 3])
     with pytest.raises(TypeError, match=r"seed\[1\]"):
         env.reset(seed=[1, 2.5, 3, 4])
-    env.reset(seed=[1, None, 3, None])
+    with pytest.raises(ValueError, match=r"seed\[2\]"):
+        env.reset(seed=[1, 2, -3, 4])
+    with pytest.raises(ValueError, match=r"seed\[3\]"):
+        env.reset(seed=[1, 2, 3, 2**64])
+    env.reset(seed=np.array([1, 2, 3, 4], dtype=np.uint64))
+    a, _ = env.reset(seed=[1, None, 3, None])
+    b, _ = env.reset(seed=[1, None, 3, None])
+    np.testing.assert_array_equal(a[[0, 2]], b[[0, 2]])
+    assert not np.array_equal(env.sim._sim.get_state()["slot_seed"][1], 0)
+
+
+def test_vector_env_pickles_with_slot_seeds():
+    import pickle
+
+    env = SearchSessionVectorEnv(4, SMALL)
+    env.reset(seed=[7, 7, 8, None])
+    acts = np.random.default_rng(1).uniform(-1, 1, (50, 4, 8)).astype(np.float32)
+    for a in acts[:10]:
+        env.step(a)
+    clone = pickle.loads(pickle.dumps(env))
+    for a in acts[10:]:  # through autoresets: the restored slots keep their seeds
+        x, y = env.step(a), clone.step(a)
+        for p, q in zip(x[:4], y[:4]):
+            np.testing.assert_array_equal(p, q)
+        np.testing.assert_array_equal(x[4]["outcome"], y[4]["outcome"])
 
 
 @pytest.mark.parametrize("bad", [2.7, "2", True, np.bool_(True), np.array([1.0]), None])

@@ -8,7 +8,8 @@ cannot hold real submodule stubs without shadowing the .so), so that
 they validate arguments and name them in errors.
 """
 
-from typing import Any, Final, Sequence
+from collections.abc import Sequence
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -68,7 +69,10 @@ class SessionBatch:  # the type of _core.search.SessionBatch
     def obs_dim(self) -> int: ...
     @property
     def horizon(self) -> int: ...
-    def seed(self, seed: int) -> None: ...
+    def seed(self, seed: int) -> None:
+        """Slot j's e-th episode draws from stream_key(seed, j, e)."""
+    def seed_slots(self, seeds: npt.NDArray[np.uint64]) -> None:
+        """uint64 (B,): slot j's e-th episode draws from stream_key(seeds[j], 0, e)."""
     def reset(self, obs: F32, threads: int = 0) -> None: ...
     def reset_to(self, query: I64, segment: I32, power: F64, patience: F64, prefs: F64,
                  obs: F32, threads: int = 0) -> None: ...

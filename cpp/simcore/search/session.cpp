@@ -66,17 +66,9 @@ std::size_t SessionBatch::obs_dim() const {
   return model_.window * m + m + 1 + world_.n_segments + 1;
 }
 
-void SessionBatch::seed(std::uint64_t seed) {
-  seed_ = seed;
-  for (auto& s : sessions_) {
-    s.episode = 0;
-    s.needs_reset = true;
-  }
-}
-
 void SessionBatch::begin_episode(std::size_t slot, const UserProfile* given) {
   Session& s = sessions_[slot];
-  s.rng.state = stream_key(seed_, slot, s.episode);
+  s.rng.state = stream_key(s.key_seed, s.key_stream, s.episode);
   ++s.episode;
   const std::size_t m = world_.n_features;
   if (given) {
@@ -414,20 +406,6 @@ void SessionBatch::peek(const float* actions, const PeekOut& out, int threads) c
       out.expected_clicks[i] = fresh.exp_clicks;
     }
   });
-}
-
-std::vector<UserProfile> SessionBatch::users() const {
-  std::vector<UserProfile> u;
-  u.reserve(sessions_.size());
-  for (const auto& s : sessions_) u.push_back(s.user);
-  return u;
-}
-
-std::vector<std::size_t> SessionBatch::steps_taken() const {
-  std::vector<std::size_t> t;
-  t.reserve(sessions_.size());
-  for (const auto& s : sessions_) t.push_back(s.t);
-  return t;
 }
 
 }  // namespace simcore

@@ -80,7 +80,8 @@ struct UserProfile {
 // model and config), as flat arrays over the B slots; W = window, K = page size,
 // m = features, N = items.  get_state / set_state round-trip it exactly.
 struct SessionState {
-  std::uint64_t seed = 0;
+  std::uint64_t seed = 0;                      // batch seed of the last seed() call
+  std::vector<std::uint64_t> slot_seed, slot_stream;  // (B,) each slot's stream key pair
   std::vector<std::uint64_t> rng, episode;     // (B,) stream state, episodes begun
   std::vector<std::int64_t> query;             // (B,)
   std::vector<std::int32_t> segment;           // (B,)
@@ -113,8 +114,13 @@ class SessionBatch {
   const UserModel& model() const { return model_; }
   const SessionConfig& config() const { return config_; }
 
-  // Starts every slot's episode counter at 0 under `seed`.
+  // Starts every slot's episode counter at 0 under `seed`: slot j's e-th episode
+  // draws from stream_key(seed, j, e).
   void seed(std::uint64_t seed);
+  // Per-slot seeds (B values): slot j's e-th episode draws from
+  // stream_key(seeds[j], 0, e), the stream of a one-slot batch seeded with seeds[j].
+  // Episode counters restart at 0.
+  void seed_slots(const std::uint64_t* seeds);
   // New episode in every slot; writes the initial observations (B, obs_dim).
   void reset(float* obs, int threads);
   // New episode in every slot with the given users (query, segment, ...) instead of
@@ -148,6 +154,8 @@ class SessionBatch {
   };
   struct Session {
     Stream rng;
+    std::uint64_t key_seed = 0;    // the slot's episodes draw from
+    std::uint64_t key_stream = 0;  //   stream_key(key_seed, key_stream, episode)
     std::uint64_t episode = 0;
     UserProfile user;
     std::vector<std::uint8_t> shown;  // (N,)

@@ -1,4 +1,5 @@
-// SessionBatch::get_state / set_state: the full mutable state as flat arrays (pickling).
+// SessionBatch seeding, per-slot queries (users, steps_taken) and get_state / set_state:
+// the full mutable state as flat arrays (pickling).
 #include <stdexcept>
 #include <string>
 
@@ -21,6 +22,41 @@ void expect_size(std::size_t got, std::size_t want, const char* field) {
 
 }  // namespace
 
+void SessionBatch::seed(std::uint64_t seed) {
+  seed_ = seed;
+  for (std::size_t j = 0; j < sessions_.size(); ++j) {
+    Session& s = sessions_[j];
+    s.key_seed = seed;
+    s.key_stream = j;
+    s.episode = 0;
+    s.needs_reset = true;
+  }
+}
+
+void SessionBatch::seed_slots(const std::uint64_t* seeds) {
+  for (std::size_t j = 0; j < sessions_.size(); ++j) {
+    Session& s = sessions_[j];
+    s.key_seed = seeds[j];
+    s.key_stream = 0;
+    s.episode = 0;
+    s.needs_reset = true;
+  }
+}
+
+std::vector<UserProfile> SessionBatch::users() const {
+  std::vector<UserProfile> u;
+  u.reserve(sessions_.size());
+  for (const auto& s : sessions_) u.push_back(s.user);
+  return u;
+}
+
+std::vector<std::size_t> SessionBatch::steps_taken() const {
+  std::vector<std::size_t> t;
+  t.reserve(sessions_.size());
+  for (const auto& s : sessions_) t.push_back(s.t);
+  return t;
+}
+
 SessionState SessionBatch::get_state() const {
   const std::size_t B = sessions_.size(), W = model_.window, N = world_.n_items;
   SessionState st;
@@ -29,6 +65,8 @@ SessionState SessionBatch::get_state() const {
   st.memo.reserve(B * W * kMemoFields);
   st.shown.reserve(B * N);
   for (const Session& s : sessions_) {
+    st.slot_seed.push_back(s.key_seed);
+    st.slot_stream.push_back(s.key_stream);
     st.rng.push_back(s.rng.state);
     st.episode.push_back(s.episode);
     st.query.push_back(s.user.query);
@@ -58,6 +96,8 @@ SessionState SessionBatch::get_state() const {
 void SessionBatch::set_state(const SessionState& st) {
   const std::size_t B = sessions_.size(), W = model_.window, K = config_.page_size;
   const std::size_t m = world_.n_features, N = world_.n_items;
+  expect_size(st.slot_seed.size(), B, "slot_seed");
+  expect_size(st.slot_stream.size(), B, "slot_stream");
   expect_size(st.rng.size(), B, "rng");
   expect_size(st.episode.size(), B, "episode");
   expect_size(st.query.size(), B, "query");
@@ -99,6 +139,8 @@ void SessionBatch::set_state(const SessionState& st) {
   seed_ = st.seed;
   for (std::size_t b = 0; b < B; ++b) {
     Session& s = sessions_[b];
+    s.key_seed = st.slot_seed[b];
+    s.key_stream = st.slot_stream[b];
     s.rng.state = st.rng[b];
     s.episode = st.episode[b];
     s.user.query = st.query[b];

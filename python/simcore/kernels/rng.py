@@ -1,7 +1,9 @@
 """NumPy twin of the C++ counter-based random streams (cpp/simcore/common/rng.hpp).
 
-Session slot j's e-th episode under seed s draws from the SplitMix64 stream starting
-at ``stream_key(s, j, e)``; each draw advances the state by the golden-ratio constant.
+A session slot keyed by the pair (seed s, stream index j) draws its e-th episode from
+the SplitMix64 stream starting at ``stream_key(s, j, e)``; each draw advances the state
+by the golden-ratio constant.  ``seed(s)`` keys slot j by (s, j), per-slot seeding
+(``seed_slots``) by (seeds[j], 0).
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
         return _mix(np.asarray(x, dtype=np.uint64) + _GOLDEN)
 
 
-def stream_key(seed: int, slot: np.ndarray, episode: np.ndarray) -> np.ndarray:
-    """Starting state of the stream of (seed, slot, episode), as in cpp/simcore/rng.hpp."""
+def stream_key(seed: int | np.ndarray, slot: np.ndarray, episode: np.ndarray) -> np.ndarray:
+    """Starting state of the stream of (seed, slot, episode), as in
+    cpp/simcore/common/rng.hpp; ``seed`` is one int or a uint64 array (one per slot)."""
     with np.errstate(over="ignore"):
-        s = splitmix64(np.array([seed], dtype=np.uint64))
+        s = splitmix64(np.atleast_1d(np.asarray(seed, dtype=np.uint64)))
         a = splitmix64(s ^ np.asarray(slot, dtype=np.uint64))
         return splitmix64(a ^ (np.asarray(episode, dtype=np.uint64) * _EP))
 

@@ -67,12 +67,25 @@ class ReferenceSessionBatch:
 
     # -- episodes
     def seed(self, seed: int) -> None:
+        """Slot j's e-th episode draws from the stream (seed, j, e)."""
         self._seed = int(seed)
+        self.slot_seed = np.full(self.B, self._seed, dtype=np.uint64)
+        self.slot_stream = np.arange(self.B, dtype=np.uint64)
+        self.episode[:] = 0
+        self.needs_reset[:] = True
+
+    def seed_slots(self, seeds: np.ndarray) -> None:
+        """Slot j's e-th episode draws from the stream (seeds[j], 0, e)."""
+        seeds = np.array([int(s) for s in seeds], dtype=np.uint64)
+        if seeds.shape != (self.B,):
+            raise ValueError(f"seeds: expected one seed per session ({self.B}), got {seeds.size}")
+        self.slot_seed = seeds
+        self.slot_stream = np.zeros(self.B, dtype=np.uint64)
         self.episode[:] = 0
         self.needs_reset[:] = True
 
     def _begin(self, sel: np.ndarray, users: dict[str, np.ndarray] | None = None) -> None:
-        self.rng.state[sel] = stream_key(self._seed, sel.astype(np.uint64), self.episode[sel])
+        self.rng.state[sel] = stream_key(self.slot_seed[sel], self.slot_stream[sel], self.episode[sel])
         self.episode[sel] += np.uint64(1)
         if users is not None:
             self.query[sel] = users["query"][sel]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
@@ -98,6 +98,26 @@ def _user_model(cfg: SessionConfig) -> "UserModel":
     return um
 
 
+def _slot_seeds(seeds: object, n: int) -> np.ndarray:
+    """uint64 (n,) from ``n`` integers in [0, 2**64 - 1]; TypeError / ValueError naming seeds."""
+    if isinstance(seeds, np.ndarray):
+        if seeds.dtype.kind not in "iu":
+            raise TypeError(f"seeds: expected integers, got an array of dtype {seeds.dtype}")
+        if seeds.shape != (n,):
+            raise ValueError(f"seeds: expected shape ({n},) (one seed per session), got {seeds.shape}")
+        seeds = seeds.tolist()
+    if not isinstance(seeds, (list, tuple)):
+        raise TypeError(f"seeds: expected a list of {n} integers, got {type(seeds).__name__}")
+    if len(seeds) != n:
+        raise ValueError(f"seeds: expected one seed per session ({n}), got {len(seeds)}")
+    for i, s in enumerate(seeds):
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(f"seeds[{i}]: expected an integer in [0, 2**64 - 1], got {s!r}")
+        if not 0 <= s < (1 << 64):
+            raise ValueError(f"seeds[{i}]: must lie in [0, 2**64 - 1], got {s}")
+    return np.array([int(s) for s in seeds], dtype=np.uint64)
+
+
 # reset_to fields: name, dtype the binding takes, integer field?, shape (B, [m]).
 _USER_FIELDS = (("query", np.int64, True), ("segment", np.int32, True),
                 ("power", np.float64, False), ("patience", np.float64, False),
@@ -110,7 +130,8 @@ class SearchSimulator:
     Args:
         config: the simulator's configuration (default: N=1000, m=8, K=10).
         num_sessions: B.
-        seed: session seed; slot j's e-th episode uses the stream (seed, j, e).
+        seed: session seed; slot j's e-th episode uses the stream (seed, j, e).  See
+            :meth:`seed_slots` for one seed per slot.
         world: a prebuilt :class:`simcore.domains.search.world.World` (default: generated from
             ``config.world``); pass your own catalogue here.
     """
@@ -170,6 +191,17 @@ class SearchSimulator:
                 or not 0 <= seed < (1 << 64)):
             raise ValueError(f"seed: must be an integer in [0, 2**64 - 1], got {seed!r}")
         self._sim.seed(int(seed))
+
+    def seed_slots(self, seeds: Sequence[int] | np.ndarray) -> None:
+        """Per-slot seeds: slot j's e-th episode draws from the stream (seeds[j], 0, e),
+        i.e. slot j replays a one-session simulator seeded with ``seeds[j]``; every
+        slot's episode counter restarts.
+
+        Args:
+            seeds: ``num_sessions`` integers in [0, 2**64 - 1] (a list, tuple or integer
+                array); equal seeds give identical slots (under identical actions).
+        """
+        self._sim.seed_slots(_slot_seeds(seeds, self.num_sessions))
 
     def reset(self) -> np.ndarray:
         """Starts a new episode in every slot; returns float32 (B, D) observations (a buffer)."""

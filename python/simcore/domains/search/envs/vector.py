@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -15,6 +16,24 @@ from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.spec import SEARCH_STEP_SPEC
 from simcore.envs.seeding import fold_seeds, seed_to_int
 from simcore.envs.standard import check_render_mode, per_env_seeds
+
+
+def single_env_seeds(seed: object, num_envs: int) -> list[int]:
+    """The simulator seed of each sub-env for a Gymnasium seed list: entry i (an int in
+    [0, 2**64 - 1], or None for fresh entropy) gives what the single env's
+    ``reset(seed=seed[i])`` passes to its one-slot simulator,
+    ``np_random(seed[i]).integers(0, 2**63 - 1)`` (gymnasium.utils.seeding).
+
+    Raises ValueError naming seed for a wrong length or an out-of-range entry, TypeError
+    naming ``seed[i]`` for a non-integer entry."""
+    entries = per_env_seeds(seed, num_envs)
+    out = []
+    for i, s in enumerate(entries):
+        if s is not None and s >= 1 << 64:
+            raise ValueError(f"seed[{i}]: must lie in [0, 2**64 - 1], got {s}")
+        rng, _ = seeding.np_random(s)
+        out.append(int(rng.integers(0, 2**63 - 1)))
+    return out
 
 
 class SearchSessionVectorEnv(VectorEnv):
@@ -27,13 +46,13 @@ class SearchSessionVectorEnv(VectorEnv):
     The env pickles and deep-copies with its full state.
 
     Seeds (``reset(seed=...)``): an int s seeds the batch (slot j's e-th episode
-    draws from the C++ stream (s', j, e), s' derived from s as today).  A list
-    follows Gymnasium's convention of one entry per sub-env (length ``num_envs``,
-    else ValueError; None entries take fresh entropy).  The C++ simulator keys
-    every slot by one batch seed, so the list is folded into one
-    (:func:`simcore.envs.seeding.fold_seeds`): ``[s] * B`` is exactly the int seed
-    s, and the same list always gives the same trajectories, but slot j's stream
-    depends on the whole list, not on ``seed[j]`` alone.
+    draws from the C++ stream (s, j, e)).  A list follows Gymnasium's convention of
+    one entry per sub-env (length ``num_envs``, else ValueError naming seed; entries
+    ints in [0, 2**64 - 1] or None for fresh entropy): sub-env i is seeded exactly as
+    the single env ``SearchSessionEnv.reset(seed=seed[i])`` seeds itself, so slot i
+    replays that single env bit for bit under the same actions (its NEXT_STEP
+    autoresets being the single env's ``reset()`` calls), and ``[s] * B`` gives B
+    identical sub-envs.
 
     Args:
         num_envs: B, or a dict (RLlib's ``env_config | {"num_envs": n}``) holding
@@ -92,12 +111,18 @@ class SearchSessionVectorEnv(VectorEnv):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Resets every session; returns obs float32 (B, D) and an empty info.
 
-        ``seed``: None (continue the stream), an int, or a list of ``num_envs`` ints
-        or None (see the class docstring).  ``options={"users": ...}`` starts the
-        sessions with given users (see SearchSimulator.reset_to)."""
-        if seed is not None:
-            s = seed_to_int(seed) if not isinstance(seed, (list, tuple, np.ndarray)) else fold_seeds(
-                per_env_seeds(seed, self.num_envs))
+        ``seed``: None (continue the stream), an int (one batch seed), or a list of
+        ``num_envs`` ints or None, one per sub-env (see the class docstring).
+        ``options={"users": ...}`` starts the sessions with given users (see
+        SearchSimulator.reset_to)."""
+        if isinstance(seed, (list, tuple, np.ndarray)):
+            slot_seeds = single_env_seeds(seed, self.num_envs)
+            s = fold_seeds(slot_seeds)
+            self._np_random, self._np_random_seed = np.random.default_rng(s), s
+            self.sim.seed_slots(slot_seeds)
+            self._seeded = True
+        elif seed is not None:
+            s = seed_to_int(seed)
             self._np_random, self._np_random_seed = np.random.default_rng(s), s
             self.sim.seed(s)
             self._seeded = True
