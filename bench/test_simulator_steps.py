@@ -13,8 +13,8 @@ import pytest
 
 import simcore  # noqa: F401
 from simcore.domains.search.config import SessionConfig
-from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.reference import ReferenceSessionBatch
+from simcore.domains.search.simulator import SearchSimulator
 
 LTR = np.array([0.0, 0.3, 0.3, 0.4, 0.0, 0.0, 0.0, 0.0], np.float32)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_agents_dpg import _batch  # tests/ is on sys.path (pytest rootdir-less import)
 
 import simcore.algos as agents
-from simcore.algos.protocol import Batch
 from simcore.algos.cem import CEMConfig, CEMWeights
 from simcore.algos.fixed import FixedWeights
-from simcore.domains.search.agents.ltr import FittedLTR, fit_logistic, ltr_dataset
+from simcore.algos.protocol import Batch
 from simcore.algos.random_weights import RandomWeights
+from simcore.domains.search.agents.ltr import FittedLTR, fit_logistic, ltr_dataset
+from test_agents_dpg import _batch  # tests/ is on sys.path (pytest rootdir-less import)
 
 
 def test_lazy_package_exports():

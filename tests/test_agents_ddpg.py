@@ -8,10 +8,10 @@ import torch
 
 from simcore.algos.ddpg import DDPG, DDPGConfig
 from simcore.algos.protocol import Batch
+from simcore.algos.replay import Replay
 from simcore.domains.search.agents.fbe import dpg_fbe, exact_expected_reward
 from simcore.domains.search.agents.fusion import LTRFusion, LTRFusionConfig, ltr_cross_entropy
 from simcore.domains.search.agents.outcome_model import OutcomeModel
-from simcore.algos.replay import Replay
 from test_agents_dpg import _batch  # tests/ is on sys.path (pytest rootdir-less import)
 
 torch.set_num_threads(1)

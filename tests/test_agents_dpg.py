@@ -9,7 +9,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simcore.algos.protocol import Batch
 from simcore.algos.dpg import (
     DPGConfig,
     LinearDPG,
@@ -17,6 +16,7 @@ from simcore.algos.dpg import (
     softmax_actor_jacobian,
     state_features,
 )
+from simcore.algos.protocol import Batch
 from simcore.domains.search.agents.shaping import PotentialShaping, page_log_likelihood, potential
 
 torch.set_num_threads(1)

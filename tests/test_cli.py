@@ -39,8 +39,8 @@ def test_help_lists_every_experiment_without_importing_them():
 
 @pytest.mark.parametrize("name", ["discount", "ranking", "engine-cost"])
 def test_help_shows_every_config_field(capsys, name):
-    from simcore.experiments.base import Experiment
     from simcore.cli import _load
+    from simcore.experiments.base import Experiment
     from simcore.util.config import iter_fields
 
     with pytest.raises(SystemExit) as e:
@@ -68,7 +68,8 @@ def test_bad_value_exits_2_naming_the_field(capsys):
 def test_missing_optional_dependency_is_one_line(monkeypatch, capsys):
     import importlib.util
 
-    from simcore.experiments.base import Experiment, main as run_main
+    from simcore.experiments.base import Experiment
+    from simcore.experiments.base import main as run_main
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "torch" else real(n, *a))

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from simcore.runner import SeedTree
 from simcore import cli
 from simcore.experiments import engine_cost as E
 from simcore.experiments.engine_cost.evaluation import Evaluator
+from simcore.runner import SeedTree
 
 
 def _tiny(**kw) -> E.EngineCostConfig:

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simcore import kernels
-from simcore.kernels import reference as foundation
 from simcore.domains.feature_cost import kernels as K
 from simcore.domains.feature_cost import reference as R
+from simcore.kernels import reference as foundation
 
 
 def _inputs(seed: int, Q: int, N: int, n: int, levels: int = 0, p_eval: float = 0.5):

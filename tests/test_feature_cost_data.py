@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
-from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.feature_cost import baselines as B
 from simcore.domains.feature_cost import data as D
 from simcore.domains.feature_cost import kernels as K
+from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
+from simcore.domains.search.simulator import SearchSimulator
 
 
 @pytest.fixture(scope="module")

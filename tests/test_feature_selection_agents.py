@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from simcore.algos.protocol import AgentProtocol
-from simcore.domains.feature_cost import agents as A
 from simcore.domains.feature_cost import agent_config as C
+from simcore.domains.feature_cost import agents as A
+from simcore.domains.feature_cost import data as D
 from simcore.domains.feature_cost import policies as P
 from simcore.domains.feature_cost import training as T
-from simcore.train.loop import LoopConfig, train
 from simcore.domains.feature_cost.env import FeatureSelectionConfig, FeatureSelectionVectorEnv
-from simcore.domains.feature_cost import data as D
+from simcore.train.loop import LoopConfig, train
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -8,13 +8,13 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import simcore.envs  # noqa: F401  (registers the ids)
+from simcore.domains.feature_cost import data as D
+from simcore.domains.feature_cost import kernels as K
 from simcore.domains.feature_cost.env import (
     FeatureSelectionConfig,
     FeatureSelectionEnv,
     FeatureSelectionVectorEnv,
 )
-from simcore.domains.feature_cost import data as D
-from simcore.domains.feature_cost import kernels as K
 
 N_FEAT = 12
 

@@ -7,8 +7,8 @@ import threading
 import numpy as np
 
 from simcore import kernels
-from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.config import SessionConfig
+from simcore.domains.search.simulator import SearchSimulator
 
 
 def _python_progress_during(fn) -> int:

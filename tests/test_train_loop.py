@@ -13,14 +13,14 @@ import simcore  # noqa: F401  (registers the envs)
 from simcore.algos.cem import CEMWeights
 from simcore.algos.ddpg import DDPG, DDPGConfig
 from simcore.algos.dpg import DPGConfig, LinearDPG
+from simcore.algos.fixed import FixedWeights
+from simcore.algos.random_weights import RandomWeights
 from simcore.domains.search.agents.fbe import dpg_fbe
 from simcore.domains.search.agents.fusion import LTRFusion, LTRFusionConfig
 from simcore.domains.search.agents.shaping import PotentialShaping
-from simcore.algos.fixed import FixedWeights
-from simcore.algos.random_weights import RandomWeights
 from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
-from simcore.train.checkpoint import load_checkpoint, save_checkpoint
 from simcore.domains.search.training import make_transition, search_collector
+from simcore.train.checkpoint import load_checkpoint, save_checkpoint
 from simcore.train.loop import LoopConfig, collect, evaluate, train
 
 torch.set_num_threads(1)

@@ -20,7 +20,8 @@ terms (an LTR fusion loss, a full expected backup, reward shaping) enter as hook
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -83,12 +84,12 @@ class Batch:
         """A new dict name -> array (the arrays themselves, not copies)."""
         return dict(self._cols)
 
-    def select(self, rows: Any) -> "Batch":
+    def select(self, rows: Any) -> Batch:
         """The sub-batch of ``rows`` (bool mask or int indices); arrays are copies."""
         return Batch(**{k: v[rows] for k, v in self._cols.items()})
 
     @staticmethod
-    def concat(parts: Sequence["Batch"]) -> "Batch":
+    def concat(parts: Sequence[Batch]) -> Batch:
         """Rows of several batches with the same columns, in order."""
         if not parts:
             raise ValueError("parts: needs at least one Batch")

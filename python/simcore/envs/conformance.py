@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import copy
 import pickle
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -248,7 +249,7 @@ def check_standard_kwargs(env_id: str, kwargs: Kwargs | None = None, limit: int 
     assert np.all(trunc[alive]), f"{env_id}: not truncated at max_episode_steps={limit}"
     single = make_single(env_id, kwargs, max_episode_steps=limit)
     single.reset(seed=0)
-    for t in range(limit):
+    for _ in range(limit):
         *_, term, trunc, _ = single.step(single.action_space.sample())
         if term:
             break

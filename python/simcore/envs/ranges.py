@@ -19,7 +19,8 @@ def check_real(name: str, value: object, lo: float, hi: float, *, lo_open: bool 
     if not math.isfinite(v):
         raise ValueError(f"{name}: must be finite, got {value!r}")
     if v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi):
-        raise ValueError(f"{name}: must lie in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}, got {value!r}")
+        lb, rb = "(" if lo_open else "[", ")" if hi_open else "]"
+        raise ValueError(f"{name}: must lie in {lb}{lo:g}, {hi:g}{rb}, got {value!r}")
 
 
 def check_int(name: str, value: object, lo: int, hi: int) -> None:

@@ -19,7 +19,8 @@ because nothing imported simcore there.  Two ways out:
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import gymnasium as gym
 

@@ -16,8 +16,9 @@ Example (B rows, dims = {"K": 10})::
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Union
+from typing import Union
 
 import numpy as np
 from gymnasium import spaces
@@ -25,7 +26,7 @@ from gymnasium import spaces
 __all__ = ["Size", "Field", "ObsSlice", "StepSpec", "CORE_FIELDS"]
 
 #: A size: an int, a dimension name, or a tuple of those multiplied together.
-Size = Union[int, str, tuple[Union[int, str], ...]]
+Size = Union[int, str, tuple[int | str, ...]]
 
 #: Fields every step returns, outside ``info``: what ``VectorEnv.step`` returns first.
 CORE_FIELDS = ("obs", "reward", "terminated", "truncated")
@@ -165,4 +166,6 @@ class StepSpec:
     def check_obs_dim(self, obs_dim: int, dims: Mapping[str, int]) -> None:
         """Raises RuntimeError when a simulator's obs_dim disagrees with the layout."""
         if obs_dim != self.obs_dim(dims):
-            raise RuntimeError(f"{self.name}: simulator obs_dim {obs_dim} != spec's {self.obs_dim(dims)} for {dict(dims)}")
+            raise RuntimeError(
+                f"{self.name}: simulator obs_dim {obs_dim} != spec's {self.obs_dim(dims)} for {dict(dims)}"
+            )

@@ -5,7 +5,7 @@ integer actions."""
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -73,7 +73,9 @@ def discrete_action(action: object, n: int, name: str = "action") -> int:
     a = action
     if isinstance(a, np.ndarray):
         if a.dtype.kind not in "iu" or a.size != 1 or a.ndim > 1:
-            raise TypeError(f"{name}: expected an integer in [0, {n}), got an array of dtype {a.dtype}, shape {a.shape}")
+            raise TypeError(
+                f"{name}: expected an integer in [0, {n}), got an array of dtype {a.dtype}, shape {a.shape}"
+            )
         a = a.reshape(()).item()
     if not isinstance(a, (numbers.Integral)) or isinstance(a, (bool, np.bool_)):
         raise TypeError(f"{name}: expected an integer in [0, {n}), got {action!r}")

@@ -22,8 +22,9 @@ import argparse
 import importlib.util
 import json
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from simcore.util.config import iter_fields, set_path
 
@@ -71,7 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser, exp: Experiment) -> None:
     if "seed" in names:
         parser.add_argument("--seed", type=int, default=None, help=f"root seed of the run (default {default.seed})")
     if "workers" in names:
-        parser.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+        parser.add_argument("--workers", type=int, default=None,
+                            help=f"worker processes (default {default.workers!r}; None: all cores, 1: in this process)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     if exp.presets:
         parser.add_argument("--preset", choices=sorted(exp.presets), default=None,

@@ -3,7 +3,8 @@
 Input conventions (checked here, with TypeError/ValueError naming the argument):
 
 * ``X`` item features must be float32 with N >= 1 items and m >= 1 features; a
-  non-contiguous or misaligned float32 array is copied to aligned C order (inputs only).  Other dtypes are rejected rather than silently converted,
+  non-contiguous or misaligned float32 array is copied to aligned C order (inputs
+  only).  Other dtypes are rejected rather than silently converted,
   since a float64 -> float32 cast can change rankings.
 * weight vectors may be any real floating dtype and are cast to float32.
 * ``exclude`` masks must be bool.

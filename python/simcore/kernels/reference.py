@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 
-
 def scores(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     """float64 (..., N) scores sum_j X[..., j] * w[j], accumulated in float64 in
     feature order j = 0..m-1 (the order the C++ kernels use, so results are equal

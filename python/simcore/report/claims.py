@@ -3,8 +3,8 @@ result with its 95% CI, the verdict and the conditions it holds under."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
 from simcore.report.format import markdown_table
 

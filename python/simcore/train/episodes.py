@@ -24,7 +24,8 @@ reading the batch and the env's last-step info), then the agent's ``update`` and
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 

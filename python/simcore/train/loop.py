@@ -34,7 +34,7 @@ from simcore.util.seeds import SeedTree
 CollectorSource = Collector | Callable[[int], Collector]
 
 
-def iteration_seed(config: "LoopConfig", iteration: int) -> int:
+def iteration_seed(config: LoopConfig, iteration: int) -> int:
     """The env seed of training iteration ``iteration``: the named stream
     ``("iteration", i)`` of ``SeedTree(config.seed)``."""
     return SeedTree(config.seed).seed("iteration", int(iteration))

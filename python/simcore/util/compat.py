@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 
 def forwarder(old: str, moved: Mapping[str, str]) -> Callable[[str], Any]:

@@ -21,7 +21,8 @@ import json
 import re
 import types
 import typing
-from typing import Any, Iterator, Mapping, TypeVar, Union
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar, Union
 
 C = TypeVar("C")
 

@@ -57,7 +57,7 @@ class SeedTree:
         self.root = int(root)
         self.path = tuple(path)
 
-    def child(self, *parts: PathPart) -> "SeedTree":
+    def child(self, *parts: PathPart) -> SeedTree:
         """The subtree at ``path + parts``."""
         return SeedTree(self.root, self.path + tuple(parts))
 

@@ -68,7 +68,9 @@ class FeatureSelectionAgentConfig:
 
     def __post_init__(self) -> None:
         if any(int(h) < 1 for h in self.hidden) or any(int(h) < 1 for h in self.value_hidden):
-            raise ValueError(f"hidden, value_hidden: need positive layer sizes, got {self.hidden!r}, {self.value_hidden!r}")
+            raise ValueError(
+                f"hidden, value_hidden: need positive layer sizes, got {self.hidden!r}, {self.value_hidden!r}"
+            )
         for name in ("lr_policy", "lr_value"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name}: must be > 0")

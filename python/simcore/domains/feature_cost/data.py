@@ -138,7 +138,7 @@ class FeatureCostData:
         """int64 (Q,) simulator segment: 2 * sex + (age >= 0.5)."""
         return 2 * self.sex + (self.age >= 0.5).astype(np.int64)
 
-    def subset(self, idx: np.ndarray) -> "FeatureCostData":
+    def subset(self, idx: np.ndarray) -> FeatureCostData:
         """The requests ``idx`` (int indices or bool mask), as copies."""
         idx = np.asarray(idx)
         kw = {}

@@ -46,7 +46,8 @@ one batched C++ call; every episode has exactly n steps, so all slots end togeth
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import gymnasium as gym
 import numpy as np

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from simcore.domains.feature_cost.data import FeatureCostDataConfig
 from simcore.envs.ranges import check_int, check_real
@@ -64,7 +65,7 @@ class FeatureSelectionConfig:
             check_int("num_threads", self.num_threads, 1, 1024)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any] | None) -> "FeatureSelectionConfig":
+    def from_dict(cls, d: Mapping[str, Any] | None) -> FeatureSelectionConfig:
         """From a (nested) dict; ``data`` may be a dict; unknown keys raise ValueError
         naming the dotted path (:func:`simcore.util.config.from_dict`)."""
         from simcore.util.config import from_dict
@@ -72,7 +73,9 @@ class FeatureSelectionConfig:
         return from_dict(cls, d)
 
 
-def _resolve(config: FeatureSelectionConfig | Mapping[str, Any] | None, overrides: Mapping[str, Any]) -> FeatureSelectionConfig:
+def _resolve(
+    config: FeatureSelectionConfig | Mapping[str, Any] | None, overrides: Mapping[str, Any]
+) -> FeatureSelectionConfig:
     if isinstance(config, FeatureSelectionConfig):
         return dataclasses.replace(config, **overrides) if overrides else config
     if config is not None and not isinstance(config, Mapping):

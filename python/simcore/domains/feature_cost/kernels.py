@@ -10,8 +10,9 @@ reference :mod:`simcore.domains.feature_cost.reference`, which gives the same nu
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Union
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class MLPRanker:
     layers: tuple[tuple[np.ndarray, np.ndarray], ...]
 
     @classmethod
-    def random(cls, n: int, hidden: Sequence[int] = (32,), seed: int = 0, scale: float = 1.0) -> "MLPRanker":
+    def random(cls, n: int, hidden: Sequence[int] = (32,), seed: int = 0, scale: float = 1.0) -> MLPRanker:
         """A ranker with He-initialised random weights (for tests and benchmarks)."""
         rng = np.random.default_rng(seed)
         sizes = [int(n), *[int(h) for h in hidden], 1]

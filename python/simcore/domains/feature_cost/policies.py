@@ -12,8 +12,9 @@ episode :class:`~simcore.algos.protocol.Batch` of :mod:`simcore.train.episodes`
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch

@@ -9,7 +9,7 @@ MLP scores are equal bit for bit.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -13,7 +13,8 @@ per episode, the last step's info holding ``loss``, ``cost``, ``penalized``, ``m
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

@@ -6,8 +6,9 @@ Every field has a documented default; the formulas they enter are in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from simcore.envs.ranges import check_int, check_real
 
@@ -198,7 +199,7 @@ class SessionConfig:
         return min(-(-self.world.n_items // self.page_size), self.max_steps)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any] | None) -> "SessionConfig":
+    def from_dict(cls, d: Mapping[str, Any] | None) -> SessionConfig:
         """Builds a config from a nested dict (e.g. an RLlib ``env_config``).
 
         Keys ``world`` and ``user`` may be dicts; unknown keys raise ValueError naming

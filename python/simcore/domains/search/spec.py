@@ -32,7 +32,8 @@ SEARCH_STEP_SPEC = StepSpec(
         Field("expected_clicks", "float64", (), "expected number of clicks on the page"),
     ),
     obs_layout=(
-        ObsSlice("pages", ("W", "m"), "mean features of each of the last W pages, most recent first (zeros before a page exists)"),
+        ObsSlice("pages", ("W", "m"),
+                 "mean features of each of the last W pages, most recent first (zeros before a page exists)"),
         ObsSlice("clicked", "m", "mean features of the items clicked on the remembered pages (zeros without clicks)"),
         ObsSlice("power", 1, "the user's purchasing power"),
         ObsSlice("segment", "G", "segment one-hot"),

@@ -8,7 +8,8 @@ half-width); the comparisons use Student-t (paired) and Welch intervals.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -4,8 +4,9 @@ on the training requests, then read its greedy subsets on the held-out requests.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -47,7 +47,7 @@ def plot_pareto(results: dict[str, Any], out: Path) -> list[str]:
                 c, mk = _STYLE[family]
                 ax.plot(*zip(*pts), color=c, marker=mk, ms=5, lw=1.2, alpha=0.8, label=label)
                 shown += [y for x, y in pts if x <= xmax]
-        for key, v in P.items():
+        for v in P.values():
             fam = v["family"]
             if fam in ("actor-critic", "reinforce") or (fam == "exhaustive" and v["threshold"] is not None):
                 c, mk = _STYLE[fam]

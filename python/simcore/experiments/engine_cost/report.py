@@ -4,8 +4,9 @@ the PNG plots, all from the results dict of :func:`~simcore.experiments.engine_c
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from simcore.domains.feature_cost.data import FEATURE_NAMES
 from simcore.experiments.engine_cost.claims import claims

@@ -162,11 +162,11 @@ class RankingConfig:
         return SessionConfig(world=world, user=user, reward=self.reward, num_threads=1)
 
 
-#: the longer documented setting (``--long``), as overrides of the defaults
+#: the longer documented setting (``--preset long``), as overrides of the defaults
 LONG = dict(seeds=5, iterations=120, steps_per_iteration=25, ns_iterations=120,
             final_eval_steps=240, agents=ALL_AGENTS, nonstationary_agents=("dpg", "dpg-fbe"))
 
 
 def long_config() -> RankingConfig:
-    """The ``--long`` preset (5 seeds, 3x longer runs, every agent; docs/ranking.md)."""
+    """The ``long`` preset (``--preset long``): 5 seeds, 3x longer runs, every agent; docs/ranking.md."""
     return RankingConfig(**LONG)

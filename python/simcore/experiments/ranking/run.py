@@ -10,7 +10,7 @@ trajectories, the tables with 95% CIs and a non-stationary run in which user
 behaviour shifts mid-run (the article's "midnight jump").
 
 ``simcore reproduce ranking --out DIR`` (defaults: ~2-4 minutes on 2 cores);
-``--long`` is the longer documented setting (see docs/ranking.md).
+``--preset long`` is the longer documented setting (see docs/ranking.md).
 
 Torch is imported only inside the jobs, so that importing this module is cheap.
 """
