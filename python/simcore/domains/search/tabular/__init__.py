@@ -8,7 +8,8 @@
 * :mod:`~simcore.domains.search.tabular.tree` — exact DP over the full page-history tree of the real
   simulator (short horizons);
 * :mod:`~simcore.domains.search.tabular.learners` — vectorised tabular Q-learning and actor-critic
-  (their batched table updates and row helpers: :mod:`~simcore.domains.search.tabular.updates`);
+  (their batched table updates and row helpers: :mod:`~simcore.domains.search.tabular.updates`;
+  their settings and results: :mod:`~simcore.domains.search.tabular.learner_types`);
 * :mod:`~simcore.domains.search.tabular.simeval` — evaluation of tabular policies on the simulator.
 """
 
