@@ -14,8 +14,9 @@ from simcore.domains.search.tabular.learners import LearnerConfig
 from simcore.experiments.discount import EXPERIMENT
 from simcore.experiments.discount.config import DiscountConfig, gamma_key
 from simcore.experiments.discount.report import write_report
-from simcore.experiments.discount.run import run
+from simcore.experiments.discount.run import learner_jobs, run
 from simcore.util.config import set_path
+from simcore.util.seeds import SeedTree
 
 TINY = dict(
     session=dict(world=dict(n_queries=4, n_items=60), max_steps=5),
@@ -95,7 +96,38 @@ def test_same_seed_same_results_whatever_the_workers(tiny_results):
 def test_different_seed_different_results(tiny_results):
     other = run(tiny_config(workers=1, seed=1, tree_horizon=0), progress=False)
     assert other["q_learning"]["1.0"]["gmv"] != tiny_results["q_learning"]["1.0"]["gmv"]
+    assert other["dp"]["1.0"]["gmv_exact"] != tiny_results["dp"]["1.0"]["gmv_exact"]  # another model
+    for alg in ("dp", "q_learning", "actor_critic"):
+        assert other[alg]["1.0"]["sim_gmv"] != tiny_results[alg]["1.0"]["sim_gmv"], alg
     assert other["tree"] is None
+    assert not any(k.startswith("tree/") for k in other["seeds"])
+    assert all(other["seeds"][k]["seed"] != v["seed"] for k, v in tiny_results["seeds"].items() if k in other["seeds"])
+
+
+def test_every_stream_is_a_recorded_named_path(tiny_results):
+    seeds = tiny_results["seeds"]
+    cfg = tiny_config()
+    tree = SeedTree(cfg.seed)
+    for key, d in seeds.items():
+        assert d["root"] == cfg.seed and "/".join(str(p) for p in d["path"]) == key
+        assert d["seed"] == tree.seed(*d["path"])  # re-derivable from (root, path)
+    assert len({d["seed"] for d in seeds.values()}) == len(seeds)  # no two streams share a seed
+    expected = {"model/round/0/simulator", "model/round/1/behaviour", "tree/panel", "tree/holdout",
+                "evaluate/dp/0.0", "evaluate/actor_critic/1.0", "evaluate/dp-pair", "transfer/holdout",
+                "transfer/mc/600/simulator", "transfer/mc/200/actions"}
+    assert expected <= set(seeds)
+    # the learners' run keys are the recorded ones, one per (learner, gamma, run)
+    jobs = {j.key: j for j in learner_jobs(cfg, tree)}
+    for alg in ("q_learning", "actor_critic"):
+        for g in cfg.gammas:
+            keys = jobs[f"{alg}/{gamma_key(g)}"].kwargs["keys"]
+            rec = [seeds[f"learn/{alg}/{gamma_key(g)}/run/{r}"]["key"] for r in range(cfg.runs)]
+            assert [int(k) for k in keys] == rec
+    n_keys = sum(k.startswith("learn/") for k in seeds)
+    assert n_keys == 2 * len(cfg.gammas) * cfg.runs
+    assert len({seeds[k]["key"] for k in seeds if k.startswith("learn/")}) == n_keys
+    rounds = tiny_results["model"]["rounds"]
+    assert [r["seeds"]["simulator"]["path"] for r in rounds] == [["model", "round", k, "simulator"] for k in (0, 1)]
 
 
 def test_cli_end_to_end_writes_all_files(tmp_path, capsys):

@@ -10,7 +10,8 @@ from simcore.domains.search.tabular import StateSpace, TabularSSMDP, brute_force
 from simcore.domains.search.tabular.dp import expected_gmv_forward
 from simcore.domains.search.tabular.learners import LearnerConfig, learn
 from simcore.domains.search.tabular.montecarlo import simulate_model
-from simcore.domains.search.tabular.rng import run_keys, uniform
+from simcore.domains.search.tabular.rng import run_keys, seed_tree, tree_key, uniform
+from simcore.util.seeds import SeedTree
 
 
 def _model(T=3, A=2, L=1, G=2, seed=0) -> TabularSSMDP:
@@ -172,6 +173,12 @@ def test_monte_carlo_matches_exact_values():
     again = simulate_model(model, [det, sto], 40_000, seed=1)
     assert np.array_equal(mc.gmv, again.gmv)
     assert not np.array_equal(mc.gmv, simulate_model(model, [det, sto], 40_000, seed=2).gmv)
+    # named streams: an int n is SeedTree(n); the same path reproduces, another differs
+    assert np.array_equal(mc.gmv, simulate_model(model, [det, sto], 40_000, seed=SeedTree(1)).gmv)
+    t = SeedTree(1).child("evaluate", "dp", "1.0")
+    x = simulate_model(model, [det], 1_000, seed=t).gmv
+    assert np.array_equal(x, simulate_model(model, [det], 1_000, seed=t).gmv)
+    assert not np.array_equal(x, simulate_model(model, [det], 1_000, seed=SeedTree(1).child("evaluate", "dp", "0.0")).gmv)
 
 
 # ------------------------------------------------------------------------------ learners
@@ -185,6 +192,12 @@ def test_counter_rng_is_deterministic_and_uniform():
     assert not np.array_equal(u, uniform(k, sess, 4, 1))
     assert not np.array_equal(u, uniform(k, sess, 3, 2))
     assert run_keys(1, 2, 3) != run_keys(1, 2, 4)
+    # keys from named paths: same (root, path) same key, any other root or path another
+    t = SeedTree(5)
+    assert tree_key(t, "learn", "q_learning", "run", 0) == tree_key(SeedTree(5), "learn", "q_learning", "run", 0)
+    assert tree_key(t, "learn", "q_learning", "run", 0) != tree_key(t, "learn", "q_learning", "run", 1)
+    assert tree_key(t, "learn", "q_learning", "run", 0) != tree_key(SeedTree(6), "learn", "q_learning", "run", 0)
+    assert isinstance(tree_key(t, "x"), np.uint64) and seed_tree(5).root == 5 and seed_tree(t) is t
     assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.005
     assert abs(np.mean(u < 0.1) - 0.1) < 0.005
 

@@ -13,6 +13,7 @@ from simcore.domains.search.tabular.estimate import ModelEstimator
 from simcore.domains.search.tabular.simeval import draw_users, evaluate_paths, sequence_rewards, simulate_policies
 from simcore.domains.search.tabular.tree import all_sequences, brute_force_sequences, build_tree, solve_tree, tree_user_values
 from simcore.domains.search.world import default_action_set
+from simcore.util.seeds import SeedTree
 
 
 @pytest.fixture
@@ -70,7 +71,9 @@ def test_tree_dp_equals_brute_force_and_proposition_2(tiny):
 def test_extracted_model_first_page_is_the_exact_segment_average(tiny):
     n = 64
     model = extract_model(tiny, _acts(), memory=2, n_sessions=n, seed=9, batch_size=n)
-    users = draw_users(tiny, n, seed=9)  # the same users the extraction drew
+    sim_seed = model.info["rounds"][0]["seeds"]["simulator"]["seed"]
+    assert sim_seed == SeedTree(9).seed("round", 0, "simulator")  # the round's named stream
+    users = draw_users(tiny, n, seed=sim_seed)  # the same users the extraction drew
     sim = SearchSimulator(tiny, n, seed=0)
     for a in range(5):
         sim.reset_to(users)
@@ -94,6 +97,17 @@ def test_extraction_deterministic_and_refinement(tiny):
     assert np.array_equal(a.b, b.b) and np.array_equal(a.m, b.m)
     assert not np.array_equal(a.b, c.b)
     assert len(a.info["rounds"]) == 2 and a.info["sessions"] == 300
+    # a SeedTree: the same path gives the same model, another path another one
+    t = SeedTree(4).child("model")
+    d = extract_model(tiny, _acts(), memory=1, n_sessions=200, seed=t, refine_rounds=1, refine_sessions=100)
+    e = extract_model(tiny, _acts(), memory=1, n_sessions=200, seed=t, refine_rounds=1, refine_sessions=100)
+    f = extract_model(tiny, _acts(), memory=1, n_sessions=200, seed=SeedTree(4).child("other"), refine_rounds=1,
+                      refine_sessions=100)
+    assert np.array_equal(d.b, e.b) and np.array_equal(d.m, e.m)
+    assert not np.array_equal(d.b, f.b)
+    seeds = [r["seeds"][k]["seed"] for r in d.info["rounds"] for k in ("simulator", "behaviour")]
+    assert len(set(seeds)) == 4  # every round's streams are distinct
+    assert d.info["rounds"][1]["seeds"]["behaviour"]["path"] == ["model", "round", 1, "behaviour"]
     assert set(np.unique(a.level)) <= {0, 1}
 
 
@@ -126,13 +140,20 @@ def test_exact_transfer_agrees_with_monte_carlo(tiny):
     again = simulate_policies(tiny, _acts(), model.space, [pol], 20_000, seed=3)[0]
     assert np.array_equal(mc, again)
     assert not np.array_equal(mc, simulate_policies(tiny, _acts(), model.space, [pol], 20_000, seed=4)[0])
+    assert np.array_equal(mc, simulate_policies(tiny, _acts(), model.space, [pol], 20_000, seed=SeedTree(3))[0])
 
 
 def test_simulate_policies_stochastic_and_checks(tiny):
     sp = StateSpace(tiny.horizon, 5, 1, tiny.world.n_segments)
     uniform = np.full((sp.n_states, 5), 0.2)
-    out = simulate_policies(tiny, _acts(), sp, [uniform, np.zeros(sp.n_states, np.int64)], 500, seed=1, lanes=50)
+    pols = [uniform, np.zeros(sp.n_states, np.int64)]
+    out = simulate_policies(tiny, _acts(), sp, pols, 500, seed=1, lanes=50)
     assert out.shape == (2, 500) and np.all(out >= 0)
+    # named streams: the same path reproduces, another path differs
+    t = SeedTree(1).child("transfer", "mc", 500)
+    x = simulate_policies(tiny, _acts(), sp, pols, 500, seed=t, lanes=50)
+    assert np.array_equal(x, simulate_policies(tiny, _acts(), sp, pols, 500, seed=t, lanes=50))
+    assert not np.array_equal(x, simulate_policies(tiny, _acts(), sp, pols, 500, seed=SeedTree(1).child("x"), lanes=50))
     with pytest.raises(ValueError, match="policies"):
         simulate_policies(tiny, _acts(), sp, [np.zeros(3, np.int64)], 10, seed=1)
     with pytest.raises(ValueError, match="space"):

@@ -18,6 +18,9 @@ Stages (docs/discount.md), one function each:
 6. :func:`transfer` - every final policy on the real simulator (exact on a holdout
    panel, and Monte Carlo with sampled outcomes);
 7. :mod:`~simcore.experiments.discount.analysis` - gaps, checks and curves.
+
+Randomness: one ``SeedTree(config.seed)`` per run; every stage draws from named paths
+of it (:mod:`~simcore.experiments.discount.seeds`), all recorded in ``results["seeds"]``.
 """
 
 from __future__ import annotations
@@ -36,69 +39,31 @@ from simcore.domains.search.tabular.estimate import extract_model
 from simcore.domains.search.tabular.learners import LearnerConfig, LearnResult, learn
 from simcore.domains.search.tabular.model import TabularSSMDP
 from simcore.domains.search.tabular.montecarlo import simulate_model
-from simcore.domains.search.tabular.rng import run_keys
 from simcore.domains.search.tabular.simeval import draw_users, evaluate_paths, simulate_policies
 from simcore.domains.search.tabular.tree import build_tree, solve_tree
 from simcore.experiments.discount import analysis
+from simcore.experiments.discount import seeds as paths
 from simcore.experiments.discount.config import ALGORITHMS, LEARNERS, DiscountConfig, gamma_key
+from simcore.experiments.discount.work import Work, work_plan
 from simcore.report import mean_ci
-from simcore.runner import Job, run_jobs
-from simcore.util.progress import Progress
+from simcore.runner import Job, SeedTree, run_jobs
 
 #: per (algorithm, gamma): name -> per-run or per-user float64 arrays
 PerRun = dict[tuple[str, float], dict[str, np.ndarray]]
 
 
-class _Work:
-    """One progress bar over the whole run, in percent of the estimated work."""
-
-    def __init__(self, stages: dict[str, tuple[float, float]], enabled: bool) -> None:
-        # stages: name -> (units, seconds per unit)
-        total = sum(u * s for u, s in stages.values()) or 1.0
-        self.cost = {k: 100.0 * s / total for k, (u, s) in stages.items()}
-        self.share = {k: 100.0 * u * s / total for k, (u, s) in stages.items()}
-        self.bar = Progress(100.0, desc="discount", unit="%", enabled=enabled)
-        self.stage = ""
-
-    def begin(self, name: str) -> None:
-        self.stage = name
-        self.bar.update(0, postfix=name)
-
-    def __call__(self, units: float) -> None:
-        self.bar.update(units * self.cost.get(self.stage.split(":")[0], 0.0), postfix=self.stage)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-def _work_plan(cfg: DiscountConfig, enabled: bool) -> _Work:
-    A, T, G, n_g = cfg.n_actions, cfg.session.horizon, cfg.session.world.n_segments, len(cfg.gammas)
-    n_model = cfg.model_sessions + cfg.refine_rounds * cfg.refine_sessions
-    n_tree = (1 + (cfg.contrast_session is not None)) * cfg.tree_users * A**cfg.tree_horizon if cfg.tree_horizon else 0
-    return _Work(
-        {
-            "model": (n_model, T * A * 4.0e-6),
-            "tree": (n_tree, cfg.tree_horizon * 4.0e-6),
-            "learn": (2 * n_g * cfg.runs * cfg.sessions, 3.7 * 1.2e-6 / max(1, cfg.workers or os.cpu_count() or 1)),
-            "transfer": (3 * n_g * cfg.sim_sessions, 6 * 5.0e-6),
-            "evaluate": (1, 2 * n_g * cfg.runs * 0.05 + 3 * n_g * cfg.eval_sessions * 2e-6),
-            "exact": (1, cfg.holdout_users * n_g * (1 + 2 * cfg.runs) * T / max(1, G) * 2.0e-6),
-        },
-        enabled=enabled,
-    )
-
-
 # ----------------------------------------------------------------------------- stages
 
 
-def estimate_model(cfg: DiscountConfig, work: Callable[[float], None]) -> TabularSSMDP:
-    """Stage 1: the tabular SSMDP of ``cfg.session`` (uniform round + refinement)."""
+def estimate_model(cfg: DiscountConfig, seeds: SeedTree, work: Callable[[float], None]) -> TabularSSMDP:
+    """Stage 1: the tabular SSMDP of ``cfg.session`` (uniform round + refinement;
+    streams ``model/round/<k>/...``)."""
     return extract_model(
         cfg.session,
         cfg.action_array(),
         cfg.memory,
         cfg.model_sessions,
-        seed=cfg.seed,
+        seed=seeds.child(*paths.MODEL),
         refine_rounds=cfg.refine_rounds,
         refine_sessions=cfg.refine_sessions,
         refine_gammas=tuple(float(g) for g in cfg.gammas),
@@ -109,7 +74,7 @@ def estimate_model(cfg: DiscountConfig, work: Callable[[float], None]) -> Tabula
 
 
 def tree_study(
-    sess: SessionConfig, cfg: DiscountConfig, g0: float, g1: float, work: Callable[[float], None]
+    sess: SessionConfig, cfg: DiscountConfig, seeds: SeedTree, g0: float, g1: float, work: Callable[[float], None]
 ) -> tuple[dict[str, Any], dict[float, Any]]:
     """Stage 3: exact tree DP on the real simulator ``sess`` for each gamma (horizon
     ``cfg.tree_horizon``), with an exact holdout evaluation of the optimal sequences.
@@ -120,9 +85,9 @@ def tree_study(
     gammas = [float(g) for g in cfg.gammas]
     acts = cfg.action_array()
     short = dataclasses.replace(sess, max_steps=cfg.tree_horizon)
-    panel = draw_users(short, cfg.tree_users, seed=cfg.seed + 101)
+    panel = draw_users(short, cfg.tree_users, seed=seeds.seed(*paths.TREE_PANEL))
     tree = build_tree(short, acts, panel, progress=work)
-    hold = draw_users(short, cfg.holdout_users, seed=cfg.seed + 202)
+    hold = draw_users(short, cfg.holdout_users, seed=seeds.seed(*paths.TREE_HOLDOUT))
     sols = {g: solve_tree(tree, g) for g in gammas}
     hv = evaluate_paths(short, acts, hold, [sols[g].sequences for g in gammas], (1.0,))[:, 0]  # (n_g, U)
     out: dict[str, Any] = {
@@ -145,14 +110,15 @@ def tree_study(
     return out, sols
 
 
-def _tree_stage(cfg: DiscountConfig, g0: float, g1: float, work: _Work) -> tuple[dict[str, Any] | None, dict]:
+def _tree_stage(cfg: DiscountConfig, seeds: SeedTree, g0: float, g1: float,
+                work: Work) -> tuple[dict[str, Any] | None, dict]:
     if not cfg.tree_horizon:
         return None, {}
     work.begin(f"tree: {cfg.n_actions}^{cfg.tree_horizon} sequences x {cfg.tree_users} users")
-    res, sols = tree_study(cfg.session, cfg, g0, g1, work)
+    res, sols = tree_study(cfg.session, cfg, seeds, g0, g1, work)
     if cfg.contrast_session is not None:
         work.begin("tree: contrast user model")
-        res["contrast"], _ = tree_study(cfg.contrast_session, cfg, g0, g1, work)
+        res["contrast"], _ = tree_study(cfg.contrast_session, cfg, seeds, g0, g1, work)  # same users' streams
         res["contrast"]["user"] = dataclasses.asdict(cfg.contrast_session.user)
     return res, sols
 
@@ -170,19 +136,20 @@ def learner_job(
     return learn(algorithm, model, gamma, keys, config, progress=progress)
 
 
-def learner_jobs(cfg: DiscountConfig) -> list[Job]:
-    """The (learner, gamma) jobs of stage 4; actor-critic (the slower) weighs more."""
+def learner_jobs(cfg: DiscountConfig, seeds: SeedTree) -> list[Job]:
+    """The (learner, gamma) jobs of stage 4; actor-critic (the slower) weighs more.
+    Run keys: ``learn/<algorithm>/<g>/run/<r>`` (own runs per gamma, see seeds.py)."""
     lcfg = cfg.learner_config()
     jobs = []
-    for ai, alg in enumerate(LEARNERS):
-        for gi, g in enumerate(cfg.gammas):
-            keys = np.array([run_keys(cfg.seed, 1 + ai, gi, r) for r in range(cfg.runs)], dtype=np.uint64)
+    for alg in LEARNERS:
+        for g in cfg.gammas:
+            keys = paths.run_keys(seeds, alg, float(g), cfg.runs)
             jobs.append(
                 Job(
                     key=f"{alg}/{gamma_key(g)}",
                     fn=learner_job,
                     kwargs=dict(algorithm=alg, gamma=float(g), keys=keys, config=lcfg),
-                    seed_path=("learn", alg, gamma_key(g)),
+                    seed_path=paths.learn_path(alg, float(g)),
                     work=cfg.runs * cfg.sessions * (2.0 if alg == "actor_critic" else 1.0),
                     ticks=True,
                 )
@@ -190,9 +157,10 @@ def learner_jobs(cfg: DiscountConfig) -> list[Job]:
     return jobs
 
 
-def run_learners(model: TabularSSMDP, cfg: DiscountConfig, progress: bool) -> dict[tuple[str, float], LearnResult]:
+def run_learners(model: TabularSSMDP, cfg: DiscountConfig, seeds: SeedTree,
+                 progress: bool) -> dict[tuple[str, float], LearnResult]:
     """Stage 4: every (learner, gamma) job, on a process pool when workers > 1."""
-    jobs = learner_jobs(cfg)
+    jobs = learner_jobs(cfg, seeds)
     workers = max(1, min(cfg.workers or os.cpu_count() or 1, len(jobs)))
     out = run_jobs(
         jobs,
@@ -207,11 +175,11 @@ def run_learners(model: TabularSSMDP, cfg: DiscountConfig, progress: bool) -> di
     return {(j.kwargs["algorithm"], j.kwargs["gamma"]): r for j, r in zip(jobs, out)}
 
 
-def _evaluate_dp(model: TabularSSMDP, cfg: DiscountConfig, dp_sol: dict, dp_best: float,
+def _evaluate_dp(model: TabularSSMDP, cfg: DiscountConfig, seeds: SeedTree, dp_sol: dict, dp_best: float,
                  res: dict[str, Any], per_run: PerRun) -> None:
-    for gi, g in enumerate(float(x) for x in cfg.gammas):
+    for g in (float(x) for x in cfg.gammas):
         sol = dp_sol[g]
-        mc = simulate_model(model, [sol.policy], cfg.eval_sessions, seed=cfg.seed + 7_000 + gi)
+        mc = simulate_model(model, [sol.policy], cfg.eval_sessions, seed=seeds.child(*paths.evaluate_path("dp", g)))
         m_, c_ = mean_ci(mc.gmv[0])
         vm, vc = mean_ci(mc.returns(g)[0])
         res["dp"][gamma_key(g)] = {
@@ -233,7 +201,7 @@ def _evaluate_dp(model: TabularSSMDP, cfg: DiscountConfig, dp_sol: dict, dp_best
         }
 
 
-def _evaluate_learner(model: TabularSSMDP, cfg: DiscountConfig, alg: str, gi: int, g: float,
+def _evaluate_learner(model: TabularSSMDP, cfg: DiscountConfig, seeds: SeedTree, alg: str, g: float,
                       lr: LearnResult, dp_best: float) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     pol = lr.final_policy
     v_ex = tdp.evaluate(model, pol, g)
@@ -241,7 +209,7 @@ def _evaluate_learner(model: TabularSSMDP, cfg: DiscountConfig, alg: str, gi: in
     v_ex, gmv_ex = np.atleast_1d(v_ex), np.atleast_1d(gmv_ex)
     per_eval = -(-cfg.eval_sessions // cfg.runs)
     pols = [pol[r] for r in range(cfg.runs)]
-    mc = simulate_model(model, pols, per_eval, seed=cfg.seed + 8_000 + 100 * LEARNERS.index(alg) + gi)
+    mc = simulate_model(model, pols, per_eval, seed=seeds.child(*paths.evaluate_path(alg, g)))
     m_, c_ = mean_ci(mc.gmv.ravel())
     gm, gc = mean_ci(gmv_ex)
     vm_, vc_ = mean_ci(lr.v_h0)
@@ -264,27 +232,28 @@ def _evaluate_learner(model: TabularSSMDP, cfg: DiscountConfig, alg: str, gi: in
     return entry, runs
 
 
-def evaluate_on_model(model: TabularSSMDP, cfg: DiscountConfig, dp_sol: dict, learned: dict,
+def evaluate_on_model(model: TabularSSMDP, cfg: DiscountConfig, seeds: SeedTree, dp_sol: dict, learned: dict,
                       dp_best: float, g0: float, g1: float) -> tuple[dict[str, Any], PerRun, np.ndarray]:
     """Stage 5: every final policy exactly (backward and forward) and by Monte Carlo on
     the model.  Returns (results per algorithm and gamma, per-run arrays, float64 (2, N)
     Monte Carlo GMV of the DP policies at g0 and g1 on common settings)."""
     res: dict[str, Any] = {alg: {} for alg in ALGORITHMS}
     per_run: PerRun = {}
-    _evaluate_dp(model, cfg, dp_sol, dp_best, res, per_run)
+    _evaluate_dp(model, cfg, seeds, dp_sol, dp_best, res, per_run)
     for alg in LEARNERS:
-        for gi, g in enumerate(float(x) for x in cfg.gammas):
+        for g in (float(x) for x in cfg.gammas):
             res[alg][gamma_key(g)], per_run[(alg, g)] = _evaluate_learner(
-                model, cfg, alg, gi, g, learned[(alg, g)], dp_best
+                model, cfg, seeds, alg, g, learned[(alg, g)], dp_best
             )
-    dp_pair = simulate_model(model, [dp_sol[g0].policy, dp_sol[g1].policy], cfg.eval_sessions, seed=cfg.seed + 9_000)
+    pair = [dp_sol[g0].policy, dp_sol[g1].policy]
+    dp_pair = simulate_model(model, pair, cfg.eval_sessions, seed=seeds.child(*paths.DP_PAIR))
     return res, per_run, dp_pair.gmv
 
 
-def _transfer_exact(model: TabularSSMDP, cfg: DiscountConfig, dp_sol: dict, per_run: PerRun) -> dict:
+def _transfer_exact(model: TabularSSMDP, cfg: DiscountConfig, seeds: SeedTree, dp_sol: dict, per_run: PerRun) -> dict:
     """(algorithm, gamma) -> float64 (U,) exact GMV per holdout user, averaged over runs."""
     gammas = [float(g) for g in cfg.gammas]
-    hold = draw_users(cfg.session, cfg.holdout_users, seed=cfg.seed + 303)
+    hold = draw_users(cfg.session, cfg.holdout_users, seed=seeds.seed(*paths.TRANSFER_HOLDOUT))
     det_paths: list[np.ndarray] = []
     det_index: dict[tuple[str, float], list[int]] = {}
     for g in gammas:
@@ -297,7 +266,8 @@ def _transfer_exact(model: TabularSSMDP, cfg: DiscountConfig, dp_sol: dict, per_
     return {k: exact_vals[idx].mean(axis=0) for k, idx in det_index.items()}
 
 
-def _transfer_mc(model: TabularSSMDP, cfg: DiscountConfig, dp_sol: dict, learned: dict, work: _Work) -> dict:
+def _transfer_mc(model: TabularSSMDP, cfg: DiscountConfig, seeds: SeedTree, dp_sol: dict, learned: dict,
+                 work: Work) -> dict:
     """(algorithm, gamma) -> float64 Monte Carlo GMV per session on the real simulator
     (sampled outcomes; runs' sessions concatenated)."""
     sim_pols: list[np.ndarray] = []
@@ -314,20 +284,21 @@ def _transfer_mc(model: TabularSSMDP, cfg: DiscountConfig, dp_sol: dict, learned
     for n_s in sorted(set(per_pol.values())):  # policies with the same session count together
         ids = [i for i, n in per_pol.items() if n == n_s]
         out = simulate_policies(cfg.session, cfg.action_array(), model.space, [sim_pols[i] for i in ids], n_s,
-                                seed=cfg.seed + 404 + n_s, lanes=min(n_s, max(64, n_s // 32)), progress=work)
+                                seed=seeds.child(*paths.transfer_mc_path(n_s)), lanes=min(n_s, max(64, n_s // 32)),
+                                progress=work)
         sim_gmv.update({i: out[j] for j, i in enumerate(ids)})
     return {k: np.concatenate([sim_gmv[i] for i in idx]) for k, idx in sim_index.items()}
 
 
-def transfer(model: TabularSSMDP, cfg: DiscountConfig, dp_sol: dict, learned: dict,
-             res: dict[str, Any], per_run: PerRun, work: _Work) -> None:
+def transfer(model: TabularSSMDP, cfg: DiscountConfig, seeds: SeedTree, dp_sol: dict, learned: dict,
+             res: dict[str, Any], per_run: PerRun, work: Work) -> None:
     """Stage 6: the tabular policies on the real simulator; adds ``sim_gmv[_ci]``,
     ``sim_gmv_exact[_ci]`` to ``res`` and ``sim_user``/``sim_mc`` to ``per_run``."""
     work.begin("exact: transfer to a holdout panel")
-    exact = _transfer_exact(model, cfg, dp_sol, per_run)
+    exact = _transfer_exact(model, cfg, seeds, dp_sol, per_run)
     work(1)
     work.begin("transfer: Monte Carlo (sampled outcomes)")
-    mc = _transfer_mc(model, cfg, dp_sol, learned, work)
+    mc = _transfer_mc(model, cfg, seeds, dp_sol, learned, work)
     for alg in ALGORITHMS:
         for g in (float(x) for x in cfg.gammas):
             em, ec = mean_ci(exact[(alg, g)])
@@ -344,11 +315,12 @@ def run(config: DiscountConfig = DiscountConfig(), progress: bool = True) -> dic
     """Runs the study; returns the results dict (the content of results.json)."""
     t_start = time.perf_counter()
     cfg = config
+    seeds = SeedTree(cfg.seed)  # the run's one tree: every stream is a named path of it
     gammas = [float(g) for g in cfg.gammas]
     g0 = 0.0 if 0.0 in gammas else min(gammas)
     g1 = 1.0 if 1.0 in gammas else max(gammas)
     stage_s: dict[str, float] = {}
-    work = _work_plan(cfg, progress)
+    work = work_plan(cfg, progress)
 
     def stamp(name: str, t0: float) -> float:
         now = time.perf_counter()
@@ -357,22 +329,22 @@ def run(config: DiscountConfig = DiscountConfig(), progress: bool = True) -> dic
 
     t0 = time.perf_counter()
     work.begin("model: estimating b, l, c, m")
-    model = estimate_model(cfg, work)
+    model = estimate_model(cfg, seeds, work)
     t0 = stamp("model", t0)
     dp_sol = {g: tdp.solve(model, g) for g in gammas}
     t0 = stamp("dp", t0)
-    tree_res, tree_sols = _tree_stage(cfg, g0, g1, work)
+    tree_res, tree_sols = _tree_stage(cfg, seeds, g0, g1, work)
     t0 = stamp("tree", t0) if cfg.tree_horizon else t0
     work.begin("learn")
-    learned = run_learners(model, cfg, progress)
+    learned = run_learners(model, cfg, seeds, progress)
     work.bar.update(work.share["learn"])
     t0 = stamp("learn", t0)
     work.begin("evaluate: on the model")
     dp_best = dp_sol[g1].gmv if 1.0 in gammas else max(s.gmv for s in dp_sol.values())
-    res, per_run, dp_pair = evaluate_on_model(model, cfg, dp_sol, learned, dp_best, g0, g1)
+    res, per_run, dp_pair = evaluate_on_model(model, cfg, seeds, dp_sol, learned, dp_best, g0, g1)
     work(1)
     t0 = stamp("evaluate_model", t0)
-    transfer(model, cfg, dp_sol, learned, res, per_run, work)
+    transfer(model, cfg, seeds, dp_sol, learned, res, per_run, work)
     stamp("transfer", t0)
     work.close()
     findings = analysis.analyse(cfg, model, dp_sol, per_run, res, dp_pair, tree_res, tree_sols, dp_best, g0, g1)
@@ -384,6 +356,7 @@ def run(config: DiscountConfig = DiscountConfig(), progress: bool = True) -> dic
         "model": model.info,
         "settings": settings(cfg),
         "seed": cfg.seed,
+        "seeds": paths.record(cfg, seeds),
         "stage_seconds": stage_s,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
     }

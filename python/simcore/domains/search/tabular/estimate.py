@@ -17,6 +17,7 @@ import numpy as np
 from simcore.domains.search.config import SessionConfig
 from simcore.domains.search.tabular.dp import check_gamma, solve
 from simcore.domains.search.tabular.model import TabularSSMDP, segment_slice
+from simcore.domains.search.tabular.rng import Seeds, seed_tree
 from simcore.domains.search.tabular.space import StateSpace
 
 
@@ -76,7 +77,7 @@ class ModelEstimator:
     def collect(
         self,
         n_sessions: int,
-        seed: int,
+        seed: Seeds,
         policies: np.ndarray | None = None,
         epsilon: float = 0.2,
         progress: Callable[[int], None] | None = None,
@@ -85,7 +86,9 @@ class ModelEstimator:
 
         Args:
             n_sessions: users to run.
-            seed: simulator seed (users) and seed of the behaviour's random actions.
+            seed: SeedTree (or int root) of the round's two streams: the simulator's
+                seed ``seed_tree(seed).seed("simulator")`` (users) and the generator
+                ``.generator("behaviour")`` of the behaviour's random actions.
             policies: None (uniformly random actions) or int (n, S) deterministic
                 policies; session i follows policy i mod n.
             epsilon: with ``policies``, probability of a uniformly random action.
@@ -104,12 +107,13 @@ class ModelEstimator:
                 raise ValueError(f"policies: actions must lie in [0, {A})")
         n_batches = -(-int(n_sessions) // self.batch_size)
         B = -(-int(n_sessions) // n_batches)
-        sim = self._SearchSimulator(config, B, seed=int(seed))
+        seeds = seed_tree(seed)
+        sim = self._SearchSimulator(config, B, seed=seeds.seed("simulator"))
         if acts.shape[1] != sim.num_features:
             raise ValueError(f"actions: expected {sim.num_features} columns, got {acts.shape[1]}")
         self._segment_probs = np.asarray(sim.world.segment_probs, dtype=np.float64)
         seg_sl = segment_slice(sim.obs_dim, config.user.window, sim.num_features, G)
-        rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x7AB1E]))
+        rng = seeds.generator("behaviour")
         W, W2, N, WB, WL, WBM = self.W, self.W2, self.N, self.WB, self.WL, self.WBM
         for batch in range(n_batches):
             obs = sim.reset()
@@ -147,7 +151,7 @@ class ModelEstimator:
             {
                 "sessions": int(n_batches * B),
                 "behaviour": "uniform" if pols is None else f"{pols.shape[0]} policies, epsilon {epsilon}",
-                "seed": int(seed),
+                "seeds": {k: seeds.describe(k) for k in ("simulator", "behaviour")},
             }
         )
 
@@ -225,7 +229,7 @@ def extract_model(
     actions: np.ndarray,
     memory: int = 4,
     n_sessions: int = 40_000,
-    seed: int = 0,
+    seed: Seeds = 0,
     refine_rounds: int = 0,
     refine_sessions: int = 0,
     refine_gammas: tuple[float, ...] = (0.0, 0.1, 0.5, 0.9, 1.0),
@@ -241,8 +245,10 @@ def extract_model(
     gamma-optimal DP policies (for every gamma in ``refine_gammas``, epsilon-greedy),
     so that the states those policies visit are estimated from many users rather than
     the few a uniform behaviour leaves there (otherwise DP favours paths whose few
-    samples happen to look good).  See :class:`ModelEstimator` for the estimator and
-    the back-off, and docs/discount.md.
+    samples happen to look good).  Round k (0: the uniform one) draws from
+    ``seed_tree(seed).child("round", k)`` (see :meth:`ModelEstimator.collect`; the
+    streams are recorded in ``model.info["rounds"]``).  See :class:`ModelEstimator`
+    for the estimator and the back-off, and docs/discount.md.
     """
     for name, v in (("refine_rounds", refine_rounds), ("refine_sessions", refine_sessions)):
         if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 0:
@@ -251,11 +257,12 @@ def extract_model(
         raise ValueError("refine_sessions: must be >= 1 when refine_rounds > 0")
     gammas = [check_gamma(g, "refine_gammas") for g in refine_gammas]
     est = ModelEstimator(config, actions, memory, batch_size)
-    est.collect(n_sessions, seed, progress=progress)
+    seeds = seed_tree(seed)
+    est.collect(n_sessions, seeds.child("round", 0), progress=progress)
     model = est.model(min_ess)
     for k in range(int(refine_rounds)):
         pols = np.stack([solve(model, g).policy for g in gammas]) if gammas else None
-        est.collect(refine_sessions, seed + 1000003 * (k + 1), pols, refine_epsilon, progress=progress)
+        est.collect(refine_sessions, seeds.child("round", k + 1), pols, refine_epsilon, progress=progress)
         model = est.model(min_ess)
-    model.info["seed"] = int(seed)
+    model.info["seed"] = seeds.describe()
     return model

@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from simcore.domains.search.tabular.model import TabularSSMDP
+from simcore.domains.search.tabular.rng import Seeds, seed_tree
 
 
 @dataclass
@@ -30,15 +31,16 @@ class MCResult:
 
 
 def simulate_model(
-    model: TabularSSMDP, policies: Sequence[np.ndarray], sessions: int, seed: int
+    model: TabularSSMDP, policies: Sequence[np.ndarray], sessions: int, seed: Seeds
 ) -> MCResult:
     """Samples ``sessions`` sessions of each policy from the model.
 
     Args:
         policies: each int (S,) deterministic actions or float (S, A) probabilities.
         sessions: sessions per policy (>= 1).
-        seed: seed of the one generator used for all draws (segments, actions,
-            outcomes, in a fixed order).
+        seed: the SeedTree (or int root) whose own stream, ``seed_tree(seed).generator()``,
+            is the one generator used for all draws (segments, actions, outcomes, in a
+            fixed order).
     """
     sp = model.space
     S, A, T = sp.n_states, sp.n_actions, sp.horizon
@@ -58,7 +60,7 @@ def simulate_model(
                 raise ValueError(f"policies[{i}]: expected probabilities of shape ({S}, {A})")
             c = np.cumsum(np.asarray(p, dtype=np.float64), axis=1)
             cum[i] = c / c[:, -1:]
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x3C]))
+    rng = seed_tree(seed).generator()
     total = n * sessions
     pol = np.repeat(np.arange(n), sessions)
     cdf = np.cumsum(model.segment_probs)

@@ -4,11 +4,23 @@ Every draw is a pure function of (run key, session number, page, draw slot), com
 with SplitMix64 mixing on uint64 arrays.  A run's random stream therefore depends only
 on its own seed, never on how many runs or parallel sessions share a NumPy array, so
 runs are reproducible one by one and in any batch.
+
+Seeds of the tabular modules are named: a function that draws takes ``seed: int |
+SeedTree`` (:class:`simcore.util.seeds.SeedTree`; an int n stands for
+``SeedTree(n)``) and draws each of its streams from a documented sub-path of it
+(:func:`seed_tree`); run keys come from a path too (:func:`tree_key`).
 """
 
 from __future__ import annotations
 
+from typing import Union
+
 import numpy as np
+
+from simcore.util.seeds import PathPart, SeedTree
+
+#: what the drawing functions of the tabular modules accept as their seed
+Seeds = Union[int, SeedTree]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _C1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -23,6 +35,17 @@ def _mix(z: np.ndarray) -> np.ndarray:
     z = (z ^ (z >> _S30)) * _C1
     z = (z ^ (z >> _S27)) * _C2
     return z ^ (z >> _S31)
+
+
+def seed_tree(seed: Seeds) -> SeedTree:
+    """``seed`` as a :class:`SeedTree`: the tree itself, or ``SeedTree(seed)`` for an int."""
+    return seed if isinstance(seed, SeedTree) else SeedTree(int(seed))
+
+
+def tree_key(seeds: SeedTree, *path: PathPart) -> np.uint64:
+    """The 64-bit run key of stream ``path`` of ``seeds``: the first uint64 word of
+    ``seeds.sequence(*path).generate_state``."""
+    return np.uint64(seeds.sequence(*path).generate_state(1, dtype=np.uint64)[0])
 
 
 def run_keys(seed: int, *path: int) -> np.uint64:

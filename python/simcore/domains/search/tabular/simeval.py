@@ -19,6 +19,7 @@ import numpy as np
 
 from simcore.domains.search.config import SessionConfig
 from simcore.domains.search.tabular.model import segment_slice
+from simcore.domains.search.tabular.rng import Seeds, seed_tree
 from simcore.domains.search.tabular.space import StateSpace
 
 
@@ -77,7 +78,7 @@ def sequence_rewards(
         u1 = min(U, u0 + per)
         B = (u1 - u0) * K
         if sim is None or sim.num_sessions != B:
-            sim = SearchSimulator(config, B, seed=0)
+            sim = SearchSimulator(config, B, seed=0)  # unused: users are set, outcomes not sampled
         panel = _take_users(users, np.repeat(np.arange(u0, u1), K))
         sim.reset_to(panel)
         seq_b = np.tile(seqs, (u1 - u0, 1))
@@ -157,7 +158,7 @@ def simulate_policies(
     space: StateSpace,
     policies: Sequence[np.ndarray],
     sessions: int,
-    seed: int,
+    seed: Seeds,
     lanes: int = 128,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
@@ -174,8 +175,8 @@ def simulate_policies(
             segments must match the config).
         policies: each int (S,) deterministic actions or float (S, A) probabilities.
         sessions: sessions per policy.
-        seed: simulator seed; stochastic policies draw actions from a generator seeded
-            from it too.
+        seed: SeedTree (or int root) of two streams: ``"simulator"`` (its seed: users,
+            outcomes) and ``"actions"`` (the generator of stochastic policies' actions).
 
     Returns:
         float64 (n_policies, sessions): the GMV of each session.
@@ -196,9 +197,10 @@ def simulate_policies(
     slot_kind = np.repeat(np.array(kind), lanes)
     slot_idx = np.repeat(np.array(index), lanes)
     stoch = slot_kind == 1
-    sim = SearchSimulator(config, B, seed=int(seed))
+    seeds = seed_tree(seed)
+    sim = SearchSimulator(config, B, seed=seeds.seed("simulator"))
     seg_sl = segment_slice(sim.obs_dim, config.user.window, sim.num_features, space.n_segments)
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5EED]))
+    rng = seeds.generator("actions")
     obs = sim.reset()
     g = np.argmax(obs[:, seg_sl], axis=1).astype(np.int64)
     t = np.zeros(B, dtype=np.int64)
