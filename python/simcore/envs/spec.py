@@ -110,6 +110,8 @@ class StepSpec:
         parts = [s.name for s in self.obs_layout]
         if len(set(parts)) != len(parts):
             raise ValueError(f"obs_layout: duplicate names in {parts}")
+        # read on every env step: computed once
+        object.__setattr__(self, "_info_keys", tuple(n for n in names if n not in CORE_FIELDS))
 
     # ---------------------------------------------------------------- fields
     @property
@@ -120,7 +122,7 @@ class StepSpec:
     @property
     def info_keys(self) -> tuple[str, ...]:
         """The fields an env returns in ``info`` (all but CORE_FIELDS)."""
-        return tuple(f.name for f in self.fields if f.name not in CORE_FIELDS)
+        return self._info_keys  # type: ignore[attr-defined, no-any-return]
 
     @property
     def batch_keys(self) -> tuple[str, ...]:

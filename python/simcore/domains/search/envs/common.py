@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,9 +82,12 @@ def continuous_actions(actions: Any, shape: tuple[int, ...], name: str) -> np.nd
     a = np.asarray(actions)
     if a.dtype.kind not in "fiu":
         raise TypeError(f"{name}: expected real ranking weights, got dtype {a.dtype}")
-    if a.size != int(np.prod(shape)) or (a.ndim and a.shape[-1] != shape[-1]):
+    if a.size != math.prod(shape) or (a.ndim and a.shape[-1] != shape[-1]):
         raise ValueError(f"{name}: expected shape {shape}, got {a.shape}")
     a = np.ascontiguousarray(a, dtype=np.float32).reshape(shape)
-    if not np.all(np.isfinite(a)):
+    # a float64 sum of float32 values is finite iff every value is (one reduction;
+    # for one env's few weights a plain sum of Python floats is cheaper than a ufunc)
+    total = sum(a.ravel().tolist()) if a.size <= 64 else np.add.reduce(a, axis=None, dtype=np.float64)
+    if not math.isfinite(total):
         raise ValueError(f"{name}: weights must be finite")
     return a

@@ -16,9 +16,9 @@ from simcore.domains.search.spec import SEARCH_STEP_SPEC
 from simcore.envs.standard import check_render_mode, discrete_action
 
 
-def _row(a: np.ndarray) -> Any:
-    """Row 0 of a batched field: a Python scalar, or a copy of a (K,) array."""
-    return a[0].item() if a.ndim == 1 else a[0].copy()
+#: (info key, is a scalar per row), in the spec's order: a Python scalar for a scalar
+#: field, a copy of row 0 otherwise (read on every step, so computed once)
+_INFO = tuple((f.name, f.shape == ()) for f in SEARCH_STEP_SPEC.fields if f.name in SEARCH_STEP_SPEC.info_keys)
 
 
 class SearchSessionEnv(gym.Env):
@@ -89,7 +89,7 @@ class SearchSessionEnv(gym.Env):
         r = self.sim.step(self._weights(action))
         terminated, truncated = bool(r.terminated[0]), bool(r.truncated[0])
         self._done = terminated or truncated
-        info = {k: _row(getattr(r, k)) for k in SEARCH_STEP_SPEC.info_keys}
+        info = {k: (getattr(r, k).item(0) if scalar else getattr(r, k)[0].copy()) for k, scalar in _INFO}
         info["outcome"] = SearchSimulator.outcome_name(info["outcome"])
         self._last = info
         return r.obs[0].copy(), float(r.reward[0]), terminated, truncated, info
