@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
-from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.reference import ReferenceSessionBatch
+from simcore.domains.search.simulator import SearchSimulator
 
 FIELDS = ("obs", "reward", "terminated", "truncated", "outcome", "item", "price", "page",
           "clicks", "b", "l", "c", "m", "expected_clicks")

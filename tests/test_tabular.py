@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simcore.domains.search.tabular import StateSpace, TabularSSMDP, brute_force, evaluate, evaluate_values, paths, solve
+from simcore.domains.search.tabular import (
+    StateSpace,
+    TabularSSMDP,
+    brute_force,
+    evaluate,
+    paths,
+    solve,
+)
 from simcore.domains.search.tabular.dp import expected_gmv_forward
 from simcore.domains.search.tabular.learners import LearnerConfig, learn
 from simcore.domains.search.tabular.montecarlo import simulate_model

@@ -11,7 +11,13 @@ from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.tabular import StateSpace, extract_model, paths, solve
 from simcore.domains.search.tabular.estimate import ModelEstimator
 from simcore.domains.search.tabular.simeval import draw_users, evaluate_paths, sequence_rewards, simulate_policies
-from simcore.domains.search.tabular.tree import all_sequences, brute_force_sequences, build_tree, solve_tree, tree_user_values
+from simcore.domains.search.tabular.tree import (
+    all_sequences,
+    brute_force_sequences,
+    build_tree,
+    solve_tree,
+    tree_user_values,
+)
 from simcore.domains.search.world import default_action_set
 from simcore.util.seeds import SeedTree
 

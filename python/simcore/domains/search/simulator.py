@@ -12,8 +12,9 @@ simulator continues exactly where the original was.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class PageExpectation:
     expected_clicks: np.ndarray
 
 
-def _user_model(cfg: SessionConfig) -> "UserModel":
+def _user_model(cfg: SessionConfig) -> UserModel:
     um = _core.search.UserModel()
     for name, value in vars(cfg.user).items():
         if name in ("window", "price_feature"):

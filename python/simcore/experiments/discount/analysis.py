@@ -15,7 +15,8 @@ numbers it was judged by.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +116,7 @@ def proposition2_checks(cfg: DiscountConfig, per_run: PerRun, res: Mapping[str, 
     """Proposition 2: V_gamma(h0) < E[GMV] for gamma < 1 and = at gamma = 1, exactly for
     every final policy, by Monte Carlo for DP, and for the learners' own estimates."""
     worst_eq, worst_lt, n_pol, n_lt_fail = 0.0, float("inf"), 0, 0
-    for (alg, g), pr in per_run.items():
+    for (_alg, g), pr in per_run.items():
         # E[GMV] by forward propagation minus V_gamma(h0) by backward evaluation
         diff = np.asarray(pr["gmv_fwd"]) - np.asarray(pr["v_exact"])
         n_pol += diff.size
@@ -154,7 +155,8 @@ def proposition2_checks(cfg: DiscountConfig, per_run: PerRun, res: Mapping[str, 
             f"learned minus exact GMV {m_:+.3f} +/- {c_:.3f} over {cfg.runs} runs",
         )
     for alg in LEARNERS:
-        mean = {g: (np.mean(per_run[(alg, g)]["v_learned"]), np.mean(per_run[(alg, g)]["gmv_exact"])) for g in gammas if g < 1.0}
+        mean = {g: (np.mean(per_run[(alg, g)]["v_learned"]), np.mean(per_run[(alg, g)]["gmv_exact"]))
+                for g in gammas if g < 1.0}
         _check(
             checks,
             f"{LABELS[alg]}: learned V_gamma(h0) below the GMV for every gamma < 1",

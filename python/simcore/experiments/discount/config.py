@@ -148,7 +148,9 @@ class DiscountConfig:
         if not isinstance(self.session, SessionConfig):
             raise ValueError(f"session: expected a SessionConfig, got {type(self.session).__name__}")
         if self.contrast_session is not None and not isinstance(self.contrast_session, SessionConfig):
-            raise ValueError(f"contrast_session: expected a SessionConfig or None, got {type(self.contrast_session).__name__}")
+            raise ValueError(
+                f"contrast_session: expected a SessionConfig or None, got {type(self.contrast_session).__name__}"
+            )
         if not isinstance(self.learner, LearnerConfig):
             raise ValueError(f"learner: expected a LearnerConfig, got {type(self.learner).__name__}")
 
@@ -171,7 +173,9 @@ class DiscountConfig:
         if a.ndim != 2 or a.shape[0] == 0:
             raise ValueError("actions: the action set is empty (need at least one weight vector)")
         if a.shape[1] != self.session.world.n_features:
-            raise ValueError(f"actions: each weight vector needs {self.session.world.n_features} entries, got {a.shape[1]}")
+            raise ValueError(
+                f"actions: each weight vector needs {self.session.world.n_features} entries, got {a.shape[1]}"
+            )
         if not np.all(np.isfinite(a)):
             raise ValueError("actions: contains NaN or inf")
 
@@ -193,7 +197,7 @@ class DiscountConfig:
         return dataclasses.replace(self.learner, sessions=self.sessions)
 
     @classmethod
-    def full(cls, **overrides: Any) -> "DiscountConfig":
+    def full(cls, **overrides: Any) -> DiscountConfig:
         """The article's protocol (``--preset full``): 50 runs x 800,000 sessions per
         learner and gamma, with a larger model estimate, tree panel and evaluations."""
         base: dict[str, Any] = dict(

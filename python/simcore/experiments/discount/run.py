@@ -29,7 +29,8 @@ import dataclasses
 import os
 import platform
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -303,7 +304,9 @@ def transfer(model: TabularSSMDP, cfg: DiscountConfig, seeds: SeedTree, dp_sol: 
         for g in (float(x) for x in cfg.gammas):
             em, ec = mean_ci(exact[(alg, g)])
             mm, mcc = mean_ci(mc[(alg, g)])
-            res[alg][gamma_key(g)].update({"sim_gmv": mm, "sim_gmv_ci": mcc, "sim_gmv_exact": em, "sim_gmv_exact_ci": ec})
+            res[alg][gamma_key(g)].update(
+                {"sim_gmv": mm, "sim_gmv_ci": mcc, "sim_gmv_exact": em, "sim_gmv_exact_ci": ec}
+            )
             per_run[(alg, g)]["sim_user"] = exact[(alg, g)]
             per_run[(alg, g)]["sim_mc"] = mc[(alg, g)]
 
@@ -311,8 +314,10 @@ def transfer(model: TabularSSMDP, cfg: DiscountConfig, seeds: SeedTree, dp_sol: 
 # ----------------------------------------------------------------------------- run
 
 
-def run(config: DiscountConfig = DiscountConfig(), progress: bool = True) -> dict[str, Any]:
-    """Runs the study; returns the results dict (the content of results.json)."""
+def run(config: DiscountConfig | None = None, progress: bool = True) -> dict[str, Any]:
+    """Runs the study (default: ``DiscountConfig()``); returns the results dict (the
+    content of results.json)."""
+    config = DiscountConfig() if config is None else config
     t_start = time.perf_counter()
     cfg = config
     seeds = SeedTree(cfg.seed)  # the run's one tree: every stream is a named path of it

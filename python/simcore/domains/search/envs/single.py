@@ -15,7 +15,6 @@ from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.spec import SEARCH_STEP_SPEC
 from simcore.envs.standard import check_render_mode, discrete_action
 
-
 #: (info key, is a scalar per row), in the spec's order: a Python scalar for a scalar
 #: field, a copy of row 0 otherwise (read on every step, so computed once)
 _INFO = tuple((f.name, f.shape == ()) for f in SEARCH_STEP_SPEC.fields if f.name in SEARCH_STEP_SPEC.info_keys)

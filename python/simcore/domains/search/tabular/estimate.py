@@ -10,7 +10,7 @@ point one way: space <- model <- dp <- estimate.
 from __future__ import annotations
 
 import numbers
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

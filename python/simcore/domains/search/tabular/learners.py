@@ -32,7 +32,7 @@ by lane n mod P.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

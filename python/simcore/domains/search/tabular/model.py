@@ -109,7 +109,7 @@ class TabularSSMDP:
         buy: tuple[float, float] = (0.02, 0.3),
         leave: tuple[float, float] = (0.05, 0.4),
         price: tuple[float, float] = (10.0, 100.0),
-    ) -> "TabularSSMDP":
+    ) -> TabularSSMDP:
         """A synthetic instance with uniform random b, l, m in the given ranges
         (for tests and examples)."""
         S, A, G = space.n_states, space.n_actions, space.n_segments

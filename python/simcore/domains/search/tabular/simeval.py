@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -127,7 +127,9 @@ def evaluate_paths(
     return out
 
 
-def _policy_tables(policies: Sequence[np.ndarray], S: int, A: int) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
+def _policy_tables(
+    policies: Sequence[np.ndarray], S: int, A: int
+) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
     """Packs policies for :func:`simulate_policies`: int (n_det, S) deterministic
     actions, float32 (n_sto, S, A) cumulative action probabilities (rows end at 1),
     and per policy its kind (0 deterministic, 1 stochastic) and row in its table."""

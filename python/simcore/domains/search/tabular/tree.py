@@ -19,8 +19,8 @@ backward induction finds the gamma-optimal one without enumerating sequences, an
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 
