@@ -108,13 +108,13 @@ def test_collector_seeding():
 
 
 def test_shared_loop_drives_the_collector():
-    from simcore.train.loop import LoopConfig, evaluate, train
+    from simcore.train.loop import LoopConfig, evaluate, iteration_seed, train
 
     agent = _Agent()
     hist = train(agent, EpisodeCollector(_CountEnv(), 4), LoopConfig(iterations=3, seed=2))
     assert [h["iteration"] for h in hist] == [0, 1, 2] and agent.iterations == 3
-    direct = EpisodeCollector(_CountEnv(), 4).run(_Agent(), 2 + 1)
-    assert hist[1]["return"] == direct["return"]  # iteration i runs with seed + i
+    direct = EpisodeCollector(_CountEnv(), 4).run(_Agent(), iteration_seed(LoopConfig(iterations=3, seed=2), 1))
+    assert hist[1]["return"] == direct["return"]  # iteration i runs on its named stream
     ev = evaluate(agent, EpisodeCollector(_CountEnv(), 4), 4, seed=0)
     assert set(ev) == {"return"} and agent.iterations == 3
     with pytest.raises(ValueError, match="steps"):
