@@ -31,3 +31,22 @@ def fold_seeds(seeds: Sequence[int | None]) -> int:
     if filled and all(s == filled[0] for s in filled):
         return filled[0]
     return int(np.random.SeedSequence(filled).generate_state(1, np.uint64)[0] >> 1)
+
+
+def batch_reset_seed(env: object, seed: object) -> int | None:
+    """Gymnasium's int/None reset-seed convention for a batched env: the batch seed to
+    apply at this reset, or None to continue the current streams.
+
+    An int ``seed`` re-seeds ``env.np_random`` with it and is returned; with no seed,
+    the first reset of an env never seeded draws a fresh batch seed from
+    ``env.np_random``; later unseeded resets continue (None).  Sets ``env._seeded``.
+    (A per-sub-env seed list is each env's own business: its streams differ.)
+    """
+    out: int | None = None
+    if seed is not None:
+        out = seed_to_int(seed)
+        env._np_random, env._np_random_seed = np.random.default_rng(out), out  # type: ignore[attr-defined]
+    elif not getattr(env, "_seeded", False):
+        out = int(env.np_random.integers(0, 2**63 - 1))  # type: ignore[attr-defined]
+    env._seeded = True  # type: ignore[attr-defined]
+    return out

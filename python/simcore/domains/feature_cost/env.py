@@ -60,7 +60,7 @@ from simcore.domains.feature_cost.env_config import FeatureSelectionConfig, _res
 from simcore.domains.feature_cost.env_core import _Core
 from simcore.domains.feature_cost.spec import EVAL, FEATURE_SELECTION_STEP_SPEC, SKIP
 from simcore.envs.registration import register_envs
-from simcore.envs.seeding import seed_to_int
+from simcore.envs.seeding import batch_reset_seed
 from simcore.envs.standard import check_render_mode, discrete_action, fresh_seed, per_env_seeds
 
 __all__ = ["FeatureSelectionConfig", "FeatureSelectionEnv", "FeatureSelectionVectorEnv", "FEATURE_SELECTION_STEP_SPEC",
@@ -135,14 +135,8 @@ class FeatureSelectionVectorEnv(VectorEnv):
             seeds = [fresh_seed() if s is None else s for s in per_env_seeds(seed, self.num_envs)]
             self.core.seed([_slot_seed(s) for s in seeds])
             self._seeded = True
-        elif seed is not None:
-            s = seed_to_int(seed)
-            self._np_random, self._np_random_seed = np.random.default_rng(s), s
+        elif (s := batch_reset_seed(self, seed)) is not None:
             self.core.seed(s)
-            self._seeded = True
-        elif not self._seeded:
-            self.core.seed(int(self.np_random.integers(0, 2**63 - 1)))
-            self._seeded = True
         obs = self.core.start((options or {}).get("contexts"))
         return obs, {}
 

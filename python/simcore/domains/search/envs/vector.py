@@ -15,7 +15,7 @@ from simcore.domains.search.config import SessionConfig
 from simcore.domains.search.envs.common import continuous_actions, resolve_action_set, resolve_config, sim_dims
 from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.spec import SEARCH_STEP_SPEC
-from simcore.envs.seeding import fold_seeds, seed_to_int
+from simcore.envs.seeding import batch_reset_seed, fold_seeds
 from simcore.envs.standard import check_render_mode, per_env_seeds
 
 
@@ -122,14 +122,8 @@ class SearchSessionVectorEnv(VectorEnv):
             self._np_random, self._np_random_seed = np.random.default_rng(s), s
             self.sim.seed_slots(slot_seeds)
             self._seeded = True
-        elif seed is not None:
-            s = seed_to_int(seed)
-            self._np_random, self._np_random_seed = np.random.default_rng(s), s
+        elif (s := batch_reset_seed(self, seed)) is not None:
             self.sim.seed(s)
-            self._seeded = True
-        elif not self._seeded:
-            self.sim.seed(int(self.np_random.integers(0, 2**63 - 1)))
-            self._seeded = True
         if options and "users" in options:
             obs = self.sim.reset_to(options["users"])
         else:
