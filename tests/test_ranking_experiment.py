@@ -102,7 +102,7 @@ def test_bad_config():
 
 def test_student_t_intervals():
     m, ci = mean_ci([1.0, 2.0, 3.0])
-    assert m == 2.0 and ci == pytest.approx(4.303 * 1.0 / 3**0.5)
+    assert m == 2.0 and ci == pytest.approx(4.302653 * 1.0 / 3**0.5)  # t_{0.975, 2}
     m, ci = mean_ci([5.0])
     assert m == 5.0 and ci != ci  # one seed: no interval
     p = paired_diff([3.0, 4.0, 6.0], [1.0, 2.0, 3.0])

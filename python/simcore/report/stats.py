@@ -19,10 +19,8 @@ def mean_ci(x: Iterable[float], z: float = 1.959963984540054) -> tuple[float, fl
 
 
 def _arr(x: Iterable[float], name: str) -> np.ndarray:
-    a = np.asarray(list(x) if not isinstance(x, np.ndarray) else x, dtype=np.float64).ravel()
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name}: contains NaN or inf")
-    return a
+    """float64 1-d values; NaN propagates to the results (never reported as a number)."""
+    return np.asarray(list(x) if not isinstance(x, np.ndarray) else x, dtype=np.float64).ravel()
 
 
 def t_ci(x: Iterable[float], level: float = 0.95) -> tuple[float, float]:

@@ -2,11 +2,9 @@
 paired differences (every seed's agents share their evaluation sessions), early
 learning, the non-stationary run's RNEU spike, and learning curves.
 
-The intervals use a table of two-sided 95% Student-t quantiles rounded to three
-decimals (:data:`T975`); :func:`simcore.report.stats.t_ci` computes the exact
-quantile, which differs in the fourth digit and would change the published numbers,
-so this module keeps its own :func:`mean_ci` (results stay identical to the runs
-documented in docs/ranking.md).
+The intervals are Student-t over seeds (:func:`simcore.report.stats.t_ci`, exact
+quantiles; before the named seeds this module rounded the quantiles to three decimals,
+so recorded runs of that time differ in the fourth digit of their half-widths).
 """
 
 from __future__ import annotations
@@ -18,24 +16,13 @@ from typing import Any
 import numpy as np
 
 from simcore.experiments.ranking.config import NAMED, RL_AGENTS, RankingConfig
-from simcore.report import mean_ci as _normal_ci
-
-#: two-sided 95% Student-t quantiles by degrees of freedom (few seeds: the normal
-#: approximation would understate the interval, by a factor 2.2 at 3 seeds)
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-        10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042}
-_Z975 = 1.959963984540054
+from simcore.report.stats import t_ci
 
 
 def mean_ci(x: Any) -> tuple[float, float]:
     """Mean and the half-width of its 95% Student-t confidence interval over seeds
-    (t from :data:`T975` at the largest tabled df <= n - 1; normal beyond 30 df; NaN
-    half-width for one value)."""
-    a = np.asarray(x, dtype=float).ravel()
-    df = a.size - 1
-    t = T975[max(k for k in T975 if k <= df)] if df >= 1 else _Z975
-    t = t if df <= 30 else _Z975
-    return _normal_ci(a, z=t)
+    (NaN half-width for one value)."""
+    return t_ci(np.asarray(x, dtype=float).ravel())
 
 
 def curve(histories: list[list[dict[str, Any]]], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -164,7 +164,22 @@ def run(config: RankingConfig, progress: bool = True) -> dict[str, Any]:
     summary = analyse(config, runs)
     meta = {"wall_seconds": time.perf_counter() - t0, "load_before": load_before, "load_after": _load(),
             "workers": config.workers, "cpus": os.cpu_count(), "python": platform.python_version()}
-    return {"config": config_dict(config), "meta": meta, **summary, "runs": runs}
+    return {"config": config_dict(config), "meta": meta, **summary, "runs": runs, "seeds": seed_paths(config)}
+
+
+def seed_paths(cfg: RankingConfig) -> dict[str, Any]:
+    """Every named stream of the run (root, path, derived seed), for results.json: per
+    seed index s, the streams its jobs share (training, evaluations, logs, the static
+    optimum's search) and each agent's own (network init, exploration)."""
+    out: dict[str, Any] = {}
+    for s in range(cfg.seeds):
+        tree = SeedTree(cfg.seed).child("seed", s)
+        for name in (("train",), ("eval",), ("final-eval",), ("logs", "noise"), ("logs", "env"),
+                     ("static-opt", "cem"), ("static-opt", "panel")):
+            out["/".join(("seed", str(s), *name))] = tree.describe(*name)
+        for key in sorted(set(cfg.agents) | set(cfg.nonstationary_agents)):
+            out[f"seed/{s}/agent/{key}"] = tree.describe("agent", key)
+    return out
 
 
 
