@@ -15,7 +15,7 @@ from simcore.report import Claim, claims_table, markdown_table, write_json
 from simcore.report.claims import claims_json, verdict_from_ci
 from simcore.util.config import from_dict
 
-ARTICLE = "the ranking article (docs/ranking.md)"
+ARTICLE = "`../shared/seeds/003_*.txt`, 基于强化学习的实时搜索排序调控"
 
 
 def write_report(results: dict[str, Any], out_dir: str | os.PathLike[str],
@@ -81,7 +81,7 @@ def build_claims(cfg: RankingConfig, summary: dict[str, Any]) -> list[Claim]:
 
 
 def _rneu_claim(cfg: RankingConfig, ns: dict[str, Any]) -> Claim:
-    claim, src = "RNEU spikes when user behaviour shifts (the \"midnight jump\")", f"{ARTICLE}, figure 3"
+    claim, src = "RNEU spikes when user behaviour shifts (the \"midnight jump\")", f"{ARTICLE}, 实验效果 (the RNEU figure after 0:00)"
     if "dpg" not in ns:
         return Claim(claim, src, "not run", "not tested", "needs the non-stationary run of dpg")
     m, ci = ns["dpg"]["spike_ratio"]
