@@ -27,7 +27,8 @@ def write_report(results: dict[str, Any], out_dir: str | os.PathLike[str],
     summary = {"final": results["final"], "comparisons": results["comparisons"]}
     plots = plot_all(cfg, results["runs"], summary, out)
     claims = build_claims(cfg, summary)
-    lines = _header(cfg, results["meta"], command) + ["## Claims", "", claims_table(claims), ""]
+    head = _header(cfg, results["meta"], command)
+    lines = head[:2] + ["## Claims", "", claims_table(claims), ""] + head[2:]  # the claims table first
     lines += _final_section(summary) + _rl_section(summary) + _verdicts(summary)
     lines += _weights_section(cfg, summary) + _early_section(cfg, summary) + _ns_section(cfg, summary)
     lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
