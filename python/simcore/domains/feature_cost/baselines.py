@@ -4,7 +4,8 @@ exhaustive per-request optimum (n <= 12) that learned policies are measured agai
 
 Conventions: a subset is a bool mask (n,); ``cost_frac`` = its cost / the full cost;
 ``loss`` = the pairwise loss as a fraction of the counted pairs
-(:attr:`SubsetEvalResult.loss_fraction`).  The env's objective for a request is
+(:attr:`SubsetEvalResult.loss_fraction`), or, where ``kl_temperature`` = T is given,
+the KL loss ``SubsetEvalResult.kl`` (nats) of eq. 2.  The env's objective for a request is
 ``reward(S) = -cost_frac(S) - penalty * [loss(S) > C]``; the article's relaxed
 objective is ``loss(S) + lam * cost_frac(S)`` (|S| weighted by cost; with equal costs
 it is ``lam / n * |S|``).
@@ -50,7 +51,7 @@ class ExhaustiveTable:
 
     Attributes:
         masks: bool (M, n).
-        loss: float64 (Q, M) pairwise loss fraction.
+        loss: float64 (Q, M) pairwise loss fraction (or KL loss in nats).
         cost_frac: float64 (Q, M) cost / full cost (the same row for every request when
             costs do not depend on the request).
     """
@@ -104,6 +105,7 @@ def exhaustive_table(
     threads: int | None = None,
     chunk: int = 16,
     progress: Callable[[int], None] | None = None,
+    kl_temperature: float | None = None,
 ) -> ExhaustiveTable:
     """Evaluates all 2**n subsets for every request of X float32 (Q, N, n), n <= 12.
 
@@ -113,6 +115,8 @@ def exhaustive_table(
         fill: float32 (n,) value of skipped features (fixed: the population mean).
         chunk: requests per kernel call; ``progress(k)`` is called after each call
             with the number of requests done in it.
+        kl_temperature: None: the loss is the pairwise loss fraction; T > 0: the KL
+            loss of eq. 2 with softmax temperature T (``top_k`` is then ignored).
     """
     Q, N, n = X.shape
     if n > MAX_EXHAUSTIVE_FEATURES:
@@ -127,9 +131,10 @@ def exhaustive_table(
         qi = np.repeat(np.arange(q1 - q0, dtype=np.int64), M)
         c = cost if np.ndim(cost) < 3 else np.asarray(cost)[q0:q1]
         res = subset_eval(Xc, np.tile(masks, (q1 - q0, 1)), c, weights, fill=fill, top_k=top_k,
-                          query_index=qi, threads=threads)
+                          query_index=qi, threads=threads, kl_temperature=kl_temperature)
         full = res.cost.reshape(q1 - q0, M)[:, -1:]  # the last mask evaluates everything
-        loss[q0:q1] = res.loss_fraction.reshape(q1 - q0, M)
+        t = res.loss_fraction if kl_temperature is None else res.kl
+        loss[q0:q1] = t.reshape(q1 - q0, M)
         cost_frac[q0:q1] = np.divide(res.cost.reshape(q1 - q0, M), full,
                                      out=np.zeros((q1 - q0, M)), where=full > 0)
         if progress is not None:
@@ -137,12 +142,15 @@ def exhaustive_table(
     return ExhaustiveTable(masks=masks, loss=loss, cost_frac=cost_frac)
 
 
-def _mean_loss(X, weights, cost, fill, top_k, threads, mask: np.ndarray) -> tuple[float, float]:
+def _mean_loss(X, weights, cost, fill, top_k, threads, mask: np.ndarray,
+               kl_temperature: float | None = None) -> tuple[float, float]:
     Q, _, n = X.shape
-    res = subset_eval(X, np.tile(mask, (Q, 1)), cost, weights, fill=fill, top_k=top_k, threads=threads)
+    res = subset_eval(X, np.tile(mask, (Q, 1)), cost, weights, fill=fill, top_k=top_k, threads=threads,
+                      kl_temperature=kl_temperature)
+    t = res.loss_fraction if kl_temperature is None else res.kl
     full = subset_eval(X[:1], np.ones((1, n), bool), cost if np.ndim(cost) < 3 else cost[:1], weights,
                        fill=fill).cost[0]
-    return float(res.loss_fraction.mean()), float(res.cost.mean() / full) if full > 0 else 0.0
+    return float(t.mean()), float(res.cost.mean() / full) if full > 0 else 0.0
 
 
 def greedy_static_budget(
@@ -153,22 +161,23 @@ def greedy_static_budget(
     budget: float,
     top_k: int | None = None,
     threads: int | None = None,
+    kl_temperature: float | None = None,
 ) -> np.ndarray:
     """The best static subset under a cost budget, greedily: start from no feature and
     repeatedly add the affordable feature with the largest drop in mean loss per unit
     of cost, until the budget (a fraction of the full cost, in [0, 1]) is spent or no
-    feature lowers the loss.  Returns bool (n,)."""
+    feature lowers the loss (pairwise, or KL with ``kl_temperature``).  Returns bool (n,)."""
     if not 0.0 <= budget <= 1.0:
         raise ValueError(f"budget: must lie in [0, 1], got {budget}")
     n = X.shape[2]
     chosen = np.zeros(n, bool)
-    cur_loss, cur_cost = _mean_loss(X, weights, cost, fill, top_k, threads, chosen)
+    cur_loss, cur_cost = _mean_loss(X, weights, cost, fill, top_k, threads, chosen, kl_temperature)
     while True:
         best, best_gain = None, 0.0
         for j in np.flatnonzero(~chosen):
             m = chosen.copy()
             m[j] = True
-            loss, c = _mean_loss(X, weights, cost, fill, top_k, threads, m)
+            loss, c = _mean_loss(X, weights, cost, fill, top_k, threads, m, kl_temperature)
             if c > budget + 1e-12:
                 continue
             gain = (cur_loss - loss) / max(c - cur_cost, 1e-12)

@@ -1,5 +1,6 @@
-"""Measuring feature subsets on the held-out requests: pairwise loss and cost (the C++
-subset kernel) and the exact expected GMV of simulated sessions (the SSMDP simulator)."""
+"""Measuring feature subsets on the held-out requests: loss (pairwise, top-k or KL) and
+cost (the C++ subset kernel) and the exact expected GMV of simulated sessions (the
+SSMDP simulator)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ class PolicyEval:
 
     Attributes:
         masks: bool (Q, n) the evaluated features of each request.
-        loss: float64 (Q,) pairwise loss, fraction of candidate pairs ordered unlike
-            the full-feature ranking.
+        loss: float64 (Q,) the loss t of the policy's loss definition: fraction of the
+            (counted) candidate pairs ordered unlike the full-feature ranking, or the
+            KL loss in nats.
         cost: float64 (Q,) cost of the evaluated features, fraction of the full cost.
         gmv: float64 (Q,) exact expected GMV per session, mean over the request's
             user panel (None: not measured).
@@ -45,13 +47,12 @@ class Evaluator:
             every policy).
         seeds: the evaluation's seed tree; the panel and the simulator use its
             paths ``("panel",)`` and ``("simulator",)``.
-        top_k: None: all pairs count; k: only pairs touching the full top-k.
         threads: kernel threads (None: all cores).
     """
 
     def __init__(self, test: FeatureCostData, fill: np.ndarray, users_per_request: int, seeds: SeedTree,
-                 top_k: int | None = None, threads: int | None = None) -> None:
-        self.test, self.fill, self.top_k, self.threads = test, fill, top_k, threads
+                 threads: int | None = None) -> None:
+        self.test, self.fill, self.threads = test, fill, threads
         Q, N, n = test.X.shape
         self.full_cost = float(test.cost.sum() * N)
         world = make_simulator_world(test)
@@ -65,11 +66,16 @@ class Evaluator:
         self.panel = simulator_users(test, world, self.U, user, seed=seeds.seed("panel"))
         self.sim = SearchSimulator(scfg, num_sessions=Q * self.U, seed=seeds.seed("simulator"), world=world)
 
-    def evaluate(self, masks: np.ndarray, gmv: bool = True) -> PolicyEval:
-        """The :class:`PolicyEval` of bool (Q, n) ``masks`` (GMV only if ``gmv``)."""
+    def evaluate(self, masks: np.ndarray, top_k: int | None = None, kl_temperature: float | None = None,
+                 gmv: bool = True) -> PolicyEval:
+        """The :class:`PolicyEval` of bool (Q, n) ``masks`` (GMV only if ``gmv``); the
+        loss counts pairs touching the full top-``top_k`` (None: all pairs), or is the
+        KL loss when ``kl_temperature`` is given."""
         t = self.test
-        res = subset_eval(t.X, masks, t.cost, t.weights, fill=self.fill, top_k=self.top_k, threads=self.threads)
-        e = PolicyEval(masks=masks.copy(), loss=res.loss_fraction, cost=res.cost / self.full_cost)
+        res = subset_eval(t.X, masks, t.cost, t.weights, fill=self.fill, top_k=top_k, threads=self.threads,
+                          kl_temperature=kl_temperature)
+        loss = res.loss_fraction if res.kl is None else res.kl
+        e = PolicyEval(masks=masks.copy(), loss=loss, cost=res.cost / self.full_cost)
         if gmv:
             e.gmv = self.expected_gmv(masks)
         return e

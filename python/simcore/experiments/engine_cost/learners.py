@@ -1,5 +1,8 @@
-"""The learned policies of the engine-cost run, one runner job each: train a learner
-on the training requests, then read its greedy subsets on the held-out requests."""
+"""The learned policies of the engine-cost run, one runner job per policy and training
+seed: train a learner on the training requests, then read its greedy subsets on the
+held-out requests.  Each job sets torch to one thread and deterministic algorithms, so
+a job's result depends only on its kwargs (not on the worker, the backend or the
+order jobs run in)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from simcore.experiments.engine_cost.analysis import thin
 from simcore.experiments.engine_cost.config import EngineCostConfig
 from simcore.runner import Job, SeedTree
 
-__all__ = ["LearnerSpec", "learner_jobs", "train_learner"]
+__all__ = ["LearnerSpec", "learner_jobs", "train_learner", "job_key"]
 
 #: the training-curve fields kept in results.json
 HISTORY_KEYS = ("return", "loss", "cost", "penalized")
@@ -27,20 +30,25 @@ class LearnerSpec:
     """One learned policy.
 
     Attributes:
-        key: its results key (e.g. ``"actor-critic C=0.05"``).
+        key: its results key (e.g. ``"actor-critic pairs C=0.05"``).
         agent: the learner's name (``AGENTS`` key).
-        env: the reward of its training env (threshold C or relaxed lambda).
+        env: the reward of its training env (loss definition, threshold C or relaxed
+            lambda).
+        loss: the loss definition it is trained and measured with (``"pairs"``,
+            ``"top-k"``, ``"kl"``).
         C: the threshold it is measured at (None for a lambda run).
         lam: the lambda it is measured at (None for a threshold run).
-        seed: seed of the learner (network init, sampling) and of its training env.
+        seeds: one seed per training seed (network init, sampling, training env);
+            seed i is the named path ``("learner", key, i)``.
     """
 
     key: str
     agent: str
     env: FeatureSelectionConfig
+    loss: str = "pairs"
     C: float | None = None
     lam: float | None = None
-    seed: int = 0
+    seeds: tuple[int, ...] = ()
 
 
 def train_learner(
@@ -75,7 +83,9 @@ def train_learner(
     from simcore.train.loop import LoopConfig, train
 
     threads_before = torch.get_num_threads()
+    det_before = torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(1)  # small networks: one thread is fastest and deterministic
+    torch.use_deterministic_algorithms(True)
     try:
         env = FeatureSelectionVectorEnv(num_envs, env_config, data=train_data, fill=fill)
         env.reset(seed=seed)
@@ -88,21 +98,28 @@ def train_learner(
         return masks, thin(hist, HISTORY_KEYS)
     finally:
         torch.set_num_threads(threads_before)
+        torch.use_deterministic_algorithms(det_before)
+
+
+def job_key(spec: LearnerSpec, i: int) -> str:
+    """The runner key of training seed i of a learner."""
+    return f"{spec.key} seed={i}"
 
 
 def learner_jobs(cfg: EngineCostConfig, specs: Sequence[LearnerSpec], train_data: FeatureCostData,
                  test: FeatureCostData, fill: np.ndarray) -> list[Job]:
-    """One :class:`~simcore.runner.Job` of :func:`train_learner` per spec (its work:
-    ``cfg.iterations`` ticks)."""
+    """One :class:`~simcore.runner.Job` of :func:`train_learner` per spec and training
+    seed, spec-major (its work: ``cfg.iterations`` ticks)."""
     return [
         Job(
-            key=s.key,
+            key=job_key(s, i),
             fn=train_learner,
             kwargs=dict(agent=s.agent, agent_config=cfg.agent, env_config=s.env, train_data=train_data, test=test,
-                        fill=fill, num_envs=cfg.num_envs, iterations=cfg.iterations, seed=s.seed),
-            seed_path=("learner", s.key),
+                        fill=fill, num_envs=cfg.num_envs, iterations=cfg.iterations, seed=seed),
+            seed_path=("learner", s.key, i),
             work=float(cfg.iterations),
             ticks=True,
         )
         for s in specs
+        for i, seed in enumerate(s.seeds)
     ]

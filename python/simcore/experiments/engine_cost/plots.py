@@ -1,6 +1,13 @@
-"""Plots of the engine-cost report, drawn from the results dict alone: Pareto fronts
-(cost saved against pairwise loss and against GMV change), training curves, and the
-features evaluated / cost saved by request context."""
+"""Plots of the engine-cost report, drawn from the results dict alone.
+
+* ``sweep_c.png``: cost saved, GMV change and loss against the threshold C, one column
+  per loss definition (bands: 95 % CI, between seeds for learners, over requests for
+  baselines);
+* ``pareto_gmv.png``: cost saved against GMV change (learners with 2-D error bars
+  between seeds; static subsets as points; a second panel compares the loss
+  definitions);
+* ``learning.png`` and ``context.png``: :mod:`.plots_detail`.
+"""
 
 from __future__ import annotations
 
@@ -9,151 +16,179 @@ from typing import Any
 
 import numpy as np
 
-from simcore.domains.feature_cost.data import FEATURE_NAMES
+from simcore.experiments.engine_cost.losses import label, unit
+from simcore.experiments.engine_cost.plots_detail import STYLE, plot_context, plot_learning
 from simcore.report import new_figure, save_figure
 
-__all__ = ["plot_pareto", "plot_learning", "plot_context", "plot_all"]
+__all__ = ["plot_sweep", "plot_pareto", "plot_all", "STYLE"]
 
-_STYLE = {
-    "exhaustive": ("black", "o"),
-    "static-hindsight": ("tab:gray", "s"),
-    "static-greedy": ("tab:brown", "D"),
-    "actor-critic": ("tab:blue", "^"),
-    "reinforce": ("tab:orange", "v"),
-    "all": ("tab:green", "*"),
-}
+#: families drawn against C, with their legend names
+_CURVES = (("actor-critic", "actor-critic (learned)"), ("reinforce", "REINFORCE (learned)"),
+           ("exhaustive", "exhaustive per request (oracle)"), ("static-greedy", "greedy static subset (fitted)"),
+           ("static-hindsight", "best static subset (hindsight)"))
+#: colours of the loss definitions in the comparison panel
+LOSS_COLORS = {"pairs": "tab:blue", "top-k": "tab:purple", "kl": "tab:red"}
 
 
-def plot_pareto(results: dict[str, Any], out: Path) -> list[str]:
-    """Cost saved against pairwise loss, and against GMV change (axes zoomed on the
-    policies at the thresholds; far sweep points are left off-scale)."""
-    P = results["policies"]
-    xmax = 10 + max(100 * v["cost_saved"][0] for v in P.values() if v["threshold"] is not None)
-    offsets = {"actor-critic": (6, 6), "reinforce": (6, -11), "exhaustive": (7, -3)}
-    files = []
-    for metric, ylabel, fname in (
-        ("loss", "pairwise loss vs full ranking (% of pairs)", "pareto_loss.png"),
-        ("gmv_change", "expected GMV change vs all features (%)", "pareto_gmv.png"),
-    ):
-        fig, axes = new_figure(1, 1, width=7.5, height=5.0)
-        ax = axes[0, 0]
-        shown = []
-        for family, label in (("exhaustive", "exhaustive per request (oracle), lambda sweep"),
-                              ("static-hindsight", "best static subset (hindsight), lambda sweep"),
-                              ("static-greedy", "greedy static subsets (cost budgets)")):
-            pts = sorted((100 * v["cost_saved"][0], 100 * v[metric][0]) for v in P.values()
-                         if v["family"] == family and (v["lambda"] is not None or "budget" in v))
-            if pts:
-                c, mk = _STYLE[family]
-                ax.plot(*zip(*pts), color=c, marker=mk, ms=5, lw=1.2, alpha=0.8, label=label)
-                shown += [y for x, y in pts if x <= xmax]
-        for v in P.values():
-            fam = v["family"]
-            if fam in ("actor-critic", "reinforce") or (fam == "exhaustive" and v["threshold"] is not None):
-                c, mk = _STYLE[fam]
-                x, y = 100 * v["cost_saved"][0], 100 * v[metric][0]
-                err = 100 * v[metric][1] if metric == "gmv_change" else float("nan")
-                face = "none" if fam == "exhaustive" else c
-                ax.errorbar([x], [y], yerr=None if err != err else [err], fmt=mk, color=c, mfc=face, ms=9,
-                            capsize=3)
-                shown.append(y)
-                tag = f"C={v['threshold']:g}" if v["threshold"] is not None else f"λ={v['lambda']:g}"
-                ax.annotate(tag, (x, y), textcoords="offset points", xytext=offsets[fam], fontsize=7, color=c)
-        for fam, lab in (("actor-critic", "actor-critic (learned)"), ("reinforce", "REINFORCE (learned)")):
-            c, mk = _STYLE[fam]
-            ax.plot([], [], mk, color=c, label=lab)
-        ax.plot([], [], "o", color="black", mfc="none", label="exhaustive at threshold C")
-        ax.plot([0], [0], "*", color="tab:green", ms=12, label="all features")
-        ax.axhline(0, color="0.8", lw=0.8, zorder=0)
-        lo, hi = min(shown + [0.0]), max(shown + [0.0])
-        pad = 0.08 * (hi - lo + 1e-9)
-        ax.set_xlim(-2, xmax)
-        ax.set_ylim(lo - pad, hi + pad)
-        ax.set_xlabel("engine cost saved (% of all-feature cost)")
-        ax.set_ylabel(ylabel)
-        ax.set_title("Engine cost vs ranking fidelity (held-out requests)" if metric == "loss"
-                     else "Engine cost vs expected GMV (SSMDP simulator)", fontsize=10)
-        ax.legend(fontsize=7, loc="upper left" if metric == "loss" else "lower left")
-        ax.grid(alpha=0.3)
-        save_figure(fig, out / fname)
-        files.append(fname)
-    return files
+def _series(P: dict[str, Any], family: str, loss: str, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(C, mean, half) of a family's threshold policies under ``loss``, sorted by C
+    (``metric`` is a (mean, half) pair; ``violations`` of a baseline has no half)."""
+    rows = []
+    for v in P.values():
+        if v["family"] == family and v["loss_def"] == loss and v["threshold"] is not None and metric in v:
+            x = v[metric]
+            m, h = (x[0], x[1]) if isinstance(x, (list, tuple)) else (x, float("nan"))
+            rows.append((v["threshold"], m, h))
+    rows.sort()
+    a = np.array(rows, dtype=float).reshape(-1, 3)
+    return a[:, 0], a[:, 1], a[:, 2]
 
 
-def plot_learning(results: dict[str, Any], out: Path) -> str:
-    """Training return (threshold runs) and cost saved (all runs) per iteration."""
-    H = results["histories"]
-    P = results["policies"]
-    fig, axes = new_figure(2, 1, width=6.0, height=4.2)
-    ax, ax2 = axes[0, 0], axes[0, 1]
-    palette = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive"]
-    drawn_ref: set[float] = set()
-    for i, (key, h) in enumerate(H.items()):
-        color = palette[i % len(palette)]
-        ls = "-" if key.startswith("actor") else "--"
-        C = P[key]["threshold"]
-        if C is not None:
-            ax.plot(h["iteration"], h["return"], color=color, lw=1.2, ls=ls, label=key)
-            ex = P.get(f"exhaustive C={C:g}")
-            if ex is not None and "reward" in ex and C not in drawn_ref:
-                drawn_ref.add(C)
-                ax.axhline(ex["reward"][0], color="0.5", lw=0.8, ls=":")
-                ax.annotate(f"optimum C={C:g}", (h["iteration"][0], ex["reward"][0]), fontsize=7, color="0.4",
-                            textcoords="offset points", xytext=(2, 2))
-        ax2.plot(h["iteration"], [100 * (1 - c) for c in h["cost"]], color=color, lw=1.2, ls=ls, label=key)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("mean episode return (training, exploring)")
-    ax.set_title("Training return, threshold reward (dotted: exhaustive optimum, held-out)", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+def _band(ax: Any, x: np.ndarray, m: np.ndarray, h: np.ndarray, color: str, marker: str, lab: str,
+          ls: str = "-") -> None:
+    ax.plot(x, m, color=color, marker=marker, ms=5, lw=1.3, ls=ls, label=lab)
+    ok = np.isfinite(h)
+    if ok.any():
+        ax.fill_between(x[ok], (m - h)[ok], (m + h)[ok], color=color, alpha=0.18, lw=0)
+
+
+def plot_sweep(results: dict[str, Any], out: Path) -> str:
+    """Cost saved, GMV change and mean loss against C, one column per loss definition."""
+    cfg, P = results["config"], results["policies"]
+    losses = cfg["losses"]
+    fig, axes = new_figure(len(losses), 3, width=4.6, height=3.0)
+    rows = (("cost_saved", "engine cost saved (% of full cost)", 100.0),
+            ("gmv_change", "expected GMV change vs all features (%)", 100.0),
+            ("loss", "mean loss t on held-out requests", 1.0))
+    for j, loss in enumerate(losses):
+        for i, (metric, ylab, scale) in enumerate(rows):
+            ax = axes[i, j]
+            for fam, lab in _CURVES:
+                x, m, h = _series(P, fam, loss, metric)
+                if x.size:
+                    c, mk = STYLE[fam]
+                    _band(ax, x, scale * m, scale * h, c, mk, lab, ls="--" if fam.startswith("static") else "-")
+            if metric == "gmv_change":
+                ax.axhline(0, color="0.5", lw=0.8, zorder=0)
+            grid = np.array(sorted({v["threshold"] for v in P.values()
+                                    if v["loss_def"] == loss and v["threshold"] is not None}))
+            if metric == "loss":
+                ax.plot(grid, grid, color="0.5", lw=0.8, ls=":", label="t = C (the threshold)")
+            ax.set_xscale("log")
+            ax.minorticks_off()
+            ax.set_xticks(grid)
+            ax.set_xticklabels([f"{c:g}" for c in grid], rotation=45 if grid.size > 3 else 0, fontsize=7)
+            ax.set_xlabel(f"threshold C ({unit(loss)}, log scale)")
+            ax.set_ylabel(ylab, fontsize=8)
+            ax.set_title(f"{label(cfg, loss)} loss: {ylab.split(' (')[0]}", fontsize=9)
+            ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    axes[2, 0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"Engine cost against the loss threshold C (bands: 95 % CI; learners between "
+                 f"{cfg['seeds']} seeds, baselines over {cfg['n_test']} requests)", fontsize=10)
+    save_figure(fig, out / "sweep_c.png")
+    return "sweep_c.png"
+
+
+def _static_points(P: dict[str, Any], loss: str) -> dict[str, list[tuple[float, float, float, float]]]:
+    """Distinct static subsets (x, y, xerr, yerr) in % by family: greedy budget
+    subsets and the best static subsets in hindsight (C and lambda sweeps)."""
+    out: dict[str, list[tuple[float, float, float, float]]] = {"static-greedy": [], "static-hindsight": []}
+    seen: set[tuple[str, tuple[bool, ...]]] = set()
+    for v in P.values():
+        fam = v["family"]
+        if fam not in out or v["loss_def"] != loss:
+            continue
+        sig = (fam, tuple(f > 0.5 for f in v["eval_frequency"]))
+        if sig in seen or (fam == "static-greedy" and "budget" not in v):
+            continue
+        seen.add(sig)
+        out[fam].append((100 * v["cost_saved"][0], 100 * v["gmv_change"][0], 100 * v["cost_saved"][1],
+                         100 * v["gmv_change"][1]))
+    return out
+
+
+def _zoom(ax: Any, P: dict[str, Any], loss: str) -> None:
+    """Axes on the policies at the thresholds (and static points within their cost
+    range); static subsets far beyond it are left off-scale."""
+    pts = [(100 * v["cost_saved"][0], 100 * v["gmv_change"][0], 100 * np.nan_to_num(v["gmv_change"][1]))
+           for v in P.values() if v["loss_def"] == loss and v["threshold"] is not None and "gmv_change" in v]
+    if not pts:
+        return
+    xmax = 8 + max(x for x, _, _ in pts)
+    near = pts + [(x, y, h) for fam in _static_points(P, loss).values() for x, y, _, h in fam if x <= xmax]
+    lo = min(min(y - h for _, y, h in near), 0.0)
+    hi = max(max(y + h for _, y, h in near), 0.0)
+    pad = 0.08 * (hi - lo + 1e-9)
+    ax.set_xlim(-3, xmax)
+    ax.set_ylim(lo - pad, hi + pad)
+
+
+def _pareto_headline(ax: Any, results: dict[str, Any]) -> None:
+    cfg, P = results["config"], results["policies"]
+    loss = cfg["losses"][0]
+    for fam, lab in (("exhaustive", "exhaustive per request (oracle), at each C"),
+                     ("actor-critic", "actor-critic (learned), at each C"),
+                     ("reinforce", "REINFORCE (learned), at each C")):
+        _, x, xh = _series(P, fam, loss, "cost_saved")
+        _, y, yh = _series(P, fam, loss, "gmv_change")
+        if x.size:
+            c, mk = STYLE[fam]
+            ax.errorbar(100 * x, 100 * y, xerr=np.nan_to_num(100 * xh), yerr=np.nan_to_num(100 * yh), fmt=mk + "-",
+                        color=c, mfc="none" if fam == "exhaustive" else c, ms=7, lw=1.0, capsize=3, label=lab)
+    names = {"static-greedy": "greedy static subsets (cost budgets)",
+             "static-hindsight": "best static subsets in hindsight (each C, lambda)"}
+    for fam, pts in _static_points(P, loss).items():
+        if pts:
+            a = np.array(pts)
+            c, mk = STYLE[fam]
+            ax.errorbar(a[:, 0], a[:, 1], yerr=a[:, 3], fmt=mk, color=c, ms=6, capsize=2, ls="none", label=names[fam])
+    ax.plot([0], [0], "*", color=STYLE["all"][0], ms=13, label="all features", zorder=5)
+    ax.axhline(0, color="0.6", lw=0.8, zorder=0)
+    _zoom(ax, P, loss)
+    ax.set_xlabel("engine cost saved (% of all-feature cost)")
+    ax.set_ylabel("expected GMV change vs all features (%)")
+    ax.set_title(f"{label(cfg, loss)} loss; C grows left to right along each curve (far static "
+                 "subsets off-scale)", fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
     ax.grid(alpha=0.3)
-    ax2.set_xlabel("iteration")
-    ax2.set_ylabel("cost saved (%, training episodes)")
-    ax2.set_title("Cost saved while training (all runs)", fontsize=9)
-    ax2.legend(fontsize=7, loc="upper left")
-    ax2.grid(alpha=0.3)
-    save_figure(fig, out / "learning.png")
-    return "learning.png"
 
 
-def plot_context(results: dict[str, Any], out: Path) -> str:
-    """Which features each policy evaluates (threshold runs at the middle C), and cost
-    saved against the request context (purchasing power + long-tail degree, 6 bins)."""
-    P = results["policies"]
-    C = results["config"]["thresholds"][len(results["config"]["thresholds"]) // 2]
-    keys = [k for k in (f"exhaustive C={C:g}", f"actor-critic C={C:g}", f"reinforce C={C:g}", f"static greedy C={C:g}")
-            if k in P]
-    fig, axes = new_figure(2, 1, width=6.5, height=4.4)
-    ax, ax2 = axes[0, 0], axes[0, 1]
-    n = len(FEATURE_NAMES)
-    width = 0.8 / max(1, len(keys))
-    for i, k in enumerate(keys):
-        c, _ = _STYLE[P[k]["family"]]
-        ax.bar(np.arange(n) + (i - (len(keys) - 1) / 2) * width, 100 * np.asarray(P[k]["eval_frequency"]),
-               width=width, color=c, label=k, alpha=0.85)
-    ax.set_xticks(np.arange(n))
-    costs = results["meta"]["feature_costs"]
-    ax.set_xticklabels([f"{nm}\n(c={c:g})" for nm, c in zip(FEATURE_NAMES, costs)], rotation=60, fontsize=7)
-    ax.set_ylabel("requests where the feature is evaluated (%)")
-    ax.set_title(f"Evaluated features, threshold C={C:g}", fontsize=9, pad=28)
-    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
-    score = np.asarray(results["per_request"]["context_score"])
-    bins = np.linspace(score.min(), score.max() + 1e-9, 7)
-    mid = 0.5 * (bins[1:] + bins[:-1])
-    for k in keys:
-        cost = np.asarray(results["per_request"]["cost"][k])
-        c, mk = _STYLE[P[k]["family"]]
-        saved = [100 * (1 - cost[(score >= a) & (score < b)].mean()) if ((score >= a) & (score < b)).any() else np.nan
-                 for a, b in zip(bins[:-1], bins[1:])]
-        ax2.plot(mid, saved, marker=mk, color=c, label=k)
-    ax2.set_xlabel("purchasing power + query long-tail degree")
-    ax2.set_ylabel("cost saved (%)")
-    ax2.set_title("Cost saved by request context (held-out requests)", fontsize=9)
-    ax2.grid(alpha=0.3)
-    ax2.legend(fontsize=7)
-    save_figure(fig, out / "context.png")
-    return "context.png"
+def _pareto_losses(ax: Any, results: dict[str, Any]) -> None:
+    cfg, P = results["config"], results["policies"]
+    for loss in cfg["losses"]:
+        c = LOSS_COLORS[loss]
+        for fam, mk, ls, tag in (("actor-critic", "^", "-", "actor-critic"), ("exhaustive", "o", ":", "oracle")):
+            _, x, xh = _series(P, fam, loss, "cost_saved")
+            _, y, yh = _series(P, fam, loss, "gmv_change")
+            if x.size:
+                ax.errorbar(100 * x, 100 * y, xerr=np.nan_to_num(100 * xh), yerr=np.nan_to_num(100 * yh),
+                            fmt=mk, ls=ls, color=c, mfc="none" if fam == "exhaustive" else c, ms=6, lw=1.0,
+                            capsize=2, label=f"{tag}, {label(cfg, loss)}")
+    ax.axhline(0, color="0.6", lw=0.8, zorder=0)
+    ax.set_xlabel("engine cost saved (% of all-feature cost)")
+    ax.set_ylabel("expected GMV change vs all features (%)")
+    ax.set_title("Loss definitions compared (each curve: its C grid)", fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+    ax.grid(alpha=0.3)
+
+
+def plot_pareto(results: dict[str, Any], out: Path) -> str:
+    """Cost saved against GMV change: the headline loss (learners, oracle, static
+    subsets as points) and, with several loss definitions, their comparison."""
+    cfg = results["config"]
+    many = len(cfg["losses"]) > 1
+    fig, axes = new_figure(2 if many else 1, 1, width=6.4, height=5.0)
+    _pareto_headline(axes[0, 0], results)
+    if many:
+        _pareto_losses(axes[0, 1], results)
+    fig.suptitle(f"Engine cost vs expected GMV (SSMDP simulator; error bars: 95 % CI, learners between "
+                 f"{cfg['seeds']} seeds, baselines over {cfg['n_test']} requests)", fontsize=10)
+    save_figure(fig, out / "pareto_gmv.png")
+    return "pareto_gmv.png"
 
 
 def plot_all(results: dict[str, Any], out: Path) -> list[str]:
     """Every plot into ``out``; returns the file names."""
-    return plot_pareto(results, out) + [plot_learning(results, out), plot_context(results, out)]
+    return [plot_sweep(results, out), plot_pareto(results, out), plot_learning(results, out),
+            plot_context(results, out)]

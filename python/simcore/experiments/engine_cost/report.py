@@ -10,14 +10,19 @@ from typing import Any
 
 from simcore.domains.feature_cost.data import FEATURE_NAMES
 from simcore.experiments.engine_cost.claims import claims
+from simcore.experiments.engine_cost.losses import label, unit
 from simcore.experiments.engine_cost.plots import plot_all
 from simcore.report import Claim, claims_table, markdown_table, write_json
 from simcore.report.claims import claims_json
 
 __all__ = ["write_report", "render"]
 
+_FAMILIES = ("exhaustive", "actor-critic", "reinforce", "static-greedy", "static-hindsight")
 
-def _pm(x: Sequence[float], scale: float = 100.0, d: int = 1) -> str:
+
+def _pm(x: Any, scale: float = 100.0, d: int = 1) -> str:
+    if not isinstance(x, (list, tuple)):
+        return f"{scale * x:.{d}f}"
     m, h = x
     if h != h:
         return f"{scale * m:.{d}f}"
@@ -25,28 +30,37 @@ def _pm(x: Sequence[float], scale: float = 100.0, d: int = 1) -> str:
 
 
 def write_report(results: dict[str, Any], out_dir: str | os.PathLike[str], command: str = "") -> list[str]:
-    """Writes the plots, results.json (the results plus ``plots`` and ``claims``) and
-    report.md into ``out_dir``; returns the written file names."""
+    """Writes the plots, results.json (the results plus ``plots``, ``claims`` and
+    ``command``) and report.md into ``out_dir``; returns the written file names."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     plots = plot_all(results, out)
     rows = claims(results)
-    data = {**results, "plots": plots, "claims": claims_json(rows)}
+    data = {**results, "plots": plots, "claims": claims_json(rows), "command": command}
     write_json(out / "results.json", data)
     (out / "report.md").write_text(render(data, plots, command))
     return [*plots, "results.json", "report.md"]
 
 
-def _threshold_table(cfg: dict[str, Any], P: dict[str, Any]) -> str:
-    rows = [["all features", "0.0", "0.00", "0.0", "-1.000", "0.00"]]
-    for C in cfg["thresholds"]:
-        for fam in ("exhaustive", "actor-critic", "reinforce", "static-greedy", "static-hindsight"):
+def _threshold_table(cfg: dict[str, Any], P: dict[str, Any], loss: str) -> str:
+    rows = []
+    for C in cfg_grid(cfg, loss):
+        for fam in _FAMILIES:
             for k, v in P.items():
-                if v["family"] == fam and v["threshold"] == C:
-                    rows.append([k, _pm(v["cost_saved"]), _pm(v["loss"], d=2), f"{100 * v['violations']:.1f}",
-                                 _pm(v["reward"], 1.0, 3), _pm(v["gmv_change"], d=2)])
-    return markdown_table(
-        ["policy", "cost saved %", "pairwise loss %", "requests over C %", "env return", "GMV change %"], rows)
+                if v["family"] == fam and v["loss_def"] == loss and v["threshold"] == C:
+                    d = 2 if loss != "kl" else 3
+                    rows.append([k, v["ci"], _pm(v["cost_saved"]), _pm(v["loss"], 100.0 if loss != "kl" else 1.0, d),
+                                 _pm(v["violations"]), _pm(v["reward"], 1.0, 3), _pm(v["gmv_change"], d=2),
+                                 _pm(v.get("gmv_change_requests", v["gmv_change"]), d=2),
+                                 "yes" if v.get("flat") else "no"])
+    t_unit = "nats" if loss == "kl" else "%"
+    return markdown_table(["policy", "± over", "cost saved %", f"loss ({t_unit})", "requests over C %", "env return",
+                           "GMV change %", "GMV change % (± over requests)", "flat GMV"], rows)
+
+
+def cfg_grid(cfg: dict[str, Any], loss: str) -> list[float]:
+    """The threshold grid of a loss definition in a results config dict."""
+    return list({"pairs": cfg["thresholds"], "top-k": cfg["topk_thresholds"], "kl": cfg["kl_thresholds"]}[loss])
 
 
 def _lambda_table(P: dict[str, Any]) -> str:
@@ -54,49 +68,61 @@ def _lambda_table(P: dict[str, Any]) -> str:
     for fam in ("exhaustive", "actor-critic", "static-hindsight"):
         for k, v in P.items():
             if v["family"] == fam and v["lambda"] is not None:
-                rows.append([k, _pm(v["cost_saved"]), _pm(v["loss"], d=2), _pm(v["objective"], 1.0, 4),
+                rows.append([k, v["ci"], _pm(v["cost_saved"]), _pm(v["loss"], d=2), _pm(v["objective"], 1.0, 4),
                              _pm(v["gmv_change"], d=2)])
-    return markdown_table(["policy", "cost saved %", "pairwise loss %", "loss + lambda cost", "GMV change %"], rows)
+    return markdown_table(["policy", "± over", "cost saved %", "loss %", "loss + lambda cost", "GMV change %"], rows)
 
 
 def _greedy_table(P: dict[str, Any]) -> str:
     rows = [[k, _pm(v["cost_saved"]), _pm(v["loss"], d=2), _pm(v["gmv_change"], d=2),
              ", ".join(n for n, f in zip(FEATURE_NAMES, v["eval_frequency"]) if f < 0.5) or "-"]
             for k, v in P.items() if v["family"] == "static-greedy" and "budget" in v]
-    return markdown_table(["static subset", "cost saved %", "pairwise loss %", "GMV change %", "skipped"], rows)
+    return markdown_table(["static subset", "cost saved %", "loss %", "GMV change %", "skipped"], rows)
 
 
 def _context_table(ctx: dict[str, Any]) -> str:
-    rows = [[k, f"{100 * v['cost_saved_rich_tail']:.1f}", f"{100 * v['cost_saved_other']:.1f}"]
+    rows = [[k, f"{100 * v['cost_saved_rich_tail']:.1f}", f"{100 * v['cost_saved_other']:.1f}",
+             _pm((v["difference"]["mean"], v["difference"]["half"])), v["difference"]["ci"]]
             for k, v in ctx.items() if isinstance(v, dict)]
-    return markdown_table(["policy", "cost saved %, power > 0.6 and tail > 0.6", "cost saved %, other requests"],
-                          rows)
+    return markdown_table(["policy", "cost saved %, power > 0.6 and tail > 0.6", "cost saved %, other requests",
+                           "difference (points)", "± over"], rows)
+
+
+def _comparison_table(comp: dict[str, Any]) -> str:
+    rows = [[k, f"{d['mean']:+.4f}" + (f" ± {d['half']:.4f}" if d["half"] == d["half"] else ""), str(d["n"])]
+            for k, d in comp.items()]
+    return markdown_table(["env return, learned minus baseline", "difference (± between seeds)", "seeds"], rows)
 
 
 def _setting(cfg: dict[str, Any], meta: dict[str, Any]) -> str:
-    pairs = "all pairs" if cfg["top_k"] is None else f"pairs touching the top-{cfg['top_k']}"
+    losses = ", ".join(f"{label(cfg, lo)} (C in {unit(lo)}: {', '.join(f'{c:g}' for c in cfg_grid(cfg, lo))})"
+                       for lo in cfg["losses"])
+    v = meta.get("versions", {})
     return (
         f"Setting: {cfg['n_train']} training and {cfg['n_test']} held-out requests of {cfg['n_items']} "
-        f"candidates; linear production ranker; pairwise loss = share of candidate pairs the subset "
-        f"ranking orders differently from the full ranking ({pairs}); "
-        f"env return = -cost fraction - {cfg['penalty']:g} x [loss > C]; learners trained "
-        f"{cfg['iterations']} iterations x {cfg['num_envs']} requests; GMV = exact expected GMV of "
-        f"{cfg['users_per_request']} simulated users per held-out request (SSMDP simulator, expectation "
-        f"mode; all-features GMV {meta['full_gmv']:.2f} per session).  "
-        f"± = 95% CI over the {cfg['n_test']} held-out requests (one training seed per learner: "
-        f"the CIs do not include seed-to-seed variation).  Wall time {meta['wall_seconds']:.0f} s, "
-        f"load average {meta['load_average_start']:.1f} -> {meta['load_average_end']:.1f} on "
-        f"{meta['cpu_count']} cores."
+        f"candidates; linear production ranker; loss definitions t: {losses}; "
+        f"env return = -cost fraction - {cfg['penalty']:g} x [t > C]; learners trained "
+        f"{cfg['iterations']} iterations x {cfg['num_envs']} requests with {cfg['seeds']} training seeds each; "
+        f"GMV = exact expected GMV of {cfg['users_per_request']} simulated users per held-out request (SSMDP "
+        f"simulator, expectation mode; all-features GMV {meta['full_gmv']:.2f} per session).  "
+        f"± = 95 % CI: between the training seeds for learned policies (Student-t over the seeds' means on the "
+        f"same held-out requests), over the held-out requests for baselines and in the 'over requests' column.  "
+        f"'Flat GMV': the GMV change's CIs (seeds and requests, in quadrature) reach 0.  "
+        f"Wall time {meta['wall_seconds']:.0f} s, load average {meta['load_average_start']:.1f} -> "
+        f"{meta['load_average_end']:.1f} on {meta['cpu_count']} cores ({meta.get('cpu', '?')}); numpy "
+        f"{v.get('numpy', '?')}, torch {v.get('torch', '?')}, one torch thread per job, deterministic algorithms."
     )
 
 
-def _plots_section(plots: Sequence[str], mid: float) -> list[str]:
+def _plots_section(plots: Sequence[str]) -> list[str]:
     captions = {
-        "pareto_loss.png": "Pareto fronts: cost saved against pairwise loss (lines: lambda sweeps of the exhaustive "
-                           "optimum and best static subset, greedy budget path; markers: policies at threshold C).",
-        "pareto_gmv.png": "Cost saved against the change in expected GMV (error bars: 95% CI over requests).",
-        "learning.png": "Training curves of the learners.",
-        "context.png": f"Which features the policies evaluate (C={mid:g}) and how much they save by request context.",
+        "sweep_c.png": "Cost saved, GMV change and mean loss against the threshold C, per loss definition "
+                       "(bands: 95 % CI between training seeds for learners, over requests for baselines).",
+        "pareto_gmv.png": "Cost saved against the change in expected GMV; learned policies and the oracle at each "
+                          "C (error bars: 95 % CI), static subsets as points.",
+        "learning.png": "Training curves (mean over seeds, bands: 95 % CI between seeds).",
+        "context.png": "Which features the policies evaluate at the middle C of the headline loss, and how much "
+                       "they save by request context.",
     }
     lines = ["## Plots", ""]
     for p in plots:
@@ -108,7 +134,6 @@ def render(results: dict[str, Any], plots: Sequence[str], command: str = "") -> 
     """The text of report.md (``results`` holds ``claims`` as written by
     :func:`write_report`)."""
     cfg, meta, P, ctx = results["config"], results["meta"], results["policies"], results["context"]
-    mid = cfg["thresholds"][len(cfg["thresholds"]) // 2]
     lines = [
         "# Engine cost: which ranking features to compute per request",
         "",
@@ -122,44 +147,22 @@ def render(results: dict[str, Any], plots: Sequence[str], command: str = "") -> 
         "",
         _setting(cfg, meta),
         "",
-        "## Threshold objective (the article's reward)", "", _threshold_table(cfg, P), "",
-        "## Relaxed objective min loss + lambda x cost (the article's eq. 2)", "", _lambda_table(P), "",
+    ]
+    for loss in cfg["losses"]:
+        lines += [f"## Threshold objective, {label(cfg, loss)} loss (the article's reward)", "",
+                  _threshold_table(cfg, P, loss), ""]
+    if any(v["lambda"] is not None for v in P.values()):
+        lines += ["## Relaxed objective min loss + lambda x cost (the article's eq. 2)", "", _lambda_table(P), ""]
+    lines += [
         "## Greedy static subsets under a cost budget (fitted on training requests)", "", _greedy_table(P), "",
-        "## Context",
-        "",
-        f"{100 * ctx['rich_tail_share']:.0f}% of held-out requests come from users with purchasing power > 0.6 "
+        "## Learned minus baselines", "", _comparison_table(results["comparisons"]), "",
+        "## Context", "",
+        f"{100 * ctx['rich_tail_share']:.0f} % of held-out requests come from users with purchasing power > 0.6 "
         "on queries with long-tail degree > 0.6 (the article's example of requests needing fewer "
         "expensive features).",
         "",
         _context_table(ctx),
         "",
-        *_plots_section(plots, mid),
-        "## What we get", "", *_verdicts(results), "",
+        *_plots_section(plots),
     ]
     return "\n".join(lines)
-
-
-def _verdicts(results: dict[str, Any]) -> list[str]:
-    P = results["policies"]
-    out = []
-    for C in results["config"]["thresholds"]:
-        ex = P.get(f"exhaustive C={C:g}")
-        st = P.get(f"static greedy C={C:g}")
-        parts = []
-        for name in results["config"]["agents"]:
-            v = P.get(f"{name} C={C:g}")
-            if v is None:
-                continue
-            parts.append(f"{name} saves {_pm(v['cost_saved'])}% of the engine cost "
-                         f"(GMV {_pm(v['gmv_change'], d=2)}%, {100 * v['violations']:.0f}% of requests over C)")
-        line = f"* C = {C:g}: " + "; ".join(parts)
-        if ex is not None:
-            line += f"; the per-request optimum saves {_pm(ex['cost_saved'])}% (GMV {_pm(ex['gmv_change'], d=2)}%)"
-        if st is not None:
-            line += f"; the greedy static subset saves {_pm(st['cost_saved'])}% (GMV {_pm(st['gmv_change'], d=2)}%)."
-        out.append(line)
-    out.append("* The article reports about 30% of engine time saved at flat business metrics; compare the rows "
-               "above whose GMV change CI includes 0 or stays within a fraction of a percent.  Our costs and "
-               "data are synthetic (docs/engine_cost.md), so the size of the saving reflects the designed "
-               "context effects, not Taobao's features.")
-    return out
