@@ -21,7 +21,7 @@ def _tiny(**kw) -> RankingConfig:
         eval_steps=3, final_eval_steps=5, log_steps=12, ns_iterations=4,
         world=WorldConfig(n_queries=4, n_items=100),
         ddpg=dict(hidden=(8, 8), batch_size=16, warmup=32, replay_capacity=500),
-        nonstationary_agents=("dpg",), workers=1,
+        nonstationary_agents=("dpg",), workers=1, exact_panel=24, segment_panel=32,
     )
     base.update(kw)
     return RankingConfig(**base)
@@ -49,14 +49,18 @@ def test_run_writes_report_json_and_plots(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "Final GMV and CTR" in report and "Non-stationary" in report
     assert report.index("## Claims") < report.index("Final GMV and CTR")
-    assert len(js["claims"]) == 5 and all(c["verdict"] for c in js["claims"])
+    assert len(js["claims"]) == 6 and all(c["verdict"] for c in js["claims"])
+    assert "per-segment static optimum" in js["claims"][0]["claim"] or "per-segment" in js["claims"][0]["claim"]
+    assert set(comps["vs_optimum"]) == set(RL_AGENTS) - {"dpg-fbe-fitted"} or set(comps["vs_optimum"]) <= set(RL_AGENTS)
+    for k in ALL_AGENTS:  # every final policy also has its exact expected GMV on the held-out panel
+        assert len(js["final"][k]["exact_gmv_per_seed"]) == 2
     assert data["meta"]["workers"] == 1
     # the fixed LTR default row is exactly the named "ltr" vector evaluated on the same sessions
     assert js["final"]["ltr-default"]["gmv_per_seed"] == js["final"]["fixed-ltr"]["gmv_per_seed"]
 
 
 def test_deterministic_across_runs_and_worker_counts(tmp_path):
-    cfg = _tiny(agents=("dpg", "cem"), nonstationary_agents=(), seeds=2)
+    cfg = _tiny(agents=("dpg", "cem", "dpg-fbe"), nonstationary_agents=(), seeds=2)
     def strip(d):  # wall-clock seconds differ between runs
         return {k: {q: v for q, v in row.items() if q != "seconds"} for k, row in d["final"].items()}
 
@@ -81,6 +85,9 @@ def test_cli_arguments():
     assert cfg.iterations == 3 and cfg.seed == 4
     long = config_from_args(EXPERIMENT, p.parse_args(["--preset", "long"]))
     assert long.seeds == 5 and long.iterations > RankingConfig().iterations
+    full = config_from_args(EXPERIMENT, p.parse_args(["--preset", "full"]))
+    assert {"sb3-ppo", "sb3-sac"} <= set(full.budget_agents) and full.seeds >= 5
+    assert RankingConfig().seeds >= 5 and RankingConfig().budget_agents == ()
     assert EXPERIMENT.presets["long"]() == long and EXPERIMENT.config_cls is RankingConfig
     with pytest.raises(ValueError, match="seeds"):
         config_from_args(EXPERIMENT, p.parse_args(["--set", "seeds=zero"]))
@@ -95,7 +102,9 @@ def test_bad_config():
         RankingConfig(reward="revenue")
     for kw, name in ((dict(log_noise=-1.0), "log_noise"), (dict(shaping_mode="x"), "shaping_mode"),
                      (dict(fbe_reward="x"), "fbe_reward"), (dict(early_frac=0.0), "early_frac"),
-                     (dict(seed=-1), "seed"), (dict(nonstationary_agents=("dqn",)), "nonstationary_agents")):
+                     (dict(seed=-1), "seed"), (dict(nonstationary_agents=("dqn",)), "nonstationary_agents"),
+                     (dict(budget_agents=("static-opt",)), "budget_agents"), (dict(exact_panel=0), "exact_panel"),
+                     (dict(budget_iterations=0), "budget_iterations")):
         with pytest.raises(ValueError, match=name):
             RankingConfig(**kw)
 

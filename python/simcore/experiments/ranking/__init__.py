@@ -7,7 +7,7 @@ env), :mod:`.run` (the runs), :mod:`.analysis` (summaries), :mod:`.plots` and
 from __future__ import annotations
 
 from simcore.experiments.base import Experiment
-from simcore.experiments.ranking.config import RankingConfig, long_config
+from simcore.experiments.ranking.config import RankingConfig, full_config, long_config
 from simcore.experiments.ranking.report import write_report
 from simcore.experiments.ranking.run import run as _run  # keeps the name `run` for the module
 
@@ -17,7 +17,7 @@ EXPERIMENT = Experiment(
     config_cls=RankingConfig,
     run=_run,
     write_report=write_report,
-    presets={"long": long_config},
+    presets={"long": long_config, "full": full_config},
     requires=("torch",),
 )
 

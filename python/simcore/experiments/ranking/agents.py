@@ -24,6 +24,7 @@ from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.training import search_collector
 from simcore.domains.search.world import default_action_set
 from simcore.experiments.ranking.config import RankingConfig
+from simcore.experiments.ranking.optimum import SegmentWeights, optimise_segments
 from simcore.runner import SeedTree
 from simcore.train.loop import collect
 
@@ -88,6 +89,8 @@ def build_agent(key: str, cfg: RankingConfig, env: Any, seeds: SeedTree) -> Any:
         agent = RandomWeights(m, seed=seed)
     elif key == "static-opt":
         agent = FixedWeights(optimise_static(cfg, env, seeds.child("static-opt"))["weights"], name=key)
+    elif key == "segment-opt":
+        agent = SegmentWeights(optimise_segment_weights(cfg, env, seeds)["weights"], name=key)
     else:
         raise ValueError(f"agent: unknown {key!r}")
     agent.name = key
@@ -150,3 +153,21 @@ def optimise_static(cfg: RankingConfig, env: Any, seeds: SeedTree, panel: int = 
         std = np.maximum(0.2 * std + 0.8 * elite.std(axis=0), 0.02)
         hist.append(best_v)
     return {"weights": best_w, "exact_gmv": best_v, "history": hist}
+
+
+def optimise_segment_weights(cfg: RankingConfig, env: Any, seeds: SeedTree) -> dict[str, Any]:
+    """The per-segment static optimum (:func:`simcore.experiments.ranking.optimum.optimise_segments`)
+    on a panel of ``cfg.segment_panel`` users (stream ``("segment-opt", "panel")``; CEM
+    stream ``("segment-opt", "cem")``), with the global static optimum (streams
+    ``static-opt/*``, as agent "static-opt") and the named vectors among the first
+    candidates of every segment."""
+    sim0 = env.sim
+    static = optimise_static(cfg, env, seeds.child("static-opt"))["weights"]
+    include = np.vstack([static, default_action_set(sim0.num_features)])
+    draw = SearchSimulator(sim0.config, num_sessions=cfg.segment_panel, seed=seeds.seed("segment-opt", "panel"),
+                           world=sim0.world)
+    draw.reset()
+    users = {k: np.array(v, copy=True) for k, v in draw.users().items()}
+    G = int(sim0.world.segment_pref.shape[0])
+    return optimise_segments(lambda n: SearchSimulator(sim0.config, num_sessions=n, world=sim0.world), users, G,
+                             include, seeds.generator("segment-opt", "cem"))

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from simcore.experiments.ranking.config import NAMED, RL_AGENTS, RankingConfig
+from simcore.experiments.ranking.config import NAMED, RL_AGENTS, SB3_AGENTS, RankingConfig
 from simcore.report.stats import t_ci
 
 
@@ -67,10 +67,16 @@ def early_gmv(history: list[dict[str, Any]], frac: float) -> float:
     return float(first.mean()) if first.size else float("nan")
 
 
-def _final_row(finals: list[dict[str, Any]], seconds: list[float]) -> dict[str, Any]:
+def _final_row(finals: list[dict[str, Any]], seconds: list[float],
+               exact: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     g = [f["gmv_per_session"] for f in finals]
     c = [f["ctr"] for f in finals]
-    return {"gmv": mean_ci(g), "ctr": mean_ci(c), "gmv_per_seed": g, "ctr_per_seed": c,
+    row: dict[str, Any] = {}
+    if exact:
+        e = [x["gmv"] for x in exact]
+        row = {"exact_gmv": mean_ci(e), "exact_gmv_per_seed": e,
+               "exact_by_segment": np.mean([x["by_segment"] for x in exact], axis=0).tolist()}
+    return {**row, "gmv": mean_ci(g), "ctr": mean_ci(c), "gmv_per_seed": g, "ctr_per_seed": c,
             "clicks_per_session": float(np.mean([f["clicks_per_session"] for f in finals])),
             "conversion": float(np.mean([f["conversion"] for f in finals])),
             "weights": np.mean([f["mean_action"] for f in finals], axis=0).tolist(),
@@ -79,16 +85,51 @@ def _final_row(finals: list[dict[str, Any]], seconds: list[float]) -> dict[str, 
 
 def final_table(train: dict[str, list[dict[str, Any]]], named: list[dict[str, Any]]) -> dict[str, Any]:
     """Per agent (and per named vector, as "fixed-<name>"): final GMV / CTR with CIs."""
-    final = {k: _final_row([r["final"] for r in rs], [r["seconds"] for r in rs]) for k, rs in train.items()}
+    final = {k: _final_row([r["final"] for r in rs], [r["seconds"] for r in rs], [r["exact"] for r in rs])
+             for k, rs in train.items() if rs}
     for name in NAMED:
-        final["fixed-" + name] = _final_row([r["final"][name] for r in named], [0.0])
+        rows = [r["final"][name] for r in named]
+        final["fixed-" + name] = _final_row(rows, [0.0], [x["exact"] for x in rows])
     return final
+
+
+def _paired_both(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Paired differences of the sampled GMV (``diff`` ...) and of the exact GMV (``exact``)."""
+    return {**paired_diff(a["gmv_per_seed"], b["gmv_per_seed"]),
+            "exact": paired_diff(a["exact_gmv_per_seed"], b["exact_gmv_per_seed"])}
+
+
+def segment_comparisons(final: dict[str, Any]) -> dict[str, Any]:
+    """Every RL agent vs the per-segment static optimum and the global static optimum,
+    paired by seed on the sampled and on the exact GMV."""
+    out: dict[str, Any] = {}
+    for k in (k for k in RL_AGENTS if k in final):
+        out[k] = {ref: _paired_both(final[k], final[ref]) for ref in ("segment-opt", "static-opt") if ref in final}
+    return out
+
+
+def budget_table(cfg: RankingConfig, results: list[dict[str, Any]], final: dict[str, Any]) -> dict[str, Any]:
+    """The equal-budget comparison: per agent its final row, and every simcore learner
+    vs every SB3 learner and vs the per-segment optimum (paired by seed)."""
+    rows = {}
+    for k in cfg.budget_agents:
+        rs = sorted([r for r in results if r["kind"] == "budget" and r["agent"] == k], key=lambda r: r["seed"])
+        if rs:
+            rows[k] = _final_row([r["final"] for r in rs], [r["seconds"] for r in rs], [r["exact"] for r in rs])
+    ours = [k for k in rows if k not in SB3_AGENTS]
+    refs = [k for k in rows if k in SB3_AGENTS]
+    vs = {k: {ref: _paired_both(rows[k], rows[ref]) for ref in refs} for k in ours}
+    for k in rows:
+        if "segment-opt" in final:
+            vs.setdefault(k, {})["segment-opt"] = _paired_both(rows[k], final["segment-opt"])
+    pages = cfg.budget_iterations * cfg.steps_per_iteration * cfg.num_envs
+    return {"pages": pages, "final": rows, "vs": vs}
 
 
 def rl_comparisons(train: dict[str, Any], final: dict[str, Any]) -> dict[str, Any]:
     """Each RL agent vs the best static policy, the best LTR fit and the LTR default."""
     rl = [k for k in RL_AGENTS if k in train]
-    static = [k for k in ("static-opt", "cem", "ltr-gmv", "ltr-click", "ltr-default") if k in final] + [
+    static = [k for k in ("segment-opt", "static-opt", "cem", "ltr-gmv", "ltr-click", "ltr-default") if k in final] + [
         "fixed-" + n for n in NAMED]
     best_static = max(static, key=lambda k: final[k]["gmv"][0]) if static else None
     ltr_fits = [k for k in ("ltr-gmv", "ltr-click") if k in final]
@@ -142,4 +183,6 @@ def analyse(cfg: RankingConfig, results: list[dict[str, Any]]) -> dict[str, Any]
     comps = rl_comparisons(train, final)
     comps["early"] = early_comparisons(cfg, train, final)
     comps["nonstationary"] = nonstationary(cfg, results)
+    comps["vs_optimum"] = segment_comparisons(final)
+    comps["budget"] = budget_table(cfg, results, final)
     return {"final": final, "comparisons": comps}

@@ -11,10 +11,14 @@ from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldC
 #: learning agents
 RL_AGENTS = ("dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe", "dpg-fbe-fitted")
 #: baselines
-BASELINES = ("ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "random")
+BASELINES = ("ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "segment-opt", "random")
 ALL_AGENTS = RL_AGENTS + BASELINES
 #: baselines that do not learn online: evaluated once, drawn flat in the learning curves
-STATIC = ("ltr-default", "ltr-click", "ltr-gmv", "static-opt", "random")
+STATIC = ("ltr-default", "ltr-click", "ltr-gmv", "static-opt", "segment-opt", "random")
+#: Stable-Baselines3 learners (benchmark only, ``budget_agents``; simcore.experiments.ranking.sb3)
+SB3_AGENTS = ("sb3-ppo", "sb3-sac")
+#: agents of the equal-budget comparison
+BUDGET_AGENTS = RL_AGENTS + SB3_AGENTS
 #: network agents (the slow runs, scheduled first)
 NETWORK_AGENTS = ("ddpg", "ddpg-ltr", "dpg-fbe", "dpg-fbe-fitted")
 #: named static weight vectors of simcore.domains.search.world.default_action_set, evaluated as extra rows
@@ -34,10 +38,14 @@ LABELS = {
     "cem": "CEM static weights",
     "random": "random weights",
     "static-opt": "best static (CEM, exact GMV)",
+    "segment-opt": "per-segment static optimum (CEM, exact GMV)",
+    "sb3-ppo": "SB3 PPO (defaults)",
+    "sb3-sac": "SB3 SAC (defaults)",
 }
 
 _POSITIVE_INTS = ("seeds", "num_envs", "iterations", "steps_per_iteration", "eval_every", "eval_steps",
-                  "final_eval_steps", "log_steps", "ns_iterations", "workers")
+                  "final_eval_steps", "log_steps", "ns_iterations", "workers", "exact_panel",
+                  "segment_panel", "budget_iterations")
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class RankingConfig:
     """Settings of the ranking experiment (defaults: the <= 5 minute run).
 
     Attributes:
-        seeds: independent training seeds (CIs are over seeds); default 3; integer >= 1.
+        seeds: independent training seeds (CIs are over seeds); default 5; integer >= 1.
         agents: agents to train, a subset of :data:`ALL_AGENTS`; default all but
             "dpg-fbe-fitted".
         num_envs: B, sessions stepped together; default 256; integer >= 1.
@@ -71,8 +79,10 @@ class RankingConfig:
             1.0; finite, >= 0.
         shaping_mode: "article" (r + beta Phi; default) or "centred" (see
             simcore.domains.search.agents.shaping.PotentialShaping).
-        ddpg: overrides of :class:`simcore.algos.ddpg.DDPGConfig` (DDPG and FBE;
-            default none).
+        ddpg: overrides of :class:`simcore.algos.ddpg.DDPGConfig` (DDPG and FBE);
+            default ``{"updates_per_batch": 4}`` (4 gradient steps per vector step of
+            256 pages; 1, DDPGConfig's own default, leaves FBE far below the
+            per-segment optimum, docs/ranking.md).
         ltr_weight: lambda of "ddpg-ltr"'s LTR term; default 0.1; finite, >= 0.
         fbe_reward: expected reward DPG-FBE backs up, "gmv" (as Hu et al.; default) or
             "clicks".
@@ -86,6 +96,24 @@ class RankingConfig:
             price_fit 1.0, anchor 0.0.
         shift_segment_probs: segment mix after the shift (None: unchanged); default
             (0.1, 0.1, 0.1, 0.7).
+        exact_panel: users of the held-out panel (named stream ``exact-panel``) on
+            which every final policy's exact expected GMV is computed (expectation
+            mode, :func:`simcore.experiments.ranking.optimum.exact_policy_gmv`);
+            default 1024; integer >= 1.
+        segment_panel: users of the panel the per-segment optimum ("segment-opt") is
+            optimised on (stream ``segment-opt/panel``; about a quarter per
+            segment); default 512; integer >= 1.
+        budget_agents: agents of the equal-budget comparison, a subset of
+            :data:`BUDGET_AGENTS` (simcore's learners and Stable-Baselines3's
+            "sb3-ppo", "sb3-sac", which need stable-baselines3); each trains for
+            ``budget_iterations * steps_per_iteration * num_envs`` env steps (pages)
+            and is evaluated like every agent; default () (no comparison; ``--preset
+            full`` runs dpg-fbe, ddpg, sb3-ppo and sb3-sac).
+        budget_iterations: iterations of the equal-budget runs; default 4
+            (25,600 pages with the defaults); integer >= 1.
+        budget_ddpg: DDPGConfig overrides on top of ``ddpg`` for simcore's network
+            learners in the equal-budget runs (few env steps, so more gradient steps
+            per env step); default ``{"updates_per_batch": 16, "warmup": 1024}``.
         early_frac: fraction of the run defining "early" learning (shaping and
             LTR-term comparisons use the mean greedy GMV over the evaluations in it);
             default 0.25; in (0, 1].
@@ -94,10 +122,10 @@ class RankingConfig:
         seed: base seed; default 0; integer >= 0.
     """
 
-    seeds: int = 3
+    seeds: int = 5
     agents: tuple[str, ...] = (
         "dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe",
-        "ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "random",
+        "ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "segment-opt", "random",
     )
     num_envs: int = 256
     iterations: int = 40
@@ -112,7 +140,7 @@ class RankingConfig:
     dpg: dict[str, Any] = field(default_factory=dict)
     shaping_weight: float = 1.0
     shaping_mode: str = "article"
-    ddpg: dict[str, Any] = field(default_factory=dict)
+    ddpg: dict[str, Any] = field(default_factory=lambda: {"updates_per_batch": 4})
     ltr_weight: float = 0.1
     fbe_reward: str = "gmv"
     cem: dict[str, Any] = field(default_factory=dict)
@@ -122,6 +150,11 @@ class RankingConfig:
         default_factory=lambda: {"buy_bias": -4.5, "price_fit": 1.0, "anchor": 0.0}
     )
     shift_segment_probs: tuple[float, ...] | None = (0.1, 0.1, 0.1, 0.7)
+    exact_panel: int = 1024
+    segment_panel: int = 512
+    budget_agents: tuple[str, ...] = ()
+    budget_iterations: int = 4
+    budget_ddpg: dict[str, Any] = field(default_factory=lambda: {"updates_per_batch": 16, "warmup": 1024})
     early_frac: float = 0.25
     workers: int = 2
     seed: int = 0
@@ -131,6 +164,9 @@ class RankingConfig:
             unknown = set(getattr(self, name)) - set(ALL_AGENTS)
             if unknown:
                 raise ValueError(f"{name}: unknown {sorted(unknown)}; known: {list(ALL_AGENTS)}")
+        unknown = set(self.budget_agents) - set(BUDGET_AGENTS)
+        if unknown:
+            raise ValueError(f"budget_agents: unknown {sorted(unknown)}; known: {list(BUDGET_AGENTS)}")
         for name in _POSITIVE_INTS:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
@@ -163,10 +199,21 @@ class RankingConfig:
 
 
 #: the longer documented setting (``--preset long``), as overrides of the defaults
-LONG = dict(seeds=5, iterations=120, steps_per_iteration=25, ns_iterations=120,
+LONG: dict[str, Any] = dict(seeds=5, iterations=120, steps_per_iteration=25, ns_iterations=120,
             final_eval_steps=240, agents=ALL_AGENTS, nonstationary_agents=("dpg", "dpg-fbe"))
 
 
 def long_config() -> RankingConfig:
     """The ``long`` preset (``--preset long``): 5 seeds, 3x longer runs, every agent; docs/ranking.md."""
     return RankingConfig(**LONG)
+
+
+#: the full comparison (``--preset full``): the default run plus the equal-budget
+#: comparison with Stable-Baselines3 (needs stable-baselines3, extra ``clients``)
+FULL: dict[str, Any] = dict(budget_agents=("dpg-fbe", "ddpg", "sb3-ppo", "sb3-sac"))
+
+
+def full_config() -> RankingConfig:
+    """The ``full`` preset (``--preset full``): the default run and the equal-budget
+    comparison of simcore's DPG-FBE and DDPG with SB3 PPO and SAC; docs/ranking.md."""
+    return RankingConfig(**FULL)

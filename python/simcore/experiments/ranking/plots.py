@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from simcore.experiments.ranking.analysis import curve, se_curve
+from simcore.experiments.ranking.analysis import curve
 from simcore.experiments.ranking.config import ALL_AGENTS, BASELINES, LABELS, RL_AGENTS, RankingConfig
 from simcore.report import new_figure, save_figure
 
@@ -21,6 +21,7 @@ def plot_all(cfg: RankingConfig, runs: list[dict[str, Any]], summary: dict[str, 
     if any(k in RL_AGENTS for k in cfg.agents):
         files.append(plot_rneu(cfg, runs, out))
     files += plot_weights(cfg, runs, summary, out)
+    files.append(plot_final(cfg, summary, out))
     ns = plot_nonstationary(cfg, runs, out)
     if ns:
         files.append(ns)
@@ -38,7 +39,8 @@ def _colors(keys: Sequence[str]) -> dict[str, Any]:
 
 def plot_learning(cfg: RankingConfig, results: list[dict[str, Any]], out: Path) -> list[str]:
     """GMV and CTR per session over training: greedy evaluations and online (explored)
-    sessions; mean over seeds, shaded +-1 standard error; baselines dashed."""
+    sessions; mean over seeds, shaded 95% Student-t CI over seeds (as the tables);
+    baselines dashed."""
     files = []
     steps = cfg.steps_per_iteration * cfg.num_envs
     col = _colors(cfg.agents)
@@ -51,7 +53,8 @@ def plot_learning(cfg: RankingConfig, results: list[dict[str, Any]], out: Path) 
             if not hs:
                 continue
             for i, (ax, key) in enumerate(zip(axes[0], ("gmv_per_session", "ctr"))):
-                its, mean, se = se_curve(hs, prefix + key)
+                its, mean, se = curve(hs, prefix + key)
+                se = np.nan_to_num(se)
                 if not len(its):
                     continue
                 x = (its + 1) * steps / 1e3
@@ -70,7 +73,7 @@ def plot_learning(cfg: RankingConfig, results: list[dict[str, Any]], out: Path) 
         axes[0][0].set_title(f"GMV ({title})", fontsize=10)
         axes[0][1].set_title(f"CTR ({title})", fontsize=10)
         fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
-                   title=f"mean of {cfg.seeds} seeds, shaded ±1 s.e.", title_fontsize=8)
+                   title=f"mean of {cfg.seeds} seeds, shaded 95% CI", title_fontsize=8)
         fig.tight_layout()
         fig.savefig(out / fname, dpi=120, bbox_inches="tight")
         import matplotlib.pyplot as plt
@@ -156,7 +159,8 @@ def plot_weights(cfg: RankingConfig, results: list[dict[str, Any]], summary: dic
         ax.grid(alpha=0.3)
     for ax in flat[len(keys):]:
         ax.axis("off")
-    flat[0].legend(fontsize=7, ncol=2)
+    handles, labels = flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, title="feature")
     save_figure(fig, out / "weights.png")
     files.append("weights.png")
     rl = [k for k in keys if k in RL_AGENTS]
@@ -175,7 +179,8 @@ def plot_weights(cfg: RankingConfig, results: list[dict[str, Any]], summary: dic
             ax.set_xlabel("page requests (thousands)", fontsize=8)
             ax.grid(alpha=0.3)
         axes[0][0].set_ylabel("greedy weight")
-        axes[0][0].legend(fontsize=7, ncol=2)
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, title="feature")
         fig.suptitle(f"{LABELS[best]} (best learning agent, seed 0): weights per user segment", fontsize=10)
         save_figure(fig, out / "weights_by_segment.png")
         files.append("weights_by_segment.png")
@@ -209,10 +214,11 @@ def plot_nonstationary(cfg: RankingConfig, results: list[dict[str, Any]], out: P
         ax.set_ylabel("RNEU")
         ax = row[1]
         for key, lab, c in (("gmv_per_session", "online", "C0"), ("eval_gmv_per_session", "greedy eval", "C2")):
-            its, mean, se = se_curve(hs, key)
+            its, mean, ci = curve(hs, key)
+            ci = np.nan_to_num(ci)
             ax.plot(its, mean, color=c, label=lab, marker="o" if key.startswith("eval") else None, ms=3)
-            ax.fill_between(its, mean - se, mean + se, color=c, alpha=0.15)
-        ax.set_title(f"{LABELS[k]}: GMV per session (mean, ±1 s.e.)", fontsize=9)
+            ax.fill_between(its, mean - ci, mean + ci, color=c, alpha=0.15)
+        ax.set_title(f"{LABELS[k]}: GMV per session (mean, 95% CI)", fontsize=9)
         ax.legend(fontsize=7)
         ax = row[2]
         A = np.array([q["greedy_action"] for q in hs[0]], dtype=float)
@@ -226,3 +232,37 @@ def plot_nonstationary(cfg: RankingConfig, results: list[dict[str, Any]], out: P
             ax.grid(alpha=0.3)
     save_figure(fig, out / "nonstationary.png")
     return "nonstationary.png"
+
+
+def _bars(ax: Any, rows: dict[str, Any], keys: list[str], ref: float | None, title: str) -> None:
+    """Horizontal bars of the sampled and the exact GMV per agent with 95% CIs."""
+    y = np.arange(len(keys))
+    for off, field, lab, c in ((-0.2, "gmv", "sampled sessions", "C0"), (0.2, "exact_gmv", "exact (held-out panel)", "C1")):
+        vals = [rows[k].get(field, (np.nan, np.nan)) for k in keys]
+        ax.barh(y + off, [v[0] for v in vals], height=0.38, xerr=[np.nan_to_num(v[1]) for v in vals],
+                color=c, alpha=0.8, label=lab, capsize=2)
+    if ref is not None:
+        ax.axvline(ref, color="k", ls="--", lw=1, label="per-segment optimum (sampled)")
+    ax.set_yticks(y, [LABELS.get(k, k) for k in keys], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("GMV per session (mean over seeds, 95% CI)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=7, loc="lower right")
+
+
+def plot_final(cfg: RankingConfig, summary: dict[str, Any], out: Path) -> str:
+    """Final GMV per agent (sampled and exact, 95% CIs), and the equal-budget comparison
+    with SB3 when it ran."""
+    fin = summary["final"]
+    keys = sorted((k for k in fin if k in ALL_AGENTS), key=lambda k: -fin[k]["gmv"][0])
+    ref = fin["segment-opt"]["gmv"][0] if "segment-opt" in fin else None
+    budget = summary["comparisons"].get("budget", {}).get("final", {})
+    fig, axes = new_figure(ncols=2 if budget else 1, width=6.4, height=0.42 * len(keys) + 1.6)
+    _bars(axes[0][0], fin, keys, ref, f"after {cfg.iterations * cfg.steps_per_iteration * cfg.num_envs:,} pages")
+    if budget:
+        pages = summary["comparisons"]["budget"]["pages"]
+        _bars(axes[0][1], budget, list(budget), ref, f"equal budget: {pages:,} env steps (pages) each")
+    fig.suptitle(f"Final greedy policies, {cfg.seeds} seeds", fontsize=11)
+    save_figure(fig, out / "final_gmv.png")
+    return "final_gmv.png"

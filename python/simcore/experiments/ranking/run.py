@@ -28,9 +28,11 @@ from simcore.experiments.ranking.analysis import analyse
 from simcore.experiments.ranking.config import (
     NAMED,
     NETWORK_AGENTS,
+    SB3_AGENTS,
     STATIC,
     RankingConfig,
 )
+from simcore.experiments.ranking.sb3 import sb3_available, sb3_version
 from simcore.runner import Job, SeedTree, run_jobs
 
 
@@ -52,15 +54,19 @@ def _loop(cfg: RankingConfig, iterations: int, seeds: SeedTree) -> Any:
 
 
 def _named(cfg: RankingConfig, env: Any, seeds: SeedTree) -> dict[str, Any]:
-    """Final evaluations of the named static weight vectors."""
+    """Final evaluations of the named static weight vectors (sampled, and exact as ``"exact"``)."""
     from simcore.algos.fixed import FixedWeights
     from simcore.domains.search.training import search_collector
     from simcore.domains.search.world import default_action_set
     from simcore.train.loop import evaluate
 
     col = search_collector(env, cfg.final_eval_steps)
-    return {name: evaluate(FixedWeights(w, name=name), col, None, seeds.seed("final-eval"))
-            for name, w in zip(NAMED, default_action_set(env.sim.num_features))}
+    out = {}
+    for name, w in zip(NAMED, default_action_set(env.sim.num_features)):
+        agent = FixedWeights(w, name=name)
+        out[name] = {**evaluate(agent, col, None, seeds.seed("final-eval")),
+                     "exact": exact_final(cfg, agent, env, seeds)}
+    return out
 
 
 def _static_history(cfg: RankingConfig, agent: Any, env: Any, seeds: SeedTree) -> list[dict[str, Any]]:
@@ -82,22 +88,75 @@ def _static_history(cfg: RankingConfig, agent: Any, env: Any, seeds: SeedTree) -
     return history
 
 
-def run_job(cfg: RankingConfig, agent: str, seed: int, kind: str) -> dict[str, Any]:
-    """One (agent, seed, kind) run: kind "train", "nonstationary" or "named" (the named
-    static vectors; ``agent`` is "named").  Module-level, for the process backend."""
+def _deterministic_torch(seed: int) -> None:
+    """One thread and deterministic kernels in this job, the global torch RNG seeded
+    (SB3 reseeds it itself; simcore's networks draw from their own generators)."""
     import torch
 
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(int(seed))
+
+
+def exact_final(cfg: RankingConfig, agent: Any, env: Any, seeds: SeedTree) -> dict[str, Any]:
+    """Exact expected GMV per session of the greedy policy on the held-out panel of
+    ``cfg.exact_panel`` users (stream ``("exact-panel",)``, the same users for every
+    agent of a seed index): overall and per segment."""
+    import numpy as np
+
+    from simcore.domains.search.simulator import SearchSimulator
+    from simcore.experiments.ranking.optimum import exact_policy_gmv
+
+    sim0 = env.sim
+    draw = SearchSimulator(sim0.config, num_sessions=cfg.exact_panel, seed=seeds.seed("exact-panel"),
+                           world=sim0.world)
+    draw.reset()
+    users = {k: np.array(v, copy=True) for k, v in draw.users().items()}
+    sim = SearchSimulator(sim0.config, num_sessions=cfg.exact_panel, world=sim0.world)
+    v = exact_policy_gmv(sim, lambda obs: agent.act(obs, explore=False), users)
+    seg = np.asarray(users["segment"])
+    G = int(sim0.world.segment_pref.shape[0])
+    return {"gmv": float(v.mean()),
+            "by_segment": [float(v[seg == g].mean()) if np.any(seg == g) else float("nan") for g in range(G)]}
+
+
+def _budget_agent(cfg: RankingConfig, agent: str, env: Any, seeds: SeedTree) -> tuple[Any, list[dict[str, Any]]]:
+    """An agent of the equal-budget comparison, trained for ``budget_iterations``
+    iterations' pages (SB3: the same number of env steps on the single env)."""
+    from simcore.domains.search.training import search_collector
+    from simcore.experiments.ranking.agents import build_agent
+    from simcore.experiments.ranking.sb3 import SB3_ALGOS, train_sb3
+    from simcore.train.loop import train
+
+    pages = cfg.budget_iterations * cfg.steps_per_iteration * cfg.num_envs
+    if agent in SB3_ALGOS:
+        return train_sb3(agent, cfg.session_config(), pages, seeds.seed("agent", agent)), []
+    bcfg = dataclasses.replace(cfg, ddpg={**cfg.ddpg, **cfg.budget_ddpg})
+    learner = build_agent(agent, bcfg, env, seeds)
+    history = train(learner, search_collector(env, cfg.steps_per_iteration), _loop(cfg, cfg.budget_iterations, seeds))
+    return learner, history
+
+
+def run_job(cfg: RankingConfig, agent: str, seed: int, kind: str) -> dict[str, Any]:
+    """One (agent, seed, kind) run: kind "train", "nonstationary", "budget" (the
+    equal-budget comparison) or "named" (the named static vectors; ``agent`` is
+    "named").  Module-level, for the process backend."""
     from simcore.domains.search.training import search_collector
     from simcore.experiments.ranking.agents import build_agent
     from simcore.train.loop import evaluate, train
 
-    torch.set_num_threads(1)
     t0 = time.perf_counter()
     env = _make_env(cfg)
     seeds = SeedTree(cfg.seed).child("seed", seed)  # shared by every agent of this seed index
+    _deterministic_torch(seeds.seed("agent", agent, "torch") % 2**63)
     if kind == "named":
         return {"kind": kind, "seed": seed, "final": _named(cfg, env, seeds),
                 "seconds": time.perf_counter() - t0}
+    if kind == "budget":
+        learner, history = _budget_agent(cfg, agent, env, seeds)
+        final = evaluate(learner, search_collector(env, cfg.final_eval_steps), None, seeds.seed("final-eval"))
+        return {"kind": kind, "agent": agent, "seed": seed, "history": history, "final": final,
+                "exact": exact_final(cfg, learner, env, seeds), "seconds": time.perf_counter() - t0}
     learner = build_agent(agent, cfg, env, seeds)
     final_env = env
     if kind == "train" and agent in STATIC:
@@ -114,7 +173,7 @@ def run_job(cfg: RankingConfig, agent: str, seed: int, kind: str) -> dict[str, A
                         _loop(cfg, cfg.ns_iterations, seeds))
     final = evaluate(learner, search_collector(final_env, cfg.final_eval_steps), None, seeds.seed("final-eval"))
     return {"kind": kind, "agent": agent, "seed": seed, "history": history, "final": final,
-            "seconds": time.perf_counter() - t0}
+            "exact": exact_final(cfg, learner, final_env, seeds), "seconds": time.perf_counter() - t0}
 
 
 def _work(cfg: RankingConfig, agent: str, kind: str) -> float:
@@ -125,16 +184,23 @@ def _work(cfg: RankingConfig, agent: str, kind: str) -> float:
     its = cfg.ns_iterations if kind == "nonstationary" else cfg.iterations
     if kind == "train" and agent in STATIC:
         its = 1
+    if kind == "budget":
+        its = cfg.budget_iterations * (20 if agent == "sb3-sac" else 1)  # SAC: a gradient step per page
     return float((its * cfg.steps_per_iteration + cfg.final_eval_steps) * B)
 
 
 def jobs(cfg: RankingConfig) -> list[Job]:
     """Every run of the experiment, network agents first."""
     specs = []
+    if any(k in SB3_AGENTS for k in cfg.budget_agents) and not sb3_available():
+        raise RuntimeError("budget_agents: the SB3 learners need stable-baselines3 (pip install 'simcore[clients]'); "
+                           "drop them with --set budget_agents=[]")
     for key in sorted(cfg.agents, key=lambda k: (k not in NETWORK_AGENTS, k)):
         specs += [(key, s, "train") for s in range(cfg.seeds)]
     for key in cfg.nonstationary_agents:
         specs += [(key, s, "nonstationary") for s in range(cfg.seeds)]
+    for key in cfg.budget_agents:
+        specs += [(key, s, "budget") for s in range(cfg.seeds)]
     specs += [("named", s, "named") for s in range(cfg.seeds)]
     return [Job(key=f"{kind}/{key}/{s}", fn=run_job, kwargs=dict(cfg=cfg, agent=key, seed=s, kind=kind),
                 seed_path=(kind, key, s), work=_work(cfg, key, kind)) for key, s, kind in specs]
@@ -145,6 +211,31 @@ def _load() -> str:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         return "n/a"
+
+
+def _versions() -> dict[str, str]:
+    import numpy
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"torch": str(torch.__version__), "numpy": str(numpy.__version__), "sb3": sb3_version(),
+            "cpu": cpu, "torch_threads_per_job": "1", "git_commit": _git_commit()}
+
+
+def _git_commit() -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10,
+                             cwd=os.path.dirname(os.path.abspath(__file__)))
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
 
 
 def config_dict(cfg: RankingConfig) -> dict[str, Any]:
@@ -163,7 +254,8 @@ def run(config: RankingConfig, progress: bool = True) -> dict[str, Any]:
                     desc="ranking", unit="pages")
     summary = analyse(config, runs)
     meta = {"wall_seconds": time.perf_counter() - t0, "load_before": load_before, "load_after": _load(),
-            "workers": config.workers, "cpus": os.cpu_count(), "python": platform.python_version()}
+            "workers": config.workers, "cpus": os.cpu_count(), "python": platform.python_version(),
+            **_versions()}
     return {"config": config_dict(config), "meta": meta, **summary, "runs": runs, "seeds": seed_paths(config)}
 
 
@@ -174,11 +266,13 @@ def seed_paths(cfg: RankingConfig) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for s in range(cfg.seeds):
         tree = SeedTree(cfg.seed).child("seed", s)
-        for name in (("train",), ("eval",), ("final-eval",), ("logs", "noise"), ("logs", "env"),
-                     ("static-opt", "cem"), ("static-opt", "panel")):
+        for name in (("train",), ("eval",), ("final-eval",), ("exact-panel",), ("logs", "noise"), ("logs", "env"),
+                     ("static-opt", "cem"), ("static-opt", "panel"), ("segment-opt", "cem"),
+                     ("segment-opt", "panel")):
             out["/".join(("seed", str(s), *name))] = tree.describe(*name)
-        for key in sorted(set(cfg.agents) | set(cfg.nonstationary_agents)):
+        for key in sorted(set(cfg.agents) | set(cfg.nonstationary_agents) | set(cfg.budget_agents)):
             out[f"seed/{s}/agent/{key}"] = tree.describe("agent", key)
+            out[f"seed/{s}/agent/{key}/torch"] = tree.describe("agent", key, "torch")
     return out
 
 

@@ -1,0 +1,159 @@
+"""Hard baselines of the ranking study, computed on the simulator's exact expectations.
+
+* :func:`exact_policy_gmv` — exact expected GMV per session of a deterministic policy
+  on a panel of users: the simulator's expectation mode (``step(sample=False)``) walks
+  one path per user and gives the exact b_t, c_t, m_t of every page, so
+
+      E[GMV | user] = sum_t (prod_{j<t} c_j) b_t m_t.
+
+  This is exact for every policy whose action depends on the page history, the
+  segment, the purchasing power and t only (static weights, per-segment weights,
+  tabular sequences).  The expectation mode shows no clicks, so for a policy that
+  also reads the clicked-item features of its observation it is the value of that
+  policy with those features held at zero (the learners' table reports it as
+  "no-click path" and their sampled GMV next to it).
+* :func:`optimise_segments` — the per-segment (contextual) static optimum: one weight
+  vector per user segment, each found by the cross-entropy method on the exact
+  expected GMV of that segment's users in a panel.  The candidates of the first
+  iteration include every vector passed as ``include`` (the global static optimum,
+  the named vectors), and the best candidate ever seen is kept, so on its panel the
+  result is at least as good, segment by segment, as each of them.
+* :class:`SegmentWeights` — the policy: the weight vector of the observation's segment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from simcore.algos.protocol import AgentBase
+
+Policy = Callable[[np.ndarray], np.ndarray]
+
+
+def segment_of(obs: np.ndarray, n_segments: int) -> np.ndarray:
+    """int64 (n,) segment index of each observation (the one-hot before the last column:
+    layout window*m history features, m + 1 page features, G segments, t / horizon)."""
+    one_hot = np.asarray(obs)[:, -1 - n_segments:-1]
+    return np.argmax(one_hot, axis=1).astype(np.int64)
+
+
+class SegmentWeights(AgentBase):
+    """A static weight vector per user segment: act(obs) = W[segment(obs)].
+
+    Args:
+        weights: float (G, m), row g used for users of segment g.
+        name: the agent's name.
+    """
+
+    name = "segment-opt"
+
+    def __init__(self, weights: np.ndarray, name: str = "segment-opt") -> None:
+        self.w = np.asarray(weights, dtype=np.float32)
+        if self.w.ndim != 2:
+            raise ValueError(f"weights: expected (G, m), got shape {self.w.shape}")
+        self.name = name
+
+    def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        return self.w[segment_of(obs, self.w.shape[0])].copy()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"weights": self.w.copy()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.w = np.asarray(state["weights"], dtype=np.float32)
+
+
+def exact_policy_gmv(sim: Any, policy: Policy, users: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Exact expected GMV per session of each user under a deterministic policy.
+
+    Args:
+        sim: a :class:`simcore.domains.search.simulator.SearchSimulator` with as many
+            sessions as ``users`` has users (U).
+        policy: obs float32 (U, D) -> weights float (U, m) (e.g. ``agent.act(obs, False)``).
+        users: the panel, as ``SearchSimulator.users()`` returns it.
+
+    Returns:
+        float64 (U,): sum_t (prod_{j<t} c_j) b_t m_t along each user's path.
+    """
+    obs = np.array(sim.reset_to(users), copy=True)
+    total = np.zeros(sim.num_sessions)
+    cont = np.ones(sim.num_sessions)
+    for _ in range(sim.horizon):
+        r = sim.step(np.asarray(policy(obs), dtype=np.float32), sample=False)
+        total += cont * r.b * r.m
+        cont *= r.c
+        obs = np.array(r.obs, copy=True)
+    return total
+
+
+def _tile(users: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    return {k: np.concatenate([np.asarray(v)] * n) for k, v in users.items()}
+
+
+def candidates_gmv(sim: Any, weights: np.ndarray, users: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Exact mean GMV per session of static vectors on a panel: float64 (n,) for
+    ``weights`` float (n, m); ``sim`` must hold n * U sessions."""
+    n, U = weights.shape[0], len(users["query"])
+    W = np.repeat(np.asarray(weights, dtype=np.float32), U, axis=0)
+    v = exact_policy_gmv(sim, lambda _obs: W, _tile(users, n))
+    return v.reshape(n, U).mean(axis=1)
+
+
+def _cem_segment(make_sim: Callable[[int], Any], users: Mapping[str, np.ndarray], include: np.ndarray,
+                 rng: np.random.Generator, n_candidates: int, iterations: int) -> tuple[np.ndarray, float]:
+    """CEM over one segment's static weights on its users' exact GMV (best ever kept)."""
+    m = include.shape[1]
+    sim = make_sim(n_candidates * len(users["query"]))
+    mean, std = include[0].astype(np.float64), np.full(m, 0.5)
+    best_w, best_v = include[0].copy(), -np.inf
+    n_elite = max(2, n_candidates // 4)
+    for it in range(iterations):
+        C = np.clip(mean + std * rng.standard_normal((n_candidates, m)), -1, 1)
+        C[0] = np.clip(mean, -1, 1)
+        if it == 0:
+            k = min(len(include), n_candidates - n_elite)
+            C[:k] = include[:k]
+        v = candidates_gmv(sim, C, users)
+        order = np.argsort(-v, kind="stable")
+        if v[order[0]] > best_v:
+            best_v, best_w = float(v[order[0]]), C[order[0]].copy()
+        elite = C[order[:n_elite]]
+        mean = 0.2 * mean + 0.8 * elite.mean(axis=0)
+        std = np.maximum(0.2 * std + 0.8 * elite.std(axis=0), 0.02)
+    return best_w, best_v
+
+
+def optimise_segments(make_sim: Callable[[int], Any], users: Mapping[str, np.ndarray], n_segments: int,
+                      include: np.ndarray, rng: np.random.Generator, n_candidates: int = 24,
+                      iterations: int = 12) -> dict[str, Any]:
+    """The per-segment static optimum on a panel (module docstring).
+
+    Args:
+        make_sim: n -> a SearchSimulator with n sessions (same world and config).
+        users: the panel (``SearchSimulator.users()``).  n_segments: G.
+        include: float (k, m) vectors among the first iteration's candidates of every
+            segment (row 0 also starts the search).
+        rng: the search's Generator.  n_candidates, iterations: CEM sizes.
+
+    Returns:
+        ``{"weights": float (G, m), "segment_gmv": float (G,) exact GMV per session of
+        each segment's users on the panel, "included_gmv": float (G, k) the same for
+        each included vector, "share": float (G,) panel share of each segment}``.
+    """
+    seg = np.asarray(users["segment"])
+    m = include.shape[1]
+    W = np.zeros((n_segments, m))
+    gmv, inc, share = np.zeros(n_segments), np.zeros((n_segments, len(include))), np.zeros(n_segments)
+    for g in range(n_segments):
+        idx = np.flatnonzero(seg == g)
+        share[g] = idx.size / seg.size
+        if idx.size == 0:
+            W[g] = include[0]
+            continue
+        sub = {k: np.asarray(v)[idx] for k, v in users.items()}
+        W[g], gmv[g] = _cem_segment(make_sim, sub, include, rng, n_candidates, iterations)
+        inc[g] = candidates_gmv(make_sim(len(include) * idx.size), include, sub)
+    return {"weights": W, "segment_gmv": gmv, "included_gmv": inc, "share": share}
