@@ -61,12 +61,16 @@ void register_search(py::module_& m) {
       .def_readwrite("patience_noise", &simcore::UserModel::patience_noise)
       .def_readwrite("price_fit", &simcore::UserModel::price_fit)
       .def_readwrite("anchor", &simcore::UserModel::anchor)
+      .def_readwrite("price_aversion", &simcore::UserModel::price_aversion)
       .def_readwrite("buy_bias", &simcore::UserModel::buy_bias)
       .def_readwrite("buy_scale", &simcore::UserModel::buy_scale)
+      .def_readwrite("saturation", &simcore::UserModel::saturation)
       .def_readwrite("leave_bias", &simcore::UserModel::leave_bias)
       .def_readwrite("leave_frustration", &simcore::UserModel::leave_frustration)
       .def_readwrite("leave_fatigue", &simcore::UserModel::leave_fatigue)
       .def_readwrite("click_bias", &simcore::UserModel::click_bias)
+      .def_readwrite("click_intent", &simcore::UserModel::click_intent)
+      .def_readwrite("click_retention", &simcore::UserModel::click_retention)
       .def_readwrite("price_feature", &simcore::UserModel::price_feature);
 
   py::class_<SessionBatchObject> cls(m, "SessionBatch");

@@ -27,7 +27,9 @@ def _assert_step_equal(got, want, where):
 def test_matches_numpy_reference(small_config, reward, window):
     from dataclasses import replace
 
-    cfg = replace(small_config, reward=reward, user=UserModelConfig(window=window))
+    cfg = replace(small_config, reward=reward,
+                  user=UserModelConfig(window=window, click_intent=0.3, click_retention=0.2,
+                                          price_aversion=1.5, saturation=0.6))
     B = 48
     sim, ref = SearchSimulator(cfg, B, seed=7), ReferenceSessionBatch(cfg, B, seed=7)
     np.testing.assert_array_equal(sim.reset(), ref.reset())
@@ -108,7 +110,10 @@ def test_probabilities_valid(small_config):
 def test_monte_carlo_matches_exact_probabilities():
     """Many sessions with the same user and actions: outcome frequencies vs exact b, l, c,
     and mean purchase price vs m."""
-    cfg = SessionConfig(world=WorldConfig(n_queries=1, n_items=100), max_steps=3)
+    # a user who both buys and leaves often enough to measure (the calibrated default
+    # population holds many one-page visitors)
+    cfg = SessionConfig(world=WorldConfig(n_queries=1, n_items=100), max_steps=3,
+                        user=UserModelConfig(leave_bias=-1.0, patience_noise=0.5))
     B = 40_000
     sim = SearchSimulator(cfg, B, seed=11)
     probe = SearchSimulator(cfg, 1, seed=0)
@@ -264,3 +269,28 @@ def test_seed_slots_deterministic_across_thread_counts(small_config):
         return out
 
     assert all(np.array_equal(x, y) for x, y in zip(run(1), run(2)))
+
+
+@pytest.mark.parametrize("intent,retention", [(0.4, 0.0), (0.0, 0.4)])
+def test_engagement_is_a_delayed_effect(small_config, intent, retention):
+    """click_intent / click_retention act through the expected clicks of the *earlier*
+    pages only: page 1 is unchanged, page 2 moves in the documented direction."""
+    from dataclasses import replace
+
+    base = SearchSimulator(small_config, 4, seed=5)
+    eng = SearchSimulator(replace(small_config, user=replace(
+        small_config.user, click_intent=intent, click_retention=retention)), 4, seed=5)
+    base.reset(), eng.reset()
+    A = np.tile(np.float32([0, 1, 1, 1, 0, 0, 0, 0]), (4, 1))
+    r0, r1 = base.step(A, sample=False), eng.step(A, sample=False)
+    np.testing.assert_array_equal(r0.b, r1.b)  # nothing remembered yet
+    np.testing.assert_array_equal(r0.l, r1.l)
+    # E = delta * expected clicks of page 1 (> 0); utilities shift by intent * E / -retention * E
+    # (copied: step results are views of buffers the next step overwrites)
+    E = small_config.user.recency * r0.expected_clicks.copy()
+    s0, s1 = base.step(A, sample=False), eng.step(A, sample=False)
+    assert (E > 0).all()
+    if intent:
+        np.testing.assert_allclose(np.log(s1.b / s1.c) - np.log(s0.b / s0.c), intent * E, rtol=1e-9)
+    else:
+        np.testing.assert_allclose(np.log(s0.l / s0.c) - np.log(s1.l / s1.c), retention * E, rtol=1e-9)

@@ -49,12 +49,16 @@ class UserModel:  # the type of _core.search.UserModel (not a top-level name at 
     patience_noise: float
     price_fit: float
     anchor: float
+    price_aversion: float
     buy_bias: float
     buy_scale: float
+    saturation: float
     leave_bias: float
     leave_frustration: float
     leave_fatigue: float
     click_bias: float
+    click_intent: float
+    click_retention: float
     price_feature: int
     def __init__(self) -> None: ...
 

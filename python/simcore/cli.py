@@ -49,7 +49,8 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simcore",
         description="Fast, deterministic simulation of e-commerce search and marketing decisions.",
-        epilog="experiments (simcore reproduce NAME --help for each one's config fields):\n" + listing,
+        epilog="experiments (simcore reproduce NAME --help for each one's config fields):\n" + listing
+        + "\n\nsimcore calibrate ... is short for simcore reproduce calibrate ...",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -91,6 +92,8 @@ def _info(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["calibrate"]:  # ``simcore calibrate ...`` = ``simcore reproduce calibrate ...``
+        argv = ["reproduce", *argv]
     args = build_parser(argv).parse_args(argv)
     return int(args._main(args) or 0)
 

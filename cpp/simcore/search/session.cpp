@@ -42,7 +42,8 @@ SessionBatch::SessionBatch(World world, UserModel model, SessionConfig config,
     }
     anchor_price_.resize(2 * Q * N);
     for (std::size_t i = 0; i < Q * N; ++i) {
-      anchor_price_[2 * i] = std::exp(-model_.anchor * double(world_.features[i * m + model_.price_feature]));
+      anchor_price_[2 * i] = std::exp(-(model_.anchor + model_.price_aversion) *
+                                      double(world_.features[i * m + model_.price_feature]));
       anchor_price_[2 * i + 1] = world_.prices[i];
     }
   }
@@ -191,6 +192,7 @@ SessionBatch::Outcome SessionBatch::evaluate(const Session& s, const PageMemo& f
   const double delta = model_.recency;
   double P = fresh.sum_ve, M = fresh.sum_vep, X0 = fresh.sum_vx0, V = fresh.sum_v;
   double F = fresh.frustration, D = 1.0;
+  double E = 0;  // engagement: delta^age-weighted expected clicks of the earlier pages
   double dpow = 1.0;
   const std::size_t older = std::min(s.n_pages, W - 1);
   for (std::size_t age = 1; age <= older; ++age) {
@@ -201,13 +203,16 @@ SessionBatch::Outcome SessionBatch::evaluate(const Session& s, const PageMemo& f
     X0 += dpow * pm.sum_vx0;
     V += dpow * pm.sum_v;
     F += dpow * pm.frustration;
+    E += dpow * pm.exp_clicks;
     D += dpow;
   }
   const double ref = X0 / V;                      // reference price level
-  const double iv = model_.anchor * ref + std::log(P);  // inclusive value of the window
-  const double ub = model_.buy_bias + model_.buy_scale * iv;
+  // inclusive value of the window; saturation nu = 1 makes it the position-weighted mean
+  const double iv = model_.anchor * ref + std::log(P) - model_.saturation * std::log(V);
+  const double ub = model_.buy_bias + model_.buy_scale * iv + model_.click_intent * E;
   const double ul = model_.leave_bias + model_.leave_frustration * (F / D) +
-                    model_.leave_fatigue * double(s.t) + s.user.patience;
+                    model_.leave_fatigue * double(s.t) + s.user.patience -
+                    model_.click_retention * E;
   // Three-way logit with continue as the zero-utility option, computed stably.
   const double top = std::max(0.0, std::max(ub, ul));
   const double eb = std::exp(ub - top), el = std::exp(ul - top), ec = std::exp(-top);

@@ -23,15 +23,19 @@ struct UserModel {
   std::size_t window = 4;          // W: pages the user remembers
   double recency = 0.7;            // delta: weight of a page `age` pages old is delta^age
   double pref_noise = 0.7;         // sigma_theta: latent preference spread within a segment
-  double patience_noise = 0.5;     // sigma_xi: latent impatience spread
+  double patience_noise = 1.569;     // sigma_xi: latent impatience spread
   double price_fit = 4.0;          // kappa: penalty (x_price - power)^2
   double anchor = 2.0;             // lambda: reference-price anchoring strength
-  double buy_bias = -6.0;          // alpha_b
+  double price_aversion = 3.0;     // eta: absolute price-level penalty at purchase
+  double buy_bias = -4.253;          // alpha_b
   double buy_scale = 1.0;          // beta_b: weight of the consideration set's inclusive value
-  double leave_bias = -3.0;        // alpha_l
+  double saturation = 1.0;         // nu: IV -= nu log(sum_age delta^age V_s) (0: sum, 1: mean)
+  double leave_bias = -1.403;        // alpha_l
   double leave_frustration = 4.0;  // beta_F
-  double leave_fatigue = 0.05;     // phi: per page already seen
+  double leave_fatigue = 0.069;     // phi: per page already seen
   double click_bias = -1.5;        // alpha_c
+  double click_intent = 0.0;       // beta_E: buy utility per expected click on earlier pages
+  double click_retention = 0.0;    // rho_E: leave utility removed per expected click on earlier pages
   std::size_t price_feature = 0;   // feature column holding the normalised price level
 };
 

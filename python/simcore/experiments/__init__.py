@@ -9,6 +9,10 @@ from __future__ import annotations
 #: CLI name -> (module path, one-line help).  Modules are imported only when their
 #: subcommand runs, so ``simcore --help`` does not pay for torch.
 EXPERIMENTS: dict[str, tuple[str, str]] = {
+    "calibrate": (
+        "simcore.experiments.calibrate",
+        "fit the search user model to the article's fig. 3 (purchase-episode lengths); writes calibrated.json",
+    ),
     "discount": (
         "simcore.experiments.discount",
         "the discount study: DP, Q-learning and actor-critic for gamma in {0, ..., 1} (main job)",

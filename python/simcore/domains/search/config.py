@@ -77,6 +77,12 @@ class WorldConfig:
 class UserModelConfig:
     """Parameters of the user-response model (docs/user_model.md).
 
+    The defaults of buy_bias, leave_bias, leave_fatigue, patience_noise, saturation
+    and click_intent are the output of ``simcore calibrate`` (the article's fig. 3
+    purchase-episode lengths under the "ltr" ranking; docs/user_model.md); the others
+    are documented assumptions (price_aversion: a price elasticity of conversion of
+    about -1.6 at the catalogue's centre).
+
     Every field is checked at construction (TypeError for a value of the wrong kind,
     ValueError out of range, both naming the field).  The ranges keep every exp of
     the model finite, hence b, l, c, m and the click probabilities finite (the
@@ -92,15 +98,29 @@ class UserModelConfig:
         price_fit: kappa, penalty kappa * (price level - purchasing power)**2;
             finite, in [0, 100].
         anchor: lambda, reference-price anchoring strength; finite, in [0, 50].
+        price_aversion: eta, absolute price-level penalty at purchase: an item's
+            buy weight is exp(a + lambda * (r - x_price) - eta * x_price), so
+            expensive pages convert less (anchoring alone cancels on average);
+            finite, in [0, 50].
         buy_bias: alpha_b, buy utility intercept; finite, in [-50, 50].
         buy_scale: beta_b, weight of the consideration set's inclusive value;
             finite, in [0, 10].
+        saturation: nu, consideration-set saturation: IV -= nu * log(sum over
+            remembered pages of delta**age * V_s); 0: every remembered page adds to
+            the buy odds (the set's size counts), 1: only the set's position-weighted
+            mean attractiveness counts; finite, in [0, 1].
         leave_bias: alpha_l, leave utility intercept; finite, in [-50, 50].
         leave_frustration: beta_F, weight of recent pages' irrelevance; finite,
-            in [0, 50] (the discount study uses 8).
+            in [0, 50].
         leave_fatigue: phi, leave utility added per page already seen; finite,
             in [0, 5].
         click_bias: alpha_c, click logit intercept; finite, in [-20, 20].
+        click_intent: beta_E, buy utility per expected click on the earlier
+            remembered pages (engagement E = sum over ages 1..W-1 of
+            delta**age * expected clicks; the current page does not count, so this
+            is a purely delayed effect of what was shown); finite, in [0, 5].
+        click_retention: rho_E, leave utility removed per unit of the same
+            engagement E; finite, in [0, 5].
         price_feature: feature column holding the normalised price level; integer
             in [0, 63], and below the world's n_features (checked by SessionConfig).
     """
@@ -108,15 +128,19 @@ class UserModelConfig:
     window: int = 4
     recency: float = 0.7
     pref_noise: float = 0.7
-    patience_noise: float = 0.5
+    patience_noise: float = 1.569
     price_fit: float = 4.0
     anchor: float = 2.0
-    buy_bias: float = -6.0
+    price_aversion: float = 3.0
+    buy_bias: float = -4.253
     buy_scale: float = 1.0
-    leave_bias: float = -3.0
+    saturation: float = 1.0
+    leave_bias: float = -1.403
     leave_frustration: float = 4.0
-    leave_fatigue: float = 0.05
+    leave_fatigue: float = 0.069
     click_bias: float = -1.5
+    click_intent: float = 0.0
+    click_retention: float = 0.0
     price_feature: int = 0
 
     def __post_init__(self) -> None:
@@ -133,12 +157,16 @@ _USER_RANGES: dict[str, tuple[float, float]] = {
     "patience_noise": (0, 10),
     "price_fit": (0, 100),
     "anchor": (0, 50),
+    "price_aversion": (0, 50),
     "buy_bias": (-50, 50),
     "buy_scale": (0, 10),
+    "saturation": (0, 1),
     "leave_bias": (-50, 50),
     "leave_frustration": (0, 50),
     "leave_fatigue": (0, 5),
     "click_bias": (-20, 20),
+    "click_intent": (0, 5),
+    "click_retention": (0, 5),
 }
 
 

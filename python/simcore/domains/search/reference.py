@@ -56,7 +56,7 @@ class ReferenceSessionBatch:
         self.needs_reset = np.ones(B, dtype=bool)
         self.n_pages = np.zeros(B, dtype=np.int64)
         self.head = np.zeros(B, dtype=np.int64)
-        self.memo = {k: np.zeros((B, W)) for k in ("ve", "vep", "vx0", "v", "frus")}
+        self.memo = {k: np.zeros((B, W)) for k in ("ve", "vep", "vx0", "v", "frus", "exp_clicks")}
         self.memo_count = np.zeros((B, W), dtype=np.int64)
         self.items = np.full((B, W, K), -1, dtype=np.int64)
         self.item_weight = np.zeros((B, W, K))
@@ -157,7 +157,7 @@ class ReferenceSessionBatch:
         a = a - um.price_fit * gap * gap
         v = self.v[None, :]
         ea = np.exp(a)
-        e = ea * np.exp(-um.anchor * x0)
+        e = ea * np.exp(-(um.anchor + um.price_aversion) * x0)
         price = self.prices[self.query[sel][:, None], items]
         w = np.where(valid, v * e, 0.0)
         c0 = np.exp(um.click_bias)
@@ -190,6 +190,7 @@ class ReferenceSessionBatch:
         um, W = self.config.user, self.W
         P, M, X0, V, F = (fresh[k].copy() for k in ("ve", "vep", "vx0", "v", "frus"))
         D = np.ones(sel.size)
+        E = np.zeros(sel.size)  # engagement: expected clicks of the earlier pages
         dpow = np.ones(sel.size)
         older = np.minimum(self.n_pages[sel], W - 1)
         for age in range(1, W):
@@ -202,11 +203,13 @@ class ReferenceSessionBatch:
             X0 = np.where(on, X0 + dpow * get("vx0"), X0)
             V = np.where(on, V + dpow * get("v"), V)
             F = np.where(on, F + dpow * get("frus"), F)
+            E = np.where(on, E + dpow * get("exp_clicks"), E)
             D = np.where(on, D + dpow, D)
         ref = X0 / V
-        iv = um.anchor * ref + np.log(P)
-        ub = um.buy_bias + um.buy_scale * iv
-        ul = um.leave_bias + um.leave_frustration * (F / D) + um.leave_fatigue * self.t[sel] + self.patience[sel]
+        iv = um.anchor * ref + np.log(P) - um.saturation * np.log(V)
+        ub = um.buy_bias + um.buy_scale * iv + um.click_intent * E
+        ul = (um.leave_bias + um.leave_frustration * (F / D) + um.leave_fatigue * self.t[sel]
+              + self.patience[sel] - um.click_retention * E)
         top = np.maximum(0.0, np.maximum(ub, ul))
         eb, el, ec = np.exp(ub - top), np.exp(ul - top), np.exp(-top)
         z = eb + el + ec
@@ -308,7 +311,7 @@ class ReferenceSessionBatch:
         slot = np.where(self.n_pages[sel] == 0, 0, (self.head[sel] + 1) % W)
         self.head[sel] = slot
         self.n_pages[sel] = np.minimum(self.n_pages[sel] + 1, W)
-        for k in ("ve", "vep", "vx0", "v", "frus"):
+        for k in ("ve", "vep", "vx0", "v", "frus", "exp_clicks"):
             self.memo[k][sel, slot] = fresh[k]
         self.memo_count[sel, slot] = count
         self.items[sel, slot] = page
