@@ -111,12 +111,12 @@ def _loss_claim(results: dict[str, Any]) -> Claim:
         k = best_flat(P, agent, loss) if agent else None
         ex = best_flat(P, "exhaustive", loss)
         parts.append(f"{label(cfg, loss)}: " + (_describe(P, k) if k else "no flat actor-critic policy")
-                     + (f" (optimum {P[ex]['cost_saved'][0] * 100:.1f} %)" if ex else ""))
+                     + (f" (per-request optimum's largest flat saving {P[ex]['cost_saved'][0] * 100:.1f} %)" if ex else ""))
         verdicts.append(saving_verdict(None if k is None else P[k]["cost_saved"]))
     verdict = "not tested" if len(cfg["losses"]) < 2 else (
         verdicts[0] if len(set(verdicts)) == 1 else "partly reproduced")
     return Claim(
-        claim="Eq. 2's KL divergence D(F_o || F_a) and the reward's pairwise loss t both keep the ranking "
+        claim="Eq. 2's KL divergence D(F_o ‖ F_a) and the reward's pairwise loss t both keep the ranking "
               "effective while features are dropped",
         source=f"{SOURCE}, 二、问题建模 eq. 2 and 2.4",
         result="actor-critic, largest saving at flat GMV per loss definition: " + "; ".join(parts),
@@ -136,13 +136,16 @@ def _context_claim(results: dict[str, Any]) -> Claim:
                      f"{SOURCE}, 一、背景", "no learned policy at the middle threshold", "not tested",
                      _conditions(cfg))
     w = ctx[key]["difference"]
+    others = "; ".join(f"{k.split(' ')[0]}: {plus_minus(v['difference']['mean'], v['difference']['half'], digits=1, scale=100.0)}"
+                       for k, v in ctx.items() if isinstance(v, dict) and k != key and k.split(" ")[0] in
+                       ("reinforce", "exhaustive"))
     return Claim(
         claim="High-purchasing-power users on long-tail queries need fewer (expensive) features, so the "
               "subset should depend on the request context",
         source=f"{SOURCE}, 一、背景",
         result=f"{key}: cost saved on those requests minus the rest "
                f"{plus_minus(w['mean'], w['half'], digits=1, scale=100.0)} points "
-               f"({100 * ctx['rich_tail_share']:.0f} % of requests)",
+               f"({100 * ctx['rich_tail_share']:.0f} % of requests)" + (f"; beside it {others}" if others else ""),
         verdict=verdict_from_ci(w["mean"] - w["half"], w["mean"] + w["half"]),
         conditions=_conditions(cfg) + "; the context effect is designed into the data (context_strength 0 "
                    "removes it)",

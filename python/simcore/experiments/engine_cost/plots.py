@@ -84,7 +84,7 @@ def plot_sweep(results: dict[str, Any], out: Path) -> str:
             ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=7, loc="upper left")
     axes[2, 0].legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"Engine cost against the loss threshold C (bands: 95 % CI; learners between "
+    fig.suptitle(f"Engine cost against the loss threshold C\n(bands: 95 % CI; learners between "
                  f"{cfg['seeds']} seeds, baselines over {cfg['n_test']} requests)", fontsize=10)
     save_figure(fig, out / "sweep_c.png")
     return "sweep_c.png"
@@ -148,7 +148,7 @@ def _pareto_headline(ax: Any, results: dict[str, Any]) -> None:
     _zoom(ax, P, loss)
     ax.set_xlabel("engine cost saved (% of all-feature cost)")
     ax.set_ylabel("expected GMV change vs all features (%)")
-    ax.set_title(f"{label(cfg, loss)} loss; C grows left to right along each curve (far static "
+    ax.set_title(f"{label(cfg, loss)} loss; C grows left to right along each curve\n(far static "
                  "subsets off-scale)", fontsize=9)
     ax.legend(fontsize=7, loc="lower left")
     ax.grid(alpha=0.3)
@@ -182,7 +182,7 @@ def plot_pareto(results: dict[str, Any], out: Path) -> str:
     _pareto_headline(axes[0, 0], results)
     if many:
         _pareto_losses(axes[0, 1], results)
-    fig.suptitle(f"Engine cost vs expected GMV (SSMDP simulator; error bars: 95 % CI, learners between "
+    fig.suptitle(f"Engine cost vs expected GMV (SSMDP simulator)\n(error bars: 95 % CI, learners between "
                  f"{cfg['seeds']} seeds, baselines over {cfg['n_test']} requests)", fontsize=10)
     save_figure(fig, out / "pareto_gmv.png")
     return "pareto_gmv.png"
