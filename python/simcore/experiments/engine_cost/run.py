@@ -148,6 +148,18 @@ def _seed_paths(seeds: SeedTree, specs: list[LearnerSpec]) -> dict[str, Any]:
     return out
 
 
+def _cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), else the platform's processor string."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _meta(t0: float, load0: float, full: PolicyEval, test: FeatureCostData) -> dict[str, Any]:
     import torch
 
@@ -156,7 +168,7 @@ def _meta(t0: float, load0: float, full: PolicyEval, test: FeatureCostData) -> d
         "load_average_start": load0,
         "load_average_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
         "cpu_count": os.cpu_count(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": _cpu_model(),
         "versions": {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__},
         "torch_threads_per_job": 1,
         "torch_deterministic": True,
