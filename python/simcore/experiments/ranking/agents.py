@@ -24,7 +24,7 @@ from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.training import search_collector
 from simcore.domains.search.world import default_action_set
 from simcore.experiments.ranking.config import RankingConfig
-from simcore.experiments.ranking.optimum import SegmentWeights, optimise_segments
+from simcore.experiments.ranking.optimum import SegmentWeights, SequenceWeights, optimise_segments, tabular_optimum
 from simcore.runner import SeedTree
 from simcore.train.loop import collect
 
@@ -91,6 +91,9 @@ def build_agent(key: str, cfg: RankingConfig, env: Any, seeds: SeedTree) -> Any:
         agent = FixedWeights(optimise_static(cfg, env, seeds.child("static-opt"))["weights"], name=key)
     elif key == "segment-opt":
         agent = SegmentWeights(optimise_segment_weights(cfg, env, seeds)["weights"], name=key)
+    elif key == "tabular-opt":
+        tab = optimise_tabular(cfg, env, seeds)
+        agent = SequenceWeights(tab["actions"], tab["paths"], name=key)
     else:
         raise ValueError(f"agent: unknown {key!r}")
     agent.name = key
@@ -169,5 +172,17 @@ def optimise_segment_weights(cfg: RankingConfig, env: Any, seeds: SeedTree) -> d
     draw.reset()
     users = {k: np.array(v, copy=True) for k, v in draw.users().items()}
     G = int(sim0.world.segment_pref.shape[0])
-    return optimise_segments(lambda n: SearchSimulator(sim0.config, num_sessions=n, world=sim0.world), users, G,
-                             include, seeds.generator("segment-opt", "cem"))
+    res = optimise_segments(lambda n: SearchSimulator(sim0.config, num_sessions=n, world=sim0.world), users, G,
+                            include, seeds.generator("segment-opt", "cem"))
+    return {**res, "include": include, "users": users}
+
+
+def optimise_tabular(cfg: RankingConfig, env: Any, seeds: SeedTree) -> dict[str, Any]:
+    """The per-state optimum over the action set {per-segment optimum's vectors, global
+    static optimum, named vectors} (:func:`simcore.experiments.ranking.optimum.tabular_optimum`,
+    memory 1, model stream ``("tabular-opt", "model")``), checked on the per-segment
+    optimum's panel.  Returns its result plus ``"actions"`` float (A, m)."""
+    seg = optimise_segment_weights(cfg, env, seeds)
+    actions = np.vstack([seg["weights"], seg["include"]])
+    res = tabular_optimum(env.sim.config, actions, seg["users"], seeds.seed("tabular-opt", "model"))
+    return {**res, "actions": actions}

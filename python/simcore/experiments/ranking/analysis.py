@@ -104,7 +104,8 @@ def segment_comparisons(final: dict[str, Any]) -> dict[str, Any]:
     paired by seed on the sampled and on the exact GMV."""
     out: dict[str, Any] = {}
     for k in (k for k in RL_AGENTS if k in final):
-        out[k] = {ref: _paired_both(final[k], final[ref]) for ref in ("segment-opt", "static-opt") if ref in final}
+        out[k] = {ref: _paired_both(final[k], final[ref]) for ref in ("tabular-opt", "segment-opt", "static-opt")
+                  if ref in final}
     return out
 
 
@@ -129,7 +130,7 @@ def budget_table(cfg: RankingConfig, results: list[dict[str, Any]], final: dict[
 def rl_comparisons(train: dict[str, Any], final: dict[str, Any]) -> dict[str, Any]:
     """Each RL agent vs the best static policy, the best LTR fit and the LTR default."""
     rl = [k for k in RL_AGENTS if k in train]
-    static = [k for k in ("segment-opt", "static-opt", "cem", "ltr-gmv", "ltr-click", "ltr-default") if k in final] + [
+    static = [k for k in ("tabular-opt", "segment-opt", "static-opt", "cem", "ltr-gmv", "ltr-click", "ltr-default") if k in final] + [
         "fixed-" + n for n in NAMED]
     best_static = max(static, key=lambda k: final[k]["gmv"][0]) if static else None
     ltr_fits = [k for k in ("ltr-gmv", "ltr-click") if k in final]

@@ -11,10 +11,10 @@ from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldC
 #: learning agents
 RL_AGENTS = ("dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe", "dpg-fbe-fitted")
 #: baselines
-BASELINES = ("ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "segment-opt", "random")
+BASELINES = ("ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "segment-opt", "tabular-opt", "random")
 ALL_AGENTS = RL_AGENTS + BASELINES
 #: baselines that do not learn online: evaluated once, drawn flat in the learning curves
-STATIC = ("ltr-default", "ltr-click", "ltr-gmv", "static-opt", "segment-opt", "random")
+STATIC = ("ltr-default", "ltr-click", "ltr-gmv", "static-opt", "segment-opt", "tabular-opt", "random")
 #: Stable-Baselines3 learners (benchmark only, ``budget_agents``; simcore.experiments.ranking.sb3)
 SB3_AGENTS = ("sb3-ppo", "sb3-sac")
 #: agents of the equal-budget comparison
@@ -39,6 +39,7 @@ LABELS = {
     "random": "random weights",
     "static-opt": "best static (CEM, exact GMV)",
     "segment-opt": "per-segment static optimum (CEM, exact GMV)",
+    "tabular-opt": "per-state optimum over 10 vectors (tabular DP)",
     "sb3-ppo": "SB3 PPO (defaults)",
     "sb3-sac": "SB3 SAC (defaults)",
 }
@@ -55,7 +56,7 @@ class RankingConfig:
     Attributes:
         seeds: independent training seeds (CIs are over seeds); default 5; integer >= 1.
         agents: agents to train, a subset of :data:`ALL_AGENTS`; default all but
-            "dpg-fbe-fitted".
+            "dpg-fbe-fitted" and "tabular-opt" (``--preset full`` adds the latter).
         num_envs: B, sessions stepped together; default 256; integer >= 1.
         iterations: training iterations per run (env re-seeded each iteration);
             default 40; integer >= 1.
@@ -210,7 +211,8 @@ def long_config() -> RankingConfig:
 
 #: the full comparison (``--preset full``): the default run plus the equal-budget
 #: comparison with Stable-Baselines3 (needs stable-baselines3, extra ``clients``)
-FULL: dict[str, Any] = dict(budget_agents=("dpg-fbe", "ddpg", "sb3-ppo", "sb3-sac"))
+FULL: dict[str, Any] = dict(budget_agents=("dpg-fbe", "ddpg", "sb3-ppo", "sb3-sac"),
+                            agents=RankingConfig.__dataclass_fields__["agents"].default + ("tabular-opt",))
 
 
 def full_config() -> RankingConfig:

@@ -157,3 +157,70 @@ def optimise_segments(make_sim: Callable[[int], Any], users: Mapping[str, np.nda
         W[g], gmv[g] = _cem_segment(make_sim, sub, include, rng, n_candidates, iterations)
         inc[g] = candidates_gmv(make_sim(len(include) * idx.size), include, sub)
     return {"weights": W, "segment_gmv": gmv, "included_gmv": inc, "share": share}
+
+
+class SequenceWeights(AgentBase):
+    """An open-loop weight sequence per segment: act(obs) = actions[paths[g, t]] with g
+    the observation's segment and t = round(horizon * obs[:, -1]) the pages shown.
+
+    Args:
+        actions: float (A, m) the action set.  paths: int (G, T) each segment's sequence.
+    """
+
+    name = "tabular-opt"
+
+    def __init__(self, actions: np.ndarray, paths: np.ndarray, name: str = "tabular-opt") -> None:
+        self.actions = np.asarray(actions, dtype=np.float32)
+        self.paths = np.asarray(paths, dtype=np.int64)
+        self.name = name
+
+    def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        G, T = self.paths.shape
+        t = np.clip(np.rint(np.asarray(obs)[:, -1] * T).astype(np.int64), 0, T - 1)
+        return self.actions[self.paths[segment_of(obs, G), t]].copy()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"actions": self.actions.copy(), "paths": self.paths.copy()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.actions = np.asarray(state["actions"], dtype=np.float32)
+        self.paths = np.asarray(state["paths"], dtype=np.int64)
+
+
+def tabular_optimum(config: Any, actions: np.ndarray, users: Mapping[str, np.ndarray], seed: int,
+                    memory: int = 1, n_sessions: int = 8192) -> dict[str, Any]:
+    """The per-state optimum over a finite action set: backward induction over (page,
+    last ``memory`` actions, segment) on the tabular model estimated from the
+    simulator's exact expectations (:func:`simcore.domains.search.tabular.extract_model`,
+    one refinement round along its own optimum), then per segment the better, in exact
+    GMV on ``users``, of the DP's sequence and the best constant sequence (so the result
+    is at least as good as every static vector of ``actions`` on that panel, segment by
+    segment, even where the estimated model errs).
+
+    Returns ``{"paths": int (G, T), "dp_gmv": float (G,), "constant_gmv": float (G,),
+    "used_dp": bool (G,)}`` (exact GMV per session of each segment's users on the panel).
+    """
+    from simcore.domains.search.tabular import extract_model, paths, solve
+    from simcore.domains.search.tabular.simeval import evaluate_paths
+
+    acts = np.asarray(actions, dtype=np.float32)
+    model = extract_model(config, acts, memory=memory, n_sessions=n_sessions, seed=seed, refine_rounds=1,
+                          refine_sessions=n_sessions // 2, refine_gammas=(1.0,))
+    dp = paths(model, solve(model, 1.0).policy)
+    G, T = dp.shape
+    cands = [dp] + [np.full((G, T), a, dtype=np.int64) for a in range(len(acts))]
+    vals = evaluate_paths(config, acts, users, cands)[:, 0, :]  # (n_cands, U)
+    seg = np.asarray(users["segment"])
+    out = dp.copy()
+    dp_gmv, const_gmv, used = np.zeros(G), np.zeros(G), np.zeros(G, dtype=bool)
+    for g in range(G):
+        idx = seg == g
+        if not np.any(idx):
+            continue
+        per = vals[:, idx].mean(axis=1)
+        best_c = 1 + int(np.argmax(per[1:]))
+        dp_gmv[g], const_gmv[g] = per[0], per[best_c]
+        used[g] = per[0] >= per[best_c]
+        if not used[g]:
+            out[g] = cands[best_c][g]
+    return {"paths": out, "dp_gmv": dp_gmv, "constant_gmv": const_gmv, "used_dp": used}

@@ -187,7 +187,7 @@ def _optimum_section(cfg: RankingConfig, summary: dict[str, Any]) -> list[str]:
         if seg:
             out += ["Exact GMV per segment (held-out panel): " + "; ".join(
                 f"{LABELS.get(k, k)}: " + ", ".join(f"{v:.1f}" for v in fin[k]["exact_by_segment"])
-                for k in ("segment-opt", "static-opt", *RL_AGENTS) if k in fin and "exact_by_segment" in fin[k]), ""]
+                for k in ("tabular-opt", "segment-opt", "static-opt", *RL_AGENTS) if k in fin and "exact_by_segment" in fin[k]), ""]
     b = comps.get("budget", {})
     if b.get("final"):
         brow = [[LABELS.get(k, k), _pm(r["gmv"]), _pm(r["exact_gmv"]), f"{r['seconds']:.0f}"] for k, r in b["final"].items()]
