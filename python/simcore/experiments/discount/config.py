@@ -1,6 +1,7 @@
-"""Settings of the discount study: :class:`DiscountConfig`, its ``full`` preset, and the
-names every stage and the report share (:data:`ALGORITHMS`, :data:`LEARNERS`,
-:data:`LABELS`, :func:`gamma_key`, :func:`study_session`).
+"""Settings of the discount study: :class:`DiscountConfig` (and its
+:class:`SensitivityConfig`), the ``full`` and ``sensitivity`` presets, and the names
+every stage and the report share (:data:`ALGORITHMS`, :data:`LEARNERS`,
+:data:`LABELS`, :data:`STATES`, :func:`gamma_key`).
 
 Every field is documented (meaning, default, valid range) and checked at
 construction; a bad value raises ValueError naming the field, which the generated
@@ -28,17 +29,15 @@ LEARNERS = ("q_learning", "actor_critic")
 #: display names
 LABELS = {"dp": "DP", "q_learning": "Q-learning", "actor_critic": "Actor-critic"}
 
-#: The study's user model: users leave more readily after irrelevant pages
-#: (leave_frustration 8 instead of the package default 4).  With the package default,
-#: showing premium items on every page is (near) optimal both myopically and in the long
-#: run, so no discount rate can matter; see docs/discount.md for the measurements.
-STUDY_USER_OVERRIDES: dict[str, float] = {"leave_frustration": 8.0}
-
-
-def study_session(**overrides: Any) -> SessionConfig:
-    """The default simulator of the study: the package defaults (K = 10, 30 pages, the
-    default catalogue) with :data:`STUDY_USER_OVERRIDES` applied to the user model."""
-    return SessionConfig(user=UserModelConfig(**STUDY_USER_OVERRIDES), **overrides)
+#: the tabular states compared: the article's segment-free (t, last L actions) and
+#: (t, last L actions, user segment)
+STATES = ("history", "segment")
+#: display names of the states
+STATE_LABELS = {"history": "(t, last L actions)", "segment": "(t, last L actions, segment)"}
+#: the user-model parameters the sensitivity study can vary
+SWEEP_PARAMS = ("price_aversion", "leave_frustration", "click_intent")
+#: the calibrated fields re-fitted to fig. 3 at every sensitivity point
+CALIBRATED = ("buy_bias", "leave_bias", "leave_fatigue", "patience_noise", "saturation", "click_intent")
 
 
 def gamma_key(g: float) -> str:
@@ -51,32 +50,87 @@ def _int(name: str, v: object, lo: int) -> None:
         raise ValueError(f"{name}: must be an integer >= {lo}, got {v!r}")
 
 
+def _floats(name: str, v: object, lo: float, hi: float) -> None:
+    if not isinstance(v, tuple) or any(isinstance(x, bool) or not isinstance(x, numbers.Real)
+                                       or not lo <= float(x) <= hi for x in v):
+        raise ValueError(f"{name}: expected a tuple of numbers in [{lo:g}, {hi:g}], got {v!r}")
+    if len(set(float(x) for x in v)) != len(v):
+        raise ValueError(f"{name}: duplicates in {v!r}")
+
+
 @dataclass(frozen=True)
-class DiscountConfig:
-    """Settings of the discount study (defaults: the <= 3 minute run on 2 cores).
+class SensitivityConfig:
+    """The sensitivity study (``--preset sensitivity``): the whole multi-seed study
+    repeated with one user-model parameter changed at a time, the calibrated fields
+    re-fitted to the article's fig. 3 at every point.
 
     Attributes:
-        session: the simulator (default: package defaults with the study's user
-            model, leave_frustration = 8; K = page_size = 10, max_steps = 30 pages,
-            the article's horizon); a SessionConfig.
+        price_aversion: values of session.user.price_aversion (eta) to run (default
+            (): none); each in [0, 50], no duplicates.
+        leave_frustration: values of session.user.leave_frustration (beta_F)
+            (default ()); each in [0, 50], no duplicates.
+        click_intent: values of session.user.click_intent (beta_E; not re-fitted
+            when swept) (default ()); each in [0, 5], no duplicates.
+        calibration_users: users of the panel the fig. 3 fit uses at each point
+            (default 1,000); integer >= 10.
+        refit: the calibrated fields re-fitted at each point (default buy_bias,
+            leave_bias, leave_fatigue, patience_noise, saturation, click_intent; the
+            swept parameter itself is never re-fitted); names of real
+            UserModelConfig fields; () keeps them at their current values.
+    """
+
+    price_aversion: tuple[float, ...] = ()
+    leave_frustration: tuple[float, ...] = ()
+    click_intent: tuple[float, ...] = ()
+    calibration_users: int = 1_000
+    refit: tuple[str, ...] = CALIBRATED
+
+    def __post_init__(self) -> None:
+        _floats("price_aversion", self.price_aversion, 0.0, 50.0)
+        _floats("leave_frustration", self.leave_frustration, 0.0, 50.0)
+        _floats("click_intent", self.click_intent, 0.0, 5.0)
+        _int("calibration_users", self.calibration_users, 10)
+        user = {f.name for f in dataclasses.fields(UserModelConfig)}
+        if not isinstance(self.refit, tuple) or any(n not in user for n in self.refit):
+            raise ValueError(f"refit: expected UserModelConfig field names, got {self.refit!r}")
+
+    def points(self) -> list[tuple[str, float]]:
+        """(parameter, value) of every sensitivity point, in axis order."""
+        return [(p, float(v)) for p in SWEEP_PARAMS for v in getattr(self, p)]
+
+
+@dataclass(frozen=True)
+class DiscountConfig:
+    """Settings of the discount study (defaults: the ~3 minute run on 2 cores).
+
+    Attributes:
+        session: the simulator (default: the package defaults, i.e. the user model
+            calibrated to the article's fig. 3; K = page_size = 10, max_steps = 30
+            pages, the article's horizon); a SessionConfig.
         actions: ranking weight vectors to choose from, one tuple of m finite floats
             each, m = session.world.n_features (default None: the 5 vectors of
             simcore.domains.search.world.default_action_set); at least one.
         gammas: discount rates (default 0, 0.1, 0.5, 0.9, 1, the article's); each in
             [0, 1], at least one, no duplicates.
+        states: tabular states to study (default ("history", "segment")): "history"
+            is the article's (t, last L actions), "segment" adds the user's segment;
+            distinct names from those two, at least one.
         memory: L, actions remembered by the tabular state (default 4); integer >= 0
             and small enough for the state space to be built.
-        runs: R, independent runs per learner and gamma, own seed each (default 10;
-            the article 50); integer >= 1.
-        sessions: S, sessions per run (default 100,000; the article 800,000);
+        n_seeds: independent replicates of the whole study (model, tree, learners,
+            evaluation), the unit of the between-seed 95 % CIs (default 5); integer
+            >= 1 (>= 2 for a CI; conclusions use >= 5).
+        runs: R, independent runs per learner, gamma and seed (default 3; the article
+            50); integer >= 1.
+        sessions: S, sessions per run (default 50,000; the article 800,000);
             integer >= 1.
         learner: learner settings (default LearnerConfig(); its ``sessions`` is
             replaced by ``sessions``); a LearnerConfig.
-        model_sessions: users run under uniform random actions to estimate the model
-            (default 20,000); integer >= 1.
-        refine_rounds: further estimation rounds along the current DP policies
-            (default 3); integer >= 0.
-        refine_sessions: users per refinement round (default 10,000); integer >= 0,
+        model_sessions: users run under uniform random actions to estimate the models
+            (default 10,000); integer >= 1.
+        refine_rounds: further estimation rounds along the current DP policies of
+            every state (default 2); integer >= 0.
+        refine_sessions: users per refinement round (default 5,000); integer >= 0,
             >= 1 when refine_rounds > 0.
         refine_epsilon: random-action rate of the refinement rounds (default 0.2);
             in [0, 1].
@@ -90,44 +144,48 @@ class DiscountConfig:
             exactly on the real simulator, fresh users, not the tree panel's
             (default 2,000); integer >= 1.
         eval_sessions: Monte Carlo sessions on the model per (algorithm, gamma)
-            (default 20,000); integer >= 1.
+            (default 10,000); integer >= 1.
         sim_sessions: Monte Carlo sessions on the real simulator (sampled outcomes)
-            per (algorithm, gamma) (default 20,000); integer >= 1.
+            per (algorithm, gamma) (default 5,000); integer >= 1.
+        sensitivity: the sensitivity study (default SensitivityConfig(): no points;
+            ``--preset sensitivity`` sets the grid); a SensitivityConfig.
         seed: root seed of every random stream of the run: model users, learner
             runs, panels, Monte Carlo (default 0); integer >= 0.
-        workers: processes for the learners (default None: all cores; 1: in this
-            process); None or an integer >= 1.
-        contrast_session: a second simulator on which only the exact tree DP is
-            repeated, as a contrast (default: the package's default user model,
-            leave_frustration = 4; None skips it); a SessionConfig or None.
+        workers: processes running the seed replicates (default None: all cores;
+            1: in this process); None or an integer >= 1.
     """
 
-    session: SessionConfig = field(default_factory=lambda: study_session())
+    session: SessionConfig = field(default_factory=SessionConfig)
     actions: tuple[tuple[float, ...], ...] | None = None
     gammas: tuple[float, ...] = (0.0, 0.1, 0.5, 0.9, 1.0)
+    states: tuple[str, ...] = STATES
     memory: int = 4
-    runs: int = 10
-    sessions: int = 100_000
+    n_seeds: int = 5
+    runs: int = 3
+    sessions: int = 50_000
     learner: LearnerConfig = field(default_factory=LearnerConfig)
-    model_sessions: int = 20_000
-    refine_rounds: int = 3
-    refine_sessions: int = 10_000
+    model_sessions: int = 10_000
+    refine_rounds: int = 2
+    refine_sessions: int = 5_000
     refine_epsilon: float = 0.2
     min_ess: float = 5.0
     tree_horizon: int = 5
     tree_users: int = 200
     holdout_users: int = 2_000
-    eval_sessions: int = 20_000
-    sim_sessions: int = 20_000
+    eval_sessions: int = 10_000
+    sim_sessions: int = 5_000
+    sensitivity: SensitivityConfig = field(default_factory=SensitivityConfig)
     seed: int = 0
     workers: int | None = None
-    contrast_session: SessionConfig | None = field(default_factory=SessionConfig)
 
     def __post_init__(self) -> None:
         self._check_objects()
         self._check_gammas()
         self._check_actions()
-        for name in ("runs", "sessions", "model_sessions", "holdout_users", "eval_sessions", "sim_sessions"):
+        if not isinstance(self.states, tuple) or not self.states or len(set(self.states)) != len(self.states) \
+                or any(x not in STATES for x in self.states):
+            raise ValueError(f"states: expected distinct names from {STATES}, got {self.states!r}")
+        for name in ("n_seeds", "runs", "sessions", "model_sessions", "holdout_users", "eval_sessions", "sim_sessions"):
             _int(name, getattr(self, name), 1)
         for name in ("memory", "refine_rounds", "refine_sessions", "tree_horizon", "tree_users", "seed"):
             _int(name, getattr(self, name), 0)
@@ -147,10 +205,8 @@ class DiscountConfig:
     def _check_objects(self) -> None:
         if not isinstance(self.session, SessionConfig):
             raise ValueError(f"session: expected a SessionConfig, got {type(self.session).__name__}")
-        if self.contrast_session is not None and not isinstance(self.contrast_session, SessionConfig):
-            raise ValueError(
-                f"contrast_session: expected a SessionConfig or None, got {type(self.contrast_session).__name__}"
-            )
+        if not isinstance(self.sensitivity, SensitivityConfig):
+            raise ValueError(f"sensitivity: expected a SensitivityConfig, got {type(self.sensitivity).__name__}")
         if not isinstance(self.learner, LearnerConfig):
             raise ValueError(f"learner: expected a LearnerConfig, got {type(self.learner).__name__}")
 
@@ -199,7 +255,8 @@ class DiscountConfig:
     @classmethod
     def full(cls, **overrides: Any) -> DiscountConfig:
         """The article's protocol (``--preset full``): 50 runs x 800,000 sessions per
-        learner and gamma, with a larger model estimate, tree panel and evaluations."""
+        learner and gamma, with a larger model estimate, tree panel and evaluations
+        (5 seeds)."""
         base: dict[str, Any] = dict(
             runs=50,
             sessions=800_000,
@@ -211,6 +268,24 @@ class DiscountConfig:
             eval_sessions=100_000,
             sim_sessions=100_000,
             learner=LearnerConfig(lanes=250),
+        )
+        base.update(overrides)
+        return cls(**base)
+
+    @classmethod
+    def sensitivity_preset(cls, **overrides: Any) -> DiscountConfig:
+        """``--preset sensitivity``: the default study plus one-at-a-time curves over
+        price_aversion (0, 1.5, 3, 4.5, 6) and leave_frustration (0, 4, 8, 12), the
+        calibrated fields re-fitted to fig. 3 at every point, 5 seeds per point.
+        Per-seed budgets are lower than the default's (R = 2 runs x 20,000 sessions,
+        2,000 simulator Monte Carlo sessions) so that the ~8 points fit in ~25 minutes
+        on 2 cores."""
+        base: dict[str, Any] = dict(
+            runs=2,
+            sessions=20_000,
+            sim_sessions=2_000,
+            sensitivity=SensitivityConfig(price_aversion=(0.0, 1.5, 3.0, 4.5, 6.0),
+                                          leave_frustration=(0.0, 4.0, 8.0, 12.0)),
         )
         base.update(overrides)
         return cls(**base)

@@ -2,22 +2,30 @@
 and the PNG figures.
 
 ``write_report(results, out_dir, command)`` takes what
-:func:`simcore.experiments.discount.run.run` returns; it computes nothing new.
+:func:`simcore.experiments.discount.run.run` returns; it computes nothing new.  The
+summary tables give between-seed 95 % CIs (Student-t over the seed replicates); the
+per-replicate detail (:mod:`~simcore.experiments.discount.report_detail`) is seed 0's.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 from typing import Any
 
-from simcore.domains.search.config import UserModelConfig, WorldConfig
 from simcore.experiments.discount.claims import claims
-from simcore.experiments.discount.config import ALGORITHMS, LABELS, LEARNERS, gamma_key
+from simcore.experiments.discount.config import LABELS, LEARNERS, STATE_LABELS, gamma_key
 from simcore.experiments.discount.plots import plot_all
+from simcore.experiments.discount.report_detail import detail_sections
+from simcore.experiments.discount.summary import ARTICLE_GAP_PCT, learner_verdict
 from simcore.report import claims_table, markdown_table, plus_minus, write_json
 from simcore.report.claims import claims_json
+
+
+def state_view(results: dict[str, Any], state: str, k: int = 0) -> dict[str, Any]:
+    """Replicate k's results of one state, shaped like a single-seed run (with the
+    run's settings) for the per-replicate sections."""
+    return {**results["replicates"][k]["states"][state], "settings": results["settings"]}
 
 
 def write_report(results: dict[str, Any], out_dir: str | os.PathLike[str], command: str = "") -> list[str]:
@@ -29,243 +37,155 @@ def write_report(results: dict[str, Any], out_dir: str | os.PathLike[str], comma
     write_json(out / "results.json", {**results, "claims": claims_json(cl)})
     files = ["results.json"] + plot_all(results, out)
     lines = _header(results, cl, command)
-    for section in (_checks_section, _policies_section, _gaps_section, _tree_section, _transfer_section,
-                    _coincide_section, _paths_section):
-        lines += section(results)
+    lines += _summary_section(results) + _regret_section(results) + _sensitivity_section(results)
     lines.append("## Plots\n")
-    lines += [f"![{f}]({f})" for f in files if f.endswith(".png")]
-    lines.append("")
+    lines += [f"![{f}]({f})\n" for f in files if f.endswith(".png")]
+    for state in results["settings"]["states"]:
+        lines.append(f"## Seed 0 in detail, state {STATE_LABELS[state]}\n")
+        lines += detail_sections(state_view(results, state))
     lines += _settings_section(results)
     (out / "report.md").write_text("\n".join(lines) + "\n")
     return ["report.md"] + files
 
 
 def _header(results: dict[str, Any], cl: list, command: str) -> list[str]:
-    lines = ["# Discount study: DP, Q-learning and actor-critic on the SSMDP\n"]
-    lines.append("## Claims\n")
-    lines.append(claims_table(cl))
-    lines.append("")
+    st, mc = results["settings"], results["machine"]
+    lines = ["# Discount study: DP, Q-learning and actor-critic on the SSMDP\n", "## Claims\n", claims_table(cl), ""]
     lines.append(
         "Reproduction of the article's sections 5.2 and 6 (强化学习为何有用): optimising the "
         "undiscounted return (γ=1) maximises the expected GMV per session (Proposition 2), "
-        "so a γ=1 policy should earn more than a γ=0 one.  Protocol: docs/discount.md.\n"
+        f"so a γ=1 policy should earn more than a γ=0 one (the article's DP: +{ARTICLE_GAP_PCT:g} %).  "
+        f"Every CI is a between-seed 95 % Student-t interval over {st['n_seeds']} seed replicates "
+        "(each: its own model estimate, tree panel, holdout users and learner runs), unless a "
+        "section says otherwise.  Protocol: docs/discount.md.\n"
     )
     if command:
         lines.append(f"Command: `{command}`  \n")
     lines.append(
-        f"Runtime: {results['runtime_s']:.1f} s on {results['machine']['cpus']} CPUs "
-        f"(stages: {', '.join(f'{k} {v:.1f}s' for k, v in results['stage_seconds'].items())}).  "
+        f"Runtime: {results['runtime_s']:.1f} s on {mc['cpus']} CPUs ({mc['platform']}, Python {mc['python']}, "
+        f"NumPy {mc['numpy']}; stages: {', '.join(f'{k} {v:.1f}s' for k, v in results['stage_seconds'].items())}).  "
         f"Seed: {results['seed']}.\n"
     )
     return lines
 
 
-def _checks_section(results: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
-    n_ok = sum(c["held"] for c in results["checks"])
-    lines.append(f"## Checks ({n_ok} of {len(results['checks'])} held)\n")
-    lines.append(
-        markdown_table(
-            ["check", "held", "measured"],
-            [[c["name"], "yes" if c["held"] else "**no**", c["detail"]] for c in results["checks"]],
-        )
-    )
-    lines.append("")
-    return lines
+def _row(s: dict[str, Any], label: str, key: str, digits: int = 3) -> list[str]:
+    return [label, plus_minus(s[key]["mean"], s[key]["half"], digits),
+            plus_minus(s[key + "_pct"]["mean"], s[key + "_pct"]["half"], 1, suffix=" %")]
 
 
-def _policies_section(results: dict[str, Any]) -> list[str]:
-    gammas = [float(g) for g in results["settings"]["gammas"]]
-    lines: list[str] = []
-    lines.append("## Final policies on the tabular model\n")
-    lines.append(
-        "`GMV (MC)`: Monte Carlo on the model with 95% CI (learners: sessions pooled over the "
-        "runs' final policies).  `GMV exact` / `V_γ(h0) exact`: backward evaluation of the "
-        "final policy (learners: mean ± 95% CI over runs).  `V_γ(h0) learned`: the learner's "
-        "own estimate (max_a Q or the critic).  Regret: DP-optimal E[GMV] minus the policy's "
-        "exact E[GMV].  Actor-critic's final policy is its softmax.\n"
-    )
-    rows = []
-    for alg in ALGORITHMS:
-        for g in gammas:
-            r = results[alg][gamma_key(g)]
-            rows.append(
-                [
-                    LABELS[alg],
-                    f"{g:g}",
-                    plus_minus(r["gmv"], r["gmv_ci"]),
-                    plus_minus(r["gmv_exact"], r.get("gmv_exact_ci", float("nan"))),
-                    plus_minus(r["v_h0_exact"], r.get("v_h0_exact_ci", float("nan"))),
-                    "–" if alg == "dp" else plus_minus(r["v_h0"], r.get("v_h0_ci", float("nan"))),
-                    plus_minus(r["regret"], r.get("regret_ci", float("nan"))),
-                ]
-            )
-    lines.append(
-        markdown_table(
-            ["algorithm", "γ", "GMV (MC)", "GMV exact", "V_γ(h0) exact", "V_γ(h0) learned", "regret to DP"], rows
-        )
-    )
-    lines.append("")
-    return lines
-
-
-def _gaps_section(results: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
-    lines.append("## γ=1 vs γ=0\n")
-    rows = []
-    for alg in ALGORITHMS:
-        gp = results["gaps"][alg]
-        rows.append(
-            [
-                LABELS[alg],
-                f"{plus_minus(gp['model_exact'], gp['model_exact_ci'], 3)} ({gp['model_exact_pct']:+.2f}%)",
-                plus_minus(gp["model_mc"], gp["model_mc_ci"], 3),
-                f"{plus_minus(gp['sim_exact'], gp['sim_exact_ci'], 3)} ({gp['sim_exact_pct']:+.2f}%)",
-                plus_minus(gp["sim_mc"], gp["sim_mc_ci"], 3),
-            ]
-        )
-    lines.append(
-        markdown_table(
-            ["algorithm", "model, exact", "model, Monte Carlo", "real simulator, exact (holdout)", "real simulator, MC"],
-            rows,
-        )
-    )
-    lines.append("")
-    return lines
-
-
-def _tree_section(results: dict[str, Any]) -> list[str]:
-    if not results.get("tree"):
-        return []
-    gammas = [float(g) for g in results["settings"]["gammas"]]
+def _summary_section(results: dict[str, Any]) -> list[str]:
     st = results["settings"]
-    lines: list[str] = []
-    t = results["tree"]
-    lines.append(f"## Exact DP over the full page-history tree of the real simulator (T={t['horizon']})\n")
+    lines = [f"## GMV(γ=1) − GMV(γ=0) per state ({st['n_seeds']} seeds, between-seed 95 % CIs)\n"]
     lines.append(
-        f"{t['users']} panel users × all {len(results['settings']['actions'])}^{t['horizon']} action "
-        f"sequences, exact b, c, m in expectation mode; the γ-optimal per-segment sequences are "
-        f"then evaluated exactly on {t['holdout_users']} fresh users (holdout).\n"
+        "`model`: exact E[GMV] on the seed's tabular model (learners: mean over the seed's runs); "
+        "`simulator`: exact on the seed's holdout users (deterministic policies; learners' greedy "
+        f"policies); `tree DP`: exact DP over all {len(st['actions'])}^{st['tree_horizon']} page "
+        f"histories of the real simulator (T={st['tree_horizon']}), in sample and on fresh users.  "
+        f"The article's DP gap: +{ARTICLE_GAP_PCT:g} %.  A learner's gap confirms the effect only where "
+        "the DP gap on the model is distinguishable from 0 (confirm rule).\n"
     )
     rows = []
-    for g in gammas:
-        r = t["gammas"][gamma_key(g)]
-        rows.append([f"{g:g}", r["gmv"], r["v_h0"], plus_minus(r["holdout_gmv"], r["holdout_gmv_ci"]), str(r["sequences"])])
-    lines.append(markdown_table(["γ", "GMV (panel)", "V_γ(h0) (panel)", "GMV (holdout)", "sequence per segment"], rows))
-    lines.append(
-        f"\nGap γ=1 − γ=0: in sample {t['gap']:+.3f} ({t['gap_pct']:+.2f}%); holdout "
-        f"{plus_minus(t['holdout_gap'], t['holdout_gap_ci'], 3)} ({t['holdout_gap_pct']:+.2f}%).\n"
-    )
-    if t.get("contrast"):
-        c = t["contrast"]
-        changed = {k: v for k, v in c["user"].items() if v != st["session"]["user"].get(k)}
-        lines.append(
-            (
-                "Contrast: the same tree DP with the user model changed to "
-                + ", ".join(f"{k}={v}" for k, v in changed.items())
-                + " (the package default; the study raises leave_frustration, see docs/discount.md):\n"
-            )
-            if changed
-            else "Contrast: the same tree DP on the contrast configuration (same user model, other settings):\n"
-        )
-        rows = []
-        for g in gammas:
-            r = c["gammas"][gamma_key(g)]
-            rows.append([f"{g:g}", r["gmv"], plus_minus(r["holdout_gmv"], r["holdout_gmv_ci"]), str(r["sequences"])])
-        lines.append(markdown_table(["γ", "GMV (panel)", "GMV (holdout)", "sequence per segment"], rows))
-        lines.append(
-            f"\nGap γ=1 − γ=0 under the contrast user model: in sample {c['gap']:+.3f} ({c['gap_pct']:+.2f}%); "
-            f"holdout {plus_minus(c['holdout_gap'], c['holdout_gap_ci'], 3)} ({c['holdout_gap_pct']:+.2f}%).\n"
-        )
+    for state in st["states"]:
+        s = results["summary"][state]
+        lab = STATE_LABELS[state]
+        rows.append(_row(s, f"{lab}: DP, model", "dp_model_gap"))
+        rows.append(_row(s, f"{lab}: DP, simulator (holdout)", "dp_sim_gap"))
+        if "tree_gap" in s:
+            rows.append(_row(s, f"{lab}: tree DP, in sample", "tree_gap"))
+            rows.append(_row(s, f"{lab}: tree DP, holdout", "tree_holdout_gap"))
+        dp = (s["dp_model_gap"]["mean"], s["dp_model_gap"]["half"])
+        for alg in LEARNERS:
+            v = learner_verdict(dp, (s[f"{alg}_model_gap"]["mean"], s[f"{alg}_model_gap"]["half"]))
+            rows.append(_row(s, f"{lab}: {LABELS[alg]}, model ({v})", f"{alg}_model_gap"))
+            rows.append(_row(s, f"{lab}: {LABELS[alg]}, simulator (holdout)", f"{alg}_sim_gap"))
+    lines.append(markdown_table(["state: algorithm, evaluation", "gap (GMV per session)", "gap (%)"], rows))
+    lines.append("")
     return lines
 
 
-def _transfer_section(results: dict[str, Any]) -> list[str]:
-    gammas = [float(g) for g in results["settings"]["gammas"]]
+def _regret_section(results: dict[str, Any]) -> list[str]:
     st = results["settings"]
-    lines: list[str] = []
-    lines.append("## Transfer of the tabular policies to the real simulator\n")
+    gammas = [float(g) for g in st["gammas"]]
+    lines = [f"## Learners against DP ({st['n_seeds']} seeds, between-seed 95 % CIs)\n"]
     lines.append(
-        "`exact`: deterministic (greedy) policies run in expectation mode on "
-        f"{st['holdout_users']} fresh users (mean ± 95% CI over users; learners averaged over runs; "
-        "actor-critic uses its greedy policy here).  `MC`: sessions with sampled outcomes, the final "
-        "policy as learned (actor-critic: softmax).\n"
+        "`regret`: the DP optimum's E[GMV] (DP at γ=1) minus the learned policy's exact E[GMV] on the "
+        "model; `V-regret`: DP's V_γ(h0) minus the learned policy's V_γ(h0) at the same γ (how far the "
+        "learner is from converging on its own objective).  `DP GMV`: the exact E[GMV] of DP's "
+        "γ-optimal policy.\n"
     )
     rows = []
-    for alg in ALGORITHMS:
+    for state in st["states"]:
+        s = results["summary"][state]
         for g in gammas:
-            r = results[alg][gamma_key(g)]
-            rows.append(
-                [LABELS[alg], f"{g:g}", r["gmv_exact"], plus_minus(r["sim_gmv_exact"], r["sim_gmv_exact_ci"]), plus_minus(r["sim_gmv"], r["sim_gmv_ci"])]
-            )
-    lines.append(markdown_table(["algorithm", "γ", "GMV on the model", "simulator: exact", "simulator: MC"], rows))
+            k = gamma_key(g)
+            row = [STATE_LABELS[state], f"{g:g}", plus_minus(s[f"dp_gmv/{k}"]["mean"], s[f"dp_gmv/{k}"]["half"], 3)]
+            for alg in LEARNERS:
+                row.append(plus_minus(s[f"{alg}_regret/{k}"]["mean"], s[f"{alg}_regret/{k}"]["half"], 3))
+                row.append(plus_minus(s[f"{alg}_v_regret/{k}"]["mean"], s[f"{alg}_v_regret/{k}"]["half"], 3))
+            rows.append(row)
+    head = ["state", "γ", "DP GMV"] + [f"{LABELS[a]} {w}" for a in LEARNERS for w in ("regret", "V-regret")]
+    lines.append(markdown_table(head, rows))
     lines.append("")
     return lines
 
 
-def _coincide_section(results: dict[str, Any]) -> list[str]:
-    if not results.get("coincide"):
-        return []
-    lines: list[str] = []
-    lines.append("## γ=0.9 vs γ=1\n")
-    c = results["coincide"]
-    if "dp" in c:
-        lines.append(
-            f"- DP: per-segment paths identical: {c['dp']['segments_identical']}; first differing page: "
-            f"{c['dp']['first_different_page']}; same action in {100 * c['dp']['states_equal_share']:.1f}% "
-            f"of all states; GMV(1) − GMV(0.9) = {c['dp']['gmv_diff']:+.4f}."
-        )
-    for alg in LEARNERS:
-        if alg in c:
-            lines.append(
-                f"- {LABELS[alg]}: GMV(1) − GMV(0.9) = {plus_minus(c[alg]['gmv_diff'], c[alg]['gmv_diff_ci'], 3)}; "
-                f"greedy paths identical for {100 * c[alg]['paths_identical_share']:.0f}% of (run, segment) pairs."
-            )
-    lines.append("")
-    return lines
-
-
-def _paths_section(results: dict[str, Any]) -> list[str]:
-    gammas = [float(g) for g in results["settings"]["gammas"]]
-    lines: list[str] = []
-    lines.append("## DP paths (action per page, first 12 pages, per segment)\n")
-    names = ("ltr", "premium", "popular", "quality", "bargain")
-    for g in gammas:
-        p = results["dp"][gamma_key(g)]["paths"]
-        lines.append(f"- γ={g:g}: " + "; ".join(f"seg {i}: " + " ".join(str(a) for a in row[:12]) for i, row in enumerate(p)))
-    if len(results["settings"]["actions"]) == 5:
-        lines.append(f"\n(actions 0-4: {', '.join(names)})")
+def _sensitivity_section(results: dict[str, Any]) -> list[str]:
+    st, user = results["settings"], results["settings"]["session"]["user"]
+    fit = results.get("fig3", {})
+    lines = ["## Sensitivity: where the calibrated default sits\n"]
+    lines.append(
+        f"This run's user model: price_aversion {user['price_aversion']:g}, leave_frustration "
+        f"{user['leave_frustration']:g}, click_intent {user['click_intent']:g}"
+        + ("; its fig. 3 statistics under the ltr ranking: "
+           + ", ".join(f"{k} {v:.3f}" for k, v in fit["achieved"].items()) + f", purchase rate {fit['purchase_rate']:.3f}"
+           if fit else "") + ".\n"
+    )
+    sens = results.get("sensitivity")
+    if not sens:
+        lines.append("The gap as curves over price_aversion and leave_frustration (each point re-fitted to fig. 3, "
+                     "5 seeds per point): `simcore reproduce discount --preset sensitivity`; recorded values in "
+                     "docs/discount.md.\n")
+        return lines
+    lines.append(f"One parameter changed at a time, the calibrated fields re-fitted to fig. 3 on "
+                 f"{sens['calibration_users']} users at every point; {st['n_seeds']} seeds per point; gaps in %, "
+                 "between-seed 95 % CIs (figure `sensitivity.png`).\n")
+    rows = []
+    for p in sens["points"]:
+        for state in st["states"]:
+            s = p["summary"][state]
+            cell = [f"{p['param']} = {p['value']:g}", STATE_LABELS[state]]
+            for key in ("dp_model_gap_pct", "dp_sim_gap_pct", "tree_holdout_gap_pct",
+                        "q_learning_model_gap_pct", "actor_critic_model_gap_pct"):
+                cell.append(plus_minus(s[key]["mean"], s[key]["half"], 1) if key in s else "–")
+            a = p["fit"]["achieved"]
+            cell.append(f"{a['share_1']:.2f}/{a['share_2']:.2f}/{a['share_3']:.2f}/{a['within_6']:.2f}/"
+                        f"{a['share_30']:.3f}; rate {p['fit']['purchase_rate']:.3f}")
+            rows.append(cell)
+    lines.append(markdown_table(["point", "state", "DP model", "DP simulator", "tree DP holdout", "Q-learning model",
+                                 "actor-critic model", "fig. 3 fit (n=1/2/3/≤6/30; purchases per session)"], rows))
     lines.append("")
     return lines
 
 
 def _settings_section(results: dict[str, Any]) -> list[str]:
     st = results["settings"]
-    lines: list[str] = []
-    mi = results["model"]
-    lines.append("## Settings\n")
-    udef, wdef = dataclasses.asdict(UserModelConfig()), dataclasses.asdict(WorldConfig())
-    du = {k: v for k, v in st["session"]["user"].items() if udef.get(k) != v}
-    dw = {k: v for k, v in st["session"]["world"].items() if wdef.get(k) != v and not (isinstance(v, list) and tuple(v) == wdef.get(k))}
+    mi = results["replicates"][0]["states"][st["states"][-1]]["model"]
+    lines = ["## Settings\n"]
     lines.append(
-        "- Simulator: package defaults"
-        + (" with user model " + ", ".join(f"{k}={v}" for k, v in du.items()) if du else "")
-        + (" and catalogue " + ", ".join(f"{k}={v}" for k, v in dw.items()) if dw else "")
-        + ".\n"
-    )
-    lines.append(
-        f"- Tabular state: (page, last L={st['memory']} actions, segment): {mi['states']:,} states × "
-        f"{len(st['actions'])} actions; horizon T={st['session']['horizon']}, K={st['session']['page_size']}.\n"
-        f"- Model: {mi['sessions']:,} users in {len(mi['rounds'])} rounds "
-        f"({'; '.join(r['behaviour'] + ' × ' + format(r['sessions'], ',') for r in mi['rounds'])}); "
-        f"back-off below ESS {mi['min_ess']:g}: {mi['backoff_states']:,} states "
-        f"({100 * mi['backoff_weight']:.1f}% of the expected page views under the estimation behaviour).\n"
-        f"- Learners: R={st['runs']} runs × S={st['sessions']:,} sessions per (algorithm, γ), "
-        f"{st['learner']['lanes']} concurrent sessions per run (batched updates), step size "
+        f"- Simulator: the package default (fig. 3-calibrated user model); T={st['session']['horizon']} pages, "
+        f"K={st['session']['page_size']}.\n"
+        f"- States: {', '.join(STATE_LABELS[s] for s in st['states'])}, L={st['memory']}; model per seed: "
+        f"{mi['sessions']:,} users in {len(mi['rounds'])} rounds "
+        f"({'; '.join(r['behaviour'] + ' × ' + format(r['sessions'], ',') for r in mi['rounds'])}), back-off "
+        f"below ESS {mi['min_ess']:g}.\n"
+        f"- Seeds: {st['n_seeds']} replicates.  Learners: R={st['runs']} runs × S={st['sessions']:,} sessions per "
+        f"(state, algorithm, γ, seed), {st['learner']['lanes']} concurrent sessions per run, step size "
         f"(n+1)^-{st['learner']['step_exponent']}, ε {st['learner']['epsilon_start']}→{st['learner']['epsilon_end']} "
         f"over {st['learner']['epsilon_decay']:.0%} of the sessions, actor step {st['learner']['actor_lr']}.\n"
         f"- Evaluation: {st['eval_sessions']:,} Monte Carlo sessions on the model and {st['sim_sessions']:,} on the "
-        f"real simulator per (algorithm, γ); {st['holdout_users']:,} holdout users for the exact transfer.\n"
+        f"real simulator per (algorithm, γ); {st['holdout_users']:,} holdout users; tree panel {st['tree_users']} "
+        "users.\n"
     )
     lines.append("<details><summary>all settings</summary>\n\n```\n" + _fmt_settings(st) + "\n```\n</details>\n")
     return lines

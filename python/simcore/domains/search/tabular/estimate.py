@@ -21,6 +21,43 @@ from simcore.domains.search.tabular.rng import Seeds, seed_tree
 from simcore.domains.search.tabular.space import StateSpace
 
 
+def _backoff(space: StateSpace, W: np.ndarray, W2: np.ndarray, WB: np.ndarray, WL: np.ndarray, WBM: np.ndarray,
+             min_ess: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """b, l, m (S, A) and the memory level (S,) of every state: the finest level
+    L, L-1, ..., 0 whose pooled accumulators (W, W2 (S,), WB, WL, WBM (S, A)) reach an
+    effective sample size of ``min_ess`` (level 0 also below it); level -1: never
+    reached.  See :meth:`ModelEstimator.model`."""
+    S, A = space.n_states, space.n_actions
+    W2B, WL2, WBM2 = WB, WL, WBM
+    b = np.empty((S, A))
+    l = np.empty((S, A))  # noqa: E741
+    m = np.empty((S, A))
+    level = np.full(S, -1, dtype=np.int64)
+    for lev in range(space.memory, -1, -1):
+        if lev == space.memory:
+            w, w2, wb, wl, wbm = W, W2, W2B, WL2, WBM2
+        else:
+            proj = space.project(lev)
+            nc = int(proj.max()) + 1
+
+            def pool(x: np.ndarray) -> np.ndarray:
+                if x.ndim == 1:
+                    return np.bincount(proj, weights=x, minlength=nc)[proj]
+                return np.stack([np.bincount(proj, weights=x[:, j], minlength=nc) for j in range(A)], 1)[proj]
+
+            w, w2, wb, wl, wbm = pool(W), pool(W2), pool(W2B), pool(WL2), pool(WBM2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ess = np.where(w2 > 0, w * w / np.where(w2 > 0, w2, 1.0), 0.0)
+        take = (level < 0) & ((ess >= min_ess) | ((lev == 0) & (w > 0)))
+        if np.any(take):
+            b[take] = wb[take] / w[take, None]
+            l[take] = wl[take] / w[take, None]
+            wbt = wb[take]
+            m[take] = np.where(wbt > 0, wbm[take] / np.where(wbt > 0, wbt, 1.0), 0.0)
+            level[take] = lev
+    return b, l, m, level
+
+
 class ModelEstimator:
     """Accumulates survival-weighted exact expectations from the simulator and builds
     the tabular SSMDP from them (with back-off).
@@ -155,8 +192,13 @@ class ModelEstimator:
             }
         )
 
-    def model(self, min_ess: float = 5.0) -> TabularSSMDP:
+    def model(self, min_ess: float = 5.0, segments: bool = True) -> TabularSSMDP:
         """The tabular SSMDP of everything collected so far.
+
+        ``segments=False``: the article's segment-free model on (t, last L actions)
+        (:meth:`StateSpace.segment_free`): the accumulators of the G segments of a
+        (t, history) are pooled, i.e. b(s, a) = sum_u S_u b_u / sum_u S_u over all users
+        whatever their segment, with one initial state of probability 1.
 
         Back-off: a state whose effective sample size (sum S_u)^2 / sum S_u^2 is below
         ``min_ess`` takes the estimate of the same state with its oldest action
@@ -173,55 +215,108 @@ class ModelEstimator:
                 f"n_sessions: {self.sessions} sessions left segment(s) "
                 f"{np.flatnonzero(self.seg_count == 0).tolist()} unseen; use more sessions"
             )
-        space = self.space
-        S, A = space.n_states, space.n_actions
-        W, W2 = self.W, self.W2
+        space, S, A = self.space, self.space.n_states, self.space.n_actions
+        W, W2, N = self.W, self.W2, self.N
         WB2, WL2, WBM2 = self.WB.reshape(S, A), self.WL.reshape(S, A), self.WBM.reshape(S, A)
-        b = np.empty((S, A))
-        l = np.empty((S, A))  # noqa: E741
-        m = np.empty((S, A))
-        level = np.full(S, -1, dtype=np.int64)
-        for lev in range(space.memory, -1, -1):
-            if lev == space.memory:
-                w, w2, wb, wl, wbm = W, W2, WB2, WL2, WBM2
-            else:
-                proj = space.project(lev)
-                nc = int(proj.max()) + 1
+        probs = self._segment_probs / self._segment_probs.sum()
+        if not segments:
+            space, idx = space.segment_free(), space.drop_segment()
+            S = space.n_states
 
-                def pool(x: np.ndarray) -> np.ndarray:
-                    if x.ndim == 1:
-                        return np.bincount(proj, weights=x, minlength=nc)[proj]
-                    return np.stack([np.bincount(proj, weights=x[:, j], minlength=nc) for j in range(A)], 1)[proj]
+            def merge(x: np.ndarray) -> np.ndarray:
+                if x.ndim == 1:
+                    return np.bincount(idx, weights=x, minlength=S)
+                return np.stack([np.bincount(idx, weights=x[:, j], minlength=S) for j in range(A)], 1)
 
-                w, w2, wb, wl, wbm = pool(W), pool(W2), pool(WB2), pool(WL2), pool(WBM2)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ess = np.where(w2 > 0, w * w / np.where(w2 > 0, w2, 1.0), 0.0)
-            take = (level < 0) & ((ess >= min_ess) | ((lev == 0) & (w > 0)))
-            if np.any(take):
-                b[take] = wb[take] / w[take, None]
-                l[take] = wl[take] / w[take, None]
-                wbt = wb[take]
-                m[take] = np.where(wbt > 0, wbm[take] / np.where(wbt > 0, wbt, 1.0), 0.0)
-                level[take] = lev
+            W, W2, N = merge(W), merge(W2), merge(N.astype(np.float64)).astype(np.int64)
+            WB2, WL2, WBM2 = merge(WB2), merge(WL2), merge(WBM2)
+            probs = np.ones(1)
+        b, l, m, level = _backoff(space, W, W2, WB2, WL2, WBM2, min_ess)  # noqa: E741
         if np.any(level < 0):  # a (t, segment) never reached: impossible in expectation mode
             raise RuntimeError("extract_model: some (page, segment) pairs were never visited")
         b = np.clip(b, 0.0, 1.0)
         l = np.clip(l, 0.0, 1.0 - b)  # noqa: E741
         c = np.clip(1.0 - b - l, 0.0, 1.0)
-        probs = self._segment_probs / self._segment_probs.sum()
         info = {
             "sessions": int(self.sessions),
             "rounds": list(self.rounds),
             "memory": int(space.memory),
             "min_ess": float(min_ess),
             "states": int(S),
-            "states_visited": int(np.count_nonzero(self.N)),
+            "segments": bool(segments),
+            "states_visited": int(np.count_nonzero(N)),
             "backoff_states": int(np.count_nonzero(level < space.memory)),
             # share of the expected page views (survival mass) in backed-off states
             "backoff_weight": float((W * (level < space.memory)).sum() / W.sum()),
             "segment_counts": self.seg_count.tolist(),
         }
-        return TabularSSMDP(space, b, l, c, m, probs, visits=self.N.copy(), level=level, info=info)
+        return TabularSSMDP(space, b, l, c, m, probs, visits=N.copy(), level=level, info=info)
+
+
+#: the tabular states the study compares: the article's (t, last L actions) and
+#: (t, last L actions, user segment)
+STATES = ("history", "segment")
+
+
+def extract_models(
+    config: SessionConfig,
+    actions: np.ndarray,
+    memory: int = 4,
+    n_sessions: int = 40_000,
+    seed: Seeds = 0,
+    refine_rounds: int = 0,
+    refine_sessions: int = 0,
+    refine_gammas: tuple[float, ...] = (0.0, 0.1, 0.5, 0.9, 1.0),
+    refine_epsilon: float = 0.2,
+    batch_size: int = 8192,
+    min_ess: float = 5.0,
+    states: tuple[str, ...] = ("segment",),
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, TabularSSMDP]:
+    """Estimates the tabular SSMDP of ``config`` for each state in ``states`` from the
+    simulator's exact expectations, all from the same users.
+
+    ``"segment"``: state (t, last L actions, segment); ``"history"``: the article's
+    segment-free (t, last L actions), the pooled estimate
+    (:meth:`ModelEstimator.model` with ``segments=False``).  First ``n_sessions``
+    users under uniformly random actions; then ``refine_rounds`` rounds of
+    ``refine_sessions`` users each that follow the current models' gamma-optimal DP
+    policies (for every gamma in ``refine_gammas`` and every state, epsilon-greedy;
+    a segment-free policy acts the same in every segment), so that the states those
+    policies visit are estimated from many users rather than the few a uniform
+    behaviour leaves there (otherwise DP favours paths whose few samples happen to
+    look good).  Round k (0: the uniform one) draws from
+    ``seed_tree(seed).child("round", k)`` (see :meth:`ModelEstimator.collect`; the
+    streams are recorded in ``model.info["rounds"]``).  See :class:`ModelEstimator`
+    for the estimator and the back-off, and docs/discount.md.
+    """
+    for name, v in (("refine_rounds", refine_rounds), ("refine_sessions", refine_sessions)):
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 0:
+            raise ValueError(f"{name}: must be an integer >= 0, got {v!r}")
+    if refine_rounds and refine_sessions < 1:
+        raise ValueError("refine_sessions: must be >= 1 when refine_rounds > 0")
+    if not states or len(set(states)) != len(states) or any(x not in STATES for x in states):
+        raise ValueError(f"states: expected distinct names from {STATES}, got {states!r}")
+    gammas = [check_gamma(g, "refine_gammas") for g in refine_gammas]
+    est = ModelEstimator(config, actions, memory, batch_size)
+    seeds = seed_tree(seed)
+    drop = est.space.drop_segment()
+
+    def fit() -> dict[str, TabularSSMDP]:
+        return {x: est.model(min_ess, segments=x == "segment") for x in states}
+
+    est.collect(n_sessions, seeds.child("round", 0), progress=progress)
+    models = fit()
+    for k in range(int(refine_rounds)):
+        pols = None
+        if gammas:
+            pols = np.stack([solve(models[x], g).policy[drop] if x == "history" else solve(models[x], g).policy
+                             for x in states for g in gammas])
+        est.collect(refine_sessions, seeds.child("round", k + 1), pols, refine_epsilon, progress=progress)
+        models = fit()
+    for m in models.values():
+        m.info["seed"] = seeds.describe()
+    return models
 
 
 def extract_model(
@@ -238,31 +333,7 @@ def extract_model(
     min_ess: float = 5.0,
     progress: Callable[[int], None] | None = None,
 ) -> TabularSSMDP:
-    """Estimates the tabular SSMDP of ``config`` from the simulator's exact expectations.
-
-    First ``n_sessions`` users under uniformly random actions; then ``refine_rounds``
-    rounds of ``refine_sessions`` users each that follow the current model's
-    gamma-optimal DP policies (for every gamma in ``refine_gammas``, epsilon-greedy),
-    so that the states those policies visit are estimated from many users rather than
-    the few a uniform behaviour leaves there (otherwise DP favours paths whose few
-    samples happen to look good).  Round k (0: the uniform one) draws from
-    ``seed_tree(seed).child("round", k)`` (see :meth:`ModelEstimator.collect`; the
-    streams are recorded in ``model.info["rounds"]``).  See :class:`ModelEstimator`
-    for the estimator and the back-off, and docs/discount.md.
-    """
-    for name, v in (("refine_rounds", refine_rounds), ("refine_sessions", refine_sessions)):
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 0:
-            raise ValueError(f"{name}: must be an integer >= 0, got {v!r}")
-    if refine_rounds and refine_sessions < 1:
-        raise ValueError("refine_sessions: must be >= 1 when refine_rounds > 0")
-    gammas = [check_gamma(g, "refine_gammas") for g in refine_gammas]
-    est = ModelEstimator(config, actions, memory, batch_size)
-    seeds = seed_tree(seed)
-    est.collect(n_sessions, seeds.child("round", 0), progress=progress)
-    model = est.model(min_ess)
-    for k in range(int(refine_rounds)):
-        pols = np.stack([solve(model, g).policy for g in gammas]) if gammas else None
-        est.collect(refine_sessions, seeds.child("round", k + 1), pols, refine_epsilon, progress=progress)
-        model = est.model(min_ess)
-    model.info["seed"] = seeds.describe()
-    return model
+    """The (t, last L actions, segment) model alone: :func:`extract_models` with
+    ``states=("segment",)``."""
+    return extract_models(config, actions, memory, n_sessions, seed, refine_rounds, refine_sessions,
+                          refine_gammas, refine_epsilon, batch_size, min_ess, ("segment",), progress)["segment"]

@@ -102,7 +102,8 @@ def evaluate_paths(
     """Exact per-user values of deterministic policies given as per-segment paths.
 
     Args:
-        paths: n policies, each int (G, T): the action sequence of segment g.
+        paths: n policies, each int (G, T): the action sequence of segment g, or
+            (1, T): a segment-free policy, the same sequence for every user.
         gammas: discount rates to report.
 
     Returns:
@@ -119,7 +120,7 @@ def evaluate_paths(
         idx = np.flatnonzero(seg == g)
         if idx.size == 0:
             continue
-        seqs = np.array([np.asarray(p)[g] for p in paths], dtype=np.int64).reshape(len(paths), T)
+        seqs = np.array([np.asarray(p)[g if len(p) > 1 else 0] for p in paths], dtype=np.int64).reshape(len(paths), T)
         uniq, inv = np.unique(seqs, axis=0, return_inverse=True)
         rew = sequence_rewards(config, actions, _take_users(users, idx), uniq)  # (U_g, K, T)
         vals = np.einsum("ukt,gt->kgu", rew, disc)  # (K, n_g, U_g)
@@ -170,7 +171,7 @@ def simulate_policies(
     (NEXT_STEP autoreset) until each slot has finished ceil(sessions / lanes)
     sessions; the first ``sessions`` finished sessions per policy are kept.  The
     tabular state (page, last L actions, segment) is tracked per slot, the segment read
-    from the observation.
+    from the observation (segment-free spaces, G = 1: segment 0 for everyone).
 
     Args:
         space: the tabular state space the policies are defined on (its horizon and
@@ -185,11 +186,10 @@ def simulate_policies(
     """
     from simcore.domains.search.simulator import SearchSimulator
 
-    if space.horizon != config.horizon or space.n_segments != config.world.n_segments:
+    if space.horizon != config.horizon or space.n_segments not in (1, config.world.n_segments):
         raise ValueError("space: horizon/segments do not match the simulator configuration")
-    acts = np.ascontiguousarray(actions, dtype=np.float32)
-    A, S = space.n_actions, space.n_states
-    n_pol = len(policies)
+    blind = space.n_segments == 1  # the segment-free state: every user in "segment" 0
+    acts, A, S, n_pol = np.ascontiguousarray(actions, dtype=np.float32), space.n_actions, space.n_states, len(policies)
     if n_pol == 0:
         return np.zeros((0, int(sessions)))
     lanes = max(1, min(int(lanes), int(sessions)))
@@ -201,10 +201,10 @@ def simulate_policies(
     stoch = slot_kind == 1
     seeds = seed_tree(seed)
     sim = SearchSimulator(config, B, seed=seeds.seed("simulator"))
-    seg_sl = segment_slice(sim.obs_dim, config.user.window, sim.num_features, space.n_segments)
+    seg_sl = segment_slice(sim.obs_dim, config.user.window, sim.num_features, config.world.n_segments)
     rng = seeds.generator("actions")
     obs = sim.reset()
-    g = np.argmax(obs[:, seg_sl], axis=1).astype(np.int64)
+    g = np.zeros(B, dtype=np.int64) if blind else np.argmax(obs[:, seg_sl], axis=1).astype(np.int64)
     t = np.zeros(B, dtype=np.int64)
     h = np.zeros(B, dtype=np.int64)
     done = np.zeros(B, dtype=np.int64)
@@ -228,7 +228,7 @@ def simulate_policies(
         cont = live & ~ended
         h = np.where(cont, space.next_hist(t, h, a), 0)
         t = np.where(cont, t + 1, 0)
-        if restarted.any():
+        if restarted.any() and not blind:
             g[restarted] = np.argmax(r.obs[restarted][:, seg_sl], axis=1)
         live = ~ended
         if progress is not None:

@@ -1,5 +1,9 @@
 """The tabular state space of the search-session MDP: (page index t, last L actions, segment).
 
+With G = 1 it is the article's segment-free state (t, last L actions): "h_t is
+represented by the features of its last 4 item pages" - no user features
+(:meth:`StateSpace.segment_free`, :meth:`StateSpace.drop_segment`).
+
 A state at page index ``t`` (0-based: ``t`` pages have been shown) remembers the last
 ``min(t, L)`` actions as a base-``A`` number ``h`` whose least significant digit is the
 most recent action.  States are numbered densely, page by page::
@@ -138,3 +142,15 @@ class StateSpace:
         coarse = StateSpace(self.horizon, self.n_actions, memory, self.n_segments)
         h = self.state_h % coarse.n_hist[self.state_t]
         return coarse.index(self.state_t, self.state_g, h)
+
+    def segment_free(self) -> StateSpace:
+        """The article's segment-free space (t, last L actions): the same T, A, L with
+        G = 1 (one "segment")."""
+        return StateSpace(self.horizon, self.n_actions, self.memory, 1)
+
+    def drop_segment(self) -> np.ndarray:
+        """int64 (S,): each state's index in :meth:`segment_free` (same t and history,
+        segment forgotten).  Pools the segment-resolved estimates into the
+        segment-free model, and maps a segment-free policy pi (S',) onto this space
+        as ``pi[drop_segment()]``."""
+        return self.segment_free().index(self.state_t, 0, self.state_h)

@@ -84,6 +84,12 @@ def build_tree(
     )
 
 
+def segment_free(tree: PageTree) -> PageTree:
+    """The same tree for an agent that does not observe the segment (the article's
+    state): every user in one segment, so each gamma has one sequence for all users."""
+    return PageTree(tree.rewards, np.zeros_like(tree.segments), tree.n_actions, tree.horizon, 1)
+
+
 @dataclass
 class TreeSolution:
     """The gamma-optimal tree policy.
