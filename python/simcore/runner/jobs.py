@@ -2,8 +2,10 @@
 
 A job is a module-level function and its keyword arguments: a pure function of
 its inputs (its random streams come from seeds in its kwargs, derived by a
-:class:`~simcore.runner.seeds.SeedTree` path), so the inline and process backends
-give identical results in job order, whatever the scheduling.
+:class:`~simcore.util.seeds.SeedTree` path), so the inline, process and Ray backends
+give identical results in job order, whatever the scheduling.  With a ``store``
+directory each result is written atomically as its job finishes, and ``resume``
+skips the jobs already stored (:mod:`simcore.runner.store`).
 
 Jobs that report fine-grained progress take a ``progress`` keyword (a callable
 ``progress(units)``); the runner passes one when ``Job.ticks`` is set, adding to one
@@ -21,9 +23,11 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from simcore.runner.calls import call_job, limit_threads
+from simcore.runner.store import MISSING, ResultStore
 from simcore.util.progress import Progress
 
-BACKENDS = ("inline", "process")
+BACKENDS = ("inline", "process", "ray")
 
 _WORKER: dict[str, Any] = {}
 
@@ -52,14 +56,7 @@ class Job:
 def _init_worker(shared: Any, counter: Any, threads: int | None) -> None:
     _WORKER["shared"] = shared
     _WORKER["counter"] = counter
-    if threads is not None:
-        os.environ["OMP_NUM_THREADS"] = str(threads)
-        try:  # torch, when the jobs use it, with few threads per worker
-            import torch
-
-            torch.set_num_threads(threads)
-        except ImportError:
-            pass
+    limit_threads(threads)
 
 
 def _tick(units: float) -> None:
@@ -69,15 +66,8 @@ def _tick(units: float) -> None:
             counter.value += float(units)
 
 
-def _call(job: Job, shared: Any, has_shared: bool, tick: Callable[[float], None] | None) -> Any:
-    kwargs = dict(job.kwargs)
-    if job.ticks:
-        kwargs["progress"] = tick if tick is not None else (lambda units: None)
-    return job.fn(shared, **kwargs) if has_shared else job.fn(**kwargs)
-
-
 def _run_in_worker(job: Job, has_shared: bool) -> Any:
-    return _call(job, _WORKER.get("shared"), has_shared, _tick)
+    return call_job(job, _WORKER.get("shared"), has_shared, _tick)
 
 
 def _check(jobs: Sequence[Job], backend: str, workers: int | None) -> None:
@@ -101,15 +91,19 @@ def run_jobs(
     has_shared: bool | None = None,
     threads_per_worker: int | None = 1,
     total: float | None = None,
+    store: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    address: str | None = None,
 ) -> list[Any]:
     """Runs ``jobs`` and returns their results in job order.
 
     Args:
         jobs: the jobs (unique keys).
-        backend: "inline" (this process, in order) or "process" (a spawn-context
-            process pool; results identical to inline).
-        workers: processes for the process backend (None: all cores, at most one per
-            job); the inline backend ignores it.
+        backend: "inline" (this process, in order), "process" (a spawn-context
+            process pool) or "ray" (Ray tasks, :mod:`simcore.runner.ray_backend`);
+            results are identical on all three.
+        workers: processes for the process backend, CPUs of a local Ray (None: all
+            cores, at most one per job); the inline backend ignores it.
         progress: one progress bar for all jobs.
         desc, unit: the bar's label and unit.
         shared: an object passed once to each worker and to every call as the first
@@ -117,44 +111,70 @@ def run_jobs(
         threads_per_worker: torch/OpenMP threads in each worker process (None: leave).
         total: the bar's total (default: the sum of ``Job.work``); jobs with ``ticks``
             report their own units, the others add their ``work`` when done.
+        store: a directory where each job's result is written atomically as it
+            finishes (:class:`~simcore.runner.store.ResultStore`).
+        resume: reuse the results already in ``store`` for the same jobs (same
+            function and keyword arguments) instead of running them again.
+        address: the Ray cluster to connect to (None: start a local Ray unless one is
+            running); only for ``backend="ray"``.
     """
     _check(jobs, backend, workers)
+    if resume and store is None:
+        raise ValueError("resume: needs a store directory")
     has_shared = (shared is not None) if has_shared is None else has_shared
+    saver = ResultStore(store) if store is not None else None
+    results: dict[int, Any] = {}
+    if saver is not None and resume:
+        for i, job in enumerate(jobs):
+            r = saver.load(job)
+            if r is not MISSING:
+                results[i] = r
+    todo = [i for i in range(len(jobs)) if i not in results]
+    work = [jobs[i] for i in todo]
     bar = Progress(total if total is not None else sum(j.work for j in jobs), desc=desc, unit=unit,
                    enabled=progress)
+    bar.update(sum(jobs[i].work for i in results) if total is None else 0.0)
+
+    def done(k: int, result: Any) -> None:  # k indexes ``work``
+        results[todo[k]] = result
+        if saver is not None:
+            saver.save(work[k], result)
+
     try:
-        n = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-        if backend == "inline" or n == 1 or not jobs:
-            out = []
-            for job in jobs:
-                out.append(_call(job, shared, has_shared, bar.update))
+        n = max(1, min(workers or os.cpu_count() or 1, len(work)))
+        if backend == "ray" and work:
+            from simcore.runner.ray_backend import run_ray
+
+            run_ray(work, n, shared, has_shared, threads_per_worker, bar.update, done, address)
+        elif backend == "inline" or n == 1 or not work:
+            for k, job in enumerate(work):
+                done(k, call_job(job, shared, has_shared, bar.update))
                 if not job.ticks:
                     bar.update(job.work)
-            return out
-        return _run_pool(jobs, n, shared, has_shared, threads_per_worker, bar)
+        else:
+            _run_pool(work, n, shared, has_shared, threads_per_worker, bar, done)
+        return [results[i] for i in range(len(jobs))]
     finally:
         bar.close()
 
 
 def _run_pool(jobs: Sequence[Job], n: int, shared: Any, has_shared: bool,
-              threads: int | None, bar: Progress) -> list[Any]:
+              threads: int | None, bar: Progress, done: Callable[[int, Any], None]) -> None:
     ctx = mp.get_context("spawn")
     counter = ctx.Value("d", 0.0)
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].work)  # largest first
-    results: dict[int, Any] = {}
     with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker,
                              initargs=(shared, counter, threads)) as ex:
         futs = {ex.submit(_run_in_worker, jobs[i], has_shared): i for i in order}
         pending, seen = set(futs), 0.0
         while pending:
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for f in done:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for f in finished:
                 i = futs[f]
-                results[i] = f.result()
+                done(i, f.result())
                 if not jobs[i].ticks:
                     bar.update(jobs[i].work)
             now = counter.value
             if now > seen:
                 bar.update(now - seen)
                 seen = now
-    return [results[i] for i in range(len(jobs))]
