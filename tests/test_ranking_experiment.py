@@ -18,7 +18,7 @@ from simcore.experiments.ranking.report import write_report
 def _tiny(**kw) -> RankingConfig:
     base = dict(
         seeds=2, agents=ALL_AGENTS, num_envs=16, iterations=4, steps_per_iteration=4, eval_every=2,
-        eval_steps=3, final_eval_steps=5, log_steps=12, ns_iterations=4,
+        eval_steps=3, final_eval_steps=5, log_steps=80, ns_iterations=4,
         world=WorldConfig(n_queries=4, n_items=100),
         ddpg=dict(hidden=(8, 8), batch_size=16, warmup=32, replay_capacity=500),
         nonstationary_agents=("dpg",), workers=1, exact_panel=24, segment_panel=32,
