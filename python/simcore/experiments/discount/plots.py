@@ -27,6 +27,13 @@ def _band(ax: Any, x: list, y: list, e: list, color: str, ls: str, label: str) -
     ax.fill_between(x, y_ - e_, y_ + e_, color=color, alpha=0.15, lw=0)
 
 
+def _legend_above(ax: Any, ncol: int = 3) -> None:
+    """A legend in headroom added above the data, so it covers no curve."""
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + 0.45 * (hi - lo))
+    ax.legend(fontsize=7, loc="upper center", ncol=ncol)
+
+
 def _plot_fig10(results: dict[str, Any], out: Path) -> list[str]:
     """Article figure 10: gamma = 0 vs gamma = 1, rows = states."""
     st = results["settings"]
@@ -48,7 +55,8 @@ def _plot_fig10(results: dict[str, Any], out: Path) -> list[str]:
             ax.set_ylabel("GMV per session")
             ax.set_title(f"{STATE_LABELS[state]}: {title}", fontsize=9)
             ax.grid(alpha=0.3)
-        axes[row][1].legend(fontsize=7, loc="lower right", ncol=2)
+        for ax in axes[row]:
+            _legend_above(ax)
     fig.suptitle(f"γ={g0:g} vs γ={g1:g} (article fig. 10); bands: 95 % CI over {st['n_seeds']} seeds", fontsize=11)
     save_figure(fig, out / "fig10_gmv_gamma0_vs_gamma1.png")
     return ["fig10_gmv_gamma0_vs_gamma1.png"]
@@ -77,8 +85,8 @@ def _plot_fig11(results: dict[str, Any], out: Path) -> list[str]:
                 ax.grid(alpha=0.3)
             axes[row][0].set_ylabel("GMV per session")
             axes[row][1].set_ylabel("value of the initial state (GMV units)")
-            axes[row][0].legend(fontsize=7, loc="lower right", ncol=2)
-            axes[row][1].legend(fontsize=7, loc="lower right", ncol=2)
+            _legend_above(axes[row][0])
+            _legend_above(axes[row][1])
         fig.suptitle(f"{LABELS[alg]}: learning curves per γ (article fig. 11); bands: 95 % CI over "
                      f"{st['n_seeds']} seeds", fontsize=11)
         name = f"fig11_{alg}_curves.png"

@@ -83,7 +83,7 @@ def run_replicates(cfgs: list[DiscountConfig], progress: bool, detail: bool = Tr
                    desc: str = "discount: seeds") -> list[list[dict[str, Any]]]:
     """Every seed replicate of every config, as one pool of runner jobs (process
     backend when ``workers`` > 1); returns per config the replicates in seed order."""
-    jobs = [Job(key=f"{i}/seed/{k}", fn=replicate_job, kwargs=dict(cfg=c, k=k, detail=detail),
+    jobs = [Job(key=f"config/{i}/seed/{k}", fn=replicate_job, kwargs=dict(cfg=c, k=k, detail=detail),
                 seed_path=("seed", k), work=1.0)
             for i, c in enumerate(cfgs) for k in range(c.n_seeds)]
     workers = max(1, min(cfgs[0].workers or os.cpu_count() or 1, len(jobs)))
