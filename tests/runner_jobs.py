@@ -38,3 +38,33 @@ def dies_once(seed: int, marker: str) -> float:
         m.write_text("died")
         os._exit(1)
     return float(SeedTree(seed).generator("job").random())
+
+
+# ---------------------------------------------------------------- a tiny experiment
+
+
+def where(seed: int, log: str) -> dict:
+    """A job that says whether it ran inside a Ray worker, and counts its calls."""
+    with open(log, "a") as f:
+        f.write(f"{seed}\n")
+    return {"x": float(SeedTree(seed).generator("job").random()),
+            "in_ray": os.environ.get("SIMCORE_TEST_IN_RAY") == "1"}
+
+
+def tiny_run(cfg, progress: bool = True) -> dict:
+    """``run`` of the tiny experiment: 4 jobs that ask for the process backend."""
+    from simcore.runner import Job, run_jobs
+
+    root = SeedTree(cfg.seed)
+    jobs = [Job(key=f"j/{k}", fn=where, kwargs={"seed": root.seed("job", k), "log": cfg.log}) for k in range(4)]
+    out = run_jobs(jobs, backend="process", workers=2, progress=progress)
+    return {"x": [o["x"] for o in out], "in_ray": [o["in_ray"] for o in out]}
+
+
+def tiny_report(results: dict, out_dir, command: str = "") -> list:
+    import json
+    from pathlib import Path
+
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    (Path(out_dir) / "results.json").write_text(json.dumps(results))
+    return ["results.json"]

@@ -11,7 +11,10 @@ claims table, results.json, PNGs).  ``simcore reproduce <name>`` is generated fr
 * ``--config FILE``: a JSON file of config fields (nested dicts), applied first;
 * ``--preset NAME``: a named starting config (e.g. ``full``);
 * ``--out DIR``, ``--seed N``, ``--workers N``, ``--quiet``: the common flags
-  (``--seed``/``--workers`` set the config's ``seed``/``workers`` fields).
+  (``--seed``/``--workers`` set the config's ``seed``/``workers`` fields);
+* ``--backend inline|process|ray``, ``--address ADDR``, ``--resume``: where the run's
+  jobs execute (identical results) and reuse of the job results an interrupted run
+  stored in ``OUT/jobs`` (:mod:`simcore.runner.context`).
 
 A bad value exits with code 2 and one line naming the field.
 """
@@ -74,6 +77,13 @@ def add_arguments(parser: argparse.ArgumentParser, exp: Experiment) -> None:
     if "workers" in names:
         parser.add_argument("--workers", type=int, default=None,
                             help=f"worker processes (default {default.workers!r}; None: all cores, 1: in this process)")
+    parser.add_argument("--backend", choices=("inline", "process", "ray"), default=None,
+                        help="where the run's jobs execute (default: the experiment's own choice from "
+                             "--workers); results are identical on all three; ray needs simcore[ray]")
+    parser.add_argument("--address", default=None, metavar="ADDR",
+                        help="Ray cluster to connect to (with --backend ray; default: a local Ray)")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse the job results an interrupted run left in OUT/jobs (same jobs only)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     if exp.presets:
         parser.add_argument("--preset", choices=sorted(exp.presets), default=None,
@@ -141,7 +151,22 @@ def main(exp: Experiment, args: argparse.Namespace, argv: Sequence[str] = ()) ->
     except ValueError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
-    results = exp.run(cfg, progress=not args.quiet)
+    backend = getattr(args, "backend", None)
+    if backend == "ray" and importlib.util.find_spec("ray") is None:
+        from simcore.runner.ray_backend import RAY_HINT
+
+        print(f"{prog}: error: {RAY_HINT}", file=sys.stderr)
+        return 2
+    if getattr(args, "address", None) and backend != "ray":
+        print(f"{prog}: error: --address: needs --backend ray", file=sys.stderr)
+        return 2
+    from pathlib import Path
+
+    from simcore.runner.context import execution
+
+    with execution(backend=backend, address=getattr(args, "address", None),
+                   store=Path(args.out) / "jobs", resume=bool(getattr(args, "resume", False))):
+        results = exp.run(cfg, progress=not args.quiet)
     files = exp.write_report(results, args.out, command_line(exp, argv))
     print(f"wrote {', '.join(files)} to {args.out}")
     if exp.summary is not None:

@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simcore.runner.calls import call_job, limit_threads
+from simcore.runner.context import BACKENDS, current
 from simcore.runner.store import MISSING, ResultStore
 from simcore.util.progress import Progress
-
-BACKENDS = ("inline", "process", "ray")
 
 _WORKER: dict[str, Any] = {}
 
@@ -117,18 +116,21 @@ def run_jobs(
             function and keyword arguments) instead of running them again.
         address: the Ray cluster to connect to (None: start a local Ray unless one is
             running); only for ``backend="ray"``.
+
+    Inside :func:`simcore.runner.context.execution` its backend replaces ``backend``
+    and its store and resume apply to calls given no ``store``.
     """
+    ctx = current()
+    backend = ctx.backend or backend
+    address = address or ctx.address
+    if store is None and ctx.store is not None:
+        store, resume = ctx.call_store(desc), resume or ctx.resume
     _check(jobs, backend, workers)
     if resume and store is None:
         raise ValueError("resume: needs a store directory")
     has_shared = (shared is not None) if has_shared is None else has_shared
     saver = ResultStore(store) if store is not None else None
-    results: dict[int, Any] = {}
-    if saver is not None and resume:
-        for i, job in enumerate(jobs):
-            r = saver.load(job)
-            if r is not MISSING:
-                results[i] = r
+    results = _stored(jobs, saver) if resume and saver is not None else {}
     todo = [i for i in range(len(jobs)) if i not in results]
     work = [jobs[i] for i in todo]
     bar = Progress(total if total is not None else sum(j.work for j in jobs), desc=desc, unit=unit,
@@ -156,6 +158,16 @@ def run_jobs(
         return [results[i] for i in range(len(jobs))]
     finally:
         bar.close()
+
+
+def _stored(jobs: Sequence[Job], saver: ResultStore) -> dict[int, Any]:
+    """index -> stored result, for the jobs whose result ``saver`` holds."""
+    out: dict[int, Any] = {}
+    for i, job in enumerate(jobs):
+        r = saver.load(job)
+        if r is not MISSING:
+            out[i] = r
+    return out
 
 
 def _run_pool(jobs: Sequence[Job], n: int, shared: Any, has_shared: bool,
