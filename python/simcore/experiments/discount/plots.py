@@ -195,8 +195,8 @@ def _plot_sensitivity(results: dict[str, Any], out: Path) -> list[str]:
             ax.set_title(f"{STATE_LABELS[state]}", fontsize=9)
             ax.grid(alpha=0.3)
     axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.suptitle(f"Sensitivity of the discount gap (95 % CI over {st['n_seeds']} seeds per point; "
-                 "each point re-fitted to fig. 3)", fontsize=11)
+    fig.suptitle(f"Sensitivity of the discount gap\n(95 % CI over {st['n_seeds']} seeds per point; "
+                 "each point re-fitted to fig. 3)", fontsize=10)
     save_figure(fig, out / "sensitivity.png")
     return ["sensitivity.png"]
 
