@@ -95,10 +95,16 @@ def test_make_vec_returns_cpp_batched_env():
 
 
 def test_vector_env_rllib_style_config_dict():
-    env = SearchSessionVectorEnv({**SMALL, "num_envs": 5, "max_steps": 3, "reward": "clicks"})
+    """RLlib's env_config dict goes through the creator, not the constructor."""
+    from simcore.envs.rllib import make_env
+
+    env = make_env("simcore/SearchSession-v0", {"config": SMALL, "num_envs": 5, "max_steps": 3, "reward": "clicks"})
     assert env.num_envs == 5 and env.config.max_steps == 3 and env.config.reward == "clicks"
-    denv = SearchSessionDiscreteVectorEnv({**SMALL, "num_envs": 2, "action_set": np.eye(8)[:2]})
+    assert isinstance(env, SearchSessionVectorEnv)
+    denv = make_env("simcore/SearchSessionDiscrete-v0", {"config": SMALL, "num_envs": 2, "action_set": np.eye(8)[:2]})
     assert denv.single_action_space.n == 2
+    with pytest.raises(TypeError, match="num_envs"):
+        SearchSessionVectorEnv({**SMALL, "num_envs": 5})
 
 
 def test_vector_env_next_step_autoreset_and_truncation():

@@ -56,8 +56,8 @@ class SearchSessionVectorEnv(VectorEnv):
     identical sub-envs.
 
     Args:
-        num_envs: B, or a dict (RLlib's ``env_config | {"num_envs": n}``) holding
-            ``num_envs`` and config keys.
+        num_envs: B, an integer (RLlib's ``env_config`` dicts go through the creator
+            :func:`simcore.envs.rllib.make_env`).
         config: SessionConfig, a nested dict, or None; keyword overrides as for the
             single env.
         copy: return copies of the simulator's buffers (default) rather than views
@@ -71,7 +71,7 @@ class SearchSessionVectorEnv(VectorEnv):
 
     def __init__(
         self,
-        num_envs: int | Mapping[str, Any] = 1,
+        num_envs: int = 1,
         config: SessionConfig | Mapping[str, Any] | None = None,
         copy: bool = True,
         render_mode: str | None = None,
@@ -79,13 +79,8 @@ class SearchSessionVectorEnv(VectorEnv):
         **overrides: Any,
     ) -> None:
         if isinstance(num_envs, Mapping):
-            d = dict(num_envs)
-            num_envs = int(d.pop("num_envs", 1))
-            copy = bool(d.pop("copy", copy))
-            render_mode = d.pop("render_mode", render_mode)
-            max_episode_steps = d.pop("max_episode_steps", max_episode_steps)
-            self._action_set_arg = d.pop("action_set", getattr(self, "_action_set_arg", None))
-            overrides = {**d, **overrides}
+            raise TypeError("num_envs: expected an integer; for RLlib's env_config dict use the creator "
+                            "simcore.envs.rllib.make_env(env_id, env_config)")
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.config = resolve_config(config, overrides, max_episode_steps)
         self.sim = SearchSimulator(self.config, num_sessions=int(num_envs))
@@ -142,7 +137,7 @@ class SearchSessionDiscreteVectorEnv(SearchSessionVectorEnv):
 
     def __init__(
         self,
-        num_envs: int | Mapping[str, Any] = 1,
+        num_envs: int = 1,
         config: SessionConfig | Mapping[str, Any] | None = None,
         copy: bool = True,
         action_set: Any = None,
