@@ -130,8 +130,8 @@ def budget_table(cfg: RankingConfig, results: list[dict[str, Any]], final: dict[
 def rl_comparisons(train: dict[str, Any], final: dict[str, Any]) -> dict[str, Any]:
     """Each RL agent vs the best static policy, the best LTR fit and the LTR default."""
     rl = [k for k in RL_AGENTS if k in train]
-    static = [k for k in ("tabular-opt", "segment-opt", "static-opt", "cem", "ltr-gmv", "ltr-click", "ltr-default") if k in final] + [
-        "fixed-" + n for n in NAMED]
+    static = [k for k in ("tabular-opt", "segment-opt", "static-opt", "cem", "ltr-gmv", "ltr-click", "ltr-default")
+              if k in final] + ["fixed-" + n for n in NAMED]
     best_static = max(static, key=lambda k: final[k]["gmv"][0]) if static else None
     ltr_fits = [k for k in ("ltr-gmv", "ltr-click") if k in final]
     best_ltr = max(ltr_fits, key=lambda k: final[k]["gmv"][0]) if ltr_fits else None

@@ -220,7 +220,7 @@ def _rl_section(summary: dict[str, Any]) -> list[str]:
 def _weights_section(cfg: RankingConfig, summary: dict[str, Any]) -> list[str]:
     fin, bs = summary["final"], summary["comparisons"]["best_static"]
     names = _feature_names(cfg.world.n_features)
-    wkeys = [k for k in ("static-opt", "cem", "ltr-gmv", "ltr-click", "ltr-default", *RL_AGENTS) if k in fin]
+    wkeys = [k for k in ("segment-opt", "tabular-opt", "static-opt", "cem", "ltr-gmv", "ltr-click", "ltr-default", *RL_AGENTS) if k in fin]
     if not wkeys:
         return []
     lines = ["## Final greedy weights", "",
