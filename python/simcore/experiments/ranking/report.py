@@ -64,7 +64,8 @@ def build_claims(cfg: RankingConfig, summary: dict[str, Any]) -> list[Claim]:
     best = max(rl, key=lambda k: fin[k]["gmv"][0]) if rl else None
     vs_ltr = comps["rl_vs"].get(best, {}).get("ltr-default") if best else None
     claims = _optimum_claims(cfg, comps, best, cond) + [_claim_from_paired(
-        f"RL ranking control raises GMV over the fixed LTR weights (best RL agent: {LABELS.get(best, best)})",
+        "RL ranking control raises GMV over the fixed LTR weights "
+        f"(best RL agent: {LABELS.get(best, best) if best else 'none run'})",
         f"{ARTICLE}, section 实验效果", vs_ltr, cfg.seeds, cond + "; paired by seed vs fixed LTR default")]
     e = comps["early"]
     claims.append(_claim_from_paired(
@@ -88,7 +89,7 @@ def _optimum_claims(cfg: RankingConfig, comps: dict[str, Any], best: str | None,
     learners vs SB3 PPO / SAC at equal env steps."""
     src = "this study (issue 10): hardest baseline"
     vs = comps.get("vs_optimum", {}).get(best, {}).get("segment-opt") if best else None
-    claim = f"the best learner ({LABELS.get(best, best)}) reaches the per-segment static optimum"
+    claim = f"the best learner ({LABELS.get(best, best) if best else 'none run'}) reaches the per-segment static optimum"
     if vs is None or vs["ci"] != vs["ci"]:
         out = [Claim(claim, src, "not run", "not tested", "needs segment-opt, a learner and >= 2 seeds")]
     else:

@@ -9,8 +9,9 @@ several seeds; :func:`run` returns the results (it writes nothing), and
 trajectories, the tables with 95% CIs and a non-stationary run in which user
 behaviour shifts mid-run (the article's "midnight jump").
 
-``simcore reproduce ranking --out DIR`` (defaults: ~2-4 minutes on 2 cores);
-``--preset long`` is the longer documented setting (see docs/ranking.md).
+``simcore reproduce ranking --out DIR`` (defaults: ~8 minutes on 2 idle cores);
+``--preset full`` adds the tabular optimum and the equal-budget comparison with SB3 PPO
+and SAC, ``--preset long`` is the longer documented setting (see docs/ranking.md).
 
 Torch is imported only inside the jobs, so that importing this module is cheap.
 """
