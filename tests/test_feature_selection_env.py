@@ -169,8 +169,13 @@ def test_bad_input(data):
 
 
 def test_rllib_style_dict_and_top_k(data):
-    env = FeatureSelectionVectorEnv({"num_envs": 3, "loss_threshold": 0.1, "top_k": 5}, data=data)
+    from simcore.envs.rllib import make_env
+
+    env = make_env("simcore/FeatureSelection-v0", {"num_envs": 3, "loss_threshold": 0.1, "top_k": 5, "data": data})
+    assert isinstance(env, FeatureSelectionVectorEnv)
     assert env.num_envs == 3 and env.config.top_k == 5
+    with pytest.raises(TypeError, match="num_envs"):
+        FeatureSelectionVectorEnv({"num_envs": 3}, data=data)
     env.reset(seed=0)
     _, info = _play(env, np.zeros((N_FEAT, 3), np.int64))
     res = K.subset_eval(data.X, info["mask"], data.cost, data.weights, fill=K.feature_mean(data.X),

@@ -77,8 +77,8 @@ class FeatureSelectionVectorEnv(VectorEnv):
     """B requests decided together; the last step ranks all B with one C++ call.
 
     Args:
-        num_envs: B, or a dict (RLlib's ``env_config | {"num_envs": n}``) holding
-            ``num_envs`` and config keys.
+        num_envs: B, an integer (RLlib's ``env_config`` dicts go through the creator
+            :func:`simcore.envs.rllib.make_env`).
         config: :class:`FeatureSelectionConfig`, a dict, or None; keyword overrides.
         data: a :class:`FeatureCostData` pool of requests (default: generated from
             ``config.data``).
@@ -101,7 +101,7 @@ class FeatureSelectionVectorEnv(VectorEnv):
 
     def __init__(
         self,
-        num_envs: int | Mapping[str, Any] = 1,
+        num_envs: int = 1,
         config: FeatureSelectionConfig | Mapping[str, Any] | None = None,
         data: FeatureCostData | None = None,
         fill: np.ndarray | None = None,
@@ -110,11 +110,8 @@ class FeatureSelectionVectorEnv(VectorEnv):
         **overrides: Any,
     ) -> None:
         if isinstance(num_envs, Mapping):
-            d = dict(num_envs)
-            num_envs = int(d.pop("num_envs", 1))
-            render_mode = d.pop("render_mode", render_mode)
-            max_episode_steps = d.pop("max_episode_steps", max_episode_steps)
-            overrides = {**d, **overrides}
+            raise TypeError("num_envs: expected an integer; for RLlib's env_config dict use the creator "
+                            "simcore.envs.rllib.make_env(env_id, env_config)")
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.config = _resolve(config, overrides)
         self.core = _Core(num_envs, self.config, data, fill, max_episode_steps)
