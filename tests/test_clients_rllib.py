@@ -27,8 +27,11 @@ def test_creator_modes():
 @pytest.fixture(scope="module")
 def local_ray(tmp_path_factory):
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    import sys
+
     ray.init(num_cpus=2, _temp_dir=str(tmp_path_factory.mktemp("ray")), include_dashboard=False,
-             log_to_driver=False, ignore_reinit_error=True)
+             log_to_driver=False, ignore_reinit_error=True,
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(sys.path)}})  # tests.* for workers
     yield
     ray.shutdown()
 
@@ -65,3 +68,48 @@ def test_ppo_remote_runners(local_ray, env, mode):
         register_rllib_envs()
     result = _ppo(env, dict(SMALL), mode)
     assert result["env_runners"]["num_env_steps_sampled"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env_id, env_config", [
+    ("simcore/SearchSession-v0", dict(SMALL)),
+    ("simcore/FeatureSelection-v0", {}),
+])
+def test_ppo_episode_returns_equal_the_envs_own(local_ray, tmp_path, env_id, env_config):
+    """PPO for a few iterations on a remote env runner: the episode returns RLlib
+    reports are those the env's own rewards add up to (every finished episode logged
+    by a wrapper in the worker)."""
+    import numpy as np
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.tune.registry import register_env
+    from tests.rllib_helpers import logged_env
+
+    log = tmp_path / "episodes.txt"
+    register_env("simcore-logged", logged_env)
+    cfg = (
+        PPOConfig()
+        .environment("simcore-logged", env_config={"env_id": env_id, "episode_log": str(log), **env_config})
+        .env_runners(num_env_runners=1, num_envs_per_env_runner=2, rollout_fragment_length=64)
+        .training(train_batch_size_per_learner=128, minibatch_size=64, num_epochs=1)
+        .reporting(metrics_num_episodes_for_smoothing=100_000)
+        .learners(num_learners=0)
+    )
+    def logged() -> np.ndarray:
+        return np.array([float(line.split()[1]) for line in log.read_text().splitlines()]) if log.exists() else \
+            np.zeros(0)
+
+    algo = cfg.build_algo()
+    try:
+        seen = 0
+        for _ in range(3):
+            runner = algo.train()["env_runners"]  # metrics of this iteration's finished episodes
+            rets = logged()
+            new = rets[seen:]
+            seen = rets.size
+            assert new.size > 0 and runner["num_episodes"] == new.size
+            assert runner["num_episodes_lifetime"] == rets.size
+            np.testing.assert_allclose(runner["episode_return_mean"], new.mean(), rtol=1e-5)
+            np.testing.assert_allclose([runner["episode_return_min"], runner["episode_return_max"]],
+                                       [new.min(), new.max()], rtol=1e-5)
+    finally:
+        algo.stop()
