@@ -14,7 +14,6 @@ from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.tabular.simeval import sequence_rewards
 from simcore.domains.search.world import default_action_set
 from simcore.experiments.ranking import run as ranking
-from simcore.experiments.ranking.agents import exact_static_gmv
 from simcore.experiments.ranking.config import RankingConfig
 from simcore.experiments.ranking.optimum import (
     SegmentWeights,
@@ -40,7 +39,7 @@ def test_exact_gmv_matches_the_tabular_sequence_evaluator():
     seq = np.zeros((1, sim.horizon), dtype=np.int64)  # the one action at every page
     ref = sequence_rewards(CFG, w, users, seq).sum(-1)[:, 0]
     np.testing.assert_allclose(ours, ref, rtol=1e-10)
-    old = exact_static_gmv(SearchSimulator(CFG, 40, world=sim.world), w, users)
+    old = candidates_gmv(SearchSimulator(CFG, 40, world=sim.world), w, users)
     assert old[0] == pytest.approx(ours.mean(), rel=1e-12)
 
 

@@ -24,7 +24,14 @@ from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.training import search_collector
 from simcore.domains.search.world import default_action_set
 from simcore.experiments.ranking.config import RankingConfig
-from simcore.experiments.ranking.optimum import SegmentWeights, SequenceWeights, optimise_segments, tabular_optimum
+from simcore.experiments.ranking.optimum import (
+    SegmentWeights,
+    SequenceWeights,
+    candidates_gmv,
+    cem_exact,
+    optimise_segments,
+    tabular_optimum,
+)
 from simcore.runner import SeedTree
 from simcore.train.loop import collect
 
@@ -100,34 +107,6 @@ def build_agent(key: str, cfg: RankingConfig, env: Any, seeds: SeedTree) -> Any:
     return agent
 
 
-def exact_static_gmv(sim: Any, weights: np.ndarray, users: dict[str, np.ndarray]) -> np.ndarray:
-    """Exact expected GMV per session of static weight vectors on a panel of users.
-
-    Uses the simulator's expectation mode (``sample=False``): a static policy's expected
-    GMV is sum_t (prod_{j<t} c_j) b_t m_t along its page path (clicks do not matter,
-    the policy ignores them).  ``sim`` must hold n_candidates x P sessions.
-
-    Args:
-        sim: a :class:`simcore.domains.search.simulator.SearchSimulator` with ``len(weights) * P`` sessions.
-        weights: float (n_candidates, m).  users: the panel (P users, see ``users()``).
-
-    Returns:
-        float64 (n_candidates,) mean expected GMV per session over the panel.
-    """
-    n = weights.shape[0]
-    P = len(users["query"])
-    tiled = {k: np.concatenate([np.asarray(v)] * n) for k, v in users.items()}
-    sim.reset_to(tiled)
-    W = np.repeat(np.asarray(weights, dtype=np.float32), P, axis=0)
-    total = np.zeros(n * P)
-    cont = np.ones(n * P)
-    for _ in range(sim.horizon):
-        r = sim.step(W, sample=False)
-        total += cont * r.b * r.m
-        cont *= r.c
-    return total.reshape(n, P).mean(axis=1)
-
-
 def optimise_static(cfg: RankingConfig, env: Any, seeds: SeedTree, panel: int = 128, n_candidates: int = 24,
                     iterations: int = 12) -> dict[str, Any]:
     """The best static weights we can find: CEM on the *exact* expected GMV of a panel of
@@ -141,20 +120,8 @@ def optimise_static(cfg: RankingConfig, env: Any, seeds: SeedTree, panel: int = 
     draw = SearchSimulator(env.sim.config, num_sessions=panel, seed=seeds.seed("panel"), world=env.sim.world)
     draw.reset()
     users = draw.users()
-    mean, std = np.zeros(m), np.full(m, 0.6)
-    best_w, best_v, hist = mean.copy(), -np.inf, []
-    n_elite = max(2, n_candidates // 4)
-    for _ in range(iterations):
-        C = np.clip(mean + std * rng.standard_normal((n_candidates, m)), -1, 1)
-        C[0] = np.clip(mean, -1, 1)
-        v = exact_static_gmv(sim, C, users)
-        order = np.argsort(-v, kind="stable")
-        if v[order[0]] > best_v:
-            best_v, best_w = float(v[order[0]]), C[order[0]].copy()
-        elite = C[order[:n_elite]]
-        mean = 0.2 * mean + 0.8 * elite.mean(axis=0)
-        std = np.maximum(0.2 * std + 0.8 * elite.std(axis=0), 0.02)
-        hist.append(best_v)
+    best_w, best_v, hist = cem_exact(lambda C: candidates_gmv(sim, C, users), np.zeros(m), np.full(m, 0.6),
+                                     rng, n_candidates, iterations)
     return {"weights": best_w, "exact_gmv": best_v, "history": hist}
 
 

@@ -102,28 +102,48 @@ def candidates_gmv(sim: Any, weights: np.ndarray, users: Mapping[str, np.ndarray
     return v.reshape(n, U).mean(axis=1)
 
 
-def _cem_segment(make_sim: Callable[[int], Any], users: Mapping[str, np.ndarray], include: np.ndarray,
-                 rng: np.random.Generator, n_candidates: int, iterations: int) -> tuple[np.ndarray, float]:
-    """CEM over one segment's static weights on its users' exact GMV (best ever kept)."""
-    m = include.shape[1]
-    sim = make_sim(n_candidates * len(users["query"]))
-    mean, std = include[0].astype(np.float64), np.full(m, 0.5)
-    best_w, best_v = include[0].copy(), -np.inf
+def cem_exact(evaluate: Callable[[np.ndarray], np.ndarray], mean: np.ndarray, std: np.ndarray,
+              rng: np.random.Generator, n_candidates: int, iterations: int,
+              include: np.ndarray | None = None) -> tuple[np.ndarray, float, list[float]]:
+    """The cross-entropy method over static weights in [-1, 1]^m on an exact score.
+
+    Each iteration draws ``n_candidates`` vectors from N(mean, diag(std^2)) (clipped;
+    candidate 0 is the mean itself, and on the first iteration the rows of
+    ``include`` replace the first candidates), scores them with ``evaluate`` (float
+    (n, m) -> float64 (n,)), and moves mean and std 80 % of the way to the top quarter
+    (std floored at 0.02).  The best vector ever scored is kept.
+
+    Returns:
+        (best weights float (m,), its score, best score after each iteration).
+    """
+    m = mean.shape[0]
+    best_w = (include[0] if include is not None else mean).copy()
+    best_v, hist = -np.inf, []
     n_elite = max(2, n_candidates // 4)
     for it in range(iterations):
         C = np.clip(mean + std * rng.standard_normal((n_candidates, m)), -1, 1)
         C[0] = np.clip(mean, -1, 1)
-        if it == 0:
+        if it == 0 and include is not None:
             k = min(len(include), n_candidates - n_elite)
             C[:k] = include[:k]
-        v = candidates_gmv(sim, C, users)
+        v = evaluate(C)
         order = np.argsort(-v, kind="stable")
         if v[order[0]] > best_v:
             best_v, best_w = float(v[order[0]]), C[order[0]].copy()
         elite = C[order[:n_elite]]
         mean = 0.2 * mean + 0.8 * elite.mean(axis=0)
         std = np.maximum(0.2 * std + 0.8 * elite.std(axis=0), 0.02)
-    return best_w, best_v
+        hist.append(best_v)
+    return best_w, best_v, hist
+
+
+def _cem_segment(make_sim: Callable[[int], Any], users: Mapping[str, np.ndarray], include: np.ndarray,
+                 rng: np.random.Generator, n_candidates: int, iterations: int) -> tuple[np.ndarray, float]:
+    """CEM over one segment's static weights on its users' exact GMV (best ever kept)."""
+    sim = make_sim(n_candidates * len(users["query"]))
+    w, v, _ = cem_exact(lambda C: candidates_gmv(sim, C, users), include[0].astype(np.float64),
+                        np.full(include.shape[1], 0.5), rng, n_candidates, iterations, include)
+    return w, v
 
 
 def optimise_segments(make_sim: Callable[[int], Any], users: Mapping[str, np.ndarray], n_segments: int,
