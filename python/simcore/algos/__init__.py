@@ -9,7 +9,10 @@ networks nor any optional module):
   term, reward shaping);
 * :mod:`~simcore.algos.dpg` - the ranking article's linear DPG (softmax actor,
   advantage critic);
-* :mod:`~simcore.algos.ddpg` - DDPG;
+* :mod:`~simcore.algos.ddpg` - DDPG (tanh actor, or a sigmoid actor mapped into
+  movable bounds [L, U]: :mod:`~simcore.algos.bounds`);
+* :mod:`~simcore.algos.cem_bounds` - dynamic action bounds by CEM (a slow gradient
+  step on the elite log-likelihood) and the agent wrapper that moves them;
 * :mod:`~simcore.algos.replay` - the replay memory;
 * :mod:`~simcore.algos.base` - checkpoint and validation helpers;
 * baselines: :mod:`~simcore.algos.fixed`, :mod:`~simcore.algos.random_weights`,
@@ -37,6 +40,10 @@ _CLASSES = {
     "RandomWeights": "simcore.algos.random_weights",
     "CEMWeights": "simcore.algos.cem",
     "CEMConfig": "simcore.algos.cem",
+    "ActionBounds": "simcore.algos.bounds",
+    "CEMBounds": "simcore.algos.cem_bounds",
+    "CEMBoundsConfig": "simcore.algos.cem_bounds",
+    "CEMBoundedAgent": "simcore.algos.cem_bounds",
 }
 
 __all__ = sorted(_CLASSES)

@@ -17,6 +17,16 @@ search domain's LTR gradient fusion and DPG-FBE's full expected backup live in
 RNEU: the norm of the expected semi-gradient TD update E[delta grad_{theta_Q} Q(s, a)]
 over the transitions collected in an iteration (fresh data, before replay), the
 network analogue of the linear agent's E[delta phi(s, a)].
+
+Bounded output (``bounds``, an :class:`~simcore.algos.bounds.ActionBounds`): the actor's
+last layer is a sigmoid, o(s) in [0, 1]^m, and the action is a = L + (U - L) o(s)
+(the tier-traffic article's head), with L, U read at every call so that the bounds
+may move while the agent trains.  Exploration then adds N(0, noise_std^2) to o and
+clips o to [0, 1] (actions stay in [L, U]); the replay stores the effective action a,
+and the critic, its target and the actor loss all see a (the map is differentiable).
+Without ``bounds`` the actor is the tanh one above, unchanged.  ``noise_mask`` (bool
+(m,), None: all) restricts exploration noise to some dimensions (single-dimension
+exploration).
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from simcore.algos.base import (
     rng_state,
     set_rng_state,
 )
+from simcore.algos.bounds import ActionBounds
 from simcore.algos.hooks import ActorTerm, CriticTarget, hook_columns
 from simcore.algos.nets import Critic, mlp, soft_update
 from simcore.algos.protocol import AgentBase, Batch
@@ -119,6 +130,8 @@ class DDPG(AgentBase):
         obs_dim: D.  n_features: m (action size).  config: :class:`DDPGConfig`.
         target: the critic target hook (default :class:`TDTarget`).
         actor_term: an extra actor-loss hook (default none).
+        bounds: movable action bounds [L, U] (m,): sigmoid actor, a = L + (U - L) o
+            (module docstring); None: the tanh actor with actions in [-1, 1]^m.
     """
 
     name = "ddpg"
@@ -130,6 +143,7 @@ class DDPG(AgentBase):
         config: DDPGConfig | None = None,
         target: CriticTarget | None = None,
         actor_term: ActorTerm | None = None,
+        bounds: ActionBounds | None = None,
     ) -> None:
         self.config = cfg = config if config is not None else DDPGConfig()
         if obs_dim < 1 or n_features < 1:
@@ -137,8 +151,14 @@ class DDPG(AgentBase):
         self.obs_dim, self.m = int(obs_dim), int(n_features)
         self.target = target if target is not None else TDTarget()
         self.actor_term = actor_term
+        if bounds is not None and (not isinstance(bounds, ActionBounds) or bounds.m != self.m):
+            raise ValueError(f"bounds: expected an ActionBounds of length {self.m}, got {bounds!r}")
+        self.bounds = bounds
+        #: bool (m,): dimensions that get exploration noise (None: all)
+        self.noise_mask: np.ndarray | None = None
         gen = torch.Generator().manual_seed(int(cfg.seed))
-        self.actor = mlp([self.obs_dim, *cfg.hidden, self.m], gen, out_activation=torch.nn.Tanh())
+        out = torch.nn.Tanh() if bounds is None else torch.nn.Sigmoid()
+        self.actor = mlp([self.obs_dim, *cfg.hidden, self.m], gen, out_activation=out)
         self.critic = Critic(self.obs_dim, self.m, cfg.hidden, gen)
         self.actor_target = copy.deepcopy(self.actor)
         self.critic_target = copy.deepcopy(self.critic)
@@ -159,17 +179,34 @@ class DDPG(AgentBase):
         self.gradient_steps = 0
 
     # ------------------------------------------------------------------ policy
+    def _policy(self, net: torch.nn.Module, obs: torch.Tensor) -> torch.Tensor:
+        """The action of actor ``net``: net(s), mapped into [L, U] when bounded."""
+        out = net(obs)
+        return out if self.bounds is None else self.bounds.scale_torch(out)
+
     def mu(self, obs: np.ndarray) -> np.ndarray:
-        """Deterministic actions mu(s): float32 (n, m)."""
+        """Deterministic actions mu(s): float32 (n, m) (in [L, U] when bounded)."""
         with torch.no_grad():
-            return self.actor(torch.as_tensor(obs, dtype=torch.float32)).numpy()
+            return self._policy(self.actor, torch.as_tensor(obs, dtype=torch.float32)).numpy()
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         obs = check_obs(obs, self.obs_dim)
+        if self.bounds is not None:
+            with torch.no_grad():
+                o = self.actor(torch.as_tensor(obs, dtype=torch.float32)).numpy().astype(np.float64)
+            if explore and self.config.noise_std > 0:
+                o = np.clip(o + self._noise(o.shape), 0.0, 1.0)
+            a = np.clip(self.bounds.scale(o), self.bounds.low, self.bounds.high)
+            return a.astype(np.float32)
         a = self.mu(obs)
         if explore and self.config.noise_std > 0:
-            a = np.clip(a + self.config.noise_std * self.rng.standard_normal(a.shape), -1.0, 1.0)
+            a = np.clip(a + self._noise(a.shape), -1.0, 1.0)
         return a.astype(np.float32)
+
+    def _noise(self, shape: tuple[int, ...]) -> np.ndarray:
+        """N(0, noise_std^2) of ``shape``, zero outside ``noise_mask``."""
+        z = self.config.noise_std * self.rng.standard_normal(shape)
+        return z if self.noise_mask is None else z * np.asarray(self.noise_mask, dtype=bool)
 
     # ------------------------------------------------------------------ learning
     def _tensors(self, data: Mapping[str, np.ndarray]) -> dict[str, torch.Tensor]:
@@ -184,7 +221,7 @@ class DDPG(AgentBase):
         """y = target(t, Q'(s', mu'(s'))): float32 (n,), without gradient."""
         cfg = self.config
         with torch.no_grad():
-            q2 = self.critic_target(t["next_obs"], self.actor_target(t["next_obs"]))
+            q2 = self.critic_target(t["next_obs"], self._policy(self.actor_target, t["next_obs"]))
             return self.target(t, q2, cfg.gamma, cfg.reward_scale)
 
     def _accumulate_neu(self, batch: Batch) -> None:
@@ -206,7 +243,7 @@ class DDPG(AgentBase):
         critic_loss.backward()
         self.critic_opt.step()
 
-        a = self.actor(t["obs"])
+        a = self._policy(self.actor, t["obs"])
         q_pi = self.critic(t["obs"], a)
         actor_loss = -q_pi.mean()
         extra_metrics: dict[str, float] = {}
@@ -265,12 +302,15 @@ class DDPG(AgentBase):
             "neu": self._neu.clone(),
             "neu_n": self._neu_n,
             "gradient_steps": self.gradient_steps,
+            "bounds": None if self.bounds is None else self.bounds.state_dict(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         check_config(state.get("config"), asdict(self.config))
         if (state.get("actor_term") is None) != (self.actor_term is None):
             raise ValueError("state: saved with a different actor_term (present in one, absent in the other)")
+        if (state.get("bounds") is None) != (self.bounds is None):
+            raise ValueError("state: saved with different bounds (present in one, absent in the other)")
         self.actor.load_state_dict(state["actor"])
         self.critic.load_state_dict(state["critic"])
         self.target.load_state_dict(state["target"])
@@ -285,3 +325,5 @@ class DDPG(AgentBase):
         self._neu = state["neu"].clone().to(torch.float64)
         self._neu_n = int(state["neu_n"])
         self.gradient_steps = int(state["gradient_steps"])
+        if self.bounds is not None:
+            self.bounds.load_state_dict(state["bounds"])
