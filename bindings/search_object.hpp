@@ -28,6 +28,12 @@ auto with_lock(const SessionBatchObject& o, F&& f) -> decltype(f()) {
   return f();
 }
 
+// A SessionState as a dict of flat NumPy arrays and back (search_state.cpp; shared by
+// the simulators derived from SessionBatch).  state_from_dict checks keys and dtypes;
+// B (the batch size) fills the stream keys of a state saved without them.
+pybind11::dict state_to_dict(const simcore::SessionState& st);
+simcore::SessionState state_from_dict(const pybind11::dict& d, std::size_t B);
+
 // Registers get_state / set_state (search_state.cpp).
 void register_search_state(pybind11::class_<SessionBatchObject>& cls);
 

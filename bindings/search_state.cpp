@@ -36,8 +36,9 @@ std::vector<T> from_dict(const py::dict& d, const char* key) {
   return std::vector<T>(flat.data(), flat.data() + flat.size());
 }
 
-py::dict get_state(const SessionBatchObject& o) {
-  const simcore::SessionState st = with_lock(o, [&] { return o.sim.get_state(); });
+}  // namespace
+
+py::dict state_to_dict(const simcore::SessionState& st) {
   py::dict d;
   d["seed"] = py::int_(st.seed);
   d["slot_seed"] = to_array(st.slot_seed);
@@ -64,7 +65,7 @@ py::dict get_state(const SessionBatchObject& o) {
   return d;
 }
 
-void set_state(SessionBatchObject& o, const py::dict& d) {
+simcore::SessionState state_from_dict(const py::dict& d, std::size_t B) {
   simcore::SessionState st;
   if (!d.contains("seed")) throw py::value_error("state: missing key 'seed'");
   st.seed = py::cast<std::uint64_t>(d["seed"]);
@@ -72,7 +73,6 @@ void set_state(SessionBatchObject& o, const py::dict& d) {
     st.slot_seed = from_dict<std::uint64_t>(d, "slot_seed");
     st.slot_stream = from_dict<std::uint64_t>(d, "slot_stream");
   } else {  // a state saved before per-slot seeds: every slot keyed by the batch seed
-    const std::size_t B = o.sim.num_sessions();
     st.slot_seed.assign(B, st.seed);
     for (std::size_t j = 0; j < B; ++j) st.slot_stream.push_back(j);
   }
@@ -95,6 +95,17 @@ void set_state(SessionBatchObject& o, const py::dict& d) {
   st.feat_mean = from_dict<double>(d, "feat_mean");
   st.click_feat = from_dict<double>(d, "click_feat");
   st.n_clicks = from_dict<std::uint32_t>(d, "n_clicks");
+  return st;
+}
+
+namespace {
+
+py::dict get_state(const SessionBatchObject& o) {
+  return state_to_dict(with_lock(o, [&] { return o.sim.get_state(); }));
+}
+
+void set_state(SessionBatchObject& o, const py::dict& d) {
+  const simcore::SessionState st = state_from_dict(d, o.sim.num_sessions());
   try {
     with_lock(o, [&] { o.sim.set_state(st); });
   } catch (const std::invalid_argument& e) {

@@ -267,6 +267,35 @@ void SessionBatch::reset_to(const std::int64_t* query, const std::int32_t* segme
   });
 }
 
+std::int64_t SessionBatch::choose_item(const Session& s, double u_item) const {
+  const std::size_t W = model_.window, K = config_.page_size;
+  std::int64_t bought = -1;
+  // Purchase choice over the remembered pages: weight delta^age * v_k * e_k.
+  double total = 0, dpow = 1.0;
+  for (std::size_t age = 0; age < s.n_pages; ++age, dpow *= model_.recency)
+    total += dpow * s.memo[(s.head + W - age) % W].sum_ve;
+  double target = u_item * total, acc = 0;
+  dpow = 1.0;
+  for (std::size_t age = 0; age < s.n_pages && bought < 0; ++age, dpow *= model_.recency) {
+    const std::size_t ps = (s.head + W - age) % W;
+    for (std::size_t k = 0; k < s.memo[ps].count; ++k) {
+      acc += dpow * s.item_weight[ps * K + k];
+      if (target < acc) {
+        bought = s.items[ps * K + k];
+        break;
+      }
+    }
+  }
+  if (bought < 0) {  // rounding at the very top of the range: last positive item
+    for (std::size_t age = s.n_pages; age-- > 0 && bought < 0;) {
+      const std::size_t ps = (s.head + W - age) % W;
+      for (std::size_t k = s.memo[ps].count; k-- > 0;)
+        if (s.item_weight[ps * K + k] > 0) { bought = s.items[ps * K + k]; break; }
+    }
+  }
+  return bought;
+}
+
 void SessionBatch::step(const float* actions, bool sample, const StepOut& out, int threads) {
   const std::size_t K = config_.page_size, m = world_.n_features, W = model_.window;
   const std::size_t D = obs_dim(), N = world_.n_items;
@@ -333,29 +362,7 @@ void SessionBatch::step(const float* actions, bool sample, const StepOut& out, i
         const double u_item = s.rng.uniform();
         outcome = u < o.b ? 1 : (u < o.b + o.l ? 2 : 0);
         if (outcome == 1) {
-          // Purchase choice over the remembered pages: weight delta^age * v_k * e_k.
-          double total = 0, dpow = 1.0;
-          for (std::size_t age = 0; age < s.n_pages; ++age, dpow *= model_.recency)
-            total += dpow * s.memo[(s.head + W - age) % W].sum_ve;
-          double target = u_item * total, acc = 0;
-          dpow = 1.0;
-          for (std::size_t age = 0; age < s.n_pages && bought < 0; ++age, dpow *= model_.recency) {
-            const std::size_t ps = (s.head + W - age) % W;
-            for (std::size_t k = 0; k < s.memo[ps].count; ++k) {
-              acc += dpow * s.item_weight[ps * K + k];
-              if (target < acc) {
-                bought = s.items[ps * K + k];
-                break;
-              }
-            }
-          }
-          if (bought < 0) {  // rounding at the very top of the range: last positive item
-            for (std::size_t age = s.n_pages; age-- > 0 && bought < 0;) {
-              const std::size_t ps = (s.head + W - age) % W;
-              for (std::size_t k = s.memo[ps].count; k-- > 0;)
-                if (s.item_weight[ps * K + k] > 0) { bought = s.items[ps * K + k]; break; }
-            }
-          }
+          bought = choose_item(s, u_item);
           paid = anchor_price_[2 * (q * N + static_cast<std::size_t>(bought)) + 1];
         }
         for (std::size_t k = 0; k < K; ++k) {

@@ -146,7 +146,9 @@ class SessionBatch {
   SessionState get_state() const;
   void set_state(const SessionState& state);
 
- private:
+ protected:
+  // Protected (not private) so that derived domains (cpp/simcore/traffic/) reuse the
+  // session state and the user model's pieces; nothing here is part of the public API.
   struct PageMemo {
     double sum_ve = 0;      // sum_k v_k e_k,  e_k = exp(a_k - lambda x0_k)
     double sum_vep = 0;     // sum_k v_k e_k price_k
@@ -191,6 +193,9 @@ class SessionBatch {
   // b, l, c, m with `fresh` as the newest page and the last W-1 remembered pages.
   Outcome evaluate(const Session& s, const PageMemo& fresh) const;
   std::size_t rank_page(const Session& s, const float* w, std::int64_t* page) const;
+  // The purchased item given a purchase, from the uniform u_item: drawn over the
+  // remembered pages with weight delta^age * v_k * e_k.
+  std::int64_t choose_item(const Session& s, double u_item) const;
 
   World world_;
   UserModel model_;

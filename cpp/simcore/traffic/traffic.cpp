@@ -1,0 +1,249 @@
+#include "simcore/traffic/traffic.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <utility>
+
+#include "simcore/common/parallel.hpp"
+
+namespace simcore {
+namespace traffic {
+namespace {
+
+// Sessions per thread before splitting pays off (as for the search step).
+constexpr std::size_t kMinChunk = 128;
+
+}  // namespace
+
+TrafficBatch::TrafficBatch(World world, UserModel model, SessionConfig config, TierModel tiers,
+                           std::size_t num_sessions)
+    : SessionBatch(std::move(world), model, config, num_sessions), tiers_(std::move(tiers)) {
+  build_control();
+}
+
+void TrafficBatch::build_control() {
+  // pi_basic's t-th page is the t-th block of K items of its full ranking (the control
+  // bucket shows its own pages 1..t-1 first): score descending, ties by lower index,
+  // scores accumulated in float64 in feature order as in the search ranking.
+  const std::size_t Q = world_.n_queries, N = world_.n_items, F = world_.n_features;
+  const std::size_t K = config_.page_size, T = horizon_, mt = tiers_.n_tiers;
+  control_pages_.assign(Q * T * K, -1);
+  control_share_.assign(Q * T * mt, 0.0);
+  std::vector<double> w(F), score(N);
+  for (std::size_t j = 0; j < F; ++j) w[j] = static_cast<double>(tiers_.basic_weights[j]);
+  std::vector<std::int64_t> order(N);
+  std::vector<float> px(K * F);
+  for (std::size_t q = 0; q < Q; ++q) {
+    const float* X = world_.features.data() + q * N * F;
+    for (std::size_t i = 0; i < N; ++i) {
+      double acc = static_cast<double>(X[i * F]) * w[0];
+      for (std::size_t j = 1; j < F; ++j) acc += static_cast<double>(X[i * F + j]) * w[j];
+      score[i] = acc;
+    }
+    std::iota(order.begin(), order.end(), 0);
+    const std::size_t shown = std::min(N, T * K);
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown), order.end(),
+                      [&](std::int64_t a, std::int64_t b) {
+                        return score[a] > score[b] || (score[a] == score[b] && a < b);
+                      });
+    for (std::size_t t = 0; t < T; ++t) {
+      const std::size_t lo = t * K, hi = std::min(shown, lo + K);
+      std::int64_t* page = control_pages_.data() + (q * T + t) * K;
+      for (std::size_t r = lo; r < hi; ++r) {
+        page[r - lo] = order[r];
+        std::copy(X + order[r] * F, X + (order[r] + 1) * F, px.data() + (r - lo) * F);
+      }
+      page_shares(px.data(), hi > lo ? hi - lo : 0, control_share_.data() + (q * T + t) * mt);
+    }
+  }
+}
+
+void TrafficBatch::page_shares(const float* px, std::size_t count, double* share) const {
+  const std::size_t F = world_.n_features, mt = tiers_.n_tiers, mb = F - mt;
+  for (std::size_t j = 0; j < mt; ++j) {
+    std::size_t n = 0;
+    for (std::size_t k = 0; k < count; ++k) n += px[k * F + mb + j] != 0.0f ? 1 : 0;
+    share[j] = count > 0 ? double(n) / double(count) : 0.0;
+  }
+}
+
+void TrafficBatch::begin_traffic(std::size_t slot) {
+  Session& s = sessions_[slot];
+  const std::size_t F = world_.n_features, mt = tiers_.n_tiers, mb = F - mt;
+  // Draw order (mirrored by the reference): query, segment, power (median of three
+  // uniforms), mb preference normals, patience normal, then per tier a class uniform
+  // and a strength normal.  The step's draws continue the same stream.
+  Stream r;
+  r.state = stream_key(s.key_seed, s.key_stream, s.episode);
+  UserProfile& u = s.user;
+  u.query = static_cast<std::int64_t>(r.uniform() * double(world_.n_queries));
+  if (u.query >= static_cast<std::int64_t>(world_.n_queries))
+    u.query = static_cast<std::int64_t>(world_.n_queries) - 1;
+  const double ug = r.uniform();
+  int g = 0;
+  while (g + 1 < static_cast<int>(world_.n_segments) && ug >= world_.segment_cdf[g]) ++g;
+  u.segment = g;
+  const double p0 = r.uniform(), p1 = r.uniform(), p2 = r.uniform();
+  u.power = std::max(std::min(p0, p1), std::min(std::max(p0, p1), p2));
+  u.pref.resize(F);
+  for (std::size_t j = 0; j < mb; ++j)
+    u.pref[j] = world_.segment_pref[g * F + j] + model_.pref_noise * r.normal();
+  u.patience = model_.patience_noise * r.normal();
+  for (std::size_t j = 0; j < mt; ++j) {
+    const double uc = r.uniform();
+    const double z = r.normal();
+    const double* cdf = tiers_.affinity_cdf.data() + (std::size_t(g) * mt + j) * 2;
+    const double sign = uc < cdf[0] ? 1.0 : (uc < cdf[1] ? -1.0 : 0.0);
+    u.pref[mb + j] = sign * (tiers_.strength + tiers_.noise * z);
+  }
+  begin_episode(slot, &s.user);  // keys the stream, counts the episode, clears the history
+  s.rng.state = r.state;         // ... and the step draws continue after the user's
+}
+
+void TrafficBatch::reset(float* obs, int threads) {
+  const std::size_t D = obs_dim();
+  parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    for (std::size_t i = b0; i < b1; ++i) {
+      begin_traffic(i);
+      write_obs(sessions_[i], obs + i * D);
+    }
+  });
+}
+
+void TrafficBatch::step(const float* actions, bool sample, const TrafficOut& out, int threads) {
+  const std::size_t K = config_.page_size, F = world_.n_features, W = model_.window;
+  const std::size_t D = obs_dim(), N = world_.n_items, mt = tiers_.n_tiers, T = horizon_;
+  const StepOut& o = out.base;
+  const double cart0 = std::exp(tiers_.cart_bias);
+  parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    std::vector<double> click_prob(K), cart_prob(K);
+    std::vector<float> px(K * F);
+    for (std::size_t i = b0; i < b1; ++i) {
+      if (i + 1 < b1) prefetch_session(sessions_[i + 1]);
+      Session& s = sessions_[i];
+      std::int64_t* page = o.page + i * K;
+      std::uint8_t* clicks = o.clicks + i * K;
+      std::uint8_t* carts = out.carts + i * K;
+      double* share = out.share + i * mt;
+      double* share_basic = out.share_basic + i * mt;
+      if (s.needs_reset) {  // NEXT_STEP autoreset: this step only starts the new episode
+        begin_traffic(i);
+        write_obs(s, o.obs + i * D);
+        o.reward[i] = out.reward_gmv[i] = out.reward_tier[i] = 0;
+        o.terminated[i] = o.truncated[i] = 0;
+        o.outcome[i] = -1;
+        o.item[i] = -1;
+        o.price[i] = 0;
+        o.b[i] = o.l[i] = o.m[i] = o.expected_clicks[i] = out.expected_carts[i] = 0;
+        o.c[i] = 1;
+        out.n_click[i] = out.n_cart[i] = out.n_buy[i] = 0;
+        for (std::size_t k = 0; k < K; ++k) page[k] = -1, clicks[k] = 0, carts[k] = 0;
+        for (std::size_t j = 0; j < mt; ++j) share[j] = share_basic[j] = 0;
+        continue;
+      }
+      const std::size_t count = rank_page(s, actions + i * F, page);
+      const std::size_t slot = s.n_pages == 0 ? 0 : (s.head + 1) % W;
+      PageMemo fresh;
+      gather_page(s, page, count, px.data());
+      double* weight = s.item_weight.data() + slot * K;
+      describe_page(s, page, px.data(), count, fresh, weight, click_prob.data());
+      const Outcome oc = evaluate(s, fresh);
+      // Tier shares of this page and of pi_basic's page with the same index.
+      page_shares(px.data(), count, share);
+      const std::size_t q = static_cast<std::size_t>(s.user.query);
+      const double* cs = control_share_.data() + (q * T + std::min(s.t, T - 1)) * mt;
+      double tier_term = 0;
+      for (std::size_t j = 0; j < mt; ++j) {
+        share_basic[j] = cs[j];
+        tier_term += tiers_.lambdas[j] * (share[j] - cs[j]);
+      }
+      // Cart probability of a clicked item: sigmoid(alpha_cart + log e_k), e_k = w_k / v_k.
+      double exp_carts = 0;
+      for (std::size_t k = 0; k < count; ++k) {
+        const double z = cart0 * (weight[k] / position_weight_[k]);
+        cart_prob[k] = z / (1.0 + z);
+        exp_carts += click_prob[k] * cart_prob[k];
+      }
+      // Memory ring: the new page replaces the oldest one (as in search).
+      s.head = slot;
+      s.n_pages = std::min(s.n_pages + 1, W);
+      s.memo[slot] = fresh;
+      double* fm = s.feat_mean.data() + slot * F;
+      double* cf = s.click_feat.data() + slot * F;
+      std::fill(fm, fm + F, 0.0);
+      std::fill(cf, cf + F, 0.0);
+      for (std::size_t k = 0; k < K; ++k) {
+        s.items[slot * K + k] = page[k];
+        if (k >= count) weight[k] = 0.0;
+      }
+      for (std::size_t k = 0; k < count; ++k) {
+        s.shown[static_cast<std::size_t>(page[k])] = 1;
+        const float* x = px.data() + k * F;
+        for (std::size_t j = 0; j < F; ++j) fm[j] += x[j];
+      }
+      for (std::size_t j = 0; j < F; ++j) fm[j] /= double(count);
+      s.t += 1;
+      o.b[i] = oc.b;
+      o.l[i] = oc.l;
+      o.c[i] = oc.c;
+      o.m[i] = oc.m;
+      o.expected_clicks[i] = fresh.exp_clicks;
+      out.expected_carts[i] = exp_carts;
+      std::int8_t outcome = 0;
+      std::int64_t bought = -1;
+      double paid = 0, gmv = 0;
+      std::int32_t nclk = 0, ncart = 0;
+      if (sample) {
+        // Fixed draw order: outcome, purchased item, one per position for clicks, then
+        // one per position for carts.
+        const double u = s.rng.uniform();
+        const double u_item = s.rng.uniform();
+        outcome = u < oc.b ? 1 : (u < oc.b + oc.l ? 2 : 0);
+        if (outcome == 1) {
+          bought = choose_item(s, u_item);
+          paid = anchor_price_[2 * (q * N + static_cast<std::size_t>(bought)) + 1];
+        }
+        for (std::size_t k = 0; k < K; ++k) {
+          const double uc = s.rng.uniform();
+          clicks[k] = (k < count && uc < click_prob[k]) ? 1 : 0;
+          if (clicks[k]) {
+            ++nclk;
+            const float* x = px.data() + k * F;
+            for (std::size_t j = 0; j < F; ++j) cf[j] += x[j];
+          }
+        }
+        for (std::size_t k = 0; k < K; ++k) {
+          const double uk = s.rng.uniform();
+          carts[k] = (clicks[k] && uk < cart_prob[k]) ? 1 : 0;
+          ncart += carts[k];
+        }
+        const std::int32_t nbuy = outcome == 1 ? 1 : 0;
+        gmv = tiers_.w_click * nclk + tiers_.w_cart * ncart + tiers_.w_buy * nbuy +
+              tiers_.w_price * paid;
+      } else {
+        for (std::size_t k = 0; k < K; ++k) clicks[k] = 0, carts[k] = 0;
+        gmv = tiers_.w_click * fresh.exp_clicks + tiers_.w_cart * exp_carts +
+              tiers_.w_buy * oc.b + tiers_.w_price * (oc.b * oc.m);
+      }
+      s.n_clicks[slot] = static_cast<std::uint32_t>(nclk);
+      out.n_click[i] = nclk;
+      out.n_cart[i] = ncart;
+      out.n_buy[i] = outcome == 1 ? 1 : 0;
+      out.reward_gmv[i] = gmv;
+      out.reward_tier[i] = tier_term;
+      o.reward[i] = gmv + tier_term;
+      o.outcome[i] = outcome;
+      o.item[i] = bought;
+      o.price[i] = paid;
+      const bool ended = outcome != 0;
+      o.terminated[i] = ended ? 1 : 0;
+      o.truncated[i] = (!ended && s.t >= horizon_) ? 1 : 0;
+      if (o.terminated[i] || o.truncated[i]) s.needs_reset = true;
+      write_obs(s, o.obs + i * D);
+    }
+  });
+}
+
+}  // namespace traffic
+}  // namespace simcore
