@@ -18,6 +18,7 @@ SMALL = {
     "simcore/SearchSession-v0": SMALL_SEARCH,
     "simcore/SearchSessionDiscrete-v0": SMALL_SEARCH,
     "simcore/FeatureSelection-v0": {"config": {"data": {"n_contexts": 40, "n_items": 60}}},
+    "simcore/TieredTraffic-v0": {"config": {"session": SMALL_SEARCH["config"]}},
 }
 
 

@@ -2,7 +2,8 @@
 
 Layers (docs/architecture.md): the C++ core (:mod:`simcore._core`), shared kernels
 (:mod:`simcore.kernels`), envs, algos, train, runner, report and util; domains over
-them (:mod:`simcore.domains.search`, :mod:`simcore.domains.feature_cost`); experiments
+them (:mod:`simcore.domains.search`, :mod:`simcore.domains.feature_cost`,
+:mod:`simcore.domains.traffic`); experiments
 and the CLI on top.  Importing :mod:`simcore` registers every Gymnasium id
 (``simcore/SearchSession-v0`` ...).
 """
@@ -11,6 +12,7 @@ from simcore import kernels
 from simcore._version import __version__  # noqa: E402
 from simcore.domains.feature_cost import env as _feature_cost_env  # noqa: E402,F401  (registers ids)
 from simcore.domains.search import envs as _search_envs  # noqa: E402,F401  (registers ids)
+from simcore.domains.traffic import env as _traffic_env  # noqa: E402,F401  (registers ids)
 from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
 from simcore.domains.search.simulator import SearchSimulator
 
