@@ -17,3 +17,45 @@ def small_config() -> SessionConfig:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+def _processes_under(path: str) -> list[str]:
+    """Command lines of live processes that mention ``path`` (Ray's session dir)."""
+    import os
+
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if path in cmd and int(pid) != os.getpid():
+            found.append(f"{pid}: {cmd[:120]}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def local_ray():
+    """One local 2-CPU Ray for every test that needs it (started on first use), shut
+    down at the end of the session; teardown fails if any of its processes (raylet,
+    GCS, workers) outlives the shutdown.  Workers see the test session's PYTHONPATH
+    (``tests.*`` job functions) and ``SIMCORE_TEST_IN_RAY=1``."""
+    import os
+    import shutil
+    import sys
+    import tempfile
+    import time
+
+    ray = pytest.importorskip("ray")
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    temp = tempfile.mkdtemp(prefix="scray-")  # AF_UNIX socket paths must stay under 108 bytes
+    env = {"env_vars": {"SIMCORE_TEST_IN_RAY": "1", "PYTHONPATH": os.pathsep.join(sys.path)}}
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=env, _temp_dir=temp)
+    yield ray
+    ray.shutdown()
+    deadline = time.monotonic() + 30.0
+    while (left := _processes_under(temp)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    shutil.rmtree(temp, ignore_errors=True)
+    assert not left, f"Ray processes outlived ray.shutdown(): {left}"

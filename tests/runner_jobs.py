@@ -68,3 +68,24 @@ def tiny_report(results: dict, out_dir, command: str = "") -> list:
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     (Path(out_dir) / "results.json").write_text(json.dumps(results))
     return ["results.json"]
+
+
+def waits_to_be_killed(seed: int, pid_file: str, victim: bool, timeout: float = 120.0) -> float:
+    """A job whose first attempt in a Ray worker (when ``victim``) writes its pid to
+    ``pid_file`` and waits to be SIGKILLed from outside; the killer writes
+    ``pid_file + ".killed"`` first, so the retry finds it, records its own pid in
+    ``pid_file + ".retry"`` and returns what every other attempt returns."""
+    import time
+
+    killed = Path(pid_file + ".killed")
+    if victim and os.environ.get("SIMCORE_TEST_IN_RAY") == "1":
+        if not killed.exists():
+            tmp = Path(pid_file + ".tmp")
+            tmp.write_text(str(os.getpid()))
+            tmp.replace(pid_file)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                time.sleep(0.05)
+            raise RuntimeError(f"job was not killed within {timeout} s")
+        Path(pid_file + ".retry").write_text(str(os.getpid()))
+    return float(SeedTree(seed).generator("job").random())

@@ -4,8 +4,6 @@ the module-qualified id ``simcore:simcore/...``."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 ray = pytest.importorskip("ray")
@@ -22,18 +20,6 @@ def test_creator_modes():
     vec = make_env("simcore/SearchSessionDiscrete-v0", {**SMALL, "num_envs": 3})
     assert vec.num_envs == 3
     assert module_qualified_id("simcore/FeatureSelection-v0") == "simcore:simcore/FeatureSelection-v0"
-
-
-@pytest.fixture(scope="module")
-def local_ray(tmp_path_factory):
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    import sys
-
-    ray.init(num_cpus=2, _temp_dir=str(tmp_path_factory.mktemp("ray")), include_dashboard=False,
-             log_to_driver=False, ignore_reinit_error=True,
-             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(sys.path)}})  # tests.* for workers
-    yield
-    ray.shutdown()
 
 
 def _ppo(env: str, env_config: dict, vectorize_mode: str = "sync"):
@@ -71,14 +57,16 @@ def test_ppo_remote_runners(local_ray, env, mode):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("env_id, env_config", [
-    ("simcore/SearchSession-v0", dict(SMALL)),
-    ("simcore/FeatureSelection-v0", {}),
+@pytest.mark.parametrize("env_id, env_config, mode", [
+    ("simcore/SearchSession-v0", dict(SMALL), "sync"),
+    ("simcore/SearchSession-v0", dict(SMALL), "vector_entry_point"),  # the C++-batched vector env
+    ("simcore/FeatureSelection-v0", {}, "sync"),
 ])
-def test_ppo_episode_returns_equal_the_envs_own(local_ray, tmp_path, env_id, env_config):
+def test_ppo_episode_returns_equal_the_envs_own(local_ray, tmp_path, env_id, env_config, mode):
     """PPO for a few iterations on a remote env runner: the episode returns RLlib
     reports are those the env's own rewards add up to (every finished episode logged
-    by a wrapper in the worker)."""
+    by a wrapper in the worker; with ``vector_entry_point`` the C++ vector env steps
+    both sub-envs in one call and autoresets NEXT_STEP)."""
     import numpy as np
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.tune.registry import register_env
@@ -89,7 +77,8 @@ def test_ppo_episode_returns_equal_the_envs_own(local_ray, tmp_path, env_id, env
     cfg = (
         PPOConfig()
         .environment("simcore-logged", env_config={"env_id": env_id, "episode_log": str(log), **env_config})
-        .env_runners(num_env_runners=1, num_envs_per_env_runner=2, rollout_fragment_length=64)
+        .env_runners(num_env_runners=1, num_envs_per_env_runner=2, rollout_fragment_length=64,
+                     gym_env_vectorize_mode=mode)
         .training(train_batch_size_per_learner=128, minibatch_size=64, num_epochs=1)
         .reporting(metrics_num_episodes_for_smoothing=100_000)
         .learners(num_learners=0)
@@ -104,6 +93,8 @@ def test_ppo_episode_returns_equal_the_envs_own(local_ray, tmp_path, env_id, env
         for _ in range(3):
             runner = algo.train()["env_runners"]  # metrics of this iteration's finished episodes
             rets = logged()
+            kinds = {line.split()[2] for line in log.read_text().splitlines()}
+            assert kinds == {"SearchSessionVectorEnv" if mode == "vector_entry_point" else "single"}  # which env stepped
             new = rets[seen:]
             seen = rets.size
             assert new.size > 0 and runner["num_episodes"] == new.size

@@ -106,6 +106,15 @@ def test_same_seed_same_results_whatever_the_workers(tiny_results):
     assert _numbers(again) == _numbers(tiny_results)
 
 
+def test_ray_backend_gives_the_same_numbers(tiny_results, local_ray):
+    """The real experiment with every job a Ray task (--backend ray): bit for bit."""
+    from simcore.runner.context import execution
+
+    with execution(backend="ray"):
+        on_ray = run(tiny_config(workers=2), progress=False)
+    assert _numbers(on_ray) == _numbers(tiny_results)
+
+
 def test_different_seed_different_results(tiny_results):
     other = run(tiny_config(workers=1, seed=1, tree_horizon=0, n_seeds=1, states=("segment",)), progress=False)
     a, b = other["replicates"][0]["states"]["segment"], tiny_results["replicates"][0]["states"]["segment"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from dataclasses import dataclass
 
 import pytest
@@ -55,20 +53,8 @@ def test_resume_reruns_nothing_and_gives_the_same_results(tmp_path):
     assert rc == 0 and other["x"] != first["x"] and _calls(tmp_path) == 8
 
 
-def test_ray_backend_replaces_the_experiments_choice_with_identical_results(tmp_path):
-    pytest.importorskip("ray")
-    import ray
-
-    os.environ["RAY_AUTH_MODE"] = "disabled"
-    import tempfile
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             _temp_dir=tempfile.mkdtemp(prefix="sc-ray-"),  # AF_UNIX paths must stay short
-             runtime_env={"env_vars": {"SIMCORE_TEST_IN_RAY": "1", "PYTHONPATH": os.pathsep.join(sys.path)}})
-    try:
-        rc, on_ray = _cli(tmp_path, "r", "--backend", "ray")
-    finally:
-        ray.shutdown()
+def test_ray_backend_replaces_the_experiments_choice_with_identical_results(tmp_path, local_ray):
+    rc, on_ray = _cli(tmp_path, "r", "--backend", "ray")  # joins the running local Ray
     rc2, inline = _cli(tmp_path, "i", "--backend", "inline")
     assert rc == rc2 == 0
     assert all(on_ray["in_ray"]) and not any(inline["in_ray"])

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import os
-import sys
+import signal
+import threading
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.runner_jobs import dies_once, draw, draw_shared
+from tests.runner_jobs import dies_once, draw, draw_shared, waits_to_be_killed
 
 from simcore.runner import Job, SeedTree, run_jobs
 
 ray = pytest.importorskip("ray")
-
-
-@pytest.fixture(scope="module")
-def local_ray(tmp_path_factory):
-    os.environ["RAY_AUTH_MODE"] = "disabled"
-    env = {"env_vars": {"SIMCORE_TEST_IN_RAY": "1", "PYTHONPATH": os.pathsep.join(sys.path)}}
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=env,
-             _temp_dir=str(tmp_path_factory.mktemp("ray")))
-    yield
-    ray.shutdown()
 
 
 def _draw_jobs() -> list[Job]:
@@ -56,3 +49,32 @@ def test_ray_retries_a_killed_worker_with_identical_results(local_ray, tmp_path)
     assert got == want
     again = run_jobs(jobs, backend="ray", progress=False, store=tmp_path / "store", resume=True)
     assert again == want
+
+
+def _kill_when_started(pid_file: Path, timeout: float = 120.0) -> None:
+    """Waits for the victim's pid, marks it killed, SIGKILLs it (from this thread)."""
+    deadline = time.monotonic() + timeout
+    while not pid_file.exists():
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+    Path(str(pid_file) + ".killed").write_text("killed")
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_a_task_killed_from_outside_is_retried_with_identical_complete_results(local_ray, tmp_path):
+    pid_file = tmp_path / "victim.pid"
+    root = SeedTree(11)
+    jobs = [Job(key=f"v/{k}", fn=waits_to_be_killed,
+                kwargs={"seed": root.seed("job", k), "pid_file": str(pid_file), "victim": k == 1})
+            for k in range(4)]
+    killer = threading.Thread(target=_kill_when_started, args=(pid_file,), daemon=True)
+    killer.start()
+    got = run_jobs(jobs, backend="ray", workers=2, progress=False, store=tmp_path / "store")
+    killer.join(timeout=5)
+    victim, retry = int(pid_file.read_text()), int(Path(str(pid_file) + ".retry").read_text())
+    assert victim != retry  # the retry ran in another worker process
+    with pytest.raises(ProcessLookupError):
+        os.kill(victim, 0)  # the killed worker is gone
+    assert got == run_jobs(jobs, backend="inline", progress=False)  # identical and complete
+    assert len(list((tmp_path / "store").glob("*.pkl"))) == len(jobs)  # every result stored
