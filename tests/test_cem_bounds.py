@@ -300,3 +300,12 @@ def test_cem_bounded_agent_moves_the_agents_bounds():
     assert cem.iteration == 2
     with pytest.raises(ValueError, match="agent"):
         CEMBoundedAgent(DDPG(5, 3, DDPGConfig(**SMALL)), cem, quadratic)
+
+
+def test_single_dimension_agent_explores_the_cem_dimension():
+    cem = CEMBounds(3, CEMBoundsConfig(explore="one", seed=1))
+    inner = DDPG(5, 3, DDPGConfig(**SMALL, seed=1), bounds=ActionBounds(0.0, 1.0, m=3))
+    agent = CEMBoundedAgent(inner, cem, quadratic)
+    for it in range(4):
+        np.testing.assert_array_equal(inner.noise_mask, np.arange(3) == it % 3)
+        agent.end_iteration()

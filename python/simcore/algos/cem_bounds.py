@@ -252,7 +252,9 @@ class CEMBoundedAgent(AgentBase):
     ``act`` and ``update`` are the agent's; every ``every``-th ``end_iteration`` also
     runs one CEM iteration with ``evaluate`` (on its own sessions, concurrently with
     the agent's learning) and sets the agent's bounds to the CEM's (L, U).  At
-    construction the agent starts from the CEM's initial bounds.
+    construction the agent starts from the CEM's initial bounds.  With the CEM's
+    ``explore="one"`` the agent's ``noise_mask`` (if it has one) follows the CEM's
+    explored dimension, so that both explore the same single dimension.
 
     Args:
         agent: has ``bounds`` (:class:`~simcore.algos.bounds.ActionBounds`) and the
@@ -270,6 +272,11 @@ class CEMBoundedAgent(AgentBase):
         self.name = f"{agent.name}+cem"
         self.iterations = 0
         bounds.set(*cem.bounds())
+        self._sync_mask()
+
+    def _sync_mask(self) -> None:
+        if self.cem.config.explore == "one" and hasattr(self.agent, "noise_mask"):
+            self.agent.noise_mask = self.cem.dims()
 
     @property
     def bounds(self) -> ActionBounds:
@@ -288,6 +295,7 @@ class CEMBoundedAgent(AgentBase):
         if self.iterations % self.every == 0:
             out.update(self.cem.step(self.evaluate))
             self.bounds.set(*self.cem.bounds())
+            self._sync_mask()
         return out
 
     def state_dict(self) -> dict[str, Any]:
@@ -297,3 +305,4 @@ class CEMBoundedAgent(AgentBase):
         self.agent.load_state_dict(state["agent"])
         self.cem.load_state_dict(state["cem"])
         self.iterations = int(state["iterations"])
+        self._sync_mask()

@@ -25,4 +25,8 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "simcore.experiments.engine_cost",
         "engine cost: learn which ranking features to compute per request",
     ),
+    "tiered-traffic": (
+        "simcore.experiments.tiered_traffic",
+        "tiered traffic: DDPG with CEM-moved bounds steering a tier's share at a bounded GMV cost",
+    ),
 }

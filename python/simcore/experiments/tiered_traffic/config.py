@@ -1,0 +1,197 @@
+"""Configuration of the tiered-traffic reproduction (torch-free).
+
+Method keys (learners, each trained per seed): ``ddpg-cem`` (the article: DDPG with a
+sigmoid head whose bounds CEM moves), ``ddpg-fixed`` (the same DDPG inside fixed
+hand-set bounds), ``ddpg-cem-1d`` (DDPG + CEM exploring one tier dimension per
+iteration: the article's current single-dimension exploration), ``cem-uniform`` (the
+CEM's global action mu alone, the same for every user: a learned uniform
+intervention).  Exact baselines (simulator expectation mode, per seed's panel):
+``uplift`` (the classic fixed up-weighting of the target tier by each amount of
+``uplifts``), ``uniform-opt`` (the best static tier weights for everyone) and
+``segment-opt`` (the best static tier weights per user segment: the hardest
+baseline), both for the objective E[r] at every lambda of ``optimum_lambdas``
+(Lagrangian sweep = the exact share-target frontier).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simcore.algos.cem_bounds import CEMBoundsConfig
+from simcore.algos.ddpg import DDPGConfig
+from simcore.domains.traffic.config import TrafficConfig
+
+__all__ = ["TieredTrafficConfig", "LEARNERS", "learner_runs", "smoke_config", "full_config"]
+
+#: learner keys
+LEARNERS: tuple[str, ...] = ("ddpg-cem", "ddpg-fixed", "ddpg-cem-1d", "cem-uniform")
+
+
+def _default_ddpg() -> DDPGConfig:
+    return DDPGConfig(gamma=0.8, hidden=(64, 64), batch_size=128, replay_capacity=20_000, warmup=256,
+                      noise_std=0.15, reward_scale=1.0, actor_lr=1e-3, critic_lr=1e-3, tau=0.02)
+
+
+def _default_cem() -> CEMBoundsConfig:
+    return CEMBoundsConfig(n_candidates=8, elite_frac=0.25, alpha=0.01, init_std=0.5, min_std=0.15)
+
+
+def _positive_int(name: str, v: object) -> None:
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        raise ValueError(f"{name}: must be an integer >= 1, got {v!r}")
+
+
+def _floats(name: str, v: tuple[float, ...], lo: float, hi: float, nonempty: bool = True) -> None:
+    if nonempty and not v:
+        raise ValueError(f"{name}: needs at least one value")
+    if any(not (isinstance(x, (int, float)) and lo <= x <= hi) for x in v):
+        raise ValueError(f"{name}: values must lie in [{lo:g}, {hi:g}], got {v!r}")
+
+
+@dataclass(frozen=True)
+class TieredTrafficConfig:
+    """The tiered-traffic reproduction (defaults: about 5 minutes on 2 quiet cores;
+    ``--preset full`` is the longer protocol; module docstring for the method keys).
+
+    Attributes:
+        traffic: the simulator (tiers, user affinity, GMV weights; its
+            ``reward.lambdas`` are replaced per run by ``lambda`` on the target tier
+            and 0 on the others).
+        target_tier: index of the tier whose share is pushed (integer in [0, m_t);
+            default 0, the high-brand tier: expensive, high quality, slower selling).
+        lambdas: lambda of the target tier the learners in ``sweep_learners`` are
+            trained at (each > 0; default (0.5, 1, 2)).
+        headline_lambda: the lambda of the claims table and of the learners not swept
+            (must be in ``lambdas``; default 1.0).
+        learners: learner keys trained at ``headline_lambda`` (subset of LEARNERS).
+        sweep_learners: learner keys also trained at every lambda of ``lambdas``
+            (subset of ``learners``; default ("ddpg-cem", "ddpg-fixed")).
+        uplifts: amounts delta of the classic fixed up-weighting (target tier weight
+            = basic + delta), each in [0, 10].
+        optimum_lambdas: lambdas of the exact uniform and per-segment optima (the
+            exact frontier; each >= 0; include ``lambdas``' values for paired
+            comparisons).
+        optimum_grid: candidate values of every tier weight for the exact optima
+            (grid^m_t static candidates; each in [-10, 10]).
+        fixed_low, fixed_high: the hand-set bounds of ``ddpg-fixed`` (every tier;
+            fixed_low < fixed_high; default [-1, 1] = the CEM's initial bounds).
+        seeds: training seeds (integer >= 1; default 5; CIs are Student-t over
+            seed means).
+        iterations: training iterations (integer >= 1); each is ``steps`` batched env
+            steps of ``num_envs`` sessions, with one DDPG gradient step per env step,
+            and (for the CEM methods) one CEM iteration.
+        steps: batched env steps per iteration (integer >= 1).
+        num_envs: sessions stepped together (integer >= 1).
+        eval_every: greedy exact evaluation on the panel every this many iterations
+            (integer >= 1; the transient curve).
+        ddpg: DDPG hyper-parameters (seed set per run).
+        cem: CEM bound settings (seed set per run; ``explore`` is forced to "one" for
+            ddpg-cem-1d).  Its initial mean is the basic tier weights; the default
+            alpha = 0.01 is close to the largest stable step at min_std = 0.15
+            (alpha |D| <= min_std^2 = 0.0225, |D| = 2), chosen before any run.
+        cem_warmup: CEM iterations run before DDPG starts (the article: CEM picks the
+            initial bounds; integer >= 0).
+        cem_chunk: sessions per chunk of a CEM candidate's evaluation (integer >= 2).
+        cem_max_chunks: most chunks per candidate (integer >= 1).
+        cem_rel_tol: a candidate's mean reward is confident when its 95 % half-width
+            <= cem_rel_tol |mean| (> 0).
+        panel: users of the exact evaluation panel per seed (integer >= 8).
+        seed: root seed (integer >= 0).
+        workers: processes (None: all cores, 1: in this process); results do not
+            depend on it.
+    """
+
+    traffic: TrafficConfig = field(default_factory=TrafficConfig)
+    target_tier: int = 0
+    lambdas: tuple[float, ...] = (0.5, 1.0, 2.0)
+    headline_lambda: float = 1.0
+    learners: tuple[str, ...] = LEARNERS
+    sweep_learners: tuple[str, ...] = ("ddpg-cem", "ddpg-fixed")
+    uplifts: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+    optimum_lambdas: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+    optimum_grid: tuple[float, ...] = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)
+    fixed_low: float = -1.0
+    fixed_high: float = 1.0
+    seeds: int = 5
+    iterations: int = 40
+    steps: int = 8
+    num_envs: int = 64
+    eval_every: int = 5
+    ddpg: DDPGConfig = field(default_factory=_default_ddpg)
+    cem: CEMBoundsConfig = field(default_factory=_default_cem)
+    cem_warmup: int = 3
+    cem_chunk: int = 64
+    cem_max_chunks: int = 4
+    cem_rel_tol: float = 0.05
+    panel: int = 256
+    seed: int = 0
+    workers: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.traffic, TrafficConfig):
+            raise ValueError(f"traffic: expected a TrafficConfig, got {type(self.traffic).__name__}")
+        mt = self.traffic.n_tiers
+        if not isinstance(self.target_tier, int) or not 0 <= self.target_tier < mt:
+            raise ValueError(f"target_tier: must be an integer in [0, {mt}), got {self.target_tier!r}")
+        _floats("lambdas", self.lambdas, 1e-9, 1e6)
+        if self.headline_lambda not in self.lambdas:
+            raise ValueError(f"headline_lambda: must be one of lambdas {self.lambdas!r}, got {self.headline_lambda!r}")
+        for name in ("learners", "sweep_learners"):
+            v = getattr(self, name)
+            if set(v) - set(LEARNERS) or len(set(v)) != len(v):
+                raise ValueError(f"{name}: expected distinct keys from {LEARNERS}, got {v!r}")
+        if set(self.sweep_learners) - set(self.learners):
+            raise ValueError(f"sweep_learners: must be a subset of learners, got {self.sweep_learners!r}")
+        _floats("uplifts", self.uplifts, 0.0, 10.0)
+        _floats("optimum_lambdas", self.optimum_lambdas, 0.0, 1e6)
+        _floats("optimum_grid", self.optimum_grid, -10.0, 10.0)
+        if not self.fixed_low < self.fixed_high:
+            raise ValueError(f"fixed_low, fixed_high: need fixed_low < fixed_high, got {self.fixed_low}, "
+                             f"{self.fixed_high}")
+        for name in ("seeds", "iterations", "steps", "num_envs", "eval_every", "cem_max_chunks"):
+            _positive_int(name, getattr(self, name))
+        if not isinstance(self.cem_warmup, int) or self.cem_warmup < 0:
+            raise ValueError(f"cem_warmup: must be an integer >= 0, got {self.cem_warmup!r}")
+        if not isinstance(self.cem_chunk, int) or self.cem_chunk < 2:
+            raise ValueError(f"cem_chunk: must be an integer >= 2, got {self.cem_chunk!r}")
+        if not (isinstance(self.cem_rel_tol, (int, float)) and self.cem_rel_tol > 0):
+            raise ValueError(f"cem_rel_tol: must be > 0, got {self.cem_rel_tol!r}")
+        if not isinstance(self.panel, int) or self.panel < 8:
+            raise ValueError(f"panel: must be an integer >= 8, got {self.panel!r}")
+        if not isinstance(self.ddpg, DDPGConfig):
+            raise ValueError(f"ddpg: expected a DDPGConfig, got {type(self.ddpg).__name__}")
+        if not isinstance(self.cem, CEMBoundsConfig):
+            raise ValueError(f"cem: expected a CEMBoundsConfig, got {type(self.cem).__name__}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ValueError(f"seed: must be an integer >= 0, got {self.seed!r}")
+        if self.workers is not None:
+            _positive_int("workers", self.workers)
+
+    def lambda_vector(self, lam: float) -> tuple[float, ...]:
+        """The simulator's lambdas: ``lam`` on the target tier, 0 elsewhere."""
+        return tuple(float(lam) if i == self.target_tier else 0.0 for i in range(self.traffic.n_tiers))
+
+
+def learner_runs(cfg: TieredTrafficConfig) -> list[tuple[str, float]]:
+    """(learner key, lambda) of every trained policy: each learner at the headline
+    lambda, the swept ones at every lambda, and the control bucket once."""
+    runs = [("basic", cfg.headline_lambda)]
+    for key in cfg.learners:
+        lams = cfg.lambdas if key in cfg.sweep_learners else (cfg.headline_lambda,)
+        runs += [(key, float(lam)) for lam in lams]
+    return runs
+
+
+def smoke_config() -> TieredTrafficConfig:
+    """A seconds-long run of every code path (numbers meaningless)."""
+    return TieredTrafficConfig(lambdas=(1.0,), seeds=2, iterations=3, steps=2, num_envs=8, eval_every=2,
+                               uplifts=(0.5, 1.0), optimum_lambdas=(0.0, 1.0), optimum_grid=(0.0, 1.0),
+                               ddpg=DDPGConfig(hidden=(8,), batch_size=8, warmup=8, replay_capacity=256,
+                                               reward_scale=1.0, noise_std=0.15),
+                               cem_warmup=1, cem_chunk=8, cem_max_chunks=1, panel=16, workers=1)
+
+
+def full_config() -> TieredTrafficConfig:
+    """The longer protocol: 10 seeds, 5 lambdas for every learner, 4x the training."""
+    return TieredTrafficConfig(lambdas=(0.25, 0.5, 1.0, 2.0, 4.0), seeds=10, iterations=160,
+                               sweep_learners=LEARNERS, panel=512)

@@ -1,0 +1,87 @@
+"""Exact static baselines on one panel: the classic fixed up-weighting, and the best
+static tier weights for everyone (uniform) and per user segment (the hardest
+baseline), from one exact table over a grid of static candidates.
+
+For every candidate c and panel user u the table holds the exact per-user values of
+:func:`simcore.experiments.tiered_traffic.evaluate.exact_static`.  At lambda the
+objective of user u is the expected return of the article's reward with lambda on
+the target tier i,
+
+    J_lambda(c, u) = reward_gmv(c, u) + lambda sum_t S_t (p_{i,t} - p^basic_{i,t}),
+
+computed from the table of a simulator built with lambda = 1 on the target tier and
+0 elsewhere, whose reward - reward_gmv is exactly the lift term's expected sum.
+The uniform optimum is argmax_c mean_u J_lambda(c, u) and the per-segment optimum
+picks argmax_c mean_{u in g} J_lambda(c, u) for every segment g.  Sweeping lambda
+traces the upper-left hull of the exact share-lift / GMV frontier: for each reached
+share target, no static (per-segment) weights of the grid have a higher expected
+reward-GMV (the Lagrangian relaxation of "max GMV subject to share >= target").
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from simcore.experiments.tiered_traffic.evaluate import by_segment, exact_static, summarise
+
+
+def candidate_grid(grid: tuple[float, ...], basic: np.ndarray, tier: int, uplifts: tuple[float, ...]) -> np.ndarray:
+    """Rows: the basic tier weights, each uplift (basic + delta on ``tier``), then every
+    point of grid^m_t: float64 (1 + len(uplifts) + len(grid)^m_t, m_t)."""
+    basic = np.asarray(basic, dtype=np.float64)
+    rows = [basic]
+    for d in uplifts:
+        u = basic.copy()
+        u[tier] += d
+        rows.append(u)
+    rows += [np.array(p) for p in itertools.product(grid, repeat=basic.size)]
+    return np.vstack(rows)
+
+
+def objective(table: Mapping[str, np.ndarray], lam: float) -> np.ndarray:
+    """J_lambda(c, u): float64 (n, U) (module docstring: the table's simulator has
+    lambda = 1 on the target tier)."""
+    return table["reward_gmv"] + lam * (table["reward"] - table["reward_gmv"])
+
+
+def _pick(table: Mapping[str, np.ndarray], choice: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-user values when user u is served candidate choice[u]."""
+    u = np.arange(choice.size)
+    return {k: v[choice, u] for k, v in table.items()}
+
+
+def static_optima(make_sim: Callable[[int], Any], users: Mapping[str, np.ndarray], basic: np.ndarray, tier: int,
+                  G: int, grid: tuple[float, ...], uplifts: tuple[float, ...],
+                  lambdas: tuple[float, ...]) -> dict[str, Any]:
+    """Every exact static baseline on the panel ``users`` (module docstring;
+    ``make_sim`` builds simulators with lambda = 1 on ``tier``, 0 elsewhere).
+
+    Returns:
+        ``basic`` (the control bucket's per-user values, for the learners' summaries),
+        ``uplift`` (delta -> summary, by_segment, weights), ``uniform-opt`` and
+        ``segment-opt`` (lambda -> summary, by_segment, weights: (m_t,) or (G, m_t)).
+        Keys of the inner dicts are ``f"{x:g}"``.
+    """
+    C = candidate_grid(grid, basic, tier, uplifts)
+    table = exact_static(make_sim, C, users)
+    seg = np.asarray(users["segment"])
+    base = {k: v[0] for k, v in table.items()}
+
+    def entry(v: Mapping[str, np.ndarray], weights: np.ndarray) -> dict[str, Any]:
+        return {**summarise(v, base, tier), "by_segment": by_segment(v, base, tier, seg, G),
+                "weights": np.asarray(weights).tolist()}
+
+    out: dict[str, Any] = {"basic": base, "uplift": {}, "uniform-opt": {}, "segment-opt": {}}
+    for j, d in enumerate(uplifts):
+        out["uplift"][f"{d:g}"] = entry({k: v[1 + j] for k, v in table.items()}, C[1 + j])
+    for lam in lambdas:
+        J = objective(table, lam)
+        best = int(np.argmax(J.mean(axis=1)))
+        out["uniform-opt"][f"{lam:g}"] = entry({k: v[best] for k, v in table.items()}, C[best])
+        per = np.array([int(np.argmax(J[:, seg == g].mean(axis=1))) if np.any(seg == g) else 0 for g in range(G)])
+        out["segment-opt"][f"{lam:g}"] = entry(_pick(table, per[seg]), C[per])
+    return out
