@@ -12,9 +12,9 @@ from simcore import kernels
 from simcore._version import __version__  # noqa: E402
 from simcore.domains.feature_cost import env as _feature_cost_env  # noqa: E402,F401  (registers ids)
 from simcore.domains.search import envs as _search_envs  # noqa: E402,F401  (registers ids)
-from simcore.domains.traffic import env as _traffic_env  # noqa: E402,F401  (registers ids)
 from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
 from simcore.domains.search.simulator import SearchSimulator
+from simcore.domains.traffic import env as _traffic_env  # noqa: E402,F401  (registers ids)
 
 __all__ = ["kernels", "SearchSimulator", "SessionConfig", "UserModelConfig", "WorldConfig", "__version__"]
 

@@ -80,7 +80,8 @@ class TieredTrafficEnv(gym.Env):
 
     Args:
         config: TrafficConfig, a nested dict, or None; keyword overrides replace its
-            top-level fields.  action_bound: half-width of the action Box (1.0; the tier weights are on the scale of the base weights, whose "ltr" values sum to 1).
+            top-level fields.  action_bound: half-width of the action Box (1.0; the tier
+            weights are on the scale of the base weights, whose "ltr" values sum to 1).
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"]}
@@ -180,8 +181,8 @@ class TieredTrafficVectorEnv(VectorEnv):
         (TrafficSimulator.reset_to)."""
         if isinstance(seed, (list, tuple, np.ndarray)):
             slot_seeds = single_env_seeds(seed, self.num_envs)
-            s = fold_seeds(slot_seeds)
-            self._np_random, self._np_random_seed = np.random.default_rng(s), s
+            folded = fold_seeds(slot_seeds)
+            self._np_random, self._np_random_seed = np.random.default_rng(folded), folded
             self.sim.seed_slots(slot_seeds)
             self._seeded = True
         elif (s := batch_reset_seed(self, seed)) is not None:

@@ -77,7 +77,8 @@ def _tile(users: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
     return {k: np.concatenate([np.asarray(v)] * n) for k, v in users.items()}
 
 
-def exact_static(sim: TrafficSimulator, tier_weights: np.ndarray, users: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def exact_static(sim: TrafficSimulator, tier_weights: np.ndarray,
+                 users: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Exact panel means of n static tier-weight vectors.
 
     Args:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from simcore.domains.traffic.config import TrafficConfig
 from simcore.domains.traffic.spec import TRAFFIC_STEP_SPEC, traffic_dims
 from simcore.domains.traffic.world import TrafficWorld, make_traffic_world
 from simcore.util.checks import thread_count
+
+if TYPE_CHECKING:  # the stub type of _core.traffic.TrafficBatch (see _core.pyi)
+    from simcore._core import TrafficBatch
 
 __all__ = ["TrafficSimulator", "TrafficStepResult"]
 
@@ -64,7 +68,7 @@ class TrafficStepResult:
     reward_tier: np.ndarray
 
 
-def core_arguments(cfg: TrafficConfig, world: TrafficWorld) -> dict[str, object]:
+def core_arguments(cfg: TrafficConfig, world: TrafficWorld) -> dict[str, Any]:
     """The keyword arguments of ``_core.traffic.TrafficBatch`` for a config and world
     (all but num_sessions)."""
     r = cfg.reward
@@ -106,25 +110,26 @@ class TrafficSimulator:
 
     def __init__(self, config: TrafficConfig | None = None, num_sessions: int = 1, seed: int = 0,
                  world: TrafficWorld | None = None) -> None:
-        self.config = config if config is not None else TrafficConfig()
+        self.config: TrafficConfig = config if config is not None else TrafficConfig()
         if not isinstance(self.config, TrafficConfig):
             raise TypeError(f"config: expected a TrafficConfig, got {type(self.config).__name__}")
         if not isinstance(num_sessions, numbers.Integral) or isinstance(num_sessions, bool) or num_sessions < 1:
             raise ValueError(f"num_sessions: must be an integer >= 1, got {num_sessions!r}")
-        self.world = world if world is not None else make_traffic_world(self.config)
-        self._sim = _core.traffic.TrafficBatch(num_sessions=int(num_sessions),
+        self.world: TrafficWorld = world if world is not None else make_traffic_world(self.config)
+        self._sim: TrafficBatch = _core.traffic.TrafficBatch(num_sessions=int(num_sessions),
                                                **core_arguments(self.config, self.world))
-        self.num_sessions = int(num_sessions)
-        self.n_base, self.n_tiers = self.world.n_base, self.world.n_tiers
-        self.num_features = self.n_base + self.n_tiers
-        self.obs_dim = int(self._sim.obs_dim)
-        self.horizon = int(self._sim.horizon)
-        self.threads = thread_count(self.config.session.num_threads)
-        self.basic_weights = np.array(self.config.basic_vector(), dtype=np.float32)
-        self.dims = traffic_dims(self.config)
+        self.num_sessions: int = int(num_sessions)
+        self.n_base: int = self.world.n_base
+        self.n_tiers: int = self.world.n_tiers
+        self.num_features: int = self.n_base + self.n_tiers
+        self.obs_dim: int = int(self._sim.obs_dim)
+        self.horizon: int = int(self._sim.horizon)
+        self.threads: int = thread_count(self.config.session.num_threads)
+        self.basic_weights: np.ndarray = np.array(self.config.basic_vector(), dtype=np.float32)
+        self.dims: dict[str, int] = traffic_dims(self.config)
         TRAFFIC_STEP_SPEC.check_obs_dim(self.obs_dim, self.dims)
-        self._out = TRAFFIC_STEP_SPEC.buffers(self.num_sessions, self.dims)
-        self._result = TrafficStepResult(**self._out)
+        self._out: dict[str, np.ndarray] = TRAFFIC_STEP_SPEC.buffers(self.num_sessions, self.dims)
+        self._result: TrafficStepResult = TrafficStepResult(**self._out)
         self.seed(seed)
 
     # ------------------------------------------------------------------ seeding / resets
@@ -151,9 +156,9 @@ class TrafficSimulator:
             raise TypeError(f"users: expected a mapping of arrays, got {type(users).__name__}")
         from simcore.domains.search.simulator import _USER_FIELDS
 
-        args = [SearchSimulator._user_field(self, users, name, dt, is_int)  # type: ignore[arg-type]
-                for name, dt, is_int in _USER_FIELDS]
-        self._sim.reset_to(*args, self._out["obs"], self.threads)
+        q, g, pw, pt, pr = [SearchSimulator._user_field(self, users, name, dt, is_int)  # type: ignore[arg-type]
+                            for name, dt, is_int in _USER_FIELDS]
+        self._sim.reset_to(q, g, pw, pt, pr, self._out["obs"], self.threads)
         return self._out["obs"]
 
     def users(self) -> dict[str, np.ndarray]:
@@ -212,7 +217,7 @@ class TrafficSimulator:
                 "sim_state": self._sim.get_state(), "out": {k: v.copy() for k, v in self._out.items()}}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["config"], state["num_sessions"], 0, state["world"])  # type: ignore[misc]
+        TrafficSimulator.__init__(self, state["config"], state["num_sessions"], 0, state["world"])
         self._sim.set_state(state["sim_state"])
         for k, v in state["out"].items():
             self._out[k][...] = v
