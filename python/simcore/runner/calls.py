@@ -7,20 +7,23 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
 
 def limit_threads(threads: int | None) -> None:
-    """OpenMP and torch threads of a worker process (None: leave them)."""
+    """OpenMP and torch threads of a worker process (None: leave them).
+
+    Sets ``OMP_NUM_THREADS`` (which torch reads when it is first imported) and, if
+    torch is already imported, ``torch.set_num_threads``; torch is not imported here
+    (its import costs seconds per worker, for jobs that may never use it).
+    """
     if threads is not None:
         os.environ["OMP_NUM_THREADS"] = str(threads)
-        try:  # torch, when the jobs use it, with few threads per worker
-            import torch
-
+        torch = sys.modules.get("torch")
+        if torch is not None:
             torch.set_num_threads(threads)
-        except ImportError:
-            pass
 
 
 def call_job(job: Any, shared: Any, has_shared: bool, tick: Callable[[float], None] | None) -> Any:

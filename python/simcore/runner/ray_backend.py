@@ -42,7 +42,7 @@ def _ensure_ray(ray: Any, address: str | None, workers: int) -> bool:
 
 
 def _remote_fns(ray: Any) -> tuple[Any, Any]:
-    @ray.remote
+    @ray.remote(num_cpus=0)
     class Counter:  # pragma: no cover - runs in a Ray worker
         def __init__(self) -> None:
             self.value = 0.0
@@ -58,7 +58,7 @@ def _remote_fns(ray: Any) -> tuple[Any, Any]:
         from simcore.runner.calls import call_job, limit_threads
 
         limit_threads(threads)
-        tick = (lambda units: counter.add.remote(units)) if job.ticks else None
+        tick = (lambda units: counter.add.remote(units)) if counter is not None and job.ticks else None
         return call_job(job, shared, has_shared, tick)
 
     return Counter, call
@@ -68,26 +68,30 @@ def run_ray(jobs: Sequence[Any], workers: int, shared: Any, has_shared: bool, th
             update: Callable[[float], None], done: Callable[[int, Any], None],
             address: str | None = None) -> dict[int, Any]:
     """Runs ``jobs`` as Ray tasks; calls ``done(i, result)`` as each finishes and
-    ``update(units)`` for progress; returns index -> result."""
+    ``update(units)`` for progress; returns index -> result.
+
+    The progress counter actor is started only when some job ticks; finished tasks are
+    collected in batches (every ``ray.wait`` returns all that are ready within 0.2 s).
+    """
     ray = import_ray()
     started = _ensure_ray(ray, address, workers)
     try:
         Counter, call = _remote_fns(ray)
-        counter = Counter.remote()
+        counter = Counter.remote() if any(j.ticks for j in jobs) else None
         shared_ref = ray.put(shared)
         order = sorted(range(len(jobs)), key=lambda i: -jobs[i].work)  # largest first
         refs = {call.remote(jobs[i], shared_ref, has_shared, counter, threads): i for i in order}
         results: dict[int, Any] = {}
         pending, seen = list(refs), 0.0
         while pending:
-            ready, pending = ray.wait(pending, num_returns=1, timeout=0.5)
-            for r in ready:
+            ready, pending = ray.wait(pending, num_returns=len(pending), timeout=0.2)
+            for r, value in zip(ready, ray.get(ready)):
                 i = refs[r]
-                results[i] = ray.get(r)
-                done(i, results[i])
+                results[i] = value
+                done(i, value)
                 if not jobs[i].ticks:
                     update(jobs[i].work)
-            now = float(ray.get(counter.get.remote()))
+            now = float(ray.get(counter.get.remote())) if counter is not None else 0.0
             if now > seen:
                 update(now - seen)
                 seen = now
