@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from simcore.algos.cem_bounds import CEMBoundsConfig
 from simcore.algos.ddpg import DDPGConfig
-from simcore.domains.traffic.config import TrafficConfig
+from simcore.domains.traffic.config import TrafficConfig, TrafficRewardConfig
 
 __all__ = ["TieredTrafficConfig", "LEARNERS", "learner_runs", "smoke_config", "full_config"]
 
@@ -33,7 +33,11 @@ def _default_ddpg() -> DDPGConfig:
 
 
 def _default_cem() -> CEMBoundsConfig:
-    return CEMBoundsConfig(n_candidates=8, elite_frac=0.25, alpha=0.01, init_std=0.5, min_std=0.15)
+    return CEMBoundsConfig(n_candidates=10, elite_frac=0.3, alpha=0.003, init_std=0.25, min_std=0.02)
+
+
+def _default_traffic() -> TrafficConfig:
+    return TrafficConfig(reward=TrafficRewardConfig(price=1.0))
 
 
 def _positive_int(name: str, v: object) -> None:
@@ -56,25 +60,31 @@ class TieredTrafficConfig:
     Attributes:
         traffic: the simulator (tiers, user affinity, GMV weights; its
             ``reward.lambdas`` are replaced per run by ``lambda`` on the target tier
-            and 0 on the others).
+            and 0 on the others).  Default: the package's traffic model with the
+            reward's GMV term counting the paid price (``reward.price = 1``, besides
+            the default click 0.1 / cart 0.3 / buy 1.0 weights), so that the reward's
+            GMV and the GMV the claims measure are the same money.
         target_tier: index of the tier whose share is pushed (integer in [0, m_t);
             default 0, the high-brand tier: expensive, high quality, slower selling).
         lambdas: lambda of the target tier the learners in ``sweep_learners`` are
-            trained at (each > 0; default (0.5, 1, 2)).
+            trained at (each > 0; default (0.25, 0.5, 1): from a slight push to one
+            that moves most pages; lambda is reward per page per unit of share).
         headline_lambda: the lambda of the claims table and of the learners not swept
-            (must be in ``lambdas``; default 1.0).
+            (must be in ``lambdas``; default 0.5).
         learners: learner keys trained at ``headline_lambda`` (subset of LEARNERS).
         sweep_learners: learner keys also trained at every lambda of ``lambdas``
-            (subset of ``learners``; default ("ddpg-cem", "ddpg-fixed")).
+            (subset of ``learners``; default ("ddpg-cem",); the full preset: all).
         uplifts: amounts delta of the classic fixed up-weighting (target tier weight
             = basic + delta), each in [0, 10].
         optimum_lambdas: lambdas of the exact uniform and per-segment optima (the
             exact frontier; each >= 0; include ``lambdas``' values for paired
             comparisons).
-        optimum_grid: candidate values of every tier weight for the exact optima
-            (grid^m_t static candidates; each in [-10, 10]).
+        optimum_grid: candidate values of the target tier's weight for the exact
+            optima (each in [-10, 10]).
+        optimum_grid_other: candidate values of every other tier's weight (each in
+            [-10, 10]); the candidates are all combinations.
         fixed_low, fixed_high: the hand-set bounds of ``ddpg-fixed`` (every tier;
-            fixed_low < fixed_high; default [-1, 1] = the CEM's initial bounds).
+            fixed_low < fixed_high; default [-0.5, 0.5] = the CEM's initial bounds).
         seeds: training seeds (integer >= 1; default 5; CIs are Student-t over
             seed means).
         iterations: training iterations (integer >= 1); each is ``steps`` batched env
@@ -86,9 +96,10 @@ class TieredTrafficConfig:
             (integer >= 1; the transient curve).
         ddpg: DDPG hyper-parameters (seed set per run).
         cem: CEM bound settings (seed set per run; ``explore`` is forced to "one" for
-            ddpg-cem-1d).  Its initial mean is the basic tier weights; the default
-            alpha = 0.01 is close to the largest stable step at min_std = 0.15
-            (alpha |D| <= min_std^2 = 0.0225, |D| = 2), chosen before any run.
+            ddpg-cem-1d).  Its initial mean is the basic tier weights (bounds
+            mu -/+ 2 sigma = [-0.5, 0.5] at init_std 0.25); alpha = 0.003 moves mu
+            c = alpha |D| / sigma^2 = 14 % of the way to the elite mean at sigma = 0.25
+            (capped at 100 % below sigma = 0.095).
         cem_warmup: CEM iterations run before DDPG starts (the article: CEM picks the
             initial bounds; integer >= 0).
         cem_chunk: sessions per chunk of a CEM candidate's evaluation (integer >= 2).
@@ -101,27 +112,28 @@ class TieredTrafficConfig:
             depend on it.
     """
 
-    traffic: TrafficConfig = field(default_factory=TrafficConfig)
+    traffic: TrafficConfig = field(default_factory=_default_traffic)
     target_tier: int = 0
-    lambdas: tuple[float, ...] = (0.5, 1.0, 2.0)
-    headline_lambda: float = 1.0
+    lambdas: tuple[float, ...] = (0.25, 0.5, 1.0)
+    headline_lambda: float = 0.5
     learners: tuple[str, ...] = LEARNERS
-    sweep_learners: tuple[str, ...] = ("ddpg-cem", "ddpg-fixed")
-    uplifts: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
-    optimum_lambdas: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
-    optimum_grid: tuple[float, ...] = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)
-    fixed_low: float = -1.0
-    fixed_high: float = 1.0
+    sweep_learners: tuple[str, ...] = ("ddpg-cem",)
+    uplifts: tuple[float, ...] = (0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)
+    optimum_lambdas: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
+    optimum_grid: tuple[float, ...] = (-0.1, 0.0, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3)
+    optimum_grid_other: tuple[float, ...] = (-0.1, 0.0, 0.1)
+    fixed_low: float = -0.5
+    fixed_high: float = 0.5
     seeds: int = 5
     iterations: int = 40
-    steps: int = 8
-    num_envs: int = 64
+    steps: int = 16
+    num_envs: int = 32
     eval_every: int = 5
     ddpg: DDPGConfig = field(default_factory=_default_ddpg)
     cem: CEMBoundsConfig = field(default_factory=_default_cem)
     cem_warmup: int = 3
     cem_chunk: int = 64
-    cem_max_chunks: int = 4
+    cem_max_chunks: int = 3
     cem_rel_tol: float = 0.05
     panel: int = 256
     seed: int = 0
@@ -145,6 +157,7 @@ class TieredTrafficConfig:
         _floats("uplifts", self.uplifts, 0.0, 10.0)
         _floats("optimum_lambdas", self.optimum_lambdas, 0.0, 1e6)
         _floats("optimum_grid", self.optimum_grid, -10.0, 10.0)
+        _floats("optimum_grid_other", self.optimum_grid_other, -10.0, 10.0)
         if not self.fixed_low < self.fixed_high:
             raise ValueError(f"fixed_low, fixed_high: need fixed_low < fixed_high, got {self.fixed_low}, "
                              f"{self.fixed_high}")
@@ -184,8 +197,10 @@ def learner_runs(cfg: TieredTrafficConfig) -> list[tuple[str, float]]:
 
 def smoke_config() -> TieredTrafficConfig:
     """A seconds-long run of every code path (numbers meaningless)."""
-    return TieredTrafficConfig(lambdas=(1.0,), seeds=2, iterations=3, steps=2, num_envs=8, eval_every=2,
-                               uplifts=(0.5, 1.0), optimum_lambdas=(0.0, 1.0), optimum_grid=(0.0, 1.0),
+    return TieredTrafficConfig(lambdas=(1.0,), headline_lambda=1.0, seeds=2, iterations=3, steps=2, num_envs=8,
+                               eval_every=2,
+                               uplifts=(0.05, 0.1), optimum_lambdas=(0.0, 1.0), optimum_grid=(0.0, 0.1),
+                               optimum_grid_other=(0.0,),
                                ddpg=DDPGConfig(hidden=(8,), batch_size=8, warmup=8, replay_capacity=256,
                                                reward_scale=1.0, noise_std=0.15),
                                cem_warmup=1, cem_chunk=8, cem_max_chunks=1, panel=16, workers=1)
@@ -193,5 +208,5 @@ def smoke_config() -> TieredTrafficConfig:
 
 def full_config() -> TieredTrafficConfig:
     """The longer protocol: 10 seeds, 5 lambdas for every learner, 4x the training."""
-    return TieredTrafficConfig(lambdas=(0.25, 0.5, 1.0, 2.0, 4.0), seeds=10, iterations=160,
+    return TieredTrafficConfig(lambdas=(0.1, 0.25, 0.5, 1.0, 2.0), seeds=10, iterations=160,
                                sweep_learners=LEARNERS, panel=512)

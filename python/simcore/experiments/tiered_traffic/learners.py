@@ -182,8 +182,9 @@ def run_exact(cfg: TieredTrafficConfig, seed: int) -> dict[str, Any]:
     m_t, tier = int(sim0.n_tiers), cfg.target_tier
     G = int(np.asarray(sim0.world.segment_pref).shape[0])
     basic = np.asarray(sim0.basic_weights, dtype=np.float64)[-m_t:]
-    res = static_optima(_sim_factory(traffic_config(cfg, 1.0), sim0.world), users, basic, tier, G, cfg.optimum_grid,
-                        cfg.uplifts, cfg.optimum_lambdas)
+    make = _sim_factory(traffic_config(cfg, 1.0), sim0.world)
+    res = static_optima(make, users, basic, tier, G, cfg.optimum_grid, cfg.optimum_grid_other, cfg.uplifts,
+                        cfg.optimum_lambdas, cfg.headline_lambda)
     base = res.pop("basic")
     seg = np.asarray(users["segment"])
     aff = np.asarray(users["prefs"])[:, int(sim0.n_base) + tier]

@@ -29,16 +29,19 @@ import numpy as np
 from simcore.experiments.tiered_traffic.evaluate import by_segment, exact_static, summarise
 
 
-def candidate_grid(grid: tuple[float, ...], basic: np.ndarray, tier: int, uplifts: tuple[float, ...]) -> np.ndarray:
+def candidate_grid(grid: tuple[float, ...], grid_other: tuple[float, ...], basic: np.ndarray, tier: int,
+                   uplifts: tuple[float, ...]) -> np.ndarray:
     """Rows: the basic tier weights, each uplift (basic + delta on ``tier``), then every
-    point of grid^m_t: float64 (1 + len(uplifts) + len(grid)^m_t, m_t)."""
+    combination of ``grid`` on the target tier and ``grid_other`` on each other tier:
+    float64 (1 + len(uplifts) + len(grid) len(grid_other)^(m_t - 1), m_t)."""
     basic = np.asarray(basic, dtype=np.float64)
     rows = [basic]
     for d in uplifts:
         u = basic.copy()
         u[tier] += d
         rows.append(u)
-    rows += [np.array(p) for p in itertools.product(grid, repeat=basic.size)]
+    axes = [grid if k == tier else grid_other for k in range(basic.size)]
+    rows += [np.array(p) for p in itertools.product(*axes)]
     return np.vstack(rows)
 
 
@@ -55,8 +58,8 @@ def _pick(table: Mapping[str, np.ndarray], choice: np.ndarray) -> dict[str, np.n
 
 
 def static_optima(make_sim: Callable[[int], Any], users: Mapping[str, np.ndarray], basic: np.ndarray, tier: int,
-                  G: int, grid: tuple[float, ...], uplifts: tuple[float, ...],
-                  lambdas: tuple[float, ...]) -> dict[str, Any]:
+                  G: int, grid: tuple[float, ...], grid_other: tuple[float, ...], uplifts: tuple[float, ...],
+                  lambdas: tuple[float, ...], headline: float) -> dict[str, Any]:
     """Every exact static baseline on the panel ``users`` (module docstring;
     ``make_sim`` builds simulators with lambda = 1 on ``tier``, 0 elsewhere).
 
@@ -64,24 +67,27 @@ def static_optima(make_sim: Callable[[int], Any], users: Mapping[str, np.ndarray
         ``basic`` (the control bucket's per-user values, for the learners' summaries),
         ``uplift`` (delta -> summary, by_segment, weights), ``uniform-opt`` and
         ``segment-opt`` (lambda -> summary, by_segment, weights: (m_t,) or (G, m_t)).
+        Each summary's ``reward`` is E[return] of r at its lambda (the up-weighting's
+        at ``headline``).
         Keys of the inner dicts are ``f"{x:g}"``.
     """
-    C = candidate_grid(grid, basic, tier, uplifts)
+    C = candidate_grid(grid, grid_other, basic, tier, uplifts)
     table = exact_static(make_sim, C, users)
     seg = np.asarray(users["segment"])
     base = {k: v[0] for k, v in table.items()}
 
-    def entry(v: Mapping[str, np.ndarray], weights: np.ndarray) -> dict[str, Any]:
+    def entry(v: Mapping[str, np.ndarray], weights: np.ndarray, lam: float) -> dict[str, Any]:
+        v = {**v, "reward": v["reward_gmv"] + lam * (v["reward"] - v["reward_gmv"])}  # E[return] at lam
         return {**summarise(v, base, tier), "by_segment": by_segment(v, base, tier, seg, G),
-                "weights": np.asarray(weights).tolist()}
+                "weights": np.asarray(weights).tolist(), "lambda": lam}
 
     out: dict[str, Any] = {"basic": base, "uplift": {}, "uniform-opt": {}, "segment-opt": {}}
     for j, d in enumerate(uplifts):
-        out["uplift"][f"{d:g}"] = entry({k: v[1 + j] for k, v in table.items()}, C[1 + j])
+        out["uplift"][f"{d:g}"] = entry({k: v[1 + j] for k, v in table.items()}, C[1 + j], headline)
     for lam in lambdas:
         J = objective(table, lam)
         best = int(np.argmax(J.mean(axis=1)))
-        out["uniform-opt"][f"{lam:g}"] = entry({k: v[best] for k, v in table.items()}, C[best])
+        out["uniform-opt"][f"{lam:g}"] = entry({k: v[best] for k, v in table.items()}, C[best], lam)
         per = np.array([int(np.argmax(J[:, seg == g].mean(axis=1))) if np.any(seg == g) else 0 for g in range(G)])
-        out["segment-opt"][f"{lam:g}"] = entry(_pick(table, per[seg]), C[per])
+        out["segment-opt"][f"{lam:g}"] = entry(_pick(table, per[seg]), C[per], lam)
     return out
