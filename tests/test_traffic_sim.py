@@ -48,10 +48,13 @@ def run_both(cfg: TrafficConfig, B: int, actions: list[np.ndarray], samples: lis
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(n_tiers=st.integers(1, 4), q=st.integers(1, 3), n=st.integers(3, 40), k=st.integers(1, 12),
        steps=st.integers(1, 6), m=st.integers(4, 8), B=st.integers(1, 7), seed=st.integers(0, 2**63),
-       mode=st.sampled_from(["random", "ties", "huge_tiers", "zero"]), data=st.data())
-def test_cpp_matches_twin(n_tiers, q, n, k, steps, m, B, seed, mode, data):
-    cfg = small(n_tiers, q, n, k, steps, m)
+       mode=st.sampled_from(["random", "ties", "huge_tiers", "zero", "tiers_only"]),
+       basic=st.sampled_from(["ltr", "zero", "random"]), data=st.data())
+def test_cpp_matches_twin(n_tiers, q, n, k, steps, m, B, seed, mode, basic, data):
     F = m + n_tiers
+    rng0 = np.random.default_rng(seed % 2**32)
+    bw = {"ltr": None, "zero": (0.0,) * F, "random": tuple(np.round(rng0.uniform(-1, 1, F), 1))}[basic]
+    cfg = small(n_tiers, q, n, k, steps, m, basic_weights=bw)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     acts, samples = [], []
     for _ in range(2 * steps + 2):
@@ -63,6 +66,9 @@ def test_cpp_matches_twin(n_tiers, q, n, k, steps, m, B, seed, mode, data):
         elif mode == "huge_tiers":
             a = rng.uniform(-1, 1, (B, F))
             a[:, m:] = rng.choice([-100.0, 100.0], (B, n_tiers))
+        elif mode == "tiers_only":  # pi_basic's base weights: the per-class merge ranking
+            a = np.repeat(np.asarray(cfg.basic_vector(), np.float32)[None], B, axis=0).astype(float)
+            a[:, m:] = rng.choice([-100.0, -1.0, 0.0, 0.25, 1.0, 100.0], (B, n_tiers))
         else:
             a = np.zeros((B, F))
         acts.append(a.astype(np.float32))
@@ -76,6 +82,34 @@ def test_twin_matches_at_default_size():
     acts = [np.concatenate([np.tile(cfg.basic_vector()[:8], (16, 1)), rng.uniform(-0.3, 0.3, (16, 3))],
                            axis=1).astype(np.float32) for _ in range(12)]
     run_both(cfg, 16, acts, [True] * 11 + [False], seed=9)
+
+
+def test_class_merge_ranking_breaks_rounded_ties_by_index():
+    """Two tier items whose base scores differ by one float32 step round to the same
+    full score once the tier weight is added: the lower index ranks first, as in the
+    general ranking (the class list, sorted by base score, holds them the other way)."""
+    from simcore.domains.search.world import World
+    from simcore.domains.traffic.world import TrafficWorld
+
+    cfg = small(1, q=1, n=3, k=1, steps=3, m=2, basic_weights=(0.0, 2.0**-28, 0.0))
+    x = np.zeros((1, 3, 2), np.float32)
+    x[0, :, 1] = (np.nextafter(np.float32(1), np.float32(0)), 1.0, 0.5)
+    flags = np.array([[[1], [1], [0]]], np.uint8)
+    base = World(features=x, prices=np.ones((1, 3)), segment_probs=np.full(4, 0.25), segment_pref=np.zeros((4, 2)))
+    w = TrafficWorld(base=base, flags=flags, features=np.concatenate([x, flags.astype(np.float32)], axis=2),
+                     prices=base.prices, segment_probs=base.segment_probs, segment_pref=np.zeros((4, 3)),
+                     like_prob=np.zeros((4, 1)), dislike_prob=np.zeros((4, 1)))
+    a = np.array([[0.0, 2.0**-28, 4.0]], np.float32)
+    s = scores(w.features[0], a[0])
+    assert s[0] == s[1]  # the rounded tie the test is about
+    sim, ref = TrafficSimulator(cfg, 1, world=w), ReferenceTrafficBatch(cfg, 1, world=w)
+    sim.reset(), ref.reset()
+    pages = []
+    for _ in range(3):
+        x_, y_ = sim.step(a, sample=False), ref.step(a, sample=False)
+        assert_step_equal(x_, y_, "tie")
+        pages.append(int(x_.page[0, 0]))
+    assert pages == [0, 1, 2]
 
 
 def _live(r) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <utility>
 
@@ -20,6 +21,113 @@ TrafficBatch::TrafficBatch(World world, UserModel model, SessionConfig config, T
                            std::size_t num_sessions)
     : SessionBatch(std::move(world), model, config, num_sessions), tiers_(std::move(tiers)) {
   build_control();
+  build_tier_lists();
+}
+
+void TrafficBatch::build_tier_lists() {
+  const std::size_t Q = world_.n_queries, N = world_.n_items, F = world_.n_features;
+  const std::size_t mt = tiers_.n_tiers, mb = F - mt;
+  if (mt > kMaxClassTiers) return;
+  const std::size_t C = std::size_t(1) << mt;
+  base_score_.resize(Q * N);
+  class_base_.resize(Q * N);
+  class_items_.resize(Q * N);
+  class_start_.assign(Q * (C + 1), 0);
+  std::vector<double> w(mb);
+  for (std::size_t j = 0; j < mb; ++j) w[j] = static_cast<double>(tiers_.basic_weights[j]);
+  std::vector<std::size_t> cls(N);
+  for (std::size_t q = 0; q < Q; ++q) {
+    const float* X = world_.features.data() + q * N * F;
+    double* base = base_score_.data() + q * N;
+    std::uint32_t* start = class_start_.data() + q * (C + 1);
+    for (std::size_t i = 0; i < N; ++i) {
+      // the first mb terms of the ranking's score, in its order (score_column_row)
+      double acc = static_cast<double>(X[i * F]) * w[0];
+      for (std::size_t j = 1; j < mb; ++j) acc += static_cast<double>(X[i * F + j]) * w[j];
+      base[i] = acc;
+      std::size_t c = 0;
+      for (std::size_t j = 0; j < mt; ++j) c |= (X[i * F + mb + j] != 0.0f ? std::size_t(1) : 0) << j;
+      cls[i] = c;
+      ++start[c + 1];
+    }
+    for (std::size_t c = 0; c < C; ++c) start[c + 1] += start[c];
+    std::int32_t* items = class_items_.data() + q * N;
+    std::vector<std::uint32_t> fill(start, start + C);
+    for (std::size_t i = 0; i < N; ++i) items[fill[cls[i]]++] = static_cast<std::int32_t>(i);
+    for (std::size_t c = 0; c < C; ++c)
+      std::sort(items + start[c], items + start[c + 1], [&](std::int32_t a, std::int32_t b) {
+        return base[a] > base[b] || (base[a] == base[b] && a < b);
+      });
+    double* cb = class_base_.data() + q * N;
+    for (std::size_t r = 0; r < N; ++r) cb[r] = base[items[r]];
+  }
+}
+
+std::size_t TrafficBatch::rank_by_class(const Session& s, const float* w, std::int64_t* page) const {
+  const std::size_t N = world_.n_items, F = world_.n_features, K = config_.page_size;
+  const std::size_t mt = tiers_.n_tiers, mb = F - mt, C = std::size_t(1) << mt;
+  const std::size_t q = static_cast<std::size_t>(s.user.query);
+  const double* base = class_base_.data() + q * N;  // in class order, parallel to items
+  const std::int32_t* items = class_items_.data() + q * N;
+  const std::uint32_t* start = class_start_.data() + q * (C + 1);
+  const std::uint8_t* shown = s.shown.data();
+  double wd[kMaxClassTiers];
+  for (std::size_t j = 0; j < mt; ++j) wd[j] = static_cast<double>(w[mb + j]);
+  // The full score of the item at position r of class c: its base score, then the tier
+  // terms in column order, exactly as the general ranking accumulates them.
+  auto score = [&](std::uint32_t r, std::size_t c) {
+    double acc = base[r];
+    for (std::size_t j = 0; j < mt; ++j) acc += static_cast<double>(((c >> j) & 1) ? 1.0f : 0.0f) * wd[j];
+    return acc;
+  };
+  // Items taken out of class order (rounded ties, below): rare, so a short list.
+  std::int32_t early[128];
+  std::size_t n_early = 0;
+  auto taken = [&](std::int32_t i) {
+    if (shown[static_cast<std::size_t>(i)]) return true;
+    for (std::size_t k = 0; k < n_early; ++k)
+      if (early[k] == i) return true;
+    return false;
+  };
+  constexpr std::size_t kC = std::size_t(1) << kMaxClassTiers;
+  std::uint32_t cursor[kC];
+  std::int32_t head[kC];
+  double head_s[kC];
+  // Head of class c: its first untaken item; a later item whose base score rounds to the
+  // same full score (a contiguous run: the full score is monotone in the base score)
+  // and whose index is lower ranks first.
+  auto find_head = [&](std::size_t c) {
+    std::uint32_t& p = cursor[c];
+    while (p < start[c + 1] && taken(items[p])) ++p;
+    if (p == start[c + 1]) {
+      head[c] = -1;
+      return;
+    }
+    std::int32_t cand = items[p];
+    const double sc = score(p, c);
+    for (std::uint32_t r = p + 1; r < start[c + 1] && score(r, c) == sc; ++r)
+      if (items[r] < cand && !taken(items[r])) cand = items[r];
+    head[c] = cand, head_s[c] = sc;
+  };
+  for (std::size_t c = 0; c < C; ++c) cursor[c] = start[c], find_head(c);
+  std::size_t count = 0;
+  for (; count < K; ++count) {
+    std::size_t bc = C;
+    for (std::size_t c = 0; c < C; ++c)
+      if (head[c] >= 0 && (bc == C || head_s[c] > head_s[bc] || (head_s[c] == head_s[bc] && head[c] < head[bc])))
+        bc = c;
+    if (bc == C) break;
+    const std::int32_t best = head[bc];
+    page[count] = best;
+    if (items[cursor[bc]] == best) {
+      ++cursor[bc];
+    } else {
+      early[n_early++] = best;
+    }
+    find_head(bc);
+  }
+  for (std::size_t k = count; k < K; ++k) page[k] = -1;
+  return count;
 }
 
 void TrafficBatch::build_control() {
@@ -142,7 +250,10 @@ void TrafficBatch::step(const float* actions, bool sample, const TrafficOut& out
         for (std::size_t j = 0; j < mt; ++j) share[j] = share_basic[j] = 0;
         continue;
       }
-      const std::size_t count = rank_page(s, actions + i * F, page);
+      const float* a = actions + i * F;
+      const bool by_class = !class_start_.empty() &&
+                            std::memcmp(a, tiers_.basic_weights.data(), (F - mt) * sizeof(float)) == 0;
+      const std::size_t count = by_class ? rank_by_class(s, a, page) : rank_page(s, a, page);
       const std::size_t slot = s.n_pages == 0 ? 0 : (s.head + 1) % W;
       PageMemo fresh;
       gather_page(s, page, count, px.data());

@@ -66,12 +66,24 @@ class TrafficBatch : public SessionBatch {
  private:
   void begin_traffic(std::size_t slot);
   void build_control();
+  void build_tier_lists();
+  // The page under weights w whose base part equals pi_basic's (bit for bit): a merge of
+  // the per-tier-class lists of the query's items sorted by base score; the same page
+  // (same scores, ties by lower index) as the general ranking, at O(K * classes) cost.
+  std::size_t rank_by_class(const Session& s, const float* w, std::int64_t* page) const;
   // Tier shares of the `count` items whose features are px (count, F) into share (m_t,).
   void page_shares(const float* px, std::size_t count, double* share) const;
 
   TierModel tiers_;
   std::vector<std::int64_t> control_pages_;  // (Q, T, K)
   std::vector<double> control_share_;        // (Q, T, m_t)
+  // The fast path of rank_by_class (m_t <= kMaxClassTiers): per query, the items of each
+  // tier class c (bit j of c = in tier j) sorted by (base score desc, index asc).
+  static constexpr std::size_t kMaxClassTiers = 4;
+  std::vector<double> base_score_;            // (Q, N) pi_basic's score over the base columns
+  std::vector<std::int32_t> class_items_;     // (Q, N) items grouped by class
+  std::vector<double> class_base_;            // (Q, N) their base scores, in the same order
+  std::vector<std::uint32_t> class_start_;    // (Q, 2^m_t + 1) offsets into class_items_
 };
 
 }  // namespace traffic
