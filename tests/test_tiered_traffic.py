@@ -117,3 +117,22 @@ def test_frontier_interpolation():
 def test_config_bad_input(kw, name):
     with pytest.raises(ValueError, match=name):
         TieredTrafficConfig(**kw)
+
+
+def test_gmv_optimal_control_never_worse_than_its_start():
+    from simcore.experiments.tiered_traffic.optimum import exact_gmv_full, gmv_optimal_control
+
+    cfg = TieredTrafficConfig()
+    world = TrafficSimulator(cfg.traffic, num_sessions=1).world
+    users = traffic_exact.panel(cfg.traffic, 8, 3)
+
+    def make(n):
+        return TrafficSimulator(cfg.traffic, num_sessions=n, world=world)
+
+    start = np.array(cfg.traffic.basic_vector()[:8])
+    res = gmv_optimal_control(make, users, start, 3, iterations=2, rng_seed=1, n_candidates=4)
+    assert res["gmv"] >= res["start_gmv"] and res["history"] == sorted(res["history"])
+    w = np.r_[res["weights"], np.zeros(3)][None]
+    assert exact_gmv_full(make(8), w, users)[0] == pytest.approx(res["gmv"], rel=1e-12)
+    ref = traffic_exact.exact_static(make(8), np.zeros((1, 3)), users)["gmv"][0]
+    assert exact_gmv_full(make(8), np.array([cfg.traffic.basic_vector()]), users)[0] == pytest.approx(ref, rel=1e-12)

@@ -64,6 +64,15 @@ class TieredTrafficConfig:
             reward's GMV term counting the paid price (``reward.price = 1``, besides
             the default click 0.1 / cart 0.3 / buy 1.0 weights), so that the reward's
             GMV and the GMV the claims measure are the same money.
+        control: the control bucket pi_basic (also the base part of every policy):
+            "gmv-opt" (default: the base weights of highest exact paid GMV with the
+            tiers at 0, found once per run by CEM on a panel of ``control_panel``
+            users: the article's premise that today's ranking is a local optimum of
+            the market, so that a push costs GMV) or "ltr" (the package's fixed
+            0.3 quality / 0.3 sales / 0.4 relevance control, which is not
+            GMV-optimal: pushes can then raise GMV).
+        control_panel: users of the control's panel (integer >= 8).
+        control_iterations: CEM iterations for the "gmv-opt" control (integer >= 1).
         target_tier: index of the tier whose share is pushed (integer in [0, m_t);
             default 0, the high-brand tier: expensive, high quality, slower selling).
         lambdas: lambda of the target tier the learners in ``sweep_learners`` are
@@ -113,6 +122,9 @@ class TieredTrafficConfig:
     """
 
     traffic: TrafficConfig = field(default_factory=_default_traffic)
+    control: str = "gmv-opt"
+    control_panel: int = 256
+    control_iterations: int = 15
     target_tier: int = 0
     lambdas: tuple[float, ...] = (0.25, 0.5, 1.0)
     headline_lambda: float = 0.5
@@ -143,6 +155,12 @@ class TieredTrafficConfig:
         if not isinstance(self.traffic, TrafficConfig):
             raise ValueError(f"traffic: expected a TrafficConfig, got {type(self.traffic).__name__}")
         mt = self.traffic.n_tiers
+        if self.control not in ("gmv-opt", "ltr"):
+            raise ValueError(f"control: expected 'gmv-opt' or 'ltr', got {self.control!r}")
+        for name in ("control_panel", "control_iterations"):
+            _positive_int(name, getattr(self, name))
+        if self.control_panel < 8:
+            raise ValueError(f"control_panel: must be >= 8, got {self.control_panel!r}")
         if not isinstance(self.target_tier, int) or not 0 <= self.target_tier < mt:
             raise ValueError(f"target_tier: must be an integer in [0, {mt}), got {self.target_tier!r}")
         _floats("lambdas", self.lambdas, 1e-9, 1e6)
@@ -203,7 +221,8 @@ def smoke_config() -> TieredTrafficConfig:
                                optimum_grid_other=(0.0,),
                                ddpg=DDPGConfig(hidden=(8,), batch_size=8, warmup=8, replay_capacity=256,
                                                reward_scale=1.0, noise_std=0.15),
-                               cem_warmup=1, cem_chunk=8, cem_max_chunks=1, panel=16, workers=1)
+                               cem_warmup=1, cem_chunk=8, cem_max_chunks=1, panel=16, control_panel=8,
+                               control_iterations=1, workers=1)
 
 
 def full_config() -> TieredTrafficConfig:

@@ -91,3 +91,49 @@ def static_optima(make_sim: Callable[[int], Any], users: Mapping[str, np.ndarray
         per = np.array([int(np.argmax(J[:, seg == g].mean(axis=1))) if np.any(seg == g) else 0 for g in range(G)])
         out["segment-opt"][f"{lam:g}"] = entry(_pick(table, per[seg]), C[per], lam)
     return out
+
+
+def exact_gmv_full(sim: Any, weights: np.ndarray, users: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Exact mean paid GMV per session of full static ranking vectors float (n, F)
+    (base columns and tiers) on the panel: float64 (n,); ``sim`` holds n * U sessions."""
+    W = np.asarray(weights, dtype=np.float32)
+    n, U = W.shape[0], len(users["query"])
+    sim.reset_to({k: np.concatenate([np.asarray(v)] * n) for k, v in users.items()})
+    rows = np.repeat(W, U, axis=0)
+    total, alive = np.zeros(n * U), np.ones(n * U)
+    for _ in range(sim.horizon):
+        r = sim.step(rows, sample=False)
+        total += alive * r.b * r.m
+        alive = alive * r.c
+    return np.asarray(total.reshape(n, U).mean(axis=1))
+
+
+def gmv_optimal_control(make_sim: Callable[[int], Any], users: Mapping[str, np.ndarray], start: np.ndarray,
+                        m_t: int, iterations: int, rng_seed: int, n_candidates: int = 16) -> dict[str, Any]:
+    """The control bucket the article assumes, a local optimum of the market: the static
+    base weights (tiers at 0) of highest exact paid GMV on the panel, found by CEM in
+    [-1, 1]^m from ``start`` (the package's control, kept if nothing beats it).
+
+    The CEM is :class:`simcore.algos.cem_bounds.CEMBounds` with a step alpha large
+    enough that every step is capped at the elite maximiser (classic CEM).
+
+    Returns:
+        ``weights`` float (m,), ``gmv`` (its exact GMV), ``start_gmv``, ``history``.
+    """
+    from simcore.algos.cem_bounds import CEMBounds, CEMBoundsConfig
+
+    m = int(np.asarray(start).size)
+    cem = CEMBounds(m, CEMBoundsConfig(n_candidates=n_candidates, elite_frac=0.25, alpha=100.0, init_std=0.3,
+                                       min_std=0.02, low=-1.0, high=1.0, seed=rng_seed), init_mean=start)
+    sim = make_sim(n_candidates * len(users["query"]))
+    pad = np.zeros((n_candidates, m_t))
+    start_gmv = float(exact_gmv_full(make_sim(len(users["query"])), np.r_[start, np.zeros(m_t)][None], users)[0])
+    best_w, best_v, hist = np.asarray(start, dtype=np.float64).copy(), start_gmv, []
+    for _ in range(iterations):
+        C = cem.ask()
+        v = exact_gmv_full(sim, np.hstack([C, pad]), users)
+        cem.tell(v)
+        if v.max() > best_v:
+            best_v, best_w = float(v.max()), C[int(np.argmax(v))].copy()
+        hist.append(best_v)
+    return {"weights": best_w.tolist(), "gmv": best_v, "start_gmv": start_gmv, "history": hist}

@@ -27,6 +27,8 @@ import subprocess
 import time
 from typing import Any
 
+import numpy as np
+
 from simcore.experiments.tiered_traffic.analysis import analyse
 from simcore.experiments.tiered_traffic.config import TieredTrafficConfig, learner_runs
 from simcore.experiments.tiered_traffic.learners import run_exact, run_learner
@@ -80,11 +82,39 @@ def seed_paths(cfg: TieredTrafficConfig) -> dict[str, Any]:
     return out
 
 
+def with_control(cfg: TieredTrafficConfig) -> tuple[TieredTrafficConfig, dict[str, Any]]:
+    """``cfg`` with its control bucket fixed (``cfg.control``): for "gmv-opt" the
+    simulator's basic_weights become the GMV-optimal base weights
+    (:func:`.optimum.gmv_optimal_control`, panel stream ``("control", "panel")``, CEM
+    stream ``("control", "cem")``) and 0 on every tier.  Returns (config, record)."""
+    import dataclasses
+
+    from simcore.domains.traffic.exact import panel
+    from simcore.domains.traffic.simulator import TrafficSimulator
+    from simcore.experiments.tiered_traffic.optimum import gmv_optimal_control
+
+    tc = cfg.traffic
+    start = list(tc.basic_vector())
+    m, m_t = tc.n_base, tc.n_tiers
+    if cfg.control == "ltr":
+        return cfg, {"control": "ltr", "weights": start}
+    seeds = SeedTree(cfg.seed).child("control")
+    world = TrafficSimulator(tc, num_sessions=1).world
+    users = panel(tc, cfg.control_panel, seeds.seed("panel"))
+    res = gmv_optimal_control(lambda n: TrafficSimulator(tc, num_sessions=int(n), world=world), users,
+                              np.asarray(start[:m]), m_t, cfg.control_iterations, seeds.seed("cem") % 2**31)
+    basic = tuple(float(w) for w in res["weights"]) + (0.0,) * m_t
+    out = dataclasses.replace(cfg, traffic=dataclasses.replace(tc, basic_weights=basic))
+    return out, {"control": "gmv-opt", "start": start, **res, "weights": list(basic)}
+
+
 def run(config: TieredTrafficConfig, progress: bool = True) -> dict[str, Any]:
-    """Runs every job (inline for ``workers=1``, else a process pool: same results) and
-    returns config, meta, the analysis (:mod:`.analysis`), the raw runs and the seeds."""
+    """Fixes the control bucket (:func:`with_control`), runs every job (inline for
+    ``workers=1``, else a process pool: same results) and returns config, meta, the
+    control, the analysis (:mod:`.analysis`), the raw runs and the seeds."""
     t0 = time.perf_counter()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    config, control = with_control(config)
     js = jobs(config)
     outs = run_jobs(js, backend="inline" if config.workers == 1 else "process", workers=config.workers,
                     progress=progress, desc="tiered-traffic", unit="iteration")
@@ -92,5 +122,5 @@ def run(config: TieredTrafficConfig, progress: bool = True) -> dict[str, Any]:
     meta = {"wall_seconds": time.perf_counter() - t0, "load_average_start": load,
             "load_average_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
             "workers": config.workers, **_machine()}
-    return {"config": to_dict(config), "meta": meta, **analyse(config, runs), "runs": runs,
+    return {"config": to_dict(config), "meta": meta, "control": control, **analyse(config, runs), "runs": runs,
             "seeds": seed_paths(config)}
