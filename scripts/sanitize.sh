@@ -2,7 +2,7 @@
 # Builds simcore._core with AddressSanitizer + UndefinedBehaviorSanitizer into
 # build/sanitize, stages it with a copy of the Python package in a temp dir (the
 # working tree's python/simcore/_core*.so is never touched), and runs the kernel,
-# simulator, feature-cost and hardening tests under it.  Fails on any test failure
+# simulator, feature-cost, traffic and hardening tests under it.  Fails on any test failure
 # or sanitizer report.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -35,7 +35,7 @@ status=0
 "$PY" -m pytest -x -q -p no:cacheprovider \
   tests/test_kernels.py tests/test_simulator.py tests/test_feature_cost.py tests/test_gil.py \
   tests/test_bad_input.py tests/test_hardening_kernels.py tests/test_hardening_simulator.py \
-  tests/test_concurrency.py tests/test_fuzz_bindings.py "$@" || status=$?
+  tests/test_concurrency.py tests/test_fuzz_bindings.py tests/test_traffic_sim.py "$@" || status=$?
 unset LD_PRELOAD
 if compgen -G "$LOGDIR/*" >/dev/null; then
   echo "sanitize.sh: sanitizer reports:" >&2
