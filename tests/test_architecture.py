@@ -28,7 +28,7 @@ ALLOWED = {
     "train": {"util", "algos", "envs"},
     "domains": {"util", "kernels", "_core", "envs", "algos", "train", "runner", "report", "domains"},
     "experiments": {"util", "kernels", "envs", "algos", "train", "runner", "report", "domains", "experiments"},
-    "cli": {"experiments", "util", "kernels", "domains", "_version"},
+    "cli": {"experiments", "util", "kernels", "domains", "report", "_version"},
     "_version": set(),
     "__main__": {"cli"},
 }

@@ -65,7 +65,18 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             _attach(p, _load(name), argv)
     info = sub.add_parser("info", help="print version, threads and the default configuration")
     info.set_defaults(_main=_info)
+    cmp = sub.add_parser("compare", help="check that two runs' results.json hold the same numbers",
+                         description="Exit 0 when every number of A equals B's (timings and machine ignored).")
+    cmp.add_argument("a", help="results.json or a run's output directory")
+    cmp.add_argument("b", help="results.json or a run's output directory")
+    cmp.set_defaults(_main=_compare)
     return parser
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from simcore.report.compare import main as compare
+
+    return compare(args.a, args.b)
 
 
 def _attach(p: argparse.ArgumentParser, exp: Any, argv: Sequence[str]) -> None:

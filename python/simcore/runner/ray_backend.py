@@ -33,10 +33,10 @@ def _ensure_ray(ray: Any, address: str | None, workers: int) -> bool:
     """Starts (or connects to) Ray if needed; True when this call started it."""
     if ray.is_initialized():
         return False
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    if address:
+    if address:  # the cluster's own authentication settings apply (RAY_AUTH_MODE, RAY_AUTH_TOKEN)
         ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-    else:
+    else:  # a private local Ray for this run: no token unless the caller set RAY_AUTH_MODE
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         ray.init(num_cpus=workers, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
     return True
 
