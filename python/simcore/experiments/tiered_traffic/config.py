@@ -111,6 +111,12 @@ class TieredTrafficConfig:
             (capped at 100 % below sigma = 0.095).
         cem_warmup: CEM iterations run before DDPG starts (the article: CEM picks the
             initial bounds; integer >= 0).
+        cem_reward: what a CEM candidate's sessions are scored by: "expected" (the
+            sum of the pages' conditional expected rewards along the sampled
+            sessions, unbiased for the return with the purchase / click / cart
+            draws' noise removed: our stand-in for the article's "sufficient
+            traffic" per candidate) or "sampled" (the sampled return of r; with the
+            default budget its noise exceeds the candidates' differences).
         cem_chunk: sessions per chunk of a CEM candidate's evaluation (integer >= 2).
         cem_max_chunks: most chunks per candidate (integer >= 1).
         cem_rel_tol: a candidate's mean reward is confident when its 95 % half-width
@@ -144,6 +150,7 @@ class TieredTrafficConfig:
     ddpg: DDPGConfig = field(default_factory=_default_ddpg)
     cem: CEMBoundsConfig = field(default_factory=_default_cem)
     cem_warmup: int = 3
+    cem_reward: str = "expected"
     cem_chunk: int = 64
     cem_max_chunks: int = 3
     cem_rel_tol: float = 0.05
@@ -183,6 +190,8 @@ class TieredTrafficConfig:
             _positive_int(name, getattr(self, name))
         if not isinstance(self.cem_warmup, int) or self.cem_warmup < 0:
             raise ValueError(f"cem_warmup: must be an integer >= 0, got {self.cem_warmup!r}")
+        if self.cem_reward not in ("expected", "sampled"):
+            raise ValueError(f"cem_reward: expected 'expected' or 'sampled', got {self.cem_reward!r}")
         if not isinstance(self.cem_chunk, int) or self.cem_chunk < 2:
             raise ValueError(f"cem_chunk: must be an integer >= 2, got {self.cem_chunk!r}")
         if not (isinstance(self.cem_rel_tol, (int, float)) and self.cem_rel_tol > 0):

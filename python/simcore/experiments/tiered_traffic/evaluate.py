@@ -8,8 +8,10 @@ page's).  A group of users G has GMV = mean_{u in G} gmv_u and the impression-we
 tier share sum_G tier_impressions / sum_G impressions.  Lifts and GMV changes are
 against the control bucket: pi_basic's own exact values on the same users.
 
-Sampled: :func:`cem_evaluator` serves each CEM candidate to fresh sessions, chunk by
-chunk, until its mean session return is confident
+Sampled: :func:`cem_evaluator` serves each CEM candidate to fresh sampled sessions,
+chunk by chunk, until its mean session return is confident (by default the return
+of the pages' conditional expected rewards, which removes the purchase draw's noise:
+our stand-in for the article's "sufficient traffic" per candidate)
 (:func:`simcore.algos.cem_bounds.confident_mean`).
 """
 
@@ -25,7 +27,8 @@ from simcore.domains.traffic import exact as traffic_exact
 from simcore.domains.traffic.exact import exact_policy
 from simcore.util.seeds import SeedTree
 
-__all__ = ["exact_policy", "exact_static", "summarise", "by_segment", "session_returns", "cem_evaluator"]
+__all__ = ["exact_policy", "exact_static", "summarise", "by_segment", "page_rewards", "session_returns",
+           "cem_evaluator"]
 
 
 def exact_static(make_sim: Callable[[int], Any], candidates: np.ndarray, users: Mapping[str, np.ndarray],
@@ -75,9 +78,23 @@ def by_segment(v: Mapping[str, np.ndarray], base: Mapping[str, np.ndarray], tier
     return [summarise(v, base, tier, seg == g) if np.any(seg == g) else None for g in range(G)]
 
 
-def session_returns(sim: Any, tiers: np.ndarray, seed: int) -> np.ndarray:
-    """Sampled return (sum of r) of one fresh session per slot of ``sim``, every slot
-    served the static tier weights ``tiers`` float (m_t,): float64 (B,)."""
+def page_rewards(sim: Any, r: Any, expected: bool) -> np.ndarray:
+    """One step's rewards float64 (B,): the sampled r, or (``expected``) its
+    conditional expectation given the pages shown so far: click E[clicks] + cart
+    E[carts] + buy b + price b m + the lift term (the purchase, click and cart draws'
+    noise removed; summed along a sampled path it is an unbiased estimate of the
+    return, by the tower rule)."""
+    if not expected:
+        return np.asarray(r.reward, dtype=np.float64)
+    g = sim.config.reward
+    return (g.click * r.expected_clicks + g.cart * r.expected_carts + g.buy * r.b + g.price * r.b * r.m
+            + r.reward_tier)
+
+
+def session_returns(sim: Any, tiers: np.ndarray, seed: int, expected: bool = False) -> np.ndarray:
+    """Return (sum of r, or of its conditional expectations: :func:`page_rewards`) of
+    one fresh sampled session per slot of ``sim``, every slot served the static tier
+    weights ``tiers`` float (m_t,): float64 (B,)."""
     B = sim.num_sessions
     sim.seed(int(seed))
     sim.reset()
@@ -85,16 +102,18 @@ def session_returns(sim: Any, tiers: np.ndarray, seed: int) -> np.ndarray:
     total, done = np.zeros(B), np.zeros(B, bool)
     for _ in range(sim.horizon):
         r = sim.step(W)
-        total += np.where(done, 0.0, r.reward)
+        total += np.where(done, 0.0, page_rewards(sim, r, expected))
         done |= np.asarray(r.terminated, bool) | np.asarray(r.truncated, bool)
         if done.all():
             break
     return total
 
 
-def cem_evaluator(sim: Any, seeds: SeedTree, max_chunks: int, rel_tol: float) -> Callable[[np.ndarray], np.ndarray]:
+def cem_evaluator(sim: Any, seeds: SeedTree, max_chunks: int, rel_tol: float,
+                  expected: bool = True) -> Callable[[np.ndarray], np.ndarray]:
     """evaluate(candidates float (s, m_t)) -> float64 (s,) confident mean session
-    returns; call k's candidate j, chunk i uses the stream ``seeds`` ("call", k, j, i).
+    returns (``expected``: of the conditional expectations, :func:`page_rewards`);
+    call k's candidate j, chunk i uses the stream ``seeds`` ("call", k, j, i).
     The sessions used are counted in ``evaluate.sessions`` (a one-element list)."""
     calls = [0]
     used = [0]
@@ -105,7 +124,7 @@ def cem_evaluator(sim: Any, seeds: SeedTree, max_chunks: int, rel_tol: float) ->
         out = np.zeros(candidates.shape[0])
         for j, c in enumerate(np.asarray(candidates)):
             def draw(i: int, c: np.ndarray = c, j: int = j) -> np.ndarray:
-                return session_returns(sim, c, seeds.seed("call", k, j, i))
+                return session_returns(sim, c, seeds.seed("call", k, j, i), expected)
 
             mean, n, _ = confident_mean(draw, max_chunks=max_chunks, rel_tol=rel_tol)
             out[j] = mean

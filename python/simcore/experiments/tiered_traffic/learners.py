@@ -98,7 +98,8 @@ def build_learner(key: str, cfg: TieredTrafficConfig, lam: float, sim0: Any, see
     cem = CEMBounds(m_t, dataclasses.replace(cfg.cem, seed=agent_seed, explore=explore),
                     init_mean=np.asarray(sim0.basic_weights, dtype=np.float64)[-m_t:])
     sim = _sim_factory(sim0.config, sim0.world)(cfg.cem_chunk)
-    evaluate = cem_evaluator(sim, seeds.child("cem-eval", key, tag), cfg.cem_max_chunks, cfg.cem_rel_tol)
+    evaluate = cem_evaluator(sim, seeds.child("cem-eval", key, tag), cfg.cem_max_chunks, cfg.cem_rel_tol,
+                             expected=cfg.cem_reward == "expected")
     for _ in range(cfg.cem_warmup):
         cem.step(evaluate)
     if key == "cem-uniform":
