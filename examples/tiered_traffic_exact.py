@@ -40,7 +40,8 @@ def main() -> None:
     aff = users["prefs"][:, cfg.n_base:]
     print("\n| tier | likes | indifferent | dislikes |\n|---|---|---|---|")
     for i, name in enumerate(TIER_NAMES):
-        print(f"| {name} | {(aff[:, i] > 0).mean():.3f} | {(aff[:, i] == 0).mean():.3f} | {(aff[:, i] < 0).mean():.3f} |")
+        a = aff[:, i]
+        print(f"| {name} | {(a > 0).mean():.3f} | {(a == 0).mean():.3f} | {(a < 0).mean():.3f} |")
     print("\nexact, 2000-user panel (seed 1), uniform push of one tier's weight, pi_basic = ltr")
     print("| tier | weight | tier share | paid GMV / session | GMV change | change: likes | indifferent | dislikes |")
     print("|---|---|---|---|---|---|---|---|")
@@ -52,7 +53,8 @@ def main() -> None:
         groups = [aff[:, i] > 0, aff[:, i] == 0, aff[:, i] < 0]
         for k, p in enumerate(PUSHES):
             rel = [g[k, s].mean() / g[0, s].mean() - 1 for s in groups]
-            print(f"| {name} | {p:g} | {r['share'][k, i]:.3f} | {r['gmv'][k]:.3f} | {r['gmv'][k] / r['gmv'][0] - 1:+.1%} | "
+            change = r["gmv"][k] / r["gmv"][0] - 1
+            print(f"| {name} | {p:g} | {r['share'][k, i]:.3f} | {r['gmv'][k]:.3f} | {change:+.1%} | "
                   + " | ".join(f"{x:+.1%}" for x in rel) + " |")
 
 
