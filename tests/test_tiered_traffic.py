@@ -136,3 +136,22 @@ def test_gmv_optimal_control_never_worse_than_its_start():
     assert exact_gmv_full(make(8), w, users)[0] == pytest.approx(res["gmv"], rel=1e-12)
     ref = traffic_exact.exact_static(make(8), np.zeros((1, 3)), users)["gmv"][0]
     assert exact_gmv_full(make(8), np.array([cfg.traffic.basic_vector()]), users)[0] == pytest.approx(ref, rel=1e-12)
+
+
+def test_expected_session_returns_are_unbiased_and_less_noisy():
+    """The CEM's score (conditional expected rewards along sampled sessions) has the
+    exact return as its mean and a smaller spread than the sampled return."""
+    from simcore.experiments.tiered_traffic.evaluate import session_returns
+
+    cfg = TieredTrafficConfig()
+    tc = traffic_config(cfg, 0.5)
+    sim = TrafficSimulator(tc, num_sessions=1000)
+    sim.seed(11)
+    sim.reset()
+    users = {k: np.array(v, copy=True) for k, v in sim.users().items()}  # the users session_returns serves
+    tiers = np.array([0.05, 0.0, 0.0])
+    e = session_returns(sim, tiers, seed=11, expected=True)
+    s = session_returns(sim, tiers, seed=11, expected=False)
+    exact = traffic_exact.exact_static(TrafficSimulator(tc, num_sessions=1000, world=sim.world), tiers[None], users)
+    assert abs(e.mean() - exact["reward"][0]) < 3 * e.std(ddof=1) / np.sqrt(e.size)
+    assert e.std() < 0.75 * s.std()
