@@ -151,7 +151,12 @@ def analyse(cfg: TieredTrafficConfig, runs: Mapping[str, Any]) -> dict[str, Any]
             at_lift[fam] = {"values": at, "ddpg_minus": _compare([x["gmv_change_pct"] for x in head["ddpg-cem"]],
                                                                   at)}
     at20 = {fam: _ci([frontier_at(_family(exact, fam, s), 20.0) for s in range(S)]) for fam in EXACT}
+    vs_uplift: dict[str, Any] = {}
+    for lift in (20.0, 100.0):
+        up = [frontier_at(_family(exact, "uplift", s), lift) for s in range(S)]
+        vs_uplift[f"{lift:g}"] = {fam: _compare([frontier_at(_family(exact, fam, s), lift) for s in range(S)], up)
+                                  for fam in ("uniform-opt", "segment-opt")}
     curves = {k: _curves(cfg, runs, k, H) for k in cfg.learners}
-    return {"points": points, "comparisons": comps, "at_ddpg_lift": at_lift, "at_20pct": at20,
+    return {"points": points, "comparisons": comps, "at_ddpg_lift": at_lift, "at_20pct": at20, "vs_uplift": vs_uplift,
             "segments": _segments(cfg, runs, exact), "curves": curves,
             "basic": {"gmv": _ci([e["basic_gmv"] for e in exact]), "share": _ci([e["basic_share"] for e in exact])}}

@@ -114,6 +114,7 @@ def run(config: TieredTrafficConfig, progress: bool = True) -> dict[str, Any]:
     control, the analysis (:mod:`.analysis`), the raw runs and the seeds."""
     t0 = time.perf_counter()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    machine = _machine()  # the commit the run starts from
     config, control = with_control(config)
     js = jobs(config)
     outs = run_jobs(js, backend="inline" if config.workers == 1 else "process", workers=config.workers,
@@ -121,6 +122,6 @@ def run(config: TieredTrafficConfig, progress: bool = True) -> dict[str, Any]:
     runs = dict(zip([j.key for j in js], outs))
     meta = {"wall_seconds": time.perf_counter() - t0, "load_average_start": load,
             "load_average_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
-            "workers": config.workers, **_machine()}
+            "workers": config.workers, **machine}
     return {"config": to_dict(config), "meta": meta, "control": control, **analyse(config, runs), "runs": runs,
             "seeds": seed_paths(config)}
