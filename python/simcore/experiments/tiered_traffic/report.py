@@ -103,8 +103,10 @@ def render(R: dict[str, Any], plots: list[str], command: str) -> str:
         f"Target tier {cfg['target_tier']}; control bucket: GMV {_pm(b['gmv'], 3)} per session, target-tier share "
         f"{_pm(b['share'], 4)}. {cfg['seeds']} seeds, {cfg['iterations']} iterations x {cfg['steps']} steps x "
         f"{cfg['num_envs']} sessions; exact panel {cfg['panel']} users per seed; lambdas {cfg['lambdas']} "
-        f"(headline {cfg['headline_lambda']:g}); up-weighting amounts {cfg['uplifts']}; exact optima over the "
-        f"grid {cfg['optimum_grid']} per tier at lambdas {cfg['optimum_lambdas']}.", "",
+        f"(headline {cfg['headline_lambda']:g}); up-weighting amounts {cfg['uplifts']}; exact optima over "
+        f"{cfg['optimum_grid']} on the target tier x {cfg['optimum_grid_other']} on each other tier at lambdas "
+        f"{cfg['optimum_lambdas']}. Control bucket: {cfg['control']} (base weights "
+        f"{[round(w, 3) for w in R['control']['weights']]}).", "",
         "## Frontier: share lift vs GMV change", "", "![frontier](frontier.png)", "", _points_table(R), "",
         "GMV change at the same share lift (exact frontiers interpolated, per seed):", "",
         markdown_table(["family", "GMV change % at +20 % share"], [[k, _pm(v)] for k, v in R["at_20pct"].items()]),
