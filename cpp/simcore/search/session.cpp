@@ -298,7 +298,7 @@ std::int64_t SessionBatch::choose_item(const Session& s, double u_item) const {
 
 void SessionBatch::step(const float* actions, bool sample, const StepOut& out, int threads) {
   const std::size_t K = config_.page_size, m = world_.n_features, W = model_.window;
-  const std::size_t D = obs_dim(), N = world_.n_items;
+  const std::size_t D = obs_dim();
   parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
     std::vector<double> click_prob(K);
     std::vector<float> px(K * m);
@@ -328,62 +328,25 @@ void SessionBatch::step(const float* actions, bool sample, const StepOut& out, i
       describe_page(s, page, px.data(), count, fresh, s.item_weight.data() + slot * K,
                     click_prob.data());
       const Outcome o = evaluate(s, fresh);
-      s.head = slot;
-      s.n_pages = std::min(s.n_pages + 1, W);
-      s.memo[slot] = fresh;
-      const std::size_t q = static_cast<std::size_t>(s.user.query);
-      double* fm = s.feat_mean.data() + slot * m;
-      double* cf = s.click_feat.data() + slot * m;
-      std::fill(fm, fm + m, 0.0);
-      std::fill(cf, cf + m, 0.0);
-      for (std::size_t k = 0; k < K; ++k) {
-        s.items[slot * K + k] = page[k];
-        if (k >= count) s.item_weight[slot * K + k] = 0.0;
-      }
-      for (std::size_t k = 0; k < count; ++k) {
-        s.shown[static_cast<std::size_t>(page[k])] = 1;
-        const float* x = px.data() + k * m;
-        for (std::size_t j = 0; j < m; ++j) fm[j] += x[j];
-      }
-      for (std::size_t j = 0; j < m; ++j) fm[j] /= double(count);
-      s.t += 1;
+      double* cf = remember_page(s, slot, fresh, page, count, px.data());
       out.b[i] = o.b;
       out.l[i] = o.l;
       out.c[i] = o.c;
       out.m[i] = o.m;
       out.expected_clicks[i] = fresh.exp_clicks;
-      std::int8_t outcome = 0;
-      std::int64_t bought = -1;
-      double paid = 0;
-      std::uint32_t nclk = 0;
+      PageDraw d;
       if (sample) {
-        // Fixed draw order: outcome, purchased item, one per shown position for clicks.
-        const double u = s.rng.uniform();
-        const double u_item = s.rng.uniform();
-        outcome = u < o.b ? 1 : (u < o.b + o.l ? 2 : 0);
-        if (outcome == 1) {
-          bought = choose_item(s, u_item);
-          paid = anchor_price_[2 * (q * N + static_cast<std::size_t>(bought)) + 1];
-        }
-        for (std::size_t k = 0; k < K; ++k) {
-          const double uc = s.rng.uniform();
-          clicks[k] = (k < count && uc < click_prob[k]) ? 1 : 0;
-          if (clicks[k]) {
-            ++nclk;
-            const float* x = px.data() + k * m;
-            for (std::size_t j = 0; j < m; ++j) cf[j] += x[j];
-          }
-        }
-        out.reward[i] = outcome == 1 ? paid : (config_.reward_mode == 1 ? double(nclk) : 0.0);
+        d = draw_response(s, o, click_prob.data(), count, px.data(), cf, clicks);
+        out.reward[i] = d.outcome == 1 ? d.paid : (config_.reward_mode == 1 ? double(d.n_clicks) : 0.0);
       } else {
         for (std::size_t k = 0; k < K; ++k) clicks[k] = 0;
         out.reward[i] = o.b * o.m;
       }
-      s.n_clicks[slot] = nclk;
-      out.outcome[i] = outcome;
-      out.item[i] = bought;
-      out.price[i] = paid;
-      const bool ended = outcome != 0;
+      s.n_clicks[slot] = d.n_clicks;
+      out.outcome[i] = d.outcome;
+      out.item[i] = d.item;
+      out.price[i] = d.paid;
+      const bool ended = d.outcome != 0;
       out.terminated[i] = ended ? 1 : 0;
       out.truncated[i] = (!ended && s.t >= horizon_) ? 1 : 0;
       if (out.terminated[i] || out.truncated[i]) s.needs_reset = true;

@@ -196,6 +196,23 @@ class SessionBatch {
   // The purchased item given a purchase, from the uniform u_item: drawn over the
   // remembered pages with weight delta^age * v_k * e_k.
   std::int64_t choose_item(const Session& s, double u_item) const;
+  // Stores the page just shown in ring slot `slot` (its memo, items and feature means;
+  // weights of empty positions zeroed), marks its items shown and counts the page.
+  // Returns the slot's clicked-feature sums (zeroed) for the caller to fill.
+  double* remember_page(Session& s, std::size_t slot, const PageMemo& fresh,
+                        const std::int64_t* page, std::size_t count, const float* px);
+  // One page's sampled response in the fixed draw order: the outcome, the purchased
+  // item, then one uniform per position for the clicks (clicked items' features are
+  // added to cf).  Derived domains draw anything further after these.
+  struct PageDraw {
+    std::int8_t outcome = 0;   // 0 continue, 1 buy, 2 leave
+    std::int64_t item = -1;    // purchased item or -1
+    double paid = 0;           // its price, or 0
+    std::uint32_t n_clicks = 0;
+  };
+  PageDraw draw_response(Session& s, const Outcome& o, const double* click_prob,
+                         std::size_t count, const float* px, double* cf,
+                         std::uint8_t* clicks) const;
 
   World world_;
   UserModel model_;

@@ -221,7 +221,7 @@ void TrafficBatch::reset(float* obs, int threads) {
 
 void TrafficBatch::step(const float* actions, bool sample, const TrafficOut& out, int threads) {
   const std::size_t K = config_.page_size, F = world_.n_features, W = model_.window;
-  const std::size_t D = obs_dim(), N = world_.n_items, mt = tiers_.n_tiers, T = horizon_;
+  const std::size_t D = obs_dim(), mt = tiers_.n_tiers, T = horizon_;
   const StepOut& o = out.base;
   const double cart0 = std::exp(tiers_.cart_bias);
   parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
@@ -277,77 +277,44 @@ void TrafficBatch::step(const float* actions, bool sample, const TrafficOut& out
         exp_carts += click_prob[k] * cart_prob[k];
       }
       // Memory ring: the new page replaces the oldest one (as in search).
-      s.head = slot;
-      s.n_pages = std::min(s.n_pages + 1, W);
-      s.memo[slot] = fresh;
-      double* fm = s.feat_mean.data() + slot * F;
-      double* cf = s.click_feat.data() + slot * F;
-      std::fill(fm, fm + F, 0.0);
-      std::fill(cf, cf + F, 0.0);
-      for (std::size_t k = 0; k < K; ++k) {
-        s.items[slot * K + k] = page[k];
-        if (k >= count) weight[k] = 0.0;
-      }
-      for (std::size_t k = 0; k < count; ++k) {
-        s.shown[static_cast<std::size_t>(page[k])] = 1;
-        const float* x = px.data() + k * F;
-        for (std::size_t j = 0; j < F; ++j) fm[j] += x[j];
-      }
-      for (std::size_t j = 0; j < F; ++j) fm[j] /= double(count);
-      s.t += 1;
+      double* cf = remember_page(s, slot, fresh, page, count, px.data());
       o.b[i] = oc.b;
       o.l[i] = oc.l;
       o.c[i] = oc.c;
       o.m[i] = oc.m;
       o.expected_clicks[i] = fresh.exp_clicks;
       out.expected_carts[i] = exp_carts;
-      std::int8_t outcome = 0;
-      std::int64_t bought = -1;
-      double paid = 0, gmv = 0;
-      std::int32_t nclk = 0, ncart = 0;
+      PageDraw d;
+      double gmv = 0;
+      std::int32_t ncart = 0;
       if (sample) {
-        // Fixed draw order: outcome, purchased item, one per position for clicks, then
-        // one per position for carts.
-        const double u = s.rng.uniform();
-        const double u_item = s.rng.uniform();
-        outcome = u < oc.b ? 1 : (u < oc.b + oc.l ? 2 : 0);
-        if (outcome == 1) {
-          bought = choose_item(s, u_item);
-          paid = anchor_price_[2 * (q * N + static_cast<std::size_t>(bought)) + 1];
-        }
-        for (std::size_t k = 0; k < K; ++k) {
-          const double uc = s.rng.uniform();
-          clicks[k] = (k < count && uc < click_prob[k]) ? 1 : 0;
-          if (clicks[k]) {
-            ++nclk;
-            const float* x = px.data() + k * F;
-            for (std::size_t j = 0; j < F; ++j) cf[j] += x[j];
-          }
-        }
+        // Fixed draw order: search's (outcome, purchased item, one per position for
+        // clicks), then one per position for carts.
+        d = draw_response(s, oc, click_prob.data(), count, px.data(), cf, clicks);
         for (std::size_t k = 0; k < K; ++k) {
           const double uk = s.rng.uniform();
           carts[k] = (clicks[k] && uk < cart_prob[k]) ? 1 : 0;
           ncart += carts[k];
         }
-        const std::int32_t nbuy = outcome == 1 ? 1 : 0;
-        gmv = tiers_.w_click * nclk + tiers_.w_cart * ncart + tiers_.w_buy * nbuy +
-              tiers_.w_price * paid;
+        const std::int32_t nbuy = d.outcome == 1 ? 1 : 0;
+        gmv = tiers_.w_click * double(d.n_clicks) + tiers_.w_cart * ncart + tiers_.w_buy * nbuy +
+              tiers_.w_price * d.paid;
       } else {
         for (std::size_t k = 0; k < K; ++k) clicks[k] = 0, carts[k] = 0;
         gmv = tiers_.w_click * fresh.exp_clicks + tiers_.w_cart * exp_carts +
               tiers_.w_buy * oc.b + tiers_.w_price * (oc.b * oc.m);
       }
-      s.n_clicks[slot] = static_cast<std::uint32_t>(nclk);
-      out.n_click[i] = nclk;
+      s.n_clicks[slot] = d.n_clicks;
+      out.n_click[i] = static_cast<std::int32_t>(d.n_clicks);
       out.n_cart[i] = ncart;
-      out.n_buy[i] = outcome == 1 ? 1 : 0;
+      out.n_buy[i] = d.outcome == 1 ? 1 : 0;
       out.reward_gmv[i] = gmv;
       out.reward_tier[i] = tier_term;
       o.reward[i] = gmv + tier_term;
-      o.outcome[i] = outcome;
-      o.item[i] = bought;
-      o.price[i] = paid;
-      const bool ended = outcome != 0;
+      o.outcome[i] = d.outcome;
+      o.item[i] = d.item;
+      o.price[i] = d.paid;
+      const bool ended = d.outcome != 0;
       o.terminated[i] = ended ? 1 : 0;
       o.truncated[i] = (!ended && s.t >= horizon_) ? 1 : 0;
       if (o.terminated[i] || o.truncated[i]) s.needs_reset = true;
