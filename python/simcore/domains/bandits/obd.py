@@ -87,9 +87,9 @@ def _open_text(source: Path, rel: str) -> str:
     if source.is_file() and zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as z:
             names = set(z.namelist())
-            for cand in (f"{WHEEL_ROOT}/{rel}", rel):
-                if cand in names:
-                    return z.read(cand).decode()
+            for member in (f"{WHEEL_ROOT}/{rel}", rel):
+                if member in names:
+                    return z.read(member).decode()
         raise FileNotFoundError(f"{source}: no {WHEEL_ROOT}/{rel} in the archive")
     raise FileNotFoundError(f"{source}: expected a directory or a wheel/zip of the Open Bandit Dataset")
 
