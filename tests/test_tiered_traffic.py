@@ -64,7 +64,8 @@ def test_smoke_results_are_complete(smoke):
 
 
 def test_deterministic_for_a_seed(smoke):
-    again = run(_tiny(), progress=False)
+    assert _tiny().workers == 1  # the fixture ran inline; the rerun uses a 2-process pool
+    again = run(dataclasses.replace(_tiny(), workers=2), progress=False)
     assert _numbers(again) == _numbers(smoke)
     other = run(dataclasses.replace(_tiny(), seed=1, learners=("ddpg-cem",), sweep_learners=()), progress=False)
     a = next(p for p in smoke["points"] if p["method"] == "ddpg-cem")
