@@ -1,0 +1,237 @@
+"""The Open Bandit Dataset's off-policy benchmark (Saito et al., "Open Bandit Dataset and
+Pipeline"): estimate one logging policy's CTR from the other policy's logs and compare it
+with its own on-policy CTR (docs/ope.md).
+
+Target policies are context-free ranked lists: ``dist`` float (A, L), the probability of
+item a at position l (each column sums to 1), tiled over rounds for
+:mod:`simcore.algos.ope`:
+
+* the uniform-random policy: 1/A everywhere (:func:`uniform_dist`);
+* Bernoulli-TS with the production prior (obp's ``BernoulliTS(is_zozotown_prior=True)
+  .compute_batch_action_dist``): theta_a ~ Beta(alpha_a, beta_a), the L largest in
+  order, frequencies over ``n_sim`` draws (:func:`bts_dist`; the prior is read from
+  ``obp/policy/conf/prior_bts.yaml`` in the wheel by :func:`read_bts_prior`);
+* the empirical (item, position) frequencies of a log (:func:`empirical_dist`): the
+  time-averaged policy that produced it.
+
+The reward model of DM/DR/switch-DR is q_hat(a, l) = the (item, position) CTR with a
+Beta(1, 1/ctr0 - 1) prior centred on the fold's overall CTR ctr0, cross-fitted over K
+folds (rounds of fold k predicted by a model fitted on the others).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simcore.algos import ope
+from simcore.domains.bandits.obd import OBDLog
+from simcore.util.seeds import SeedTree
+
+PRIOR = "obp/policy/conf/prior_bts.yaml"
+
+
+def parse_prior(text: str) -> dict[str, dict[str, np.ndarray]]:
+    """``{campaign: {"alpha": float64 (A,), "beta": float64 (A,)}}`` from the prior file's
+    YAML (two levels of keys, lists of numbers; parsed without a YAML library)."""
+    out: dict[str, dict[str, list[float]]] = {}
+    camp = key = None
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        s = line.strip()
+        if s.startswith("- ") and camp is not None and key is not None:
+            out[camp][key].append(float(s[2:]))
+        elif s.endswith(":") and indent == 0:
+            camp, key = s[:-1], None
+            out[camp] = {}
+        elif s.endswith(":") and camp is not None:
+            key = s[:-1]
+            out[camp][key] = []
+        else:
+            raise ValueError(f"prior: cannot read the line {raw!r}")
+    res = {}
+    for c, d in out.items():
+        if set(d) != {"alpha", "beta"} or len(d["alpha"]) != len(d["beta"]):
+            raise ValueError(f"prior: campaign {c!r} needs alpha and beta lists of one length")
+        res[c] = {k: np.array(v) for k, v in d.items()}
+    return res
+
+
+def read_bts_prior(wheel: str | Path, campaign: str) -> tuple[np.ndarray, np.ndarray]:
+    """The production Beta prior (alpha, beta), float64 (A,) each, from the obp wheel."""
+    with zipfile.ZipFile(wheel) as z:
+        prior = parse_prior(z.read(PRIOR).decode())
+    if campaign not in prior:
+        raise ValueError(f"campaign: {campaign!r} not in the prior ({sorted(prior)})")
+    return prior[campaign]["alpha"], prior[campaign]["beta"]
+
+
+def bts_dist(alpha: np.ndarray, beta: np.ndarray, n_positions: int, n_sim: int,
+             rng: np.random.Generator, chunk: int = 20000) -> np.ndarray:
+    """Bernoulli-TS's (A, L) action distribution by Monte Carlo over ``n_sim`` draws."""
+    counts = np.zeros((alpha.size, n_positions))
+    done = 0
+    while done < n_sim:
+        m = min(chunk, n_sim - done)
+        theta = rng.beta(alpha, beta, size=(m, alpha.size))
+        top = np.argsort(-theta, axis=1)[:, :n_positions]
+        for pos in range(n_positions):
+            counts[:, pos] += np.bincount(top[:, pos], minlength=alpha.size)
+        done += m
+    return counts / n_sim
+
+
+def uniform_dist(n_items: int, n_positions: int) -> np.ndarray:
+    """The uniform-random policy's (A, L) distribution: 1/A."""
+    return np.full((n_items, n_positions), 1.0 / n_items)
+
+
+def empirical_dist(log: OBDLog, n_items: int) -> np.ndarray:
+    """The (item, position) frequencies of ``log``: (A, L), each column summing to 1."""
+    counts = np.zeros((n_items, log.n_positions))
+    np.add.at(counts, (log.item_id, log.position), 1.0)
+    return counts / counts.sum(axis=0, keepdims=True)
+
+
+def cross_fit_q(log: OBDLog, n_items: int, n_folds: int, rng: np.random.Generator) -> np.ndarray:
+    """Cross-fitted q_hat: float64 (n, A, L), the smoothed (item, position) CTR of the
+    other folds (random fold assignment from ``rng``)."""
+    fold = rng.permutation(log.n_rounds) % n_folds
+    q = np.empty((log.n_rounds, n_items, log.n_positions))
+    for k in range(n_folds):
+        fit = fold != k
+        ctr0 = max(float(log.click[fit].mean()), 1e-6)
+        clicks = np.zeros((n_items, log.n_positions))
+        shows = np.zeros((n_items, log.n_positions))
+        np.add.at(clicks, (log.item_id[fit], log.position[fit]), log.click[fit])
+        np.add.at(shows, (log.item_id[fit], log.position[fit]), 1.0)
+        q[~fit] = (clicks + 1.0) / (shows + 1.0 / ctr0)
+    return q
+
+
+def evaluate(log: OBDLog, dist: np.ndarray, on_policy: OBDLog, seeds: SeedTree, *,
+             n_boot: int = 1000, tau: float = 100.0, n_folds: int = 2) -> dict[str, dict[str, Any]]:
+    """Every estimator's value of the target ``dist`` (A, L) from ``log``, against the
+    on-policy CTR of ``on_policy`` (the target's own log).
+
+    Returns ``{estimator: {"value", "value_ci", "rel_error", "rel_error_ci", "rel_diff",
+    "rel_diff_ci"}}`` plus ``"on_policy": {"value", "value_ci"}``; rel_error =
+    |V_hat - V_on| / V_on (the paper's measure), rel_diff = (V_hat - V_on) / V_on (signed:
+    a CI holding 0 means no detectable error), its 95 % percentile-bootstrap CI from
+    resampling both logs independently (the reward model fixed), and rel_error's CI the
+    image of that interval under |.| (a percentile interval of |.| itself can exclude
+    its own point estimate near 0); streams
+    ``seeds.generator("q_hat")`` and ``bootstrap/<name>``.
+    """
+    n_items = dist.shape[0]
+    if log.item_id.max() >= n_items or on_policy.item_id.max() >= n_items:
+        raise ValueError(f"dist: {n_items} items, the logs hold larger item ids")
+    n = log.n_rounds
+    full = np.broadcast_to(dist, (n, *dist.shape))
+    q = cross_fit_q(log, n_items, n_folds, seeds.generator("q_hat"))
+    args = (log.click.astype(float), log.item_id, log.pscore, full)
+    ests = {
+        "ips": ope.ips(*args, position=log.position),
+        "snips": ope.snips(*args, position=log.position),
+        "dm": ope.dm(*args, q, position=log.position),
+        "dr": ope.dr(*args, q, position=log.position),
+        "switch-dr": ope.switch_dr(*args, q, position=log.position, tau=tau),
+    }
+    v_on = on_policy.ctr()
+    clicks_on = on_policy.click.astype(float)
+    out: dict[str, dict[str, Any]] = {}
+    for name, est in ests.items():
+        rng = seeds.generator("bootstrap", name)
+        sgn = np.empty(n_boot)
+        val = np.empty(n_boot)
+        for b in range(n_boot):
+            val[b] = est.resample(rng.integers(0, n, size=n))
+            von_b = clicks_on[rng.integers(0, clicks_on.size, size=clicks_on.size)].mean()
+            sgn[b] = (val[b] - von_b) / von_b
+        lo, hi = (float(x) for x in np.quantile(sgn, [0.025, 0.975]))
+        out[name] = {
+            "value": est.value,
+            "value_ci": tuple(float(x) for x in np.quantile(val, [0.025, 0.975])),
+            "rel_error": abs(est.value - v_on) / v_on,
+            "rel_error_ci": (0.0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(abs(lo), abs(hi))),
+            "rel_diff": (est.value - v_on) / v_on,
+            "rel_diff_ci": (lo, hi),
+        }
+    boot_on = ope.bootstrap_ci(lambda idx: float(clicks_on[idx].mean()), clicks_on.size, seeds, "on_policy",
+                               n_boot=max(n_boot, 100))
+    out["on_policy"] = {"value": v_on, "value_ci": boot_on}
+    return out
+
+
+def benchmark(source: str | Path, wheel: str | Path, campaign: str, seeds: SeedTree, *,
+              n_sim: int = 100000, n_boot: int = 1000, tau: float = 100.0) -> dict[str, Any]:
+    """The paper's two directions on one campaign of the dataset at ``source``:
+
+    * ``"bts_from_random"``: BTS's CTR from the uniform-random logs, target
+      :func:`bts_dist` with the production prior (obp's protocol), against BTS's CTR;
+    * ``"bts_empirical_from_random"``: the same with the target :func:`empirical_dist` of
+      the BTS log (the time-averaged logged policy);
+    * ``"random_from_bts"``: the uniform policy's CTR from the BTS logs, against random's CTR;
+    * ``"prior_vs_logged_pscore"``: Pearson correlation and median |relative difference|
+      between the prior simulation at the BTS log's (item, position) and its logged
+      propensities (1 and 0 if the logging policy were the prior's).
+    """
+    from simcore.domains.bandits.obd import load_obd
+
+    rand = load_obd(source, "random", campaign)
+    bts = load_obd(source, "bts", campaign)
+    n_items = max(rand.n_items, bts.n_items)
+    alpha, beta = read_bts_prior(wheel, campaign)
+    if alpha.size != n_items:
+        raise ValueError(f"prior: {alpha.size} items, the {campaign} logs {n_items}")
+    prior = bts_dist(alpha, beta, bts.n_positions, n_sim, seeds.generator("bts_sim"))
+    sim = prior[bts.item_id, bts.position]
+    kw: dict[str, Any] = {"n_boot": n_boot, "tau": tau}
+    return {
+        "campaign": campaign,
+        "n_rounds": {"random": rand.n_rounds, "bts": bts.n_rounds},
+        "bts_from_random": evaluate(rand, prior, bts, seeds.child("bts_from_random"), **kw),
+        "bts_empirical_from_random": evaluate(rand, empirical_dist(bts, n_items), bts,
+                                              seeds.child("bts_empirical_from_random"), **kw),
+        "random_from_bts": evaluate(bts, uniform_dist(n_items, bts.n_positions), rand,
+                                    seeds.child("random_from_bts"), **kw),
+        "prior_vs_logged_pscore": {
+            "pearson": float(np.corrcoef(sim, bts.pscore)[0, 1]),
+            "median_rel_diff": float(np.median(np.abs(sim - bts.pscore) / bts.pscore)),
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m simcore.domains.bandits.protocol --source DIR_OR_WHEEL [--wheel WHEEL]``:
+    the benchmark as JSON on stdout (or ``--out FILE``)."""
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--source", required=True, help="dataset root or the obp 0.4.1 wheel")
+    ap.add_argument("--wheel", default=None, help="the obp wheel holding the BTS prior (default: --source)")
+    ap.add_argument("--campaign", default="all", choices=["all", "men", "women"])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--n-sim", type=int, default=100000)
+    ap.add_argument("--n-boot", type=int, default=1000)
+    ap.add_argument("--tau", type=float, default=100.0)
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args(argv)
+    res = benchmark(a.source, a.wheel or a.source, a.campaign, SeedTree(a.seed).child("obd-benchmark"),
+                    n_sim=a.n_sim, n_boot=a.n_boot, tau=a.tau)
+    text = json.dumps(res, indent=1)
+    if a.out:
+        Path(a.out).write_text(text + "\n")
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
