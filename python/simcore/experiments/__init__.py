@@ -29,4 +29,8 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "simcore.experiments.tiered_traffic",
         "tiered traffic: DDPG with CEM-moved bounds steering a tier's share at a bounded GMV cost",
     ),
+    "bandits": (
+        "simcore.experiments.bandits",
+        "off-policy evaluation on the Open Bandit Dataset: BTS's CTR from random logs and the reverse",
+    ),
 }
