@@ -8,7 +8,10 @@ from dataclasses import asdict, dataclass
 
 from simcore.report.format import markdown_table
 
-VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not tested", "differs by design")
+#: "partly reproduced": some of a claim's parts hold (or it holds under some settings);
+#: "inconclusive": the 95 % CI of the effect includes 0 (neither shown nor refuted)
+VERDICTS = ("reproduced", "partly reproduced", "inconclusive", "not reproduced", "not tested",
+            "differs by design")
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,9 @@ def claims_json(claims: Iterable[Claim]) -> list[dict[str, str]]:
 
 def verdict_from_ci(low: float, high: float, *, expect_positive: bool = True) -> str:
     """'reproduced' when the CI lies wholly on the expected side of 0, 'not reproduced'
-    when wholly on the other side, else 'partly reproduced' (inconclusive)."""
+    when wholly on the other side, else 'inconclusive' (the CI includes 0)."""
     if low != low or high != high:
         return "not tested"
     if expect_positive:
-        return "reproduced" if low > 0 else ("not reproduced" if high < 0 else "partly reproduced")
-    return "reproduced" if high < 0 else ("not reproduced" if low > 0 else "partly reproduced")
+        return "reproduced" if low > 0 else ("not reproduced" if high < 0 else "inconclusive")
+    return "reproduced" if high < 0 else ("not reproduced" if low > 0 else "inconclusive")
