@@ -18,7 +18,7 @@ ESTIMATORS = ("ips", "snips", "dm", "dr", "switch-dr")
 DIRECTIONS = {
     "bts_from_random": ("Bernoulli-TS", "uniform-random", "production prior (obp's protocol)"),
     "bts_empirical_from_random": ("Bernoulli-TS", "uniform-random", "BTS log's empirical (item, position) frequencies"),
-    "random_from_bts": ("uniform-random", "Bernoulli-TS", "uniform 1/80"),
+    "random_from_bts": ("uniform-random", "Bernoulli-TS", "uniform 1/A (A items)"),
 }
 #: a CI of the signed relative difference inside +-PRECISE counts as precise
 PRECISE = 0.25
