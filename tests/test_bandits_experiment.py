@@ -82,3 +82,14 @@ def test_missing_wheel_is_a_one_line_error(tmp_path, monkeypatch):
     monkeypatch.setattr(run_mod, "find_wheel", fail)
     with pytest.raises(RuntimeError, match="offline"):
         run_mod.resolve(BanditsConfig(cache_dir=str(tmp_path)))
+
+
+def test_bad_dataset_exits_2_with_one_line(tmp_path, capsys):
+    (tmp_path / "data" / "random" / "all").mkdir(parents=True)
+    (tmp_path / "data" / "random" / "all" / "all.csv").write_text(",timestamp,item_id\n0,2019-11-24,1\n")
+    with pytest.raises(SystemExit) as e:
+        main(["reproduce", "bandits", "--set", f"source={tmp_path / 'data'}", "--set", f"wheel={tmp_path / 'w.whl'}",
+              "--out", str(tmp_path / "out"), "--quiet"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("simcore reproduce bandits: error: ") and "missing columns" in err[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import platform
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from simcore.domains.bandits.obd import find_wheel
+from simcore.domains.bandits.obd import OBDFormatError, find_wheel
 from simcore.domains.bandits.protocol import benchmark
 from simcore.experiments.bandits.config import BanditsConfig
 from simcore.util.seeds import SeedTree
@@ -32,7 +33,17 @@ def resolve(cfg: BanditsConfig) -> tuple[Path, Path]:
 
 
 def run(cfg: BanditsConfig, progress: bool = True) -> dict[str, Any]:
-    """The benchmark (:func:`simcore.domains.bandits.protocol.benchmark`) per campaign."""
+    """The benchmark (:func:`simcore.domains.bandits.protocol.benchmark`) per campaign.
+    A missing or malformed dataset (no wheel and no download, a file not found, a schema
+    error) ends the command with one line on stderr and exit code 2."""
+    try:
+        return _run(cfg, progress)
+    except (RuntimeError, FileNotFoundError, OBDFormatError) as e:
+        print(f"simcore reproduce bandits: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _run(cfg: BanditsConfig, progress: bool) -> dict[str, Any]:
     t0 = time.perf_counter()
     source, wheel = resolve(cfg)
     tree = SeedTree(cfg.seed).child("obd-benchmark")
