@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 from gymnasium import spaces
@@ -112,6 +112,8 @@ class StepSpec:
             raise ValueError(f"obs_layout: duplicate names in {parts}")
         # read on every env step: computed once
         object.__setattr__(self, "_info_keys", tuple(n for n in names if n not in CORE_FIELDS))
+        object.__setattr__(self, "_info_scalar", tuple((f.name, f.shape == ()) for f in self.fields
+                                                       if f.name not in CORE_FIELDS))
 
     # ---------------------------------------------------------------- fields
     @property
@@ -128,6 +130,16 @@ class StepSpec:
     def batch_keys(self) -> tuple[str, ...]:
         """The fields a training loop stacks per step: the CORE_FIELDS."""
         return CORE_FIELDS
+
+    def row(self, result: Any, i: int = 0) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Row ``i`` of a batched step result (an object with one attribute per field) as
+        one env's ``(obs, reward, terminated, truncated, info)``: obs a copy of (D,),
+        reward a float, the flags bools, info the other fields (per-session scalars as
+        Python numbers, rows as copies)."""
+        info = {k: (getattr(result, k).item(i) if scalar else getattr(result, k)[i].copy())
+                for k, scalar in self._info_scalar}  # type: ignore[attr-defined]
+        return (result.obs[i].copy(), float(result.reward[i]), bool(result.terminated[i]),
+                bool(result.truncated[i]), info)
 
     def field(self, name: str) -> Field:
         """The field called ``name`` (KeyError otherwise)."""

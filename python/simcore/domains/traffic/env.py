@@ -30,7 +30,6 @@ from simcore.envs.standard import check_max_episode_steps, check_render_mode
 
 __all__ = ["TieredTrafficEnv", "TieredTrafficVectorEnv", "resolve_traffic_config"]
 
-_INFO = tuple((f.name, f.shape == ()) for f in TRAFFIC_STEP_SPEC.fields if f.name in TRAFFIC_STEP_SPEC.info_keys)
 
 
 def resolve_traffic_config(config: TrafficConfig | Mapping[str, Any] | None, overrides: Mapping[str, Any],
@@ -121,12 +120,11 @@ class TieredTrafficEnv(gym.Env):
             raise RuntimeError("step() called on a finished episode: call reset() first")
         a = continuous_actions(action, (1, self.sim.n_tiers), "action")
         r = self.sim.step(self.sim.weights_for(a))
-        terminated, truncated = bool(r.terminated[0]), bool(r.truncated[0])
-        self._done = terminated or truncated
-        info = {k: (getattr(r, k).item(0) if scalar else getattr(r, k)[0].copy()) for k, scalar in _INFO}
+        obs, reward, terminated, truncated, info = TRAFFIC_STEP_SPEC.row(r)
         info["outcome"] = TrafficSimulator.outcome_name(info["outcome"])
+        self._done = terminated or truncated
         self._last = info
-        return r.obs[0].copy(), float(r.reward[0]), terminated, truncated, info
+        return obs, reward, terminated, truncated, info
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":

@@ -17,7 +17,6 @@ from simcore.envs.standard import check_render_mode, discrete_action
 
 #: (info key, is a scalar per row), in the spec's order: a Python scalar for a scalar
 #: field, a copy of row 0 otherwise (read on every step, so computed once)
-_INFO = tuple((f.name, f.shape == ()) for f in SEARCH_STEP_SPEC.fields if f.name in SEARCH_STEP_SPEC.info_keys)
 
 
 class SearchSessionEnv(gym.Env):
@@ -86,12 +85,11 @@ class SearchSessionEnv(gym.Env):
         if self._done:
             raise RuntimeError("step() called on a finished episode: call reset() first")
         r = self.sim.step(self._weights(action))
-        terminated, truncated = bool(r.terminated[0]), bool(r.truncated[0])
-        self._done = terminated or truncated
-        info = {k: (getattr(r, k).item(0) if scalar else getattr(r, k)[0].copy()) for k, scalar in _INFO}
+        obs, reward, terminated, truncated, info = SEARCH_STEP_SPEC.row(r)
         info["outcome"] = SearchSimulator.outcome_name(info["outcome"])
+        self._done = terminated or truncated
         self._last = info
-        return r.obs[0].copy(), float(r.reward[0]), terminated, truncated, info
+        return obs, reward, terminated, truncated, info
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
