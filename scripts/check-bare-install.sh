@@ -35,4 +35,14 @@ for e in ranking engine-cost; do
   fi
   if [ -e "$tmp/$e" ]; then echo "bare install: $e wrote output before failing" >&2; exit 1; fi
 done
+# the search logs need pyarrow: exit 2 at once with one line naming simcore[logs]
+set +e
+out="$("$sc" log record "$tmp/x.parquet" --sessions 10 2>&1)"
+rc=$?
+set -e
+if [ "$rc" -ne 2 ] || [ "$(printf '%s\n' "$out" | wc -l)" -ne 1 ] || ! grep -q 'pip install "simcore\[logs\]"' <<<"$out"; then
+  echo "bare install: 'simcore log record' should exit 2 with one line naming simcore[logs]; got rc=$rc:" >&2
+  echo "$out" >&2
+  exit 1
+fi
 echo "bare install: ok"

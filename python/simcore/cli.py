@@ -70,7 +70,75 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     cmp.add_argument("a", help="results.json or a run's output directory")
     cmp.add_argument("b", help="results.json or a run's output directory")
     cmp.set_defaults(_main=_compare)
+    _add_log_commands(sub)
     return parser
+
+
+def _add_log_commands(sub: Any) -> None:
+    log = sub.add_parser("log", help="record a policy's search sessions to a log file, or check a log file",
+                         description="Search logs (docs/logs.md); needs pyarrow: pip install \"simcore[logs]\".")
+    cmds = log.add_subparsers(dest="log_command", required=True)
+    rec = cmds.add_parser("record", help="log a policy on the search simulator (Parquet or CSV by suffix)")
+    rec.add_argument("out", help="output file, *.parquet or *.csv")
+    rec.add_argument("--sessions", type=int, default=100_000, help="sessions to log (default 100000)")
+    rec.add_argument("--policy", choices=("ltr", "premium", "popular", "quality", "bargain"), default="ltr",
+                     help="mean ranking weights: a named action of the discrete env (default ltr)")
+    rec.add_argument("--std", type=float, default=0.1,
+                     help="Gaussian exploration around the weights (0: the fixed ranking; default 0.1)")
+    rec.add_argument("--seed", type=int, default=0, help="simulator and policy seed (default 0)")
+    rec.add_argument("--slots", type=int, default=1024, help="sessions stepped together (default 1024)")
+    rec.add_argument("--quiet", action="store_true", help="no progress bar")
+    rec.set_defaults(_main=_log_record)
+    chk = cmds.add_parser("check", help="check a log file against the format; print its size")
+    chk.add_argument("path")
+    chk.set_defaults(_main=_log_check)
+
+
+def _logs_module() -> Any:
+    try:
+        import simcore.domains.search.logs as logs
+    except ModuleNotFoundError as e:
+        if e.name != "pyarrow":
+            raise
+        print('simcore log: error: needs pyarrow: pip install "simcore[logs]"', file=sys.stderr)
+        raise SystemExit(2) from None
+    return logs
+
+
+def _log_record(args: argparse.Namespace) -> int:
+    logs = _logs_module()
+    from simcore.domains.search.world import ACTION_NAMES, default_action_set
+
+    if args.std < 0 or args.std != args.std:
+        print(f"simcore log record: error: --std: must be >= 0, got {args.std}", file=sys.stderr)
+        return 2
+    w = default_action_set(8)[ACTION_NAMES.index(args.policy)]
+    policy = (logs.FixedPolicy(w, name=args.policy) if args.std == 0
+              else logs.GaussianPolicy(w, args.std, seed=args.seed, name=f"{args.policy}+N(0,{args.std}^2)"))
+    try:
+        s = logs.record(args.out, policy, sessions=args.sessions, seed=args.seed, num_slots=args.slots,
+                        progress=not args.quiet)
+    except ValueError as e:
+        print(f"simcore log record: error: {e}", file=sys.stderr)
+        return 2
+    print(f"{s.path}: {s.rows} page views, {s.sessions} sessions in {s.seconds:.1f} s "
+          f"({s.pages_per_minute / 1e6:.2f}M page views per minute)")
+    return 0
+
+
+def _log_check(args: argparse.Namespace) -> int:
+    logs = _logs_module()
+    try:
+        reader = logs.open_log(args.path)
+        rows = sessions = 0
+        for b in reader.batches():
+            rows += len(b["session_id"])
+            sessions += int(((b["outcome"] != 0) | b["truncated"]).sum())
+    except (logs.LogSchemaError, FileNotFoundError) as e:
+        print(f"simcore log check: {e}", file=sys.stderr)
+        return 1
+    print(f"{args.path}: ok (format version {reader.metadata['version']}, {rows} page views, {sessions} sessions)")
+    return 0
 
 
 def _compare(args: argparse.Namespace) -> int:
