@@ -277,3 +277,15 @@ def test_csv_value_errors(tmp_path):
     (tmp_path / "width.csv.meta.json").write_text((tmp_path / "ok.csv.meta.json").read_text())
     with pytest.raises(LogSchemaError, match="expected 3 values per row"):
         read_log(tmp_path / "width.csv")
+
+
+def test_cli_record_and_check(tmp_path, capsys):
+    from simcore.cli import main
+
+    assert main(["log", "record", str(tmp_path / "c.parquet"), "--sessions", "40", "--slots", "8", "--quiet"]) == 0
+    assert "40 sessions" in capsys.readouterr().out
+    assert main(["log", "check", str(tmp_path / "c.parquet")]) == 0
+    assert "ok (format version 1" in capsys.readouterr().out
+    (tmp_path / "bad.parquet").write_bytes(b"x")
+    assert main(["log", "check", str(tmp_path / "bad.parquet")]) == 1
+    assert main(["log", "record", str(tmp_path / "d.parquet"), "--std", "-1"]) == 2
