@@ -283,7 +283,7 @@ class A2C(AgentBase):
         p = self.probs(obs)
         if not explore:
             return p.argmax(axis=1).astype(np.int64)
-        u = self.rng.random(p.shape[0])[:, None]
+        u = np.asarray(self.rng.random(p.shape[0]))[:, None]
         return np.minimum((np.cumsum(p, axis=1) < u).sum(axis=1), self.n_actions - 1).astype(np.int64)
 
     def _observe_cost(self, t: Mapping[str, torch.Tensor]) -> None:
@@ -291,7 +291,7 @@ class A2C(AgentBase):
         self._cost_sum += float(t["cost"][mask].double().sum())
         self._rows += int(mask.sum())
 
-    def _step(self, net: nn.Module) -> float:
+    def _step(self, net: ActorCritic) -> float:
         cfg = self.config
         norm = 0.0
         if cfg.max_grad_norm > 0:
