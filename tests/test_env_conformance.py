@@ -19,6 +19,7 @@ SMALL = {
     "simcore/SearchSessionDiscrete-v0": SMALL_SEARCH,
     "simcore/FeatureSelection-v0": {"config": {"data": {"n_contexts": 40, "n_items": 60}}},
     "simcore/TieredTraffic-v0": {"config": {"session": SMALL_SEARCH["config"]}},
+    "simcore/Lifecycle-v0": {"config": {"population": {"n_users": 500}, "horizon_days": 10}},
 }
 
 
