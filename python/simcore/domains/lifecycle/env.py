@@ -21,6 +21,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from simcore.domains.lifecycle.config import STAGES, LifecycleConfig
+from simcore.domains.lifecycle.population import Population
 from simcore.domains.lifecycle.simulator import LifecycleSimulator
 from simcore.domains.lifecycle.spec import LIFECYCLE_STEP_SPEC
 from simcore.domains.search.envs.vector import single_env_seeds
@@ -71,18 +72,20 @@ class LifecycleEnv(gym.Env):
     Args:
         config: LifecycleConfig, a nested dict or None; keyword overrides replace its
             top-level fields.  render_mode: None or "ansi".  max_episode_steps: lowers
-            horizon_days.  backend: as LifecycleSimulator's.
+            horizon_days.  backend, population: as LifecycleSimulator's.  The simulator
+            is ``env.sim`` (e.g. ``env.sim.expectations_all()``).
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"]}
 
     def __init__(self, config: LifecycleConfig | Mapping[str, Any] | None = None, render_mode: str | None = None,
-                 max_episode_steps: int | None = None, backend: str = "auto", **overrides: Any) -> None:
+                 max_episode_steps: int | None = None, backend: str = "auto", population: Population | None = None,
+                 **overrides: Any) -> None:
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.config = resolve_lifecycle_config(config, overrides, max_episode_steps)
         if self.config.num_threads is None:
             self.config = dataclasses.replace(self.config, num_threads=1)
-        self.sim = LifecycleSimulator(self.config, num_users=1, backend=backend)
+        self.sim = LifecycleSimulator(self.config, num_users=1, backend=backend, population=population)
         self.observation_space = LIFECYCLE_STEP_SPEC.observation_space(self.sim.dims)
         self.action_space = spaces.Discrete(self.sim.n_actions)
         self._seeded, self._done = False, True
@@ -138,12 +141,12 @@ class LifecycleVectorEnv(VectorEnv):
 
     def __init__(self, num_envs: int = 1, config: LifecycleConfig | Mapping[str, Any] | None = None,
                  copy: bool = True, render_mode: str | None = None, max_episode_steps: int | None = None,
-                 backend: str = "auto", **overrides: Any) -> None:
+                 backend: str = "auto", population: Population | None = None, **overrides: Any) -> None:
         if isinstance(num_envs, Mapping):
             raise TypeError("num_envs: expected an integer")
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.config = resolve_lifecycle_config(config, overrides, max_episode_steps)
-        self.sim = LifecycleSimulator(self.config, num_users=int(num_envs), backend=backend)
+        self.sim = LifecycleSimulator(self.config, num_users=int(num_envs), backend=backend, population=population)
         self.num_envs, self.copy = self.sim.num_users, copy
         self.single_observation_space = LIFECYCLE_STEP_SPEC.observation_space(self.sim.dims)
         self.single_action_space = spaces.Discrete(self.sim.n_actions)
