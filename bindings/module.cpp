@@ -5,6 +5,7 @@
 //   _core.search        UserModel, SessionBatch (the session simulator)
 //   _core.feature_cost  subset_eval, feature_mean, pair_count
 //   _core.traffic       TrafficBatch (the tiered-traffic simulator, derived from search)
+//   _core.lifecycle     LifecycleBatch (the customer-lifecycle simulator)
 // hardware_threads is also kept at the top level.
 #include <pybind11/pybind11.h>
 
@@ -17,6 +18,7 @@ void register_ranking(py::module_& m);
 void register_search(py::module_& m);
 void register_feature_cost(py::module_& m);
 void register_traffic(py::module_& m);
+void register_lifecycle(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "simcore C++ core (ranking kernels, search-session simulator, feature cost)";
@@ -26,9 +28,11 @@ PYBIND11_MODULE(_core, m) {
   py::module_ search = m.def_submodule("search", "Batched search-session simulator");
   py::module_ feature_cost = m.def_submodule("feature_cost", "Feature-subset evaluation");
   py::module_ traffic = m.def_submodule("traffic", "Batched tiered-traffic simulator");
+  py::module_ lifecycle = m.def_submodule("lifecycle", "Batched customer-lifecycle simulator");
   register_common(common);
   register_ranking(ranking);
   register_search(search);
   register_feature_cost(feature_cost);
   register_traffic(traffic);
+  register_lifecycle(lifecycle);
 }

@@ -80,22 +80,25 @@ def _int_array(x: Any, shape: tuple[int, ...], lo: int, hi: int, name: str) -> n
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
-def core_arguments(cfg: LifecycleConfig, table: ActionTable, pop: Population) -> dict[str, Any]:
-    """Keyword arguments of ``_core.lifecycle.LifecycleBatch`` (all but num_users)."""
+def core_arguments(cfg: LifecycleConfig, table: ActionTable, model: Model, pop: Population) -> dict[str, Any]:
+    """Keyword arguments of ``_core.lifecycle.LifecycleBatch`` (all but num_users).  The
+    daily purchase probabilities q0, q1 come from :class:`Model` (computed once in NumPy,
+    so both backends use the same bits)."""
     m = cfg.marketing
     params = np.array([m.depth_coef, m.dead_logit, m.fatigue_coef, m.fatigue_decay, m.club_rate_mult,
                        m.club_dropout_mult, cfg.population.spend_within_sd, cfg.user_cap,
                        cfg.budget_per_user], dtype=np.float64)
-    stages = np.array([m.stage_click, m.offer_conv, m.club_conv], dtype=np.float64)
     t = table.arrays()
     return {
         "kind": t["kind"], "channel": t["channel"],
         "action_params": np.ascontiguousarray(np.stack([t[k] for k in (
             "click_logit", "depth", "touch_cost", "click_cost", "conv_fixed", "conv_rate", "conv_cap")], 1)),
-        "stage_params": stages, "params": params,
-        "horizon": cfg.horizon_days, "lapse_days": cfg.lapse_days, "loyal_purchases": cfg.loyal_purchases,
-        "features": pop.features, "lam": pop.lam, "p": pop.p, "spend": pop.spend, "resp": pop.resp,
-        "sens": pop.sens, "n0": pop.n0, "recency0": pop.recency0, "alive0": pop.alive0,
+        "stage_params": np.array([m.stage_click, m.offer_conv, m.club_conv], dtype=np.float64),
+        "params": params, "horizon": cfg.horizon_days, "lapse_days": cfg.lapse_days,
+        "loyal_purchases": cfg.loyal_purchases,
+        "population": {"features": pop.features, "p": pop.p, "spend": pop.spend, "sens": pop.sens,
+                       "q0": model.q0, "q1": model.q1, "resp": pop.resp, "n0": pop.n0,
+                       "recency0": pop.recency0, "alive0": pop.alive0},
     }
 
 
@@ -151,7 +154,7 @@ class LifecycleSimulator:
             from simcore import _core
 
             self._sim: Any = _core.lifecycle.LifecycleBatch(
-                num_users=self.num_users, **core_arguments(self.config, self.table, self.population))
+                num_users=self.num_users, **core_arguments(self.config, self.table, self.model, self.population))
         else:
             self._sim = ReferenceLifecycleBatch(self.config, self.num_users, 0, self.population)
         self.seed(seed)

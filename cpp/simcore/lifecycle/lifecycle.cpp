@@ -1,0 +1,261 @@
+#include "simcore/lifecycle/lifecycle.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <utility>
+
+#include "simcore/common/parallel.hpp"
+
+namespace simcore {
+namespace lifecycle {
+namespace {
+
+// Slots per thread before splitting pays off.
+constexpr std::size_t kMinChunk = 2048;
+
+inline double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+inline double phi(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+
+// E[min(rate V, cap)] for V = m LogNormal(-s^2/2, s) (exact.capped_rate_mean).
+double capped_rate_mean(double rate, double cap, double m, double s) {
+  if (!(rate > 0 && cap > 0)) return 0.0;
+  if (s == 0) return std::min(rate * m, cap);
+  const double L = std::log(cap / (rate * m));
+  const double h = 0.5 * s * s;
+  return (rate * m) * phi((L - h) / s) + cap * phi(-(L + h) / s);
+}
+
+}  // namespace
+
+LifecycleBatch::LifecycleBatch(Model model, Population population, std::size_t num_users)
+    : model_(std::move(model)), pop_(std::move(population)) {
+  state_.slots.resize(num_users);
+  ok_.resize(num_users);
+  total_budget_ = model_.budget_per_user * static_cast<double>(num_users);
+  state_.budget_left = total_budget_;
+  seed(0);
+}
+
+void LifecycleBatch::seed(std::uint64_t s) {
+  for (std::size_t j = 0; j < state_.slots.size(); ++j) {
+    Slot& x = state_.slots[j];
+    x.key_seed = s, x.key_stream = j, x.episode = 0;
+  }
+}
+
+void LifecycleBatch::seed_slots(const std::uint64_t* seeds) {
+  for (std::size_t j = 0; j < state_.slots.size(); ++j) {
+    Slot& x = state_.slots[j];
+    x.key_seed = seeds[j], x.key_stream = 0, x.episode = 0;
+  }
+}
+
+int LifecycleBatch::stage_of(const Slot& s) const {
+  if (s.recency > model_.lapse_days) return 3;
+  if (s.member || s.n >= model_.loyal_purchases) return 2;
+  return s.n >= 2 ? 1 : 0;
+}
+
+void LifecycleBatch::begin(std::size_t i, std::int64_t user) {
+  // Draw order (mirrored by the twin): one uniform for the customer, then the days'.
+  Slot& s = state_.slots[i];
+  s.rng.state = stream_key(s.key_seed, s.key_stream, s.episode);
+  ++s.episode;
+  const double u = s.rng.uniform();
+  const std::int64_t P = static_cast<std::int64_t>(pop_.size);
+  std::int64_t drawn = static_cast<std::int64_t>(u * static_cast<double>(P));
+  if (drawn > P - 1) drawn = P - 1;
+  s.user = user >= 0 ? user : drawn;
+  const std::size_t k = static_cast<std::size_t>(s.user);
+  s.alive = pop_.alive0[k];
+  s.member = 0;
+  s.n = pop_.n0[k];
+  s.recency = pop_.recency0[k];
+  for (double& h : s.hist) h = 0.0;
+  s.spent = 0.0;
+}
+
+void LifecycleBatch::begin_all(const std::int64_t* users, int threads) {
+  state_.t = 0;
+  state_.budget_left = total_budget_;
+  state_.needs_reset = false;
+  parallel_for(state_.slots.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    for (std::size_t i = b0; i < b1; ++i) begin(i, users ? users[i] : -1);
+  });
+}
+
+void LifecycleBatch::write_obs(const Slot& s, float* o) const {
+  const float* f = pop_.features.data() + static_cast<std::size_t>(s.user) * kFeatures;
+  for (std::size_t j = 0; j < kFeatures; ++j) o[j] = f[j];
+  const int st = stage_of(s);
+  for (int j = 0; j < 4; ++j) o[4 + j] = j == st ? 1.0f : 0.0f;
+  o[8] = static_cast<float>(std::min(static_cast<double>(s.recency), 365.0) / 365.0);
+  o[9] = static_cast<float>(static_cast<double>(s.n) / (static_cast<double>(s.n) + 4.0));
+  o[10] = s.member ? 1.0f : 0.0f;
+  for (std::size_t j = 0; j < kHist; ++j) o[11 + j] = static_cast<float>(s.hist[j] / (1.0 + s.hist[j]));
+  o[16] = model_.user_cap > 0 ? static_cast<float>(std::min(1.0, s.spent / model_.user_cap)) : 0.0f;
+  o[17] = total_budget_ > 0 ? static_cast<float>(state_.budget_left / total_budget_) : 0.0f;
+  o[18] = static_cast<float>(static_cast<double>(state_.t) / static_cast<double>(model_.horizon));
+}
+
+void LifecycleBatch::reset(float* obs, int threads) { reset_to(nullptr, obs, threads); }
+
+void LifecycleBatch::reset_to(const std::int64_t* users, float* obs, int threads) {
+  begin_all(users, threads);
+  parallel_for(state_.slots.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    for (std::size_t i = b0; i < b1; ++i) write_obs(state_.slots[i], obs + i * kObsDim);
+  });
+}
+
+void LifecycleBatch::autoreset_rows(const StepOut& o, int threads) {
+  begin_all(nullptr, threads);
+  parallel_for(state_.slots.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    for (std::size_t i = b0; i < b1; ++i) {
+      const Slot& s = state_.slots[i];
+      write_obs(s, o.obs + i * kObsDim);
+      o.reward[i] = o.value[i] = o.cost[i] = 0;
+      o.terminated[i] = o.truncated[i] = o.blocked[i] = o.clicked[i] = o.converted[i] = o.purchased[i] = 0;
+      o.action[i] = -1;
+      o.stage[i] = -1;
+      o.next_stage[i] = static_cast<std::int8_t>(stage_of(s));
+      o.alive[i] = s.alive;
+      o.member[i] = 0;
+      o.p_click[i] = o.p_convert[i] = o.p_purchase[i] = o.expected_value[i] = o.expected_cost[i] = 0;
+      o.budget_left[i] = state_.budget_left;
+      o.user_spent[i] = 0;
+      o.user[i] = s.user;
+    }
+  });
+}
+
+void LifecycleBatch::reserve(const std::int64_t* actions, std::uint8_t* ok) const {
+  double acc = 0.0;
+  const double left = state_.budget_left, cap = model_.user_cap;
+  for (std::size_t i = 0; i < state_.slots.size(); ++i) {
+    ok[i] = 0;
+    const std::int64_t a = actions[i];
+    if (a == 0) continue;
+    const double w = model_.actions[static_cast<std::size_t>(a)].worst();
+    if (!(state_.slots[i].spent + w <= cap)) continue;
+    if (acc + w <= left) {
+      acc += w;
+      ok[i] = 1;
+    }
+  }
+}
+
+void LifecycleBatch::day(std::size_t i, int a, bool blocked, const StepOut& o) {
+  Slot& s = state_.slots[i];
+  const Action& act = model_.actions[static_cast<std::size_t>(a)];
+  const std::size_t u = static_cast<std::size_t>(s.user);
+  const int st = stage_of(s);
+  // Exact expectations of the applied action in the day's state (exact.expectations).
+  const double F = (s.hist[0] + s.hist[1]) + s.hist[2];
+  double pc = 0.0, pv = 0.0;
+  if (act.kind != kNothing) {
+    const double zc = ((act.click_logit + model_.stage_click[st]) + pop_.resp[u * kChannels + act.channel]) -
+                      model_.fatigue_coef * F;
+    pc = sigmoid(zc);
+    const double dead = s.alive ? 0.0 : model_.dead_logit;
+    if (act.kind == kOffer) {
+      pv = sigmoid((model_.offer_conv[st] + (model_.depth_coef * pop_.sens[u]) * act.depth) + dead);
+    } else if (!s.member) {
+      pv = sigmoid(model_.club_conv[st] + dead);
+    }
+  }
+  const double pconv = pc * pv;
+  const double qraw = s.member ? pop_.q1[u] : pop_.q0[u];
+  const double q = s.alive ? qraw : 0.0;
+  const double ppur = act.kind == kOffer ? (q + pconv) - q * pconv : q;
+  const double m = pop_.spend[u], sd = model_.within_sd;
+  const double capm = capped_rate_mean(act.conv_rate, act.conv_cap, m, sd);
+  o.p_click[i] = pc;
+  o.p_convert[i] = pconv;
+  o.p_purchase[i] = ppur;
+  o.expected_value[i] = ppur * m;
+  o.expected_cost[i] = (act.touch_cost + pc * act.click_cost) + pconv * (act.conv_fixed + capm);
+  // Draws (fixed order, six uniforms a day): click, convert, organic purchase, dropout,
+  // then the value's normal (Box-Muller, two uniforms).
+  const double u_click = s.rng.uniform(), u_conv = s.rng.uniform();
+  const double u_org = s.rng.uniform(), u_drop = s.rng.uniform();
+  const double u1 = 1.0 - s.rng.uniform(), u2 = s.rng.uniform();
+  const bool organic = s.alive && u_org < qraw;
+  const bool clicked = act.kind != kNothing && u_click < pc;
+  const bool converted = clicked && u_conv < pv;
+  const bool offer_conv = converted && act.kind == kOffer;
+  const bool purchased = organic || offer_conv;
+  double value = 0.0;
+  if (purchased) {
+    const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+    value = m * std::exp(sd * z - 0.5 * sd * sd);
+  }
+  double cost = act.touch_cost;
+  cost = cost + (clicked ? act.click_cost : 0.0);
+  cost = cost + (converted ? act.conv_fixed : 0.0);
+  cost = cost + (converted ? std::min(act.conv_rate * value, act.conv_cap) : 0.0);
+  // Transitions: win-back, joining, dropout after a purchase, counts, histories.
+  if (offer_conv) s.alive = 1;
+  if (converted && act.kind == kClub) s.member = 1;
+  const double drop = s.member ? pop_.p[u] * model_.club_dropout_mult : pop_.p[u];
+  if (purchased && u_drop < drop) s.alive = 0;
+  s.n += purchased ? 1 : 0;
+  s.recency = purchased ? 0 : s.recency + 1;
+  for (std::size_t c = 0; c < kChannels; ++c)
+    s.hist[c] = s.hist[c] * model_.decay + ((act.kind != kNothing && act.channel == int(c)) ? 1.0 : 0.0);
+  s.hist[3] = s.hist[3] * model_.decay + (clicked ? 1.0 : 0.0);
+  s.hist[4] = s.hist[4] * model_.decay + (converted ? 1.0 : 0.0);
+  s.spent = s.spent + cost;
+  o.reward[i] = value - cost;
+  o.value[i] = value;
+  o.cost[i] = cost;
+  o.terminated[i] = 0;
+  o.action[i] = a;
+  o.blocked[i] = blocked ? 1 : 0;
+  o.clicked[i] = clicked, o.converted[i] = converted, o.purchased[i] = purchased;
+  o.stage[i] = static_cast<std::int8_t>(st);
+  o.next_stage[i] = static_cast<std::int8_t>(stage_of(s));
+  o.alive[i] = s.alive, o.member[i] = s.member;
+  o.user_spent[i] = s.spent;
+  o.user[i] = s.user;
+}
+
+void LifecycleBatch::step(const std::int64_t* actions, const StepOut& o, int threads) {
+  if (state_.needs_reset) {
+    autoreset_rows(o, threads);
+    return;
+  }
+  reserve(actions, ok_.data());
+  const std::size_t B = state_.slots.size();
+  parallel_for(B, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    for (std::size_t i = b0; i < b1; ++i) {
+      const bool run = ok_[i] != 0;
+      day(i, run ? static_cast<int>(actions[i]) : 0, actions[i] != 0 && !run, o);
+    }
+  });
+  double total = 0.0;  // the day's spend, summed in slot order
+  for (std::size_t i = 0; i < B; ++i) total += o.cost[i];
+  state_.budget_left = state_.budget_left - total;
+  ++state_.t;
+  const bool trunc = state_.t >= model_.horizon;
+  state_.needs_reset = trunc;
+  parallel_for(B, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    for (std::size_t i = b0; i < b1; ++i) {
+      o.truncated[i] = trunc ? 1 : 0;
+      o.budget_left[i] = state_.budget_left;
+      write_obs(state_.slots[i], o.obs + i * kObsDim);
+    }
+  });
+}
+
+void LifecycleBatch::set_state(const State& st) {
+  if (st.slots.size() != state_.slots.size()) throw std::invalid_argument("state: wrong number of slots");
+  for (const Slot& s : st.slots)
+    if (s.user < 0 || static_cast<std::size_t>(s.user) >= pop_.size)
+      throw std::invalid_argument("state: user index out of range");
+  if (st.t < 0) throw std::invalid_argument("state: t must be >= 0");
+  state_ = st;
+}
+
+}  // namespace lifecycle
+}  // namespace simcore

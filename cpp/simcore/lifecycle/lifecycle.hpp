@@ -1,0 +1,126 @@
+// Batched customer-lifecycle simulator: B customer slots of one marketing activity,
+// stepped one day at a time.  BG/NBD purchases (daily probability q, dropout p after a
+// purchase), a touch -> click -> convert funnel per action (offer type x channel x
+// benefit, or a club invitation) with fatigue, lifecycle stages, an episode budget
+// shared by the slots and a per-customer cap.
+// Specification: docs/lifecycle_model.md; NumPy twin:
+// simcore.domains.lifecycle.reference.ReferenceLifecycleBatch (same draws, same order).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "simcore/common/rng.hpp"
+
+namespace simcore {
+namespace lifecycle {
+
+constexpr int kNothing = 0, kOffer = 1, kClub = 2;
+constexpr std::size_t kFeatures = 4, kChannels = 3, kStages = 4, kHist = 5, kObsDim = 19;
+
+// One row of the action table (the caller checks the values; the binding does).
+struct Action {
+  int kind = kNothing;   // 0 nothing, 1 offer, 2 club
+  int channel = -1;      // 0 push, 1 sms, 2 phone
+  double click_logit = 0, depth = 0;
+  double touch_cost = 0, click_cost = 0, conv_fixed = 0, conv_rate = 0, conv_cap = 0;
+  // touch_cost + click_cost + conv_fixed + conv_cap, summed in that order
+  double worst() const { return ((touch_cost + click_cost) + conv_fixed) + conv_cap; }
+};
+
+// Everything that does not change during a run.  Owned by value.
+struct Model {
+  std::vector<Action> actions;
+  double stage_click[kStages] = {}, offer_conv[kStages] = {}, club_conv[kStages] = {};
+  double depth_coef = 0, dead_logit = 0, fatigue_coef = 0, decay = 0;
+  double club_dropout_mult = 1, within_sd = 0, user_cap = 0, budget_per_user = 0;
+  std::int64_t horizon = 1, lapse_days = 90, loyal_purchases = 4;
+};
+
+// The customer population (P customers), read-only during a run.
+struct Population {
+  std::size_t size = 0;
+  std::vector<float> features;      // (P, 4)
+  std::vector<double> p, spend, sens, q0, q1;  // (P,): dropout, mean value, sensitivity, daily purchase prob (member: q1)
+  std::vector<double> resp;         // (P, 3)
+  std::vector<std::int32_t> n0, recency0;
+  std::vector<std::uint8_t> alive0;
+};
+
+// One slot's mutable state.
+struct Slot {
+  Stream rng;
+  std::uint64_t key_seed = 0, key_stream = 0, episode = 0;
+  std::int64_t user = 0, n = 0, recency = 0;
+  std::uint8_t alive = 0, member = 0;
+  double hist[kHist] = {};  // decayed touches (push, sms, phone), clicks, conversions
+  double spent = 0;
+};
+
+// Caller-owned output buffers, B rows each (obs (B, 19)).
+struct StepOut {
+  float* obs;
+  double* reward;
+  std::uint8_t *terminated, *truncated;
+  std::int64_t* action;
+  std::uint8_t *blocked, *clicked, *converted, *purchased;
+  double *value, *cost;
+  std::int8_t *stage, *next_stage;
+  std::uint8_t *alive, *member;
+  double *p_click, *p_convert, *p_purchase, *expected_value, *expected_cost;
+  double *budget_left, *user_spent;
+  std::int64_t* user;
+};
+
+// The whole mutable state (get_state / set_state).
+struct State {
+  std::vector<Slot> slots;
+  std::int64_t t = 0;
+  double budget_left = 0;
+  bool needs_reset = true;
+};
+
+class LifecycleBatch {
+ public:
+  LifecycleBatch(Model model, Population population, std::size_t num_users);
+
+  std::size_t num_users() const { return state_.slots.size(); }
+  std::size_t n_actions() const { return model_.actions.size(); }
+  const Model& model() const { return model_; }
+  const Population& population() const { return pop_; }
+  double total_budget() const { return total_budget_; }
+
+  // Slot j's e-th episode draws from stream (seed, j, e) / (seeds[j], 0, e).
+  void seed(std::uint64_t seed);
+  void seed_slots(const std::uint64_t* seeds);
+  // New episode everywhere (users drawn uniformly, or users[j] when given); obs (B, 19).
+  void reset(float* obs, int threads);
+  void reset_to(const std::int64_t* users, float* obs, int threads);
+  // One day under actions (B,) in [0, A) (checked by the caller); NEXT_STEP autoreset
+  // after the horizon.
+  void step(const std::int64_t* actions, const StepOut& out, int threads);
+
+  const State& state() const { return state_; }
+  // Replaces the state (throws std::invalid_argument on a size or range mismatch).
+  void set_state(const State& st);
+
+ private:
+  void begin(std::size_t i, std::int64_t user);
+  void begin_all(const std::int64_t* users, int threads);
+  void write_obs(const Slot& s, float* o) const;
+  void autoreset_rows(const StepOut& out, int threads);
+  // Phase 1 of a step: which requested actions run (slot order, worst-case reservation).
+  void reserve(const std::int64_t* actions, std::uint8_t* ok) const;
+  // Phase 2: one slot's day under the applied action a.
+  void day(std::size_t i, int a, bool blocked, const StepOut& out);
+  int stage_of(const Slot& s) const;
+
+  Model model_;
+  Population pop_;
+  State state_;
+  double total_budget_ = 0;
+  std::vector<std::uint8_t> ok_;
+};
+
+}  // namespace lifecycle
+}  // namespace simcore
