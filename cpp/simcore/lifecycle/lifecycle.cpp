@@ -57,6 +57,14 @@ int LifecycleBatch::stage_of(const Slot& s) const {
   return s.n >= 2 ? 1 : 0;
 }
 
+void LifecycleBatch::load_customer(Slot& s) const {
+  const std::size_t k = static_cast<std::size_t>(s.user);
+  Customer& c = s.c;
+  for (std::size_t j = 0; j < kFeatures; ++j) c.features[j] = pop_.features[k * kFeatures + j];
+  c.p = pop_.p[k], c.spend = pop_.spend[k], c.sens = pop_.sens[k], c.q0 = pop_.q0[k], c.q1 = pop_.q1[k];
+  for (std::size_t j = 0; j < kChannels; ++j) c.resp[j] = pop_.resp[k * kChannels + j];
+}
+
 void LifecycleBatch::begin(std::size_t i, std::int64_t user) {
   // Draw order (mirrored by the twin): one uniform for the customer, then the days'.
   Slot& s = state_.slots[i];
@@ -67,6 +75,7 @@ void LifecycleBatch::begin(std::size_t i, std::int64_t user) {
   std::int64_t drawn = static_cast<std::int64_t>(u * static_cast<double>(P));
   if (drawn > P - 1) drawn = P - 1;
   s.user = user >= 0 ? user : drawn;
+  load_customer(s);
   const std::size_t k = static_cast<std::size_t>(s.user);
   s.alive = pop_.alive0[k];
   s.member = 0;
@@ -85,9 +94,8 @@ void LifecycleBatch::begin_all(const std::int64_t* users, int threads) {
   });
 }
 
-void LifecycleBatch::write_obs(const Slot& s, float* o) const {
-  const float* f = pop_.features.data() + static_cast<std::size_t>(s.user) * kFeatures;
-  for (std::size_t j = 0; j < kFeatures; ++j) o[j] = f[j];
+void LifecycleBatch::write_obs(const Slot& s, float* o, std::int64_t t) const {
+  for (std::size_t j = 0; j < kFeatures; ++j) o[j] = s.c.features[j];
   const int st = stage_of(s);
   for (int j = 0; j < 4; ++j) o[4 + j] = j == st ? 1.0f : 0.0f;
   o[8] = static_cast<float>(std::min(static_cast<double>(s.recency), 365.0) / 365.0);
@@ -96,7 +104,7 @@ void LifecycleBatch::write_obs(const Slot& s, float* o) const {
   for (std::size_t j = 0; j < kHist; ++j) o[11 + j] = static_cast<float>(s.hist[j] / (1.0 + s.hist[j]));
   o[16] = model_.user_cap > 0 ? static_cast<float>(std::min(1.0, s.spent / model_.user_cap)) : 0.0f;
   o[17] = total_budget_ > 0 ? static_cast<float>(state_.budget_left / total_budget_) : 0.0f;
-  o[18] = static_cast<float>(static_cast<double>(state_.t) / static_cast<double>(model_.horizon));
+  o[18] = static_cast<float>(static_cast<double>(t) / static_cast<double>(model_.horizon));
 }
 
 void LifecycleBatch::reset(float* obs, int threads) { reset_to(nullptr, obs, threads); }
@@ -104,7 +112,7 @@ void LifecycleBatch::reset(float* obs, int threads) { reset_to(nullptr, obs, thr
 void LifecycleBatch::reset_to(const std::int64_t* users, float* obs, int threads) {
   begin_all(users, threads);
   parallel_for(state_.slots.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
-    for (std::size_t i = b0; i < b1; ++i) write_obs(state_.slots[i], obs + i * kObsDim);
+    for (std::size_t i = b0; i < b1; ++i) write_obs(state_.slots[i], obs + i * kObsDim, state_.t);
   });
 }
 
@@ -113,7 +121,7 @@ void LifecycleBatch::autoreset_rows(const StepOut& o, int threads) {
   parallel_for(state_.slots.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
     for (std::size_t i = b0; i < b1; ++i) {
       const Slot& s = state_.slots[i];
-      write_obs(s, o.obs + i * kObsDim);
+      write_obs(s, o.obs + i * kObsDim, state_.t);
       o.reward[i] = o.value[i] = o.cost[i] = 0;
       o.terminated[i] = o.truncated[i] = o.blocked[i] = o.clicked[i] = o.converted[i] = o.purchased[i] = 0;
       o.action[i] = -1;
@@ -148,27 +156,27 @@ void LifecycleBatch::reserve(const std::int64_t* actions, std::uint8_t* ok) cons
 void LifecycleBatch::day(std::size_t i, int a, bool blocked, const StepOut& o) {
   Slot& s = state_.slots[i];
   const Action& act = model_.actions[static_cast<std::size_t>(a)];
-  const std::size_t u = static_cast<std::size_t>(s.user);
+  const Customer& cu = s.c;
   const int st = stage_of(s);
   // Exact expectations of the applied action in the day's state (exact.expectations).
   const double F = (s.hist[0] + s.hist[1]) + s.hist[2];
   double pc = 0.0, pv = 0.0;
   if (act.kind != kNothing) {
-    const double zc = ((act.click_logit + model_.stage_click[st]) + pop_.resp[u * kChannels + act.channel]) -
+    const double zc = ((act.click_logit + model_.stage_click[st]) + cu.resp[act.channel]) -
                       model_.fatigue_coef * F;
     pc = sigmoid(zc);
     const double dead = s.alive ? 0.0 : model_.dead_logit;
     if (act.kind == kOffer) {
-      pv = sigmoid((model_.offer_conv[st] + (model_.depth_coef * pop_.sens[u]) * act.depth) + dead);
+      pv = sigmoid((model_.offer_conv[st] + (model_.depth_coef * cu.sens) * act.depth) + dead);
     } else if (!s.member) {
       pv = sigmoid(model_.club_conv[st] + dead);
     }
   }
   const double pconv = pc * pv;
-  const double qraw = s.member ? pop_.q1[u] : pop_.q0[u];
+  const double qraw = s.member ? cu.q1 : cu.q0;
   const double q = s.alive ? qraw : 0.0;
   const double ppur = act.kind == kOffer ? (q + pconv) - q * pconv : q;
-  const double m = pop_.spend[u], sd = model_.within_sd;
+  const double m = cu.spend, sd = model_.within_sd;
   const double capm = capped_rate_mean(act.conv_rate, act.conv_cap, m, sd);
   o.p_click[i] = pc;
   o.p_convert[i] = pconv;
@@ -197,7 +205,7 @@ void LifecycleBatch::day(std::size_t i, int a, bool blocked, const StepOut& o) {
   // Transitions: win-back, joining, dropout after a purchase, counts, histories.
   if (offer_conv) s.alive = 1;
   if (converted && act.kind == kClub) s.member = 1;
-  const double drop = s.member ? pop_.p[u] * model_.club_dropout_mult : pop_.p[u];
+  const double drop = s.member ? cu.p * model_.club_dropout_mult : cu.p;
   if (purchased && u_drop < drop) s.alive = 0;
   s.n += purchased ? 1 : 0;
   s.recency = purchased ? 0 : s.recency + 1;
@@ -218,6 +226,7 @@ void LifecycleBatch::day(std::size_t i, int a, bool blocked, const StepOut& o) {
   o.alive[i] = s.alive, o.member[i] = s.member;
   o.user_spent[i] = s.spent;
   o.user[i] = s.user;
+  write_obs(s, o.obs + i * kObsDim, state_.t + 1);  // entry 17 (budget) is rewritten after the day
 }
 
 void LifecycleBatch::step(const std::int64_t* actions, const StepOut& o, int threads) {
@@ -239,11 +248,12 @@ void LifecycleBatch::step(const std::int64_t* actions, const StepOut& o, int thr
   ++state_.t;
   const bool trunc = state_.t >= model_.horizon;
   state_.needs_reset = trunc;
+  const float frac = total_budget_ > 0 ? static_cast<float>(state_.budget_left / total_budget_) : 0.0f;
   parallel_for(B, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
     for (std::size_t i = b0; i < b1; ++i) {
       o.truncated[i] = trunc ? 1 : 0;
       o.budget_left[i] = state_.budget_left;
-      write_obs(state_.slots[i], o.obs + i * kObsDim);
+      o.obs[i * kObsDim + 17] = frac;
     }
   });
 }
@@ -255,6 +265,7 @@ void LifecycleBatch::set_state(const State& st) {
       throw std::invalid_argument("state: user index out of range");
   if (st.t < 0) throw std::invalid_argument("state: t must be >= 0");
   state_ = st;
+  for (Slot& s : state_.slots) load_customer(s);
 }
 
 }  // namespace lifecycle

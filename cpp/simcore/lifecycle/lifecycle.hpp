@@ -47,8 +47,17 @@ struct Population {
   std::vector<std::uint8_t> alive0;
 };
 
+// The constants of a slot's customer, copied from the population when an episode
+// begins (a step then reads one contiguous slot instead of gathering from P-long arrays).
+struct Customer {
+  float features[kFeatures] = {};
+  double p = 0, spend = 0, sens = 0, q0 = 0, q1 = 0;
+  double resp[kChannels] = {};
+};
+
 // One slot's mutable state.
 struct Slot {
+  Customer c;
   Stream rng;
   std::uint64_t key_seed = 0, key_stream = 0, episode = 0;
   std::int64_t user = 0, n = 0, recency = 0;
@@ -105,9 +114,11 @@ class LifecycleBatch {
   void set_state(const State& st);
 
  private:
+  void load_customer(Slot& s) const;
   void begin(std::size_t i, std::int64_t user);
   void begin_all(const std::int64_t* users, int threads);
-  void write_obs(const Slot& s, float* o) const;
+  // obs (19,) of slot s after t days (entry 17 from the current budget_left).
+  void write_obs(const Slot& s, float* o, std::int64_t t) const;
   void autoreset_rows(const StepOut& out, int threads);
   // Phase 1 of a step: which requested actions run (slot order, worst-case reservation).
   void reserve(const std::int64_t* actions, std::uint8_t* ok) const;
