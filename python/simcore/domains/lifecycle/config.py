@@ -75,9 +75,9 @@ class PopulationConfig:
     alpha: float = 4.414 * 7.0
     a: float = 0.793
     b: float = 2.426
-    spend_log_mean: float = 3.28
-    spend_log_sd: float = 0.68
-    spend_within_sd: float = 0.55
+    spend_log_mean: float = 3.390
+    spend_log_sd: float = 0.405
+    spend_within_sd: float = 0.589
     history_days: int = 273
     resp_sd: float = 0.7
     sens_sd: float = 0.5
