@@ -11,9 +11,19 @@ from typing import Any
 
 import numpy as np
 
-from simcore.domains.lifecycle.cdnow import (PUBLISHED, BGNBDFit, Summary, Transactions, expected_repeats,
-                                             fit_bgnbd, fit_spend, prob_repeats, read_summary,
-                                             read_transactions, summarize)
+from simcore.domains.lifecycle.cdnow import (
+    PUBLISHED,
+    BGNBDFit,
+    Summary,
+    Transactions,
+    expected_repeats,
+    fit_bgnbd,
+    fit_spend,
+    prob_repeats,
+    read_summary,
+    read_transactions,
+    summarize,
+)
 
 __all__ = ["histogram", "tracking", "fit_report"]
 
