@@ -76,7 +76,7 @@ class LifecycleEnv(gym.Env):
             is ``env.sim`` (e.g. ``env.sim.expectations_all()``).
     """
 
-    metadata: dict[str, Any] = {"render_modes": ["ansi"]}
+    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(self, config: LifecycleConfig | Mapping[str, Any] | None = None, render_mode: str | None = None,
                  max_episode_steps: int | None = None, backend: str = "auto", population: Population | None = None,
