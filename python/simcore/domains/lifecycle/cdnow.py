@@ -94,17 +94,19 @@ def _open(source: str | Path, rel: str) -> str:
     raise FileNotFoundError(f"{src}: expected a directory or the lifetimes wheel (a zip)")
 
 
-def find_wheel(cache_dir: str | Path | None = None, download: bool = True) -> Path:
+def find_wheel(cache_dir: str | Path | None = None, download: bool = True,
+               also: tuple[str, ...] = ("/tmp/dl",)) -> Path:
     """The lifetimes 0.11.3 wheel: in ``cache_dir`` (default ~/.cache/simcore/lifetimes)
-    or /tmp/dl; if absent and ``download``, fetched into cache_dir with ``pip download
-    lifetimes==0.11.3 --no-deps``.  RuntimeError with a one-line reason otherwise."""
+    or one of the ``also`` folders; if absent and ``download``, fetched into cache_dir
+    with ``pip download lifetimes==0.11.3 --no-deps``.  RuntimeError with a one-line
+    reason otherwise."""
     cache = Path(cache_dir) if cache_dir is not None else Path.home() / ".cache" / "simcore" / "lifetimes"
-    for d in (cache, Path("/tmp/dl")):
+    for d in (cache, *(Path(a) for a in also)):
         hits = sorted(d.glob("[Ll]ifetimes-0.11.3-*.whl")) if d.is_dir() else []
         if hits:
             return hits[0]
     if not download:
-        raise RuntimeError(f"no {WHEEL} in {cache} or /tmp/dl (download disabled)")
+        raise RuntimeError(f"no {WHEEL} in {cache} or {list(also)} (download disabled)")
     cache.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "pip", "download", "lifetimes==0.11.3", "--no-deps", "-d", str(cache), "-q"]
     try:
