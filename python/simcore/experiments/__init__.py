@@ -29,6 +29,10 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "simcore.experiments.tiered_traffic",
         "tiered traffic: DDPG with CEM-moved bounds steering a tier's share at a bounded GMV cost",
     ),
+    "lifecycle": (
+        "simcore.experiments.lifecycle",
+        "customer lifecycle marketing: A2C/A3C vs cross-stitch / trace-norm MTL baselines, the BPI table",
+    ),
     "bandits": (
         "simcore.experiments.bandits",
         "off-policy evaluation on the Open Bandit Dataset: BTS's CTR from random logs and the reverse",

@@ -63,11 +63,8 @@ class RolloutCollector:
         self.num_envs = int(getattr(env, "num_envs", 1))
         self.eval_keys = hooks.eval_keys
         self.progress_key = hooks.progress_key
-
-    @property
-    def steps_per_iteration(self) -> int:
-        """Slot-steps of one iteration: steps x B."""
-        return self.steps * self.num_envs
+        #: slot-steps of one iteration: steps x B
+        self.steps_per_iteration = self.steps * self.num_envs
 
     def run(
         self,

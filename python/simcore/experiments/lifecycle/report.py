@@ -1,0 +1,99 @@
+"""The lifecycle report: report.md (claims table first), results.json and the PNGs, all
+from the results dict of :func:`~simcore.experiments.lifecycle.run.run`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from simcore.experiments.lifecycle.claims import claims
+from simcore.experiments.lifecycle.plots import plot_all
+from simcore.report import claims_table, markdown_table, plus_minus, write_json
+from simcore.report.claims import claims_json
+
+__all__ = ["write_report", "render", "summary"]
+
+
+def _pm(c: dict[str, float], digits: int = 3, scale: float = 1.0, suffix: str = "") -> str:
+    return plus_minus(c["mean"], c["half"], digits=digits, scale=scale, suffix=suffix)
+
+
+def write_report(results: dict[str, Any], out_dir: str | os.PathLike[str], command: str = "") -> list[str]:
+    """Writes the plots, results.json (results + plots, claims, command) and report.md
+    into ``out_dir``; returns the file names."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plots = plot_all(results, out)
+    data = {**results, "plots": plots, "claims": claims_json(claims(results)), "command": command}
+    write_json(out / "results.json", data)
+    (out / "report.md").write_text(render(data, plots, command))
+    return [*plots, "results.json", "report.md"]
+
+
+def _bpi_table(R: dict[str, Any]) -> str:
+    rows = []
+    for name, b in R["bpi"].items():
+        sl = b["slides"]
+        rows.append([name, _pm(b["lift"], 1, 100.0, " %"), _pm(b["hit_conv_cost"], 2), _pm(b["all_conv_cost"], 2),
+                     _pm(b["conv_rate"], 4), f"{b['hits']['mean']:.0f}",
+                     "–" if sl is None else f"{100 * sl[0]:.2f} %", "–" if sl is None else f"{sl[1]:.2f}",
+                     "–" if sl is None else f"{sl[2]:.2f}"])
+    return markdown_table(["method", "convRate lift vs A2C", "avgHitConvCost ($)", "avgAllConvCost ($)",
+                           "convRate (replay)", "hits / seed", "slides: lift", "slides: avgHit", "slides: avgAll"],
+                          rows)
+
+
+def _online_table(R: dict[str, Any]) -> str:
+    rows = []
+    for name, o in R["online"].items():
+        rows.append([name, _pm(o["ltv"]), _pm(o["value"]), _pm(o["spend"]), _pm(o["spend_ratio"], 3),
+                     _pm(o["conv_rate"], 4), _pm(o["conversions"], 4), _pm(o["ctr"], 4), _pm(o["touches"], 2),
+                     _pm(o["blocked"], 2)])
+    return markdown_table(["method", "LTV $/customer", "value $", "spend $", "spend / budget",
+                           "convRate (online)", "conversions", "CTR", "touches", "blocked requests"], rows)
+
+
+def _learners_table(R: dict[str, Any]) -> str:
+    rows = []
+    for key, c in R["curves"].items():
+        ev = [v for v in c["eval_ltv"] if v == v]
+        rows.append([key, f"{c['samples_per_iteration'] * len(c['iterations']):,.0f}", _pm(c["train_seconds"], 1),
+                     f"{ev[0]:.3f}" if ev else "–", f"{ev[-1]:.3f}" if ev else "–", _pm(c["final_price"], 3)])
+    return markdown_table(["learner", "customer-days", "train wall s", "first greedy LTV", "last greedy LTV",
+                           "final budget price"], rows)
+
+
+def render(R: dict[str, Any], plots: list[str], command: str) -> str:
+    """report.md's text."""
+    meta, cfg = R["meta"], R["config"]
+    n = cfg["seeds"]
+    cal = R["calibration"]
+    lines = [
+        "# Customer lifecycle marketing: A2C/A3C vs the slides' multi-task baselines", "",
+        "## Claims", "", claims_table(claims(R)), "",
+        f"Command: `{command}` · commit {meta['git_commit']} · wall {meta['wall_seconds']:.0f} s · "
+        f"{n} seeds · load average {meta['load_average_start']:.1f} -> {meta['load_average_end']:.1f}", "",
+        "## BPI table (offline replay, the slides' protocol)", "",
+        "convRate = conversions / hits on a held-out uniformly random log (a hit: the policy's action on the "
+        "logged observation equals the logged action); lift = convRate / convRate(A2C) - 1 per seed; "
+        "avgHitConvCost = marketing cost / conversions over the hits; avgAllConvCost = the same over the "
+        "whole log (one value for all methods). Means ± 95 % t-CI over seeds; the slides' numbers beside "
+        "(their dollars are production costs, ours the simulator's).", "", _bpi_table(R), "",
+        "## Online (one 30-day activity per seed, common random numbers)", "",
+        "LTV = value - marketing cost per customer over the activity; convRate (online) = share of customers "
+        "with a conversion; CTR = clicks / touches; blocked = requests the budget turned into do-nothing.",
+        "", _online_table(R), "",
+        f"Myopic optimum's reservation price per seed (best of the grid on a calibration activity): "
+        f"{', '.join(str(c['price']) for c in cal)}.", "",
+        "## Learners: A2C vs A3C", "", _learners_table(R), "",
+    ]
+    lines += [f"![{p}]({p})" for p in plots]
+    lines += ["", "Numbers are from this run only; see docs/lifecycle.md for the protocol and caveats."]
+    return "\n".join(lines) + "\n"
+
+
+def summary(R: dict[str, Any]) -> str:
+    """One paragraph for the terminal."""
+    rows = [f"{c.verdict:>18}: {c.claim}" for c in claims(R)]
+    return "\n".join(rows)
