@@ -10,6 +10,7 @@ import pytest
 
 from simcore.cli import main
 from simcore.domains.bandits import obd, protocol
+from simcore.experiments.bandits import EXPERIMENT
 from simcore.experiments.bandits.config import BanditsConfig
 from simcore.experiments.bandits.report import verdict
 from simcore.util.seeds import SeedTree
@@ -45,24 +46,31 @@ def _wheel(tmp_path):
 def test_reproduce_bandits_writes_the_report(tmp_path, capsys):
     whl = _wheel(tmp_path)
     out = tmp_path / "out"
-    rc = main(["reproduce", "bandits", "--preset", "quick", "--set", f"source={whl}", "--out", str(out), "--quiet"])
+    rc = main(["reproduce", "bandits", "--preset", "quick", "--set", f"source={whl}", "--set", "parts=obd",
+               "--out", str(out), "--quiet"])
     assert rc == 0
     report = (out / "report.md").read_text()
     assert report.splitlines()[2].startswith("| claim | source | our result (95 % CI) | verdict | conditions |")
     res = json.loads((out / "results.json").read_text())
-    assert len(res["claims"]) == 15 and (out / "ope_relative_error.png").stat().st_size > 0
+    assert len(res["claims"]) == 20 and (out / "ope_relative_error.png").stat().st_size > 0
     camp = res["campaigns"]["all"]
     assert camp["prior_vs_logged_pscore"]["pearson"] > 0.95
+    # the BTS log's propensities are constant here, so the time-matched target is the BTS policy itself
+    assert camp["prior_vs_logged_pscore"]["loo_time_match_pearson"] > 0.999
+    assert camp["bts_logged_from_random"]["ips"]["value"] == pytest.approx(camp["bts_from_random"]["ips"]["value"],
+                                                                          rel=0.05)
     # same seed, same numbers
-    main(["reproduce", "bandits", "--preset", "quick", "--set", f"source={whl}", "--out", str(tmp_path / "o2"),
-          "--quiet"])
+    main(["reproduce", "bandits", "--preset", "quick", "--set", f"source={whl}", "--set", "parts=obd",
+          "--out", str(tmp_path / "o2"), "--quiet"])
     again = json.loads((tmp_path / "o2" / "results.json").read_text())
     assert again["campaigns"] == res["campaigns"]
 
 
 def test_config_and_verdict():
     for bad, field in (({"campaigns": "all,kids"}, "campaigns"), ({"campaigns": "all,all"}, "campaigns"),
-                       ({"n_boot": 10}, "n_boot"), ({"tau": 0.0}, "tau"), ({"n_sim": 5}, "n_sim")):
+                       ({"n_boot": 10}, "n_boot"), ({"tau": 0.0}, "tau"), ({"n_sim": 5}, "n_sim"),
+                       ({"parts": "obd,foo"}, "parts"), ({"shifts": "0,2"}, "shifts"), ({"ope_reps": 1}, "ope_reps"),
+                       ({"alloc_budgets": "0"}, "alloc_budgets"), ({"hcope_delta": 0.7}, "hcope_delta")):
         with pytest.raises(ValueError, match=f"^{field}:"):
             BanditsConfig(**bad)
     assert BanditsConfig(campaigns="men, women").campaign_list() == ("men", "women")
@@ -93,3 +101,32 @@ def test_bad_dataset_exits_2_with_one_line(tmp_path, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("simcore reproduce bandits: error: ") and "missing columns" in err[0]
+
+
+def test_logged_dist_matches_the_logged_propensities(tmp_path):
+    whl = _wheel(tmp_path)
+    bts = obd.load_obd(whl, "bts", "all")
+    d = protocol.logged_dist(bts, bts.timestamp, 4)
+    assert d.shape == (bts.n_rounds, 4, 2)
+    np.testing.assert_allclose(d.sum(axis=1), 1.0)
+    np.testing.assert_allclose(d[np.arange(bts.n_rounds), bts.item_id, bts.position], bts.pscore, rtol=1e-9)
+
+
+def test_simulator_studies_quick(tmp_path):
+    cfg = BanditsConfig.quick()
+    cfg = BanditsConfig(**{**cfg.__dict__, "parts": "ope,hcope,regret,allocation,uplift"})
+    res = EXPERIMENT.run(cfg, progress=False)
+    assert set(res["sim"]) == {"ope", "hcope", "regret", "allocation", "uplift"} and not res["campaigns"]
+    out = tmp_path / "sim"
+    files = EXPERIMENT.write_report(res, out, "test")
+    for png in ("ope_bias_coverage.png", "hcope_coverage.png", "regret_curves.png", "allocation_gap.png",
+                "uplift_qini.png"):
+        assert png in files and (out / png).stat().st_size > 0
+    report = (out / "report.md").read_text()
+    assert "## (a) Estimators against the exact value" in report and "## (e) Uplift" in report
+    claims = json.loads((out / "results.json").read_text())["claims"]
+    assert len(claims) >= 20
+    again = EXPERIMENT.run(cfg, progress=False)
+    assert again["sim"] == res["sim"]
+    other = EXPERIMENT.run(BanditsConfig(**{**cfg.__dict__, "seed": 1}), progress=False)
+    assert other["sim"]["ope"] != res["sim"]["ope"]

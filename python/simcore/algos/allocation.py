@@ -174,9 +174,11 @@ def solve_greedy(values: object, costs: object, budget: object) -> Allocation:
 
 
 def solve_exact(values: object, costs: object, budget: object, *, relax: bool = False,
-                time_limit: float = 60.0) -> Allocation:
+                time_limit: float = 60.0, mip_rel_gap: float = 1e-9) -> Allocation:
     """The ILP optimum (``relax=False``) or the LP relaxation's value (``relax=True``;
-    ``choice`` is then the rounded-down integral part) by ``scipy.optimize.milp``."""
+    ``choice`` is then the rounded-down integral part) by ``scipy.optimize.milp``
+    (HiGHS, stopped at a relative MIP gap ``mip_rel_gap``; ``upper_bound`` is then the
+    solver's dual bound, so ILP optimum in [value, upper_bound])."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import csr_matrix, vstack
 
@@ -187,15 +189,17 @@ def solve_exact(values: object, costs: object, budget: object, *, relax: bool = 
     cons = [LinearConstraint(vstack([one, csr_matrix(c.reshape(1, -1))]),
                              -np.inf, np.concatenate([np.ones(n), [b]]))]
     res = milp(-v.ravel(), constraints=cons, integrality=np.zeros(n * k) if relax else np.ones(n * k),
-               bounds=Bounds(0, 1), options={"time_limit": time_limit})
+               bounds=Bounds(0, 1), options={"time_limit": time_limit, "mip_rel_gap": mip_rel_gap})
     if res.x is None:
         raise RuntimeError(f"milp failed: {res.message}")
     x = res.x.reshape(n, k)
     choice = np.where(x.max(axis=1) > 0.5, x.argmax(axis=1), -1).astype(np.int64) if not relax else \
         np.where(x.max(axis=1) > 1 - 1e-9, x.argmax(axis=1), -1).astype(np.int64)
     val, spend = totals(choice, v, c)
-    opt = float(-res.fun)
-    return Allocation(choice, opt if not relax else val, spend, math.nan, opt)
+    if relax:
+        return Allocation(choice, val, spend, math.nan, float(-res.fun))
+    bound = -float(getattr(res, "mip_dual_bound", res.fun) or res.fun)
+    return Allocation(choice, val, spend, math.nan, max(bound, val))
 
 
 @dataclass(frozen=True)

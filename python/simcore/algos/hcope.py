@@ -119,9 +119,9 @@ def bootstrap_lower_bound(x: object, delta: float = 0.05, *, rng: np.random.Gene
     a, d = _x(x), _delta(delta)
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
         raise ValueError(f"n_boot: expected an int >= 100, got {n_boot!r}")
-    means = np.empty(n_boot)
-    for b in range(n_boot):
-        means[b] = a[rng.integers(0, a.size, size=a.size)].mean()
+    chunk = max(1, 2_000_000 // a.size)
+    means = np.concatenate([a[rng.integers(0, a.size, size=(min(chunk, n_boot - s), a.size))].mean(axis=1)
+                            for s in range(0, n_boot, chunk)])
     return float(np.quantile(means, d))
 
 

@@ -14,8 +14,9 @@ regression of the reward on the context x (float (d,)),
 
 ``act(obs)``: obs float (B, d) -> int64 (B,); ``update(batch)``: ``batch.obs`` (n, d),
 ``batch.action`` (n,), ``batch.reward`` (n,).  An update adds the rows' X^T X and X^T r to
-every touched arm at once and refactors A_a by Cholesky (O(d^3) per touched arm and
-batch; exact, no drift from repeated rank-one updates).  ``explore=False`` plays
+every touched arm at once and refactors A_a by Cholesky, keeping L_a^{-1} (O(d^3) per
+touched arm and batch; exact, no drift from repeated rank-one updates); widths and TS
+draws are then batched products with L_a^{-1}.  ``explore=False`` plays
 argmax_a x^T theta_a.  State is plain Python values (exact round trip).
 """
 
@@ -26,7 +27,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
 from simcore.algos.bandits import _real, argmax_random, batch_arms, check_obs2d
 from simcore.algos.protocol import AgentBase, Batch
@@ -72,14 +72,17 @@ class _LinearBandit(AgentBase):
         self._refactor(np.arange(k))
 
     def _refactor(self, arms: np.ndarray) -> None:
-        if not hasattr(self, "chol"):
-            k, d = self.config.n_arms, self.config.dim
-            self.chol = np.zeros((k, d, d))
+        """Per touched arm: A_a = L_a L_a^T, ``linv[a]`` = L_a^{-1} (so A_a^{-1} = L^-T L^-1)
+        and theta_a = A_a^{-1} b_a."""
+        k, d = self.config.n_arms, self.config.dim
+        if not hasattr(self, "linv"):
+            self.linv = np.zeros((k, d, d))
             self.theta = np.zeros((k, d))
+        eye = np.eye(d)
         for a in arms:
             L = np.linalg.cholesky(self.A[a])
-            self.chol[a] = L
-            self.theta[a] = solve_triangular(L.T, solve_triangular(L, self.b[a], lower=True), lower=False)
+            self.linv[a] = np.linalg.solve(L, eye)
+            self.theta[a] = self.linv[a].T @ (self.linv[a] @ self.b[a])
 
     def means(self, x: np.ndarray) -> np.ndarray:
         """float64 (B, K) x^T theta_a."""
@@ -88,11 +91,8 @@ class _LinearBandit(AgentBase):
     def widths(self, x: np.ndarray) -> np.ndarray:
         """float64 (B, K) sqrt(x^T A_a^{-1} x) for float (B, d) ``x``."""
         x = check_obs2d(x, self.config.dim)
-        out = np.empty((x.shape[0], self.config.n_arms))
-        for a in range(self.config.n_arms):
-            z = solve_triangular(self.chol[a], x.T, lower=True)    # (d, B): L^-1 x
-            out[:, a] = np.sqrt((z * z).sum(axis=0))
-        return out
+        z = np.einsum("kij,bj->bki", self.linv, x)          # (B, K, d): L_a^-1 x
+        return np.sqrt((z * z).sum(axis=2))
 
     def scores(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -150,9 +150,6 @@ class LinearTS(_LinearBandit):
     def scores(self, x: np.ndarray) -> np.ndarray:
         bsz, (k, d) = x.shape[0], (self.config.n_arms, self.config.dim)
         z = self.rng.standard_normal((k, d, bsz))
-        out = self.means(x)
-        for a in range(k):
-            # L^{-T} z has covariance (L L^T)^{-1} = A^{-1}
-            dev = solve_triangular(self.chol[a].T, z[a], lower=False)   # (d, B)
-            out[:, a] += self.config.v * (x * dev.T).sum(axis=1)
-        return out
+        # L^{-T} z has covariance (L L^T)^{-1} = A^{-1}
+        dev = np.einsum("kji,kjb->bki", self.linv, z)        # (B, K, d)
+        return self.means(x) + self.config.v * np.einsum("bkd,bd->bk", dev, x)

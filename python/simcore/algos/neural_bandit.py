@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.linalg import solve_triangular
 
 from simcore.algos.bandits import _real, argmax_random, batch_arms, check_obs2d
 from simcore.algos.protocol import AgentBase, Batch
@@ -131,24 +130,22 @@ class NeuralLinearTS(AgentBase):
         self._add_posterior(self.buf_x, self.buf_a, self.buf_r)
         return float(loss.detach())
 
-    def _posterior_mean(self) -> tuple[np.ndarray, np.ndarray]:
-        """(mu (K, h), chol (K, h, h)) with P_a = L_a L_a^T."""
-        k = self.config.n_arms
+    def _posterior(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mu (K, h), linv (K, h, h)) with P_a = L_a L_a^T, linv = L_a^{-1}, mu_a = P_a^{-1} f_a."""
         chol = np.linalg.cholesky(self.P)
-        mu = np.stack([solve_triangular(chol[a].T, solve_triangular(chol[a], self.f[a], lower=True))
-                       for a in range(k)])
-        return mu, chol
+        linv = np.linalg.solve(chol, np.broadcast_to(np.eye(self.config.hidden), chol.shape))
+        mu = np.einsum("kji,kj->ki", linv, np.einsum("kij,kj->ki", linv, self.f))
+        return mu, linv
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         x = check_obs2d(obs, self.config.dim)
         phi = self._features(x)
-        mu, chol = self._posterior_mean()
+        mu, linv = self._posterior()
         scores = phi @ mu.T
         if explore:
             z = self.rng.standard_normal((self.config.n_arms, self.config.hidden, x.shape[0]))
-            for a in range(self.config.n_arms):
-                dev = solve_triangular(chol[a].T, z[a], lower=False)      # covariance P_a^{-1}
-                scores[:, a] += (phi * dev.T).sum(axis=1)
+            dev = np.einsum("kji,kjb->bki", linv, z)                     # L^-T z: covariance P_a^{-1}
+            scores += np.einsum("bkh,bh->bk", dev, phi)
         return argmax_random(scores, self.rng)
 
     def update(self, batch: Batch) -> dict[str, float]:

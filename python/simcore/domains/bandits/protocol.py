@@ -12,7 +12,12 @@ item a at position l (each column sums to 1), tiled over rounds for
   order, frequencies over ``n_sim`` draws (:func:`bts_dist`; the prior is read from
   ``obp/policy/conf/prior_bts.yaml`` in the wheel by :func:`read_bts_prior`);
 * the empirical (item, position) frequencies of a log (:func:`empirical_dist`): the
-  time-averaged policy that produced it.
+  time-averaged policy that produced it;
+* the BTS log's own propensities, time-matched (:func:`logged_dist`, float (n, A, L), one
+  distribution per evaluated round): the logged BTS policy's parameters changed during
+  the week (its propensities vary from round to round), and for each (item, position)
+  they form a smooth time series, so the nearest-in-time logged propensity estimates
+  what BTS would have shown at a random-log round's time.
 
 The reward model of DM/DR/switch-DR is q_hat(a, l) = the (item, position) CTR with a
 Beta(1, 1/ctr0 - 1) prior centred on the fold's overall CTR ctr0, cross-fitted over K
@@ -99,6 +104,52 @@ def empirical_dist(log: OBDLog, n_items: int) -> np.ndarray:
     return counts / counts.sum(axis=0, keepdims=True)
 
 
+def logged_dist(log: OBDLog, times: np.ndarray, n_items: int) -> np.ndarray:
+    """float64 (n, A, L): for each time in ``times`` (datetime64 (n,)) and each (item a,
+    position l), the logged propensity of (a, l) at the round of ``log`` nearest in time
+    that showed a at l (0 for pairs never logged), each ``[i, :, l]`` renormalised to sum
+    to 1.  Memory n A L floats (the 10,000-round sample: 19 MB for 80 items)."""
+    t_log = log.timestamp.astype("datetime64[us]").astype(np.int64)
+    t = np.asarray(times).astype("datetime64[us]").astype(np.int64)
+    out = np.zeros((t.size, n_items, log.n_positions))
+    for a in range(n_items):
+        for pos in range(log.n_positions):
+            rows = np.nonzero((log.item_id == a) & (log.position == pos))[0]
+            if rows.size == 0:
+                continue
+            tr = t_log[rows]
+            j = np.clip(np.searchsorted(tr, t), 1, max(rows.size - 1, 1))
+            if rows.size == 1:
+                out[:, a, pos] = log.pscore[rows[0]]
+                continue
+            left_closer = np.abs(t - tr[j - 1]) <= np.abs(tr[j] - t)
+            out[:, a, pos] = log.pscore[rows[np.where(left_closer, j - 1, j)]]
+    total = out.sum(axis=1, keepdims=True)
+    if np.any(total <= 0):
+        raise ValueError("log: a position with no logged propensities")
+    return out / total
+
+
+def loo_time_match(log: OBDLog) -> float:
+    """Pearson correlation between each round's logged propensity and that of the nearest
+    other round (in time) with the same (item, position): how well :func:`logged_dist`'s
+    nearest-in-time rule tracks the logging policy."""
+    t = log.timestamp.astype("datetime64[us]").astype(np.int64)
+    pred = np.full(log.n_rounds, np.nan)
+    key = log.item_id * log.n_positions + log.position
+    for k in np.unique(key):
+        rows = np.nonzero(key == k)[0]
+        if rows.size < 2:
+            continue
+        tr = t[rows]
+        prev = np.r_[np.inf, np.abs(np.diff(tr))]
+        nxt = np.r_[np.abs(np.diff(tr)), np.inf]
+        pick = np.where(prev <= nxt, np.arange(rows.size) - 1, np.arange(rows.size) + 1)
+        pred[rows] = log.pscore[rows[pick]]
+    ok = ~np.isnan(pred)
+    return float(np.corrcoef(pred[ok], log.pscore[ok])[0, 1])
+
+
 def cross_fit_q(log: OBDLog, n_items: int, n_folds: int, rng: np.random.Generator) -> np.ndarray:
     """Cross-fitted q_hat: float64 (n, A, L), the smoothed (item, position) CTR of the
     other folds (random fold assignment from ``rng``)."""
@@ -117,7 +168,8 @@ def cross_fit_q(log: OBDLog, n_items: int, n_folds: int, rng: np.random.Generato
 
 def evaluate(log: OBDLog, dist: np.ndarray, on_policy: OBDLog, seeds: SeedTree, *,
              n_boot: int = 1000, tau: float = 100.0, n_folds: int = 2) -> dict[str, dict[str, Any]]:
-    """Every estimator's value of the target ``dist`` (A, L) from ``log``, against the
+    """Every estimator's value of the target ``dist`` (A, L), or (n, A, L) per round of
+    ``log``, from ``log``, against the
     on-policy CTR of ``on_policy`` (the target's own log).
 
     Returns ``{estimator: {"value", "value_ci", "rel_error", "rel_error_ci", "rel_diff",
@@ -129,11 +181,11 @@ def evaluate(log: OBDLog, dist: np.ndarray, on_policy: OBDLog, seeds: SeedTree, 
     its own point estimate near 0); streams
     ``seeds.generator("q_hat")`` and ``bootstrap/<name>``.
     """
-    n_items = dist.shape[0]
+    n_items = dist.shape[-2]
     if log.item_id.max() >= n_items or on_policy.item_id.max() >= n_items:
         raise ValueError(f"dist: {n_items} items, the logs hold larger item ids")
     n = log.n_rounds
-    full = np.broadcast_to(dist, (n, *dist.shape))
+    full = dist if dist.ndim == 3 else np.broadcast_to(dist, (n, *dist.shape))
     q = cross_fit_q(log, n_items, n_folds, seeds.generator("q_hat"))
     args = (log.click.astype(float), log.item_id, log.pscore, full)
     ests = {
@@ -177,10 +229,14 @@ def benchmark(source: str | Path, wheel: str | Path, campaign: str, seeds: SeedT
       :func:`bts_dist` with the production prior (obp's protocol), against BTS's CTR;
     * ``"bts_empirical_from_random"``: the same with the target :func:`empirical_dist` of
       the BTS log (the time-averaged logged policy);
+    * ``"bts_logged_from_random"``: the same with the target :func:`logged_dist` (the BTS
+      log's propensities, time-matched to the random log's rounds);
     * ``"random_from_bts"``: the uniform policy's CTR from the BTS logs, against random's CTR;
     * ``"prior_vs_logged_pscore"``: Pearson correlation and median |relative difference|
       between the prior simulation at the BTS log's (item, position) and its logged
-      propensities (1 and 0 if the logging policy were the prior's).
+      propensities (1 and 0 if the logging policy were the prior's); ``table_pearson``
+      the correlation of the prior's (A, L) table with the log's empirical frequencies;
+      ``loo_time_match_pearson`` (:func:`loo_time_match`).
     """
     from simcore.domains.bandits.obd import load_obd
 
@@ -199,11 +255,15 @@ def benchmark(source: str | Path, wheel: str | Path, campaign: str, seeds: SeedT
         "bts_from_random": evaluate(rand, prior, bts, seeds.child("bts_from_random"), **kw),
         "bts_empirical_from_random": evaluate(rand, empirical_dist(bts, n_items), bts,
                                               seeds.child("bts_empirical_from_random"), **kw),
+        "bts_logged_from_random": evaluate(rand, logged_dist(bts, rand.timestamp, n_items), bts,
+                                           seeds.child("bts_logged_from_random"), **kw),
         "random_from_bts": evaluate(bts, uniform_dist(n_items, bts.n_positions), rand,
                                     seeds.child("random_from_bts"), **kw),
         "prior_vs_logged_pscore": {
             "pearson": float(np.corrcoef(sim, bts.pscore)[0, 1]),
             "median_rel_diff": float(np.median(np.abs(sim - bts.pscore) / bts.pscore)),
+            "table_pearson": float(np.corrcoef(prior.ravel(), empirical_dist(bts, n_items).ravel())[0, 1]),
+            "loo_time_match_pearson": loo_time_match(bts),
         },
     }
 

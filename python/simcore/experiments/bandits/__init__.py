@@ -1,5 +1,6 @@
 """``simcore reproduce bandits``: off-policy evaluation on the Open Bandit Dataset
-(docs/ope.md).
+(docs/ope.md) and the simulator studies with exact values (docs/bandits.md): estimators'
+bias and coverage, high-confidence bounds, bandit regret, budgeted allocation, uplift.
 
 * :mod:`~simcore.experiments.bandits.config` - :class:`BanditsConfig`;
 * :mod:`~simcore.experiments.bandits.run` - ``run(config, progress) -> results``;
@@ -17,15 +18,15 @@ from simcore.experiments.base import Experiment
 
 
 def summary(results: dict[str, Any]) -> str:
-    """How many estimator rows hold, are inconclusive or fail."""
+    """How many claims hold, hold partly, are inconclusive or fail."""
     v = [c.verdict for c in claims(results)]
-    return (f"{v.count('reproduced')} reproduced, {v.count('inconclusive')} inconclusive, "
-            f"{v.count('not reproduced')} not reproduced of {len(v)} (estimator, direction) rows")
+    return (f"{v.count('reproduced')} reproduced, {v.count('partly reproduced')} partly, "
+            f"{v.count('inconclusive')} inconclusive, {v.count('not reproduced')} not reproduced of {len(v)} claims")
 
 
 EXPERIMENT = Experiment(
     name="bandits",
-    help="off-policy evaluation on the Open Bandit Dataset: BTS's CTR from random logs and the reverse",
+    help="bandits and OPE: the Open Bandit Dataset benchmark and simulator studies with exact values",
     config_cls=BanditsConfig,
     run=run,
     write_report=write_report,

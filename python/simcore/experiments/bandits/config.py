@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from simcore.envs.ranges import check_int, check_real
 
 CAMPAIGNS = ("all", "men", "women")
+PARTS = ("obd", "ope", "hcope", "regret", "allocation", "uplift")
 
 
 @dataclass(frozen=True)
 class BanditsConfig:
-    """``simcore reproduce bandits``: the Open Bandit Dataset's off-policy benchmark.
+    """``simcore reproduce bandits``: the Open Bandit Dataset's off-policy benchmark and
+    the simulator studies with exact values (docs/bandits.md).
 
     Attributes:
         source: the dataset: its root directory (``random/``, ``bts/`` inside; e.g. the
@@ -29,8 +31,29 @@ class BanditsConfig:
             [1000, 10000000] (default 100000, obp's).
         n_boot: bootstrap resamples of the rounds; integer in [100, 100000] (default 1000).
         tau: switch-DR's weight threshold; real in (0, inf] (default 100).
-        seed: root of the named seed tree (streams ``obd-benchmark/<campaign>/...``);
-            integer in [0, 2**63 - 1].
+        seed: root of the named seed tree (streams ``obd-benchmark/<campaign>/...``,
+            ``sim/<part>/...``); integer in [0, 2**63 - 1].
+        parts: comma-separated subset of obd, ope, hcope, regret, allocation, uplift
+            (default all six; "obd" needs the dataset).
+        ope_reps: repetitions of the estimator study, integer in [10, 100000] (default 200).
+        ope_rounds: logged rounds per repetition, integer in [100, 10**7] (default 1000).
+        shifts: the targets' distances t in [0, 1] from the logging policy,
+            comma-separated (default "0,0.25,0.5,0.75,1").
+        hcope_reps: repetitions of the bound-coverage study, integer in [10, 100000]
+            (default 200).
+        hcope_rounds: rounds per repetition, integer in [100, 10**7] (default 1000).
+        hcope_delta: the bounds' delta (level 1 - delta), real in (0, 0.5] (default 0.05).
+        regret_seeds: seeds of the regret study, integer in [2, 1000] (default 5).
+        regret_steps: batches per run, integer in [2, 100000] (default 150).
+        regret_batch: rows per batch (the vector env's B), integer in [1, 100000] (default 32).
+        neural: include the neural-linear agent (torch) in the regret study (default True).
+        alloc_seeds: populations of the allocation study, integer in [2, 1000] (default 5).
+        alloc_users: users per population, integer in [10, 10**6] (default 2000).
+        alloc_budgets: budgets as shares of the cheapest incentive's total spend,
+            comma-separated reals in (0, 1] (default "0.1,0.25,0.5").
+        uplift_seeds: populations of the uplift study, integer in [2, 1000] (default 5).
+        uplift_users: users per population (half fit, half scored), integer in
+            [100, 10**7] (default 20000).
     """
 
     source: str = ""
@@ -41,6 +64,22 @@ class BanditsConfig:
     n_boot: int = 1000
     tau: float = 100.0
     seed: int = 0
+    parts: str = ",".join(PARTS)
+    ope_reps: int = 200
+    ope_rounds: int = 1000
+    shifts: str = "0,0.25,0.5,0.75,1"
+    hcope_reps: int = 200
+    hcope_rounds: int = 1000
+    hcope_delta: float = 0.05
+    regret_seeds: int = 5
+    regret_steps: int = 150
+    regret_batch: int = 32
+    neural: bool = True
+    alloc_seeds: int = 5
+    alloc_users: int = 2000
+    alloc_budgets: str = "0.1,0.25,0.5"
+    uplift_seeds: int = 5
+    uplift_users: int = 20000
 
     def __post_init__(self) -> None:
         camps = self.campaign_list()
@@ -53,6 +92,31 @@ class BanditsConfig:
             raise ValueError(f"tau: expected a real > 0 (inf allowed), got {self.tau!r}")
         if math.isfinite(self.tau):
             check_real("tau", self.tau, 0.0, 1e300, lo_open=True)
+        parts = self.part_list()
+        if not parts or len(set(parts)) != len(parts) or any(p not in PARTS for p in parts):
+            raise ValueError(f"parts: expected distinct names among {PARTS}, got {self.parts!r}")
+        for name, lo, hi in (("ope_reps", 10, 100_000), ("ope_rounds", 100, 10**7), ("hcope_reps", 10, 100_000),
+                             ("hcope_rounds", 100, 10**7), ("regret_seeds", 2, 1000), ("regret_steps", 2, 100_000),
+                             ("regret_batch", 1, 100_000), ("alloc_seeds", 2, 1000), ("alloc_users", 10, 10**6),
+                             ("uplift_seeds", 2, 1000), ("uplift_users", 100, 10**7)):
+            check_int(name, getattr(self, name), lo, hi)
+        check_real("hcope_delta", self.hcope_delta, 0.0, 0.5, lo_open=True)
+        if not isinstance(self.neural, bool):
+            raise TypeError(f"neural: expected a bool, got {self.neural!r}")
+        _reals("shifts", self.shifts, 0.0, 1.0, lo_open=False)
+        _reals("alloc_budgets", self.alloc_budgets, 0.0, 1.0, lo_open=True)
+
+    def part_list(self) -> tuple[str, ...]:
+        """The parts as a tuple."""
+        return tuple(p.strip() for p in self.parts.split(",") if p.strip())
+
+    def shift_list(self) -> tuple[float, ...]:
+        """The shifts t as floats."""
+        return _reals("shifts", self.shifts, 0.0, 1.0, lo_open=False)
+
+    def budget_list(self) -> tuple[float, ...]:
+        """The allocation budgets as floats."""
+        return _reals("alloc_budgets", self.alloc_budgets, 0.0, 1.0, lo_open=True)
 
     def campaign_list(self) -> tuple[str, ...]:
         """The campaigns as a tuple."""
@@ -60,5 +124,19 @@ class BanditsConfig:
 
     @classmethod
     def quick(cls) -> BanditsConfig:
-        """A fast check (10,000 Monte Carlo draws, 200 resamples)."""
-        return cls(n_sim=10000, n_boot=200)
+        """A fast check (10,000 Monte Carlo draws, 200 resamples; small simulator studies)."""
+        return cls(n_sim=10000, n_boot=200, ope_reps=20, ope_rounds=300, shifts="0,1", hcope_reps=20,
+                   hcope_rounds=300, regret_seeds=2, regret_steps=10, regret_batch=16, neural=False,
+                   alloc_seeds=2, alloc_users=100, alloc_budgets="0.2", uplift_seeds=2, uplift_users=2000)
+
+
+def _reals(name: str, text: str, lo: float, hi: float, lo_open: bool) -> tuple[float, ...]:
+    try:
+        vals = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ValueError(f"{name}: expected comma-separated numbers, got {text!r}") from None
+    if not vals:
+        raise ValueError(f"{name}: expected at least one number, got {text!r}")
+    for v in vals:
+        check_real(name, v, lo, hi, lo_open=lo_open)
+    return vals

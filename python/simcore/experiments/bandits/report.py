@@ -1,5 +1,6 @@
 """``simcore reproduce bandits``'s outputs: report.md (opening with the claims table),
-results.json and ope_relative_error.png."""
+results.json, ope_relative_error.png (the Open Bandit Dataset) and the simulator studies'
+PNGs (:mod:`~simcore.experiments.bandits.sim_tables`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from simcore.experiments.bandits import sim_report, sim_tables
 from simcore.report import Claim, claims_table, markdown_table, new_figure, save_figure, write_json
 from simcore.report.claims import claims_json
 
@@ -18,6 +20,8 @@ ESTIMATORS = ("ips", "snips", "dm", "dr", "switch-dr")
 DIRECTIONS = {
     "bts_from_random": ("Bernoulli-TS", "uniform-random", "production prior (obp's protocol)"),
     "bts_empirical_from_random": ("Bernoulli-TS", "uniform-random", "BTS log's empirical (item, position) frequencies"),
+    "bts_logged_from_random": ("Bernoulli-TS", "uniform-random",
+                               "BTS log's own propensities, nearest in time to each random-log round"),
     "random_from_bts": ("uniform-random", "Bernoulli-TS", "uniform 1/A (A items)"),
 }
 #: a CI of the signed relative difference inside +-PRECISE counts as precise
@@ -33,7 +37,12 @@ def verdict(lo: float, hi: float) -> str:
 
 
 def claims(results: dict[str, Any]) -> list[Claim]:
-    """One row per campaign, direction and estimator."""
+    """One row per campaign, direction and estimator, then the simulator studies' claims."""
+    return obd_claims(results) + sim_report.claims(results.get("sim", {}))
+
+
+def obd_claims(results: dict[str, Any]) -> list[Claim]:
+    """One row per campaign, direction and estimator of the Open Bandit Dataset study."""
     out = []
     for camp, res in results["campaigns"].items():
         n = res["n_rounds"]
@@ -66,7 +75,7 @@ def _plot(results: dict[str, Any], out: Path) -> str:
             ax.errorbar(x, mid, yerr=[mid - ci[:, 0], ci[:, 1] - mid], fmt="o", capsize=4, label="estimate, 95 % CI")
             ax.axhline(0, color="black", lw=0.8, label="on-policy CTR")
             ax.set_xticks(x, [e.upper() for e in ESTIMATORS], fontsize=8)
-            extra = " (empirical target)" if "empirical" in key else ""
+            extra = " (empirical target)" if "empirical" in key else (" (logged target)" if "logged" in key else "")
             ax.set(title=f"{target} from {logs} logs{extra}\ncampaign {camp}", xlabel="estimator",
                    ylabel="(V_hat - V_on) / V_on (%)")
             ax.title.set_fontsize(9)
@@ -81,9 +90,22 @@ def _plot(results: dict[str, Any], out: Path) -> str:
 
 def render(results: dict[str, Any], command: str) -> str:
     """report.md."""
-    lines = ["# Off-policy evaluation on the Open Bandit Dataset", "", claims_table(claims(results)), "",
-             f"Command: `{command}`  ", f"Runtime: {results['runtime_s']:.1f} s; machine: {results['machine']}  ",
-             f"Data: `{results['source']}`; prior: `{results['wheel']}`", ""]
+    lines = ["# Bandits, allocation, uplift and off-policy evaluation (Open Bandit Dataset and simulators)", "",
+             claims_table(claims(results)), "",
+             f"Command: `{command}`  ", f"Runtime: {results['runtime_s']:.1f} s ({results.get('timings_s', {})}); "
+             f"machine: {results['machine']}  "]
+    if results["campaigns"]:
+        lines += [f"Data: `{results['source']}`; prior: `{results['wheel']}`", "",
+                  "# Off-policy evaluation on the Open Bandit Dataset", ""]
+    lines += _obd_sections(results)
+    lines += sim_tables.sections(results.get("sim", {}))
+    return "\n".join(lines)
+
+
+def _obd_sections(results: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    if not results["campaigns"]:
+        return lines
     for camp, res in results["campaigns"].items():
         lines += [f"## Campaign {camp}", ""]
         for key, (target, logs, dist) in DIRECTIONS.items():
@@ -98,19 +120,23 @@ def render(results: dict[str, Any], command: str) -> str:
         d = res["prior_vs_logged_pscore"]
         lines += [f"The prior's simulated BTS distribution at the BTS log's (item, position) against its logged "
                   f"propensities: Pearson {d['pearson']:.3f}, median relative difference "
-                  f"{100 * d['median_rel_diff']:.0f} % (the logged policy is not the prior's).", ""]
+                  f"{100 * d['median_rel_diff']:.0f} % (the logged policy is not the prior's); the prior's (item, "
+                  f"position) table against the log's empirical frequencies: Pearson "
+                  f"{d.get('table_pearson', float('nan')):.3f}; a round's logged propensity against the nearest "
+                  f"other round's with the same (item, position): Pearson "
+                  f"{d.get('loo_time_match_pearson', float('nan')):.3f} (the time-matched target's basis).", ""]
     lines += ["![relative error per estimator](ope_relative_error.png)", "",
               "CIs: percentile bootstrap over the rounds of both logs (resampled independently), the reward "
               "model (cross-fitted (item, position) CTR) held fixed.  docs/ope.md describes the protocol.", ""]
-    return "\n".join(lines)
+    return lines
 
 
 def write_report(results: dict[str, Any], out_dir: str | os.PathLike[str], command: str = "") -> list[str]:
-    """Writes ope_relative_error.png, results.json and report.md."""
+    """Writes the PNGs, results.json and report.md."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    plot = _plot(results, out)
-    write_json(out / "results.json", {**results, "plots": [plot], "claims": claims_json(claims(results)),
+    plots = ([_plot(results, out)] if results["campaigns"] else []) + sim_tables.plots(results.get("sim", {}), out)
+    write_json(out / "results.json", {**results, "plots": plots, "claims": claims_json(claims(results)),
                                       "command": command})
     (out / "report.md").write_text(render(results, command))
-    return [plot, "results.json", "report.md"]
+    return [*plots, "results.json", "report.md"]

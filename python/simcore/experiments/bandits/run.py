@@ -32,6 +32,32 @@ def resolve(cfg: BanditsConfig) -> tuple[Path, Path]:
     return source, wheel
 
 
+def simulate(cfg: BanditsConfig, progress: bool, timings: dict[str, float]) -> dict[str, Any]:
+    """The simulator studies named in ``cfg.parts`` (streams ``sim/<part>/...``)."""
+    from simcore.experiments.bandits import sim_learn, sim_ope
+
+    tree = SeedTree(cfg.seed).child("sim")
+    jobs = {
+        "ope": lambda: sim_ope.estimator_study(tree.child("ope"), cfg.shift_list(), cfg.ope_reps, cfg.ope_rounds),
+        "hcope": lambda: sim_ope.hcope_study(tree.child("hcope"), cfg.shift_list(), cfg.hcope_reps,
+                                             cfg.hcope_rounds, delta=cfg.hcope_delta),
+        "regret": lambda: sim_learn.regret_study(tree.child("regret"), cfg.regret_seeds, cfg.regret_steps,
+                                                 cfg.regret_batch, neural=cfg.neural),
+        "allocation": lambda: sim_learn.allocation_study(tree.child("allocation"), cfg.alloc_seeds,
+                                                         cfg.alloc_users, cfg.budget_list()),
+        "uplift": lambda: sim_learn.uplift_study(tree.child("uplift"), cfg.uplift_seeds, cfg.uplift_users),
+    }
+    out: dict[str, Any] = {}
+    for part, job in jobs.items():
+        if part in cfg.part_list():
+            if progress:
+                print(f"bandits: simulator study {part} ...", flush=True)
+            t = time.perf_counter()
+            out[part] = job()
+            timings[part] = round(time.perf_counter() - t, 2)
+    return out
+
+
 def run(cfg: BanditsConfig, progress: bool = True) -> dict[str, Any]:
     """The benchmark (:func:`simcore.domains.bandits.protocol.benchmark`) per campaign.
     A missing or malformed dataset (no wheel and no download, a file not found, a schema
@@ -45,15 +71,18 @@ def run(cfg: BanditsConfig, progress: bool = True) -> dict[str, Any]:
 
 def _run(cfg: BanditsConfig, progress: bool) -> dict[str, Any]:
     t0 = time.perf_counter()
-    source, wheel = resolve(cfg)
-    tree = SeedTree(cfg.seed).child("obd-benchmark")
-    out: dict[str, Any] = {"settings": dataclasses.asdict(cfg), "source": str(source), "wheel": str(wheel),
-                           "campaigns": {}}
-    for camp in cfg.campaign_list():
-        if progress:
-            print(f"bandits: campaign {camp} ...", flush=True)
-        out["campaigns"][camp] = benchmark(source, wheel, camp, tree.child(camp), n_sim=cfg.n_sim,
-                                           n_boot=cfg.n_boot, tau=cfg.tau)
+    out: dict[str, Any] = {"settings": dataclasses.asdict(cfg), "campaigns": {}, "timings_s": {}}
+    if "obd" in cfg.part_list():
+        source, wheel = resolve(cfg)
+        out.update(source=str(source), wheel=str(wheel))
+        tree = SeedTree(cfg.seed).child("obd-benchmark")
+        for camp in cfg.campaign_list():
+            if progress:
+                print(f"bandits: campaign {camp} ...", flush=True)
+            out["campaigns"][camp] = benchmark(source, wheel, camp, tree.child(camp), n_sim=cfg.n_sim,
+                                               n_boot=cfg.n_boot, tau=cfg.tau)
+        out["timings_s"]["obd"] = round(time.perf_counter() - t0, 2)
+    out["sim"] = simulate(cfg, progress, out["timings_s"])
     out["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                       "numpy": np.__version__}
     out["runtime_s"] = round(time.perf_counter() - t0, 2)
