@@ -1,7 +1,7 @@
 """Type stubs of the compiled extension simcore._core (bindings/*.cpp).
 
 The extension has one submodule per domain: ``common``, ``ranking``, ``search``,
-``feature_cost``, ``traffic``.  They are typed here as module-like namespaces (a single-file stub
+``feature_cost``, ``traffic``, ``lifecycle``.  They are typed here as module-like namespaces (a single-file stub
 cannot hold real submodule stubs without shadowing the .so), so that
 ``_core.ranking.topk(...)`` type-checks.  Prefer the Python faces
 (simcore.kernels, simcore.domains.search.simulator, simcore.domains.feature_cost.kernels):
@@ -134,8 +134,34 @@ class TrafficBatch:  # the type of _core.traffic.TrafficBatch (bindings/register
 class _Traffic:
     TrafficBatch: type[TrafficBatch]
 
+class LifecycleBatch:  # the type of _core.lifecycle.LifecycleBatch (bindings/register_lifecycle.cpp)
+    def __init__(self, kind: I32, channel: I32, action_params: F64, stage_params: F64, params: F64,
+                 horizon: int, lapse_days: int, loyal_purchases: int, population: dict[str, np.ndarray],
+                 num_users: int) -> None:
+        """kind, channel (A,); action_params (A, 7); stage_params (3, 4); params (9,); population:
+        features (P, 4) float32, p, spend, sens, q0, q1 (P,), resp (P, 3), n0, recency0 int32, alive0 bool."""
+    @property
+    def num_users(self) -> int: ...
+    @property
+    def n_actions(self) -> int: ...
+    @property
+    def obs_dim(self) -> int: ...
+    @property
+    def total_budget(self) -> float: ...
+    def seed(self, seed: int) -> None: ...
+    def seed_slots(self, seeds: npt.NDArray[np.uint64]) -> None: ...
+    def reset(self, obs: F32, threads: int = 0) -> None: ...
+    def reset_to(self, users: I64, obs: F32, threads: int = 0) -> None: ...
+    def step(self, actions: I64, out: dict[str, np.ndarray], threads: int = 0) -> None: ...
+    def state(self) -> dict[str, Any]: ...
+    def set_state(self, state: dict[str, Any]) -> None: ...
+
+class _Lifecycle:
+    LifecycleBatch: type[LifecycleBatch]
+
 common: Final[_Common]
 ranking: Final[_Ranking]
 search: Final[_Search]
 feature_cost: Final[_FeatureCost]
 traffic: Final[_Traffic]
+lifecycle: Final[_Lifecycle]
