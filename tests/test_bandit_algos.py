@@ -169,3 +169,23 @@ def test_contextual_bad_input():
     with pytest.raises((ValueError, TypeError)):
         NeuralBanditConfig(hidden=0)
 
+
+
+def test_linucb_runs_on_the_vector_env():
+    import gymnasium as gym
+
+    import simcore  # noqa: F401  (registers the ids)
+
+    env = gym.make_vec("simcore/ContextualBandit-v0", num_envs=16, config={"horizon": 50})
+    agent = LinUCB(LinearBanditConfig(n_arms=5, dim=5))
+    obs, _ = env.reset(seed=0)
+    regret = []
+    for _ in range(50):
+        a = agent.act(obs)
+        nxt, r, term, trunc, info = env.step(a)
+        agent.update(Batch(obs=obs, action=a, reward=r))
+        regret.append(info["regret"].mean())
+        obs = nxt
+    assert trunc.all() and np.mean(regret[-10:]) < 0.5 * np.mean(regret[:5])
+    w = env.unwrapped.world if hasattr(env, "unwrapped") else env.world
+    assert np.allclose(info["mean_reward"], w.mu[info["context"], a])
