@@ -34,8 +34,13 @@ from gymnasium.vector.utils import batch_space
 from simcore.domains.bandits.synthetic import SyntheticBandit, SyntheticBanditConfig
 from simcore.envs.ranges import check_int
 from simcore.envs.registration import register_envs
-from simcore.envs.standard import check_max_episode_steps, check_render_mode, discrete_action, fresh_seed, \
-    per_env_seeds
+from simcore.envs.standard import (
+    check_max_episode_steps,
+    check_render_mode,
+    discrete_action,
+    fresh_seed,
+    per_env_seeds,
+)
 
 
 @dataclass(frozen=True)
