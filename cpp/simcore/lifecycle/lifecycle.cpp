@@ -172,10 +172,13 @@ void LifecycleBatch::day(std::size_t i, int a, bool blocked, const StepOut& o) {
       pv = sigmoid(model_.club_conv[st] + dead);
     }
   }
-  const double pconv = pc * pv;
+  const double induced = pc * pv;
   const double qraw = s.member ? cu.q1 : cu.q0;
   const double q = s.alive ? qraw : 0.0;
-  const double ppur = act.kind == kOffer ? (q + pconv) - q * pconv : q;
+  const bool offer = act.kind == kOffer;
+  const double ppur = offer ? (q + induced) - q * induced : q;
+  // an opened offer is redeemed on any purchase of the day, organic ones included
+  const double pconv = offer ? pc * ((pv + q) - pv * q) : induced;
   const double m = cu.spend, sd = model_.within_sd;
   const double capm = capped_rate_mean(act.conv_rate, act.conv_cap, m, sd);
   o.p_click[i] = pc;
@@ -190,9 +193,10 @@ void LifecycleBatch::day(std::size_t i, int a, bool blocked, const StepOut& o) {
   const double u1 = 1.0 - s.rng.uniform(), u2 = s.rng.uniform();
   const bool organic = s.alive && u_org < qraw;
   const bool clicked = act.kind != kNothing && u_click < pc;
-  const bool converted = clicked && u_conv < pv;
-  const bool offer_conv = converted && act.kind == kOffer;
+  const bool induced_ev = clicked && u_conv < pv;
+  const bool offer_conv = induced_ev && offer;
   const bool purchased = organic || offer_conv;
+  const bool converted = offer ? (clicked && purchased) : induced_ev;
   double value = 0.0;
   if (purchased) {
     const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);

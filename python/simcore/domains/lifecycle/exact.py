@@ -105,9 +105,11 @@ def expectations(model: Model, pop: Population, state: Mapping[str, np.ndarray],
             against the slots' state, e.g. ``np.arange(A)[None, :]`` for every action).
 
     Returns:
-        float64 arrays of the actions' shape: p_click, p_convert (= P(click) P(convert |
-        click)), p_purchase (= q_a + P(convert) - q_a P(convert) for an offer, q_a
-        otherwise, q_a = [alive] q), expected_value (= p_purchase m), expected_cost
+        float64 arrays of the actions' shape: p_click, p_convert (offer: P(click)
+        (v + q_a - v q_a), the benefit is redeemed on the day's purchase, induced or
+        organic; club: P(click) v, joining), p_purchase (offer: q_a + P(click) v -
+        q_a P(click) v; otherwise q_a), with v = P(convert | click), q_a = [alive] q;
+        expected_value (= p_purchase m), expected_cost
         (= touch + p_click click_cost + p_convert (conv_fixed + E[min(rate V, cap)])),
         expected_reward (= expected_value - expected_cost).
     """
@@ -132,9 +134,12 @@ def expectations(model: Model, pop: Population, state: Mapping[str, np.ndarray],
     zo = (model.offer_conv[stage] + (model.depth_coef * sens) * t["depth"][a]) + dead
     zk = model.club_conv[stage] + dead
     pv = np.where(kind == OFFER, sigmoid(zo), np.where((kind == CLUB) & ~member, sigmoid(zk), 0.0))
-    pconv = pc * pv
+    induced = pc * pv  # the touch itself brings the purchase (offer) or the joining (club)
     q = np.where(alive, np.where(member, col(model.q1[u]), col(model.q0[u])), 0.0)
-    ppur = np.where(kind == OFFER, (q + pconv) - q * pconv, q * np.ones_like(pconv))
+    offer = kind == OFFER
+    ppur = np.where(offer, (q + induced) - q * induced, q * np.ones_like(induced))
+    # an opened offer is redeemed on any purchase of the day, organic ones included
+    pconv = np.where(offer, pc * ((pv + q) - pv * q), induced)
     ev = ppur * spend
     capm = capped_rate_mean(t["conv_rate"][a], t["conv_cap"][a], spend, model.within_sd)
     ec = (t["touch_cost"][a] + pc * t["click_cost"][a]) + pconv * (t["conv_fixed"][a] + capm)

@@ -203,9 +203,11 @@ class ReferenceLifecycleBatch:
         organic = self.alive & (u_org < q)
         clicked = (kind != 0) & (u_click < ex["p_click"])
         pv = self._conv_given_click(a, stage)
-        converted = clicked & (u_conv < pv)
-        offer_conv = converted & (kind == OFFER)
+        induced = clicked & (u_conv < pv)
+        offer_conv = induced & (kind == OFFER)
         purchased = organic | offer_conv
+        # an opened offer is redeemed on the day's purchase (organic ones too); club: joining
+        converted = np.where(kind == OFFER, clicked & purchased, induced)
         s = m.within_sd
         value = np.where(purchased, pop.spend[u] * np.exp(s * z - 0.5 * s * s), 0.0)
         cost = tb["touch_cost"][a] + np.where(clicked, tb["click_cost"][a], 0.0)
