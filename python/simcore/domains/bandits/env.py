@@ -121,7 +121,7 @@ class _Slots:
         self.started = True
         return self.obs()
 
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, ...]:
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         reset = np.nonzero(self.done)[0]
         live = np.nonzero(~self.done)[0]
         w = self.world
