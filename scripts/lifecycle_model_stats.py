@@ -1,0 +1,53 @@
+"""The numbers of docs/lifecycle_model.md ("Population", "Exact expectations"): stage
+shares of the default population, the mean exact expectations of every action at day 0,
+30 days without marketing, and the phone-cost sensitivity.
+
+Run: PYTHONPATH=python python scripts/lifecycle_model_stats.py
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from simcore.domains.lifecycle.config import STAGES, LifecycleConfig, MarketingConfig
+from simcore.domains.lifecycle.exact import stage_of
+from simcore.domains.lifecycle.simulator import LifecycleSimulator
+
+
+def main() -> None:
+    cfg = LifecycleConfig(budget_per_user=1e6, user_cap=1e6)
+    B = cfg.population.n_users
+    sim = LifecycleSimulator(cfg, B, seed=1)
+    sim.reset_to(np.arange(B))
+    st = sim.state()
+    stg = stage_of(st["n"], st["recency"], st["member"], cfg.lapse_days, cfg.loyal_purchases)
+    print("stage shares", {STAGES[k]: round(float(np.mean(stg == k)), 3) for k in range(4)},
+          "alive", float(sim.population.alive0.mean()))
+    e = sim.expectations_all()
+    print("| action | P(click) | P(convert) | P(purchase) | E[value] | E[cost] | E[reward] |")
+    for a, name in enumerate(sim.table.names):
+        print(f"| {a} {name} | {e['p_click'][:, a].mean():.4f} | {e['p_convert'][:, a].mean():.4f} | "
+              f"{e['p_purchase'][:, a].mean():.4f} | {e['expected_value'][:, a].mean():.3f} | "
+              f"{e['expected_cost'][:, a].mean():.3f} | {e['expected_reward'][:, a].mean():.3f} |")
+    idle = LifecycleSimulator(cfg, B, seed=2)
+    idle.reset_to(np.arange(B))
+    pur = val = 0.0
+    for _ in range(cfg.horizon_days):
+        r = idle.step(np.zeros(B, np.int64))
+        pur, val = pur + r.purchased.sum(), val + r.value.sum()
+    print(f"no marketing, {cfg.horizon_days} days: purchases/customer {pur / B:.4f}, value/customer {val / B:.3f}")
+    for cost in (0.5, 1.5, 3.0):
+        m = MarketingConfig(channel_touch_cost=(0.01, 0.05, cost))
+        s = LifecycleSimulator(dataclasses.replace(cfg, marketing=m), B, seed=1)
+        s.reset_to(np.arange(B))
+        ex = s.expectations_all()
+        ctr, rew = ex["p_click"].mean(0), ex["expected_reward"].mean(0)
+        print(f"phone cost {cost}: highest CTR {s.table.names[int(ctr.argmax())]} ({ctr.max():.4f}, "
+              f"E[r] {rew[ctr.argmax()]:.3f}); highest E[r] {s.table.names[int(rew.argmax())]} ({rew.max():.3f}); "
+              f"do-nothing best for {np.mean(ex['expected_reward'].argmax(1) == 0):.3f}")
+
+
+if __name__ == "__main__":
+    main()
