@@ -153,39 +153,48 @@ void LifecycleBatch::reserve(const std::int64_t* actions, std::uint8_t* ok) cons
   }
 }
 
+LifecycleBatch::DayProbs LifecycleBatch::probabilities(const Slot& s, const Action& act, int st) const {
+  // Exact expectations of the action in the day's state (exact.expectations, same order).
+  const Customer& cu = s.c;
+  DayProbs d;
+  const double F = (s.hist[0] + s.hist[1]) + s.hist[2];
+  if (act.kind != kNothing) {
+    const double zc = ((act.click_logit + model_.stage_click[st]) + cu.resp[act.channel]) -
+                      model_.fatigue_coef * F;
+    d.pc = sigmoid(zc);
+    const double dead = s.alive ? 0.0 : model_.dead_logit;
+    if (act.kind == kOffer) {
+      d.pv = sigmoid((model_.offer_conv[st] + (model_.depth_coef * cu.sens) * act.depth) + dead);
+    } else if (!s.member) {
+      d.pv = sigmoid(model_.club_conv[st] + dead);
+    }
+  }
+  const double induced = d.pc * d.pv;
+  d.qraw = s.member ? cu.q1 : cu.q0;
+  const double q = s.alive ? d.qraw : 0.0;
+  const bool offer = act.kind == kOffer;
+  d.ppur = offer ? (q + induced) - q * induced : q;
+  // an opened offer is redeemed on any purchase of the day, organic ones included
+  d.pconv = offer ? d.pc * ((d.pv + q) - d.pv * q) : induced;
+  const double capm = capped_rate_mean(act.conv_rate, act.conv_cap, cu.spend, model_.within_sd);
+  d.ecost = (act.touch_cost + d.pc * act.click_cost) + d.pconv * (act.conv_fixed + capm);
+  return d;
+}
+
 void LifecycleBatch::day(std::size_t i, int a, bool blocked, const StepOut& o) {
   Slot& s = state_.slots[i];
   const Action& act = model_.actions[static_cast<std::size_t>(a)];
   const Customer& cu = s.c;
   const int st = stage_of(s);
-  // Exact expectations of the applied action in the day's state (exact.expectations).
-  const double F = (s.hist[0] + s.hist[1]) + s.hist[2];
-  double pc = 0.0, pv = 0.0;
-  if (act.kind != kNothing) {
-    const double zc = ((act.click_logit + model_.stage_click[st]) + cu.resp[act.channel]) -
-                      model_.fatigue_coef * F;
-    pc = sigmoid(zc);
-    const double dead = s.alive ? 0.0 : model_.dead_logit;
-    if (act.kind == kOffer) {
-      pv = sigmoid((model_.offer_conv[st] + (model_.depth_coef * cu.sens) * act.depth) + dead);
-    } else if (!s.member) {
-      pv = sigmoid(model_.club_conv[st] + dead);
-    }
-  }
-  const double induced = pc * pv;
-  const double qraw = s.member ? cu.q1 : cu.q0;
-  const double q = s.alive ? qraw : 0.0;
+  const DayProbs d = probabilities(s, act, st);
+  const double pc = d.pc, pv = d.pv, qraw = d.qraw;
   const bool offer = act.kind == kOffer;
-  const double ppur = offer ? (q + induced) - q * induced : q;
-  // an opened offer is redeemed on any purchase of the day, organic ones included
-  const double pconv = offer ? pc * ((pv + q) - pv * q) : induced;
   const double m = cu.spend, sd = model_.within_sd;
-  const double capm = capped_rate_mean(act.conv_rate, act.conv_cap, m, sd);
   o.p_click[i] = pc;
-  o.p_convert[i] = pconv;
-  o.p_purchase[i] = ppur;
-  o.expected_value[i] = ppur * m;
-  o.expected_cost[i] = (act.touch_cost + pc * act.click_cost) + pconv * (act.conv_fixed + capm);
+  o.p_convert[i] = d.pconv;
+  o.p_purchase[i] = d.ppur;
+  o.expected_value[i] = d.ppur * m;
+  o.expected_cost[i] = d.ecost;
   // Draws (fixed order, six uniforms a day): click, convert, organic purchase, dropout,
   // then the value's normal (Box-Muller, two uniforms).
   const double u_click = s.rng.uniform(), u_conv = s.rng.uniform();

@@ -122,6 +122,11 @@ class LifecycleBatch {
   void autoreset_rows(const StepOut& out, int threads);
   // Phase 1 of a step: which requested actions run (slot order, worst-case reservation).
   void reserve(const std::int64_t* actions, std::uint8_t* ok) const;
+  // The day's exact probabilities and expected cost of an action (before any draw).
+  struct DayProbs {
+    double pc = 0, pv = 0, qraw = 0, ppur = 0, pconv = 0, ecost = 0;
+  };
+  DayProbs probabilities(const Slot& s, const Action& act, int st) const;
   // Phase 2: one slot's day under the applied action a.
   void day(std::size_t i, int a, bool blocked, const StepOut& out);
   int stage_of(const Slot& s) const;
