@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from simcore.envs.ranges import check_int, check_real
 
 CAMPAIGNS = ("all", "men", "women")
-PARTS = ("obd", "ope", "hcope", "regret", "allocation", "uplift")
+PARTS = ("obd", "ope", "hcope", "regret", "allocation", "uplift", "lifecycle")
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,9 @@ class BanditsConfig:
         tau: switch-DR's weight threshold; real in (0, inf] (default 100).
         seed: root of the named seed tree (streams ``obd-benchmark/<campaign>/...``,
             ``sim/<part>/...``); integer in [0, 2**63 - 1].
-        parts: comma-separated subset of obd, ope, hcope, regret, allocation, uplift
-            (default all six; "obd" needs the dataset).
+        parts: comma-separated subset of obd, ope, hcope, regret, allocation, uplift,
+            lifecycle (default all seven; "obd" needs the dataset; "lifecycle" runs the
+            allocation and uplift studies on :mod:`simcore.domains.lifecycle`).
         ope_reps: repetitions of the estimator study, integer in [10, 100000] (default 200).
         ope_rounds: logged rounds per repetition, integer in [100, 10**7] (default 1000).
         shifts: the targets' distances t in [0, 1] from the logging policy,
@@ -53,6 +54,11 @@ class BanditsConfig:
             comma-separated reals in (0, 1] (default "0.1,0.25,0.5").
         uplift_seeds: populations of the uplift study, integer in [2, 1000] (default 5).
         uplift_users: users per population (half fit, half scored), integer in
+            [100, 10**7] (default 20000).
+        lifecycle_seeds: seeds of the lifecycle studies, integer in [2, 1000] (default 5).
+        lifecycle_users: customers of the lifecycle allocation (x 15 actions in the ILP),
+            integer in [10, 10**5] (default 500).
+        lifecycle_uplift_users: customers of the lifecycle uplift experiment, integer in
             [100, 10**7] (default 20000).
     """
 
@@ -80,6 +86,9 @@ class BanditsConfig:
     alloc_budgets: str = "0.1,0.25,0.5"
     uplift_seeds: int = 5
     uplift_users: int = 20000
+    lifecycle_seeds: int = 5
+    lifecycle_users: int = 500
+    lifecycle_uplift_users: int = 20000
 
     def __post_init__(self) -> None:
         camps = self.campaign_list()
@@ -98,7 +107,8 @@ class BanditsConfig:
         for name, lo, hi in (("ope_reps", 10, 100_000), ("ope_rounds", 100, 10**7), ("hcope_reps", 10, 100_000),
                              ("hcope_rounds", 100, 10**7), ("regret_seeds", 2, 1000), ("regret_steps", 2, 100_000),
                              ("regret_batch", 1, 100_000), ("alloc_seeds", 2, 1000), ("alloc_users", 10, 10**6),
-                             ("uplift_seeds", 2, 1000), ("uplift_users", 100, 10**7)):
+                             ("uplift_seeds", 2, 1000), ("uplift_users", 100, 10**7), ("lifecycle_seeds", 2, 1000),
+                             ("lifecycle_users", 10, 10**5), ("lifecycle_uplift_users", 100, 10**7)):
             check_int(name, getattr(self, name), lo, hi)
         check_real("hcope_delta", self.hcope_delta, 0.0, 0.5, lo_open=True)
         if not isinstance(self.neural, bool):
@@ -127,7 +137,8 @@ class BanditsConfig:
         """A fast check (10,000 Monte Carlo draws, 200 resamples; small simulator studies)."""
         return cls(n_sim=10000, n_boot=200, ope_reps=20, ope_rounds=300, shifts="0,1", hcope_reps=20,
                    hcope_rounds=300, regret_seeds=2, regret_steps=10, regret_batch=16, neural=False,
-                   alloc_seeds=2, alloc_users=100, alloc_budgets="0.2", uplift_seeds=2, uplift_users=2000)
+                   alloc_seeds=2, alloc_users=100, alloc_budgets="0.2", uplift_seeds=2, uplift_users=2000,
+                   lifecycle_seeds=2, lifecycle_users=40, lifecycle_uplift_users=2000)
 
 
 def _reals(name: str, text: str, lo: float, hi: float, lo_open: bool) -> tuple[float, ...]:

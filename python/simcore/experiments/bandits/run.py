@@ -34,7 +34,7 @@ def resolve(cfg: BanditsConfig) -> tuple[Path, Path]:
 
 def simulate(cfg: BanditsConfig, progress: bool, timings: dict[str, float]) -> dict[str, Any]:
     """The simulator studies named in ``cfg.parts`` (streams ``sim/<part>/...``)."""
-    from simcore.experiments.bandits import sim_learn, sim_ope
+    from simcore.experiments.bandits import sim_learn, sim_lifecycle, sim_ope
 
     tree = SeedTree(cfg.seed).child("sim")
     jobs = {
@@ -46,6 +46,9 @@ def simulate(cfg: BanditsConfig, progress: bool, timings: dict[str, float]) -> d
         "allocation": lambda: sim_learn.allocation_study(tree.child("allocation"), cfg.alloc_seeds,
                                                          cfg.alloc_users, cfg.budget_list()),
         "uplift": lambda: sim_learn.uplift_study(tree.child("uplift"), cfg.uplift_seeds, cfg.uplift_users),
+        "lifecycle": lambda: sim_lifecycle.lifecycle_study(tree.child("lifecycle"), cfg.lifecycle_seeds,
+                                                           cfg.lifecycle_users, cfg.lifecycle_uplift_users,
+                                                           cfg.budget_list()),
     }
     out: dict[str, Any] = {}
     for part, job in jobs.items():

@@ -40,11 +40,20 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
 
 def world(seeds: SeedTree, n_contexts: int = 100, n_arms: int = 5, dim: int = 5
           ) -> tuple[SyntheticBandit, np.ndarray, np.ndarray]:
-    """(env, pi_b, pi_opt): the Bernoulli bandit, the logging policy softmax(mu / 0.1)
-    mixed with 5 % uniform, and the per-context optimum."""
+    """(env, pi_b, pi_opt): the Bernoulli bandit, the logging policy softmax(-mu / 0.1)
+    mixed with 5 % uniform (it prefers the arms the optimum avoids, so the targets on
+    the path to the optimum move far from it: weights up to 1 / (0.05 / K)), and the
+    per-context optimum."""
     env = SyntheticBandit(SyntheticBanditConfig(n_contexts=n_contexts, n_arms=n_arms, dim=dim),
                           seeds.generator("world"))
-    return env, env.softmax_policy(0.1, epsilon=0.05), env.optimal_policy()
+    return env, _anti_softmax(env, 0.1, 0.05), env.optimal_policy()
+
+
+def _anti_softmax(env: SyntheticBandit, temperature: float, epsilon: float) -> np.ndarray:
+    z = -env.mu / temperature
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return (1 - epsilon) * p + epsilon / env.config.n_arms
 
 
 def cross_fit_model(x: np.ndarray, a: np.ndarray, r: np.ndarray, contexts: np.ndarray, ctx: np.ndarray,
