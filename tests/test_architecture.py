@@ -33,7 +33,8 @@ ALLOWED = {
     "__main__": {"cli"},
 }
 #: derived domain -> the base domains it may import
-DERIVED = {"search": set(), "feature_cost": {"search"}, "traffic": {"search"}, "bandits": set()}
+DERIVED = {"search": set(), "feature_cost": {"search"}, "traffic": {"search"}, "bandits": set(),
+           "virtual_taobao": {"search"}}
 #: top-level compatibility modules (forwarders to the new homes) and the package root
 EXEMPT = {"simcore", "simcore.core", "simcore.reference", "simcore.config", "simcore.world"}
 MAX_LINES = 400
