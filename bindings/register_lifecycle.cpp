@@ -224,7 +224,7 @@ LifecycleObject* make(const py::handle& kind, const py::handle& channel, const p
                       const py::handle& stage_params, const py::handle& params, std::int64_t horizon,
                       std::int64_t lapse_days, std::int64_t loyal_purchases, const py::dict& pop,
                       std::int64_t num_users) {
-  if (num_users < 1 || num_users > 100000000) fail("num_users: must lie in [1, 1e8]");
+  if (num_users < 1 || num_users > 10000000) fail("num_users: must lie in [1, 1e7]");
   lc::Model m = model(kind, channel, action_params, stage_params, params, horizon, lapse_days, loyal_purchases);
   lc::Population p = population(pop);
   return new LifecycleObject(lc::LifecycleBatch(std::move(m), std::move(p), static_cast<std::size_t>(num_users)));
@@ -241,6 +241,9 @@ void register_lifecycle(py::module_& m) {
   cls.def_property_readonly("n_actions", [](const LifecycleObject& o) { return o.sim.n_actions(); });
   cls.def_property_readonly("obs_dim", [](const LifecycleObject&) { return lc::kObsDim; });
   cls.def_property_readonly("total_budget", [](const LifecycleObject& o) { return o.sim.total_budget(); });
+  cls.def_property_readonly("budget_left",
+                            [](const LifecycleObject& o) { return locked(o, [&] { return o.sim.state().budget_left; }); });
+  cls.def_property_readonly("day", [](const LifecycleObject& o) { return locked(o, [&] { return o.sim.state().t; }); });
   cls.def("seed", [](LifecycleObject& o, std::uint64_t s) { locked(o, [&] { o.sim.seed(s); }); }, py::arg("seed"));
   cls.def(
       "seed_slots",

@@ -126,8 +126,8 @@ class LifecycleSimulator:
         if not isinstance(self.config, LifecycleConfig):
             raise TypeError(f"config: expected a LifecycleConfig, got {type(self.config).__name__}")
         if (not isinstance(num_users, numbers.Integral) or isinstance(num_users, bool)
-                or not 1 <= int(num_users) <= 10**8):
-            raise ValueError(f"num_users: must be an integer in [1, 1e8], got {num_users!r}")
+                or not 1 <= int(num_users) <= 10**7):
+            raise ValueError(f"num_users: must be an integer in [1, 1e7], got {num_users!r}")
         if backend not in BACKENDS:
             raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
         if population is not None and not isinstance(population, Population):
@@ -226,12 +226,12 @@ class LifecycleSimulator:
     @property
     def budget_left(self) -> float:
         """The episode budget left (dollars)."""
-        return float(self._sim.state()["budget_left"])
+        return float(self._sim.budget_left)
 
     @property
     def day(self) -> int:
         """Days stepped in the current episode."""
-        return int(self._sim.state()["t"])
+        return int(self._sim.day if self.backend == "cpp" else self._sim.t)
 
     def expectations(self, actions: Any) -> dict[str, np.ndarray]:
         """Exact expectations (:func:`simcore.domains.lifecycle.exact.expectations`) of
