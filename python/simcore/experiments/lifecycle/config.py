@@ -33,7 +33,7 @@ def _default_lifecycle() -> LifecycleConfig:
 
 
 def _default_a2c() -> A2CConfig:
-    return A2CConfig(reward_scale=0.05, price_lr=0.2)
+    return A2CConfig(reward_scale=0.05, normalize_advantage=True, price_lr=0.01)
 
 
 def _int(name: str, v: object, lo: int = 1) -> None:
@@ -57,9 +57,13 @@ class LifecycleExperimentConfig:
         train_users: B, customer slots of the training env (integer >= 8).
         k: K of the K-step advantages, days per rollout (integer >= 1).
         a2c: A2C hyper-parameters (defaults: the slides' 3 x 256 tanh, lr 2.5e-4,
-            gamma 0.99; rewards in dollars scaled by 0.05 so that a typical purchase is
-            about 1.7; ``cost_limit`` is set per run from the budget, see
-            ``price_on``).
+            gamma 0.99, beta 0.01; rewards in dollars scaled by 0.05 so that a typical
+            purchase is about 1.7 (the value net's targets); advantages standardised per
+            rollout (without it the expected daily reward differences between actions,
+            about 0.1 $ x 0.05, are far below the entropy bonus and the policy stays
+            uniform); budget price step 0.01 (the myopic optimum's calibrated prices are
+            0.005-0.01 $ per $ reserved); ``cost_limit`` is set per run from the budget,
+            see ``price_on``).
         price_on: what the learners' budget price is on: "reservation" (the budget's
             worst-case reservation of the requested action: what the simulator's budget
             rule rations) or "spend" (the realised cost); :mod:`.hooks`.
@@ -70,7 +74,13 @@ class LifecycleExperimentConfig:
             do not depend on it).
         context_encoder: use the slides' context-aware input encoder
             (:mod:`simcore.domains.lifecycle.agents`); False: the raw observation.
-        curve_every: evaluate the greedy policy every this many iterations (integer >= 1).
+        curve_every: also evaluate the greedy (argmax) policy on a fixed activity every
+            this many iterations (integer >= 0; 0: never; the learning curve is the
+            training activities' LTV in any case).
+        greedy_eval: measure the learners' greedy (argmax) policy instead of the
+            stochastic policy they learned (False, default: sample actions, as in
+            training, from the agent's own stream; under the budget's reservations a
+            randomised policy that rations touches can beat every deterministic one).
         eval_users: customers of the final online evaluation (integer >= 8; one activity,
             the same customers and random streams for every method of a seed).
         log_users, log_episodes: the random log the classification baselines and the
@@ -101,10 +111,11 @@ class LifecycleExperimentConfig:
     a3c_workers: int = 4
     a3c_threads: int = 2
     context_encoder: bool = True
-    curve_every: int = 5
+    curve_every: int = 0
+    greedy_eval: bool = False
     eval_users: int = 2000
     log_users: int = 1000
-    log_episodes: int = 2
+    log_episodes: int = 1
     replay_users: int = 2000
     mtl_epochs: int = 1
     mtl_width: int = 125
@@ -122,11 +133,12 @@ class LifecycleExperimentConfig:
             raise ValueError(f"a2c: expected an A2CConfig, got {type(self.a2c).__name__}")
         if set(self.learners) - set(LEARNERS) or len(set(self.learners)) != len(self.learners):
             raise ValueError(f"learners: expected distinct keys from {LEARNERS}, got {self.learners!r}")
-        for name in ("seeds", "iterations", "k", "a3c_workers", "a3c_threads", "curve_every", "log_users",
+        for name in ("seeds", "iterations", "k", "a3c_workers", "a3c_threads", "log_users",
                      "log_episodes", "mtl_epochs", "mtl_width"):
             _int(name, getattr(self, name))
         for name in ("train_users", "eval_users", "replay_users"):
             _int(name, getattr(self, name), 8)
+        _int("curve_every", self.curve_every, 0)
         if self.a3c_workers > self.train_users:
             raise ValueError(f"a3c_workers: must be <= train_users ({self.train_users}), got {self.a3c_workers}")
         if not self.cs_widths or any(not isinstance(w, int) or w < 1 for w in self.cs_widths):

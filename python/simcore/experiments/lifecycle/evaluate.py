@@ -13,8 +13,9 @@ Online, for B customers over one activity (``online``), per customer-episode:
 
 Offline (``replay``), the slides' A/B-test BPI on a uniformly random log (propensity
 1/A, no binding budget: :func:`~simcore.domains.lifecycle.baselines.logging_config`):
-a row is a *hit* when the policy's action on the logged observation equals the logged
-action (the replay estimator, Li et al. 2011: unbiased for a uniform logger)::
+a row is a *hit* when the policy's action on the logged observation (sampled, for a
+stochastic policy) equals the logged action (the replay estimator, Li et al. 2011:
+unbiased for a uniform logger)::
 
     convRate        = sum_hits converted / #hits
     avgHitConvCost  = sum_hits cost / sum_hits converted
@@ -34,9 +35,10 @@ from simcore.domains.lifecycle.simulator import LifecycleSimulator
 __all__ = ["online", "replay", "agent_policy"]
 
 
-def agent_policy(agent: Any) -> Policy:
-    """An agent's greedy policy as ``policy(obs, sim)``."""
-    return lambda obs, sim: np.asarray(agent.act(np.asarray(obs, dtype=np.float32), explore=False), dtype=np.int64)
+def agent_policy(agent: Any, explore: bool = False) -> Policy:
+    """An agent's policy as ``policy(obs, sim)``: greedy, or (``explore``) its
+    stochastic policy sampled from the agent's own stream."""
+    return lambda obs, sim: np.asarray(agent.act(np.asarray(obs, dtype=np.float32), explore=explore), dtype=np.int64)
 
 
 def online(sim: LifecycleSimulator, policy: Policy, seed: int) -> dict[str, float]:

@@ -8,7 +8,8 @@ Per seed index s (streams under ``SeedTree(cfg.seed).child("seed", s)``):
 * ``replay`` / ``replay-actions``: the held-out random log of the offline BPI;
 * ``log`` / ``log-actions``: the random log the classification baselines and the
   greedy rule are fit on;
-* ``agent``/key, ``train``/key: a learner's initialisation and training episodes;
+* ``agent``/key, ``train``/key, ``act``/key, ``eval-act``/key: a learner's
+  initialisation, training episodes, training action samples, evaluation action samples;
   ``mtl``/label: a classifier's initialisation and minibatch order;
   ``calibrate``: the myopic optimum's price-calibration episode; ``random``: the random policy.
 """
@@ -79,10 +80,11 @@ def _measure(cfg: LifecycleExperimentConfig, lc: LifecycleConfig, s: int, policy
 def run_learner(cfg: LifecycleExperimentConfig, key: str, seed: int) -> dict[str, Any]:
     """Trains learner ``key`` on seed index ``seed`` and measures its greedy policy.
 
-    Returns online and replay metrics, the learning curve (per iteration: the
-    training activity's LTV per customer, spend, the budget price; every
-    ``curve_every`` iterations the greedy policy's LTV on a fixed activity), the
-    training wall time and the customer-days it consumed."""
+    Returns online and replay metrics of its stochastic policy (greedy with
+    ``greedy_eval``), the learning curve (per iteration: the training activity's LTV
+    per customer, spend, the budget price; every ``curve_every`` iterations the
+    greedy policy's LTV on a fixed activity), the training wall time and the
+    customer-days it consumed."""
     tree = _tree(cfg, seed)
     lc = seed_lifecycle(cfg, seed)
     a2c_cfg = dataclasses.replace(cfg.a2c, seed=tree.seed("agent", key) % 2**31, cost_limit=cfg.cost_limit)
@@ -98,13 +100,15 @@ def run_learner(cfg: LifecycleExperimentConfig, key: str, seed: int) -> dict[str
     col = RolloutCollector(env, cfg.k, hooks, steps=lc.horizon_days)
     loop = LoopConfig(iterations=cfg.iterations, seed=tree.seed("train", key), eval_every=cfg.curve_every,
                       eval_steps=lc.horizon_days, eval_seed=tree.seed("curve"))
+    agent.rng = tree.generator("act", key)  # the agent's sampling stream, named
     t0 = time.perf_counter()
     hist = train(agent, col, loop)
     seconds = time.perf_counter() - t0
     if hasattr(agent, "close"):
         agent.close()
     curve = [{k: float(v) for k, v in h.items() if isinstance(v, (int, float))} for h in hist]
-    out = _measure(cfg, lc, seed, agent_policy(agent), _logs(cfg, lc, seed, "replay"))
+    agent.rng = tree.generator("eval-act", key)  # evaluation samples from their own stream
+    out = _measure(cfg, lc, seed, agent_policy(agent, explore=not cfg.greedy_eval), _logs(cfg, lc, seed, "replay"))
     out.update(key=key, seed=seed, curve=curve, train_seconds=seconds,
                samples=cfg.iterations * lc.horizon_days * cfg.train_users, price=float(agent.price))
     return out
