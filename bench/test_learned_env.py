@@ -1,0 +1,58 @@
+"""Session-steps per second of the learned search env (Virtual Taobao, issue 12) at
+B = 1024 on CPU, against the true C++ simulator and its NumPy twin in the same run.
+
+Run: python -m pytest bench/test_learned_env.py --benchmark-only
+Issue 12's target: >= 100x VirtualTaobao's single-session speed.  VirtualTaobao was
+not installed here; its reported 1.5-1.9k steps/s is quoted, so the target is
+>= 150-190k session-steps per second.  ``simcore`` steps ``LearnedSearchVectorEnv``
+(default world N = 1000, m = 8, K = 10; behaviour model of the default shape, seeded
+weights; one top-K kernel call and one torch forward per batch step; torch on one
+intra-op thread, the kernel on 2); ``true-cpp`` steps the true ``SearchSimulator``
+(2 threads); ``numpy`` the true simulator's NumPy twin.  Each call is 20 batch steps
+under the LTR ranking; ``items`` = 20 * 1024 session-steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from simcore.domains.search import SearchSimulator, SessionConfig  # noqa: E402
+from simcore.domains.search.reference import ReferenceSessionBatch  # noqa: E402
+from simcore.domains.search.world import default_action_set  # noqa: E402
+from simcore.domains.virtual_taobao.env import LearnedSearchVectorEnv  # noqa: E402
+
+B, STEPS = 1024, 20
+LTR = np.tile(default_action_set(8)[0], (B, 1))
+
+
+@pytest.mark.parametrize("impl", ["simcore", "true-cpp", "numpy"])
+def test_learned_env_steps(benchmark, impl):
+    cfg = SessionConfig(num_threads=2)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    if impl == "simcore":
+        env = LearnedSearchVectorEnv(B, cfg)
+        env.reset(seed=0)
+        step = env.step
+    elif impl == "true-cpp":
+        sim = SearchSimulator(cfg, B, 0)
+        sim.reset()
+        step = sim.step
+    else:
+        ref = ReferenceSessionBatch(cfg, B, 0)
+        ref.reset()
+        step = ref.step
+
+    def run():
+        for _ in range(STEPS):
+            step(LTR)
+
+    benchmark.group = "learned search env (B=1024, 20 steps)"
+    benchmark.extra_info.update(impl=impl, items=B * STEPS)
+    try:
+        benchmark.pedantic(run, rounds=5 if impl != "numpy" else 2, iterations=1, warmup_rounds=1)
+    finally:
+        torch.set_num_threads(before)
