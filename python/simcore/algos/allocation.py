@@ -26,7 +26,11 @@ A choice is int64 (n,): the incentive index in [0, K), or -1 for none.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,6 +177,26 @@ def solve_greedy(values: object, costs: object, budget: object) -> Allocation:
     return Allocation(choice, val, spend, math.nan, float(lp))
 
 
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Sends file descriptor 1 to /dev/null (the HiGHS build bundled with SciPy prints
+    solver diagnostics from C++, bypassing ``disp=False``); restored afterwards."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
 def solve_exact(values: object, costs: object, budget: object, *, relax: bool = False,
                 time_limit: float = 60.0, mip_rel_gap: float = 1e-9) -> Allocation:
     """The ILP optimum (``relax=False``) or the LP relaxation's value (``relax=True``;
@@ -188,8 +212,9 @@ def solve_exact(values: object, costs: object, budget: object, *, relax: bool = 
     one = csr_matrix((np.ones(n * k), (rows, np.arange(n * k))), shape=(n, n * k))
     cons = [LinearConstraint(vstack([one, csr_matrix(c.reshape(1, -1))]),
                              -np.inf, np.concatenate([np.ones(n), [b]]))]
-    res = milp(-v.ravel(), constraints=cons, integrality=np.zeros(n * k) if relax else np.ones(n * k),
-               bounds=Bounds(0, 1), options={"time_limit": time_limit, "mip_rel_gap": mip_rel_gap})
+    with _quiet_stdout():
+        res = milp(-v.ravel(), constraints=cons, integrality=np.zeros(n * k) if relax else np.ones(n * k),
+                   bounds=Bounds(0, 1), options={"time_limit": time_limit, "mip_rel_gap": mip_rel_gap})
     if res.x is None:
         raise RuntimeError(f"milp failed: {res.message}")
     x = res.x.reshape(n, k)
