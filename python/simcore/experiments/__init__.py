@@ -37,4 +37,8 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "simcore.experiments.bandits",
         "off-policy evaluation on the Open Bandit Dataset: BTS's CTR from random logs and the reverse",
     ),
+    "virtual-taobao": (
+        "simcore.experiments.virtual_taobao",
+        "Virtual Taobao: user simulators learned from logs (BC, GAN-SD users, ANC) measured against the truth",
+    ),
 }

@@ -1,0 +1,94 @@
+"""Configuration of the Virtual Taobao reproduction (issue 12; torch-free)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simcore.domains.search.config import SessionConfig
+
+__all__ = ["VirtualTaobaoConfig", "smoke_config", "full_config"]
+
+
+def _pos_int(name: str, v: object, lo: int = 1) -> None:
+    if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+        raise ValueError(f"{name}: must be an integer >= {lo}, got {v!r}")
+
+
+def _pos(name: str, v: object, zero: bool = False) -> None:
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not (v >= 0 if zero else v > 0):
+        raise ValueError(f"{name}: must be a number {'>=' if zero else '>'} 0, got {v!r}")
+
+
+@dataclass(frozen=True)
+class VirtualTaobaoConfig:
+    """Learn user simulators from logs of the true search simulator, compare with the truth.
+
+    Attributes:
+        session: the true simulator (default: the package's calibrated model, N = 1000,
+            m = 8, K = 10, T = 30).
+        seeds: independent repetitions (log, models, panel) (>= 2).  seed: root seed.
+        sessions: logged sessions per seed (>= 100); the logging policy is LTR +
+            N(0, logging_std^2) per weight and page.
+        logging_std: exploration of the logging policy (> 0).
+        bc_epochs, bc_lr, bc_batch, bc_hidden: behaviour cloning (epochs >= 1, lr > 0,
+            batch >= 1, hidden >= 4).
+        gansd_steps: GAN-SD updates (>= 1).  gmm_components: mixture size (>= 1).
+        panel: users of the exact evaluation panel (>= 10).
+        distances: L2 distances from the logging mean of the perturbed panel policies
+            (each > 0); ``directions`` random unit directions per distance (>= 1).  The
+            panel also holds the five named rankings of ``default_action_set``.
+        cem_iterations, cem_population, cem_panel: the engine policy search inside
+            each simulator (static weights by CEM; >= 1, >= 4, >= 10).
+        anc_ratio, anc_weight: ANC's allowed norm ratio (> 0) and penalty per unit of
+            norm beyond it, in GMV units (>= 0).
+        workers: 1 (inline); the run is sequential.
+    """
+
+    session: SessionConfig = field(default_factory=SessionConfig)
+    seeds: int = 5
+    seed: int = 0
+    sessions: int = 20_000
+    logging_std: float = 0.1
+    bc_epochs: int = 4
+    bc_lr: float = 3e-3
+    bc_batch: int = 512
+    bc_hidden: int = 32
+    gansd_steps: int = 800
+    gmm_components: int = 16
+    panel: int = 500
+    distances: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)
+    directions: int = 2
+    cem_iterations: int = 8
+    cem_population: int = 24
+    cem_panel: int = 200
+    anc_ratio: float = 1.0
+    anc_weight: float = 20.0
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        _pos_int("seeds", self.seeds, 2)
+        _pos_int("sessions", self.sessions, 100)
+        for name, lo in (("bc_epochs", 1), ("bc_batch", 1), ("bc_hidden", 4), ("gansd_steps", 1),
+                         ("gmm_components", 1), ("panel", 10), ("directions", 1), ("cem_iterations", 1),
+                         ("cem_population", 4), ("cem_panel", 10), ("workers", 1)):
+            _pos_int(name, getattr(self, name), lo)
+        _pos("logging_std", self.logging_std)
+        _pos("bc_lr", self.bc_lr)
+        _pos("anc_ratio", self.anc_ratio)
+        _pos("anc_weight", self.anc_weight, zero=True)
+        if not self.distances or any(not (isinstance(d, (int, float)) and d > 0) for d in self.distances):
+            raise ValueError(f"distances: needs values > 0, got {self.distances!r}")
+
+
+def smoke_config() -> VirtualTaobaoConfig:
+    """A tiny run for tests (small world, 2 seeds, seconds)."""
+    return VirtualTaobaoConfig(
+        session=SessionConfig.from_dict({"world": {"n_queries": 4, "n_items": 60}}), seeds=2, sessions=600,
+        bc_epochs=1, bc_hidden=8, gansd_steps=20, gmm_components=2, panel=20, distances=(0.5,), directions=1,
+        cem_iterations=1, cem_population=4, cem_panel=10)
+
+
+def full_config() -> VirtualTaobaoConfig:
+    """The longer protocol: 10 seeds, 100k sessions per log, more training."""
+    return VirtualTaobaoConfig(seeds=10, sessions=100_000, bc_epochs=8, gansd_steps=3000, panel=2000,
+                               cem_iterations=15, cem_population=32, cem_panel=500)
