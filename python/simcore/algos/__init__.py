@@ -15,6 +15,15 @@ networks nor any optional module):
   step on the elite log-likelihood) and the agent wrapper that moves them;
 * :mod:`~simcore.algos.replay` - the replay memory;
 * :mod:`~simcore.algos.base` - checkpoint and validation helpers;
+* :mod:`~simcore.algos.a2c`, :mod:`~simcore.algos.a3c` - advantage actor-critic with
+  K-step advantages and a Lagrangian spend price; A3C with global/local networks;
+* :mod:`~simcore.algos.mtl` (+ :mod:`~simcore.algos.trace_norm`) - the single-DNN,
+  cross-stitch and tensor-trace-norm multi-task response models;
+* bandits: :mod:`~simcore.algos.bandits` (epsilon-greedy, UCB1, Thompson),
+  :mod:`~simcore.algos.linear_bandits` (LinUCB, linear TS), :mod:`~simcore.algos.neural_bandit`;
+* decisions without an agent: :mod:`~simcore.algos.allocation` (budgeted incentive
+  allocation), :mod:`~simcore.algos.uplift`, :mod:`~simcore.algos.ope`,
+  :mod:`~simcore.algos.ope_sequential`, :mod:`~simcore.algos.hcope`;
 * baselines: :mod:`~simcore.algos.fixed`, :mod:`~simcore.algos.random_weights`,
   :mod:`~simcore.algos.cem`.
 
@@ -44,6 +53,21 @@ _CLASSES = {
     "CEMBounds": "simcore.algos.cem_bounds",
     "CEMBoundsConfig": "simcore.algos.cem_bounds",
     "CEMBoundedAgent": "simcore.algos.cem_bounds",
+    "BanditConfig": "simcore.algos.bandits",
+    "EpsilonGreedy": "simcore.algos.bandits",
+    "UCB1": "simcore.algos.bandits",
+    "ThompsonSampling": "simcore.algos.bandits",
+    "LinearBanditConfig": "simcore.algos.linear_bandits",
+    "LinUCB": "simcore.algos.linear_bandits",
+    "LinearTS": "simcore.algos.linear_bandits",
+    "NeuralBanditConfig": "simcore.algos.neural_bandit",
+    "NeuralLinearTS": "simcore.algos.neural_bandit",
+    "A2C": "simcore.algos.a2c",
+    "A2CConfig": "simcore.algos.a2c",
+    "A3C": "simcore.algos.a3c",
+    "A3CConfig": "simcore.algos.a3c",
+    "MTLConfig": "simcore.algos.mtl",
+    "MTLPolicy": "simcore.algos.mtl",
 }
 
 __all__ = sorted(_CLASSES)

@@ -35,7 +35,8 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     ),
     "bandits": (
         "simcore.experiments.bandits",
-        "off-policy evaluation on the Open Bandit Dataset: BTS's CTR from random logs and the reverse",
+        "bandits and OPE: the Open Bandit Dataset benchmark and simulator studies with exact values "
+        "(estimators, HCOPE, regret, allocation, uplift, lifecycle)",
     ),
     "virtual-taobao": (
         "simcore.experiments.virtual_taobao",
