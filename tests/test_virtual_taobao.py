@@ -177,3 +177,18 @@ def test_gansd_fits_marginals_and_is_seeded(pages):
     assert d["tv_query"] < 0.15 and d["tv_segment"] < 0.15 and d["w1_power"] < 0.1, d
     with pytest.raises(ValueError, match="alpha"):
         GANSDConfig(alpha=-1.0)
+
+
+def test_train_gail_on_logged_pages(pages):
+    from simcore.domains.virtual_taobao.gail import GAILConfig, train_gail
+    from simcore.domains.virtual_taobao.model import seeded_model
+
+    runs = []
+    for _ in range(2):
+        model = seeded_model(SMALL_MODEL, 0)
+        before = [p.detach().clone() for p in model.parameters()]
+        rewards = train_gail(pages, model, GAILConfig(iterations=3, batch=64, ppo_epochs=1, seed=4))
+        assert len(rewards) == 3 and np.all(np.isfinite(rewards))
+        assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+        runs.append(rewards)
+    assert runs[0] == runs[1]
