@@ -114,9 +114,9 @@ def test_logged_dist_matches_the_logged_propensities(tmp_path):
 
 def test_simulator_studies_quick(tmp_path):
     cfg = BanditsConfig.quick()
-    cfg = BanditsConfig(**{**cfg.__dict__, "parts": "ope,hcope,regret,allocation,uplift,lifecycle"})
+    cfg = BanditsConfig(**{**cfg.__dict__, "parts": "ope,ope_seq,hcope,regret,allocation,uplift,lifecycle"})
     res = EXPERIMENT.run(cfg, progress=False)
-    assert set(res["sim"]) == {"ope", "hcope", "regret", "allocation", "uplift", "lifecycle"} and not res["campaigns"]
+    assert set(res["sim"]) == {"ope", "ope_seq", "hcope", "regret", "allocation", "uplift", "lifecycle"} and not res["campaigns"]
     out = tmp_path / "sim"
     files = EXPERIMENT.write_report(res, out, "test")
     for png in ("ope_bias_coverage.png", "hcope_coverage.png", "regret_curves.png", "allocation_gap.png",
@@ -124,7 +124,7 @@ def test_simulator_studies_quick(tmp_path):
         assert png in files and (out / png).stat().st_size > 0
     report = (out / "report.md").read_text()
     assert "## (a) Estimators against the exact value" in report and "## (e) Uplift" in report
-    assert "## (f) Allocation and uplift on the lifecycle simulator" in report
+    assert "## (f) Allocation and uplift on the lifecycle simulator" in report and "## (a') Sequential" in report
     claims = json.loads((out / "results.json").read_text())["claims"]
     assert len(claims) >= 20
     again = EXPERIMENT.run(cfg, progress=False)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from simcore.envs.ranges import check_int, check_real
 
 CAMPAIGNS = ("all", "men", "women")
-PARTS = ("obd", "ope", "hcope", "regret", "allocation", "uplift", "lifecycle")
+PARTS = ("obd", "ope", "ope_seq", "hcope", "regret", "allocation", "uplift", "lifecycle")
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,15 @@ class BanditsConfig:
         tau: switch-DR's weight threshold; real in (0, inf] (default 100).
         seed: root of the named seed tree (streams ``obd-benchmark/<campaign>/...``,
             ``sim/<part>/...``); integer in [0, 2**63 - 1].
-        parts: comma-separated subset of obd, ope, hcope, regret, allocation, uplift,
-            lifecycle (default all seven; "obd" needs the dataset; "lifecycle" runs the
-            allocation and uplift studies on :mod:`simcore.domains.lifecycle`).
+        parts: comma-separated subset of obd, ope, ope_seq, hcope, regret, allocation,
+            uplift, lifecycle (default all eight; "obd" needs the dataset; "ope_seq" is the
+            sequential estimators' study (``ope_reps`` repetitions of ``seq_episodes``
+            episodes); "lifecycle" runs the allocation and uplift studies on
+            :mod:`simcore.domains.lifecycle`).
         ope_reps: repetitions of the estimator study, integer in [10, 100000] (default 200).
         ope_rounds: logged rounds per repetition, integer in [100, 10**7] (default 1000).
+        seq_episodes: episodes per repetition of the sequential study, integer in
+            [20, 10**6] (default 200).
         shifts: the targets' distances t in [0, 1] from the logging policy,
             comma-separated (default "0,0.25,0.5,0.75,1").
         hcope_reps: repetitions of the bound-coverage study, integer in [10, 100000]
@@ -73,6 +77,7 @@ class BanditsConfig:
     parts: str = ",".join(PARTS)
     ope_reps: int = 200
     ope_rounds: int = 1000
+    seq_episodes: int = 200
     shifts: str = "0,0.25,0.5,0.75,1"
     hcope_reps: int = 200
     hcope_rounds: int = 1000
@@ -104,7 +109,8 @@ class BanditsConfig:
         parts = self.part_list()
         if not parts or len(set(parts)) != len(parts) or any(p not in PARTS for p in parts):
             raise ValueError(f"parts: expected distinct names among {PARTS}, got {self.parts!r}")
-        for name, lo, hi in (("ope_reps", 10, 100_000), ("ope_rounds", 100, 10**7), ("hcope_reps", 10, 100_000),
+        for name, lo, hi in (("ope_reps", 10, 100_000), ("ope_rounds", 100, 10**7), ("seq_episodes", 20, 10**6),
+                             ("hcope_reps", 10, 100_000),
                              ("hcope_rounds", 100, 10**7), ("regret_seeds", 2, 1000), ("regret_steps", 2, 100_000),
                              ("regret_batch", 1, 100_000), ("alloc_seeds", 2, 1000), ("alloc_users", 10, 10**6),
                              ("uplift_seeds", 2, 1000), ("uplift_users", 100, 10**7), ("lifecycle_seeds", 2, 1000),
@@ -135,7 +141,7 @@ class BanditsConfig:
     @classmethod
     def quick(cls) -> BanditsConfig:
         """A fast check (10,000 Monte Carlo draws, 200 resamples; small simulator studies)."""
-        return cls(n_sim=10000, n_boot=200, ope_reps=20, ope_rounds=300, shifts="0,1", hcope_reps=20,
+        return cls(n_sim=10000, n_boot=200, ope_reps=20, ope_rounds=300, seq_episodes=50, shifts="0,1", hcope_reps=20,
                    hcope_rounds=300, regret_seeds=2, regret_steps=10, regret_batch=16, neural=False,
                    alloc_seeds=2, alloc_users=100, alloc_budgets="0.2", uplift_seeds=2, uplift_users=2000,
                    lifecycle_seeds=2, lifecycle_users=40, lifecycle_uplift_users=2000)

@@ -39,6 +39,8 @@ def simulate(cfg: BanditsConfig, progress: bool, timings: dict[str, float]) -> d
     tree = SeedTree(cfg.seed).child("sim")
     jobs = {
         "ope": lambda: sim_ope.estimator_study(tree.child("ope"), cfg.shift_list(), cfg.ope_reps, cfg.ope_rounds),
+        "ope_seq": lambda: sim_ope.sequential_study(tree.child("ope_seq"), cfg.shift_list(), cfg.ope_reps,
+                                                    cfg.seq_episodes),
         "hcope": lambda: sim_ope.hcope_study(tree.child("hcope"), cfg.shift_list(), cfg.hcope_reps,
                                              cfg.hcope_rounds, delta=cfg.hcope_delta),
         "regret": lambda: sim_learn.regret_study(tree.child("regret"), cfg.regret_seeds, cfg.regret_steps,
