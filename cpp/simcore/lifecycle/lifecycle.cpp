@@ -32,6 +32,7 @@ LifecycleBatch::LifecycleBatch(Model model, Population population, std::size_t n
     : model_(std::move(model)), pop_(std::move(population)) {
   state_.slots.resize(num_users);
   ok_.resize(num_users);
+  pending_.resize(num_users);
   total_budget_ = model_.budget_per_user * static_cast<double>(num_users);
   state_.budget_left = total_budget_;
   seed(0);
@@ -137,23 +138,23 @@ void LifecycleBatch::autoreset_rows(const StepOut& o, int threads) {
   });
 }
 
-void LifecycleBatch::reserve(const std::int64_t* actions, std::uint8_t* ok) const {
-  double acc = 0.0;
+void LifecycleBatch::grant(const std::int64_t* actions, std::uint8_t* ok) const {
+  // Slot order; a granted action pays its realised cost (<= the budget left).
+  double paid = 0.0;
   const double left = state_.budget_left, cap = model_.user_cap;
   for (std::size_t i = 0; i < state_.slots.size(); ++i) {
-    ok[i] = 0;
-    const std::int64_t a = actions[i];
-    if (a == 0) continue;
-    const double w = model_.actions[static_cast<std::size_t>(a)].worst();
-    if (!(state_.slots[i].spent + w <= cap)) continue;
-    if (acc + w <= left) {
-      acc += w;
-      ok[i] = 1;
+    ok[i] = 1;
+    if (actions[i] == 0) continue;
+    const double c = pending_[i].cost;
+    if (state_.slots[i].spent + c <= cap && paid + c <= left) {
+      paid += c;
+    } else {
+      ok[i] = 0;
     }
   }
 }
 
-LifecycleBatch::DayProbs LifecycleBatch::probabilities(const Slot& s, const Action& act, int st) const {
+DayProbs LifecycleBatch::probabilities(const Slot& s, const Action& act, int st) const {
   // Exact expectations of the action in the day's state (exact.expectations, same order).
   const Customer& cu = s.c;
   DayProbs d;
@@ -181,60 +182,73 @@ LifecycleBatch::DayProbs LifecycleBatch::probabilities(const Slot& s, const Acti
   return d;
 }
 
-void LifecycleBatch::day(std::size_t i, int a, bool blocked, const StepOut& o) {
+void LifecycleBatch::sample(std::size_t i, int a) {
   Slot& s = state_.slots[i];
   const Action& act = model_.actions[static_cast<std::size_t>(a)];
-  const Customer& cu = s.c;
-  const int st = stage_of(s);
-  const DayProbs d = probabilities(s, act, st);
-  const double pc = d.pc, pv = d.pv, qraw = d.qraw;
-  const bool offer = act.kind == kOffer;
-  const double m = cu.spend, sd = model_.within_sd;
-  o.p_click[i] = pc;
-  o.p_convert[i] = d.pconv;
-  o.p_purchase[i] = d.ppur;
-  o.expected_value[i] = d.ppur * m;
-  o.expected_cost[i] = d.ecost;
+  Outcome& x = pending_[i];
+  x.stage = stage_of(s);
+  x.d = probabilities(s, act, x.stage);
   // Draws (fixed order, six uniforms a day): click, convert, organic purchase, dropout,
   // then the value's normal (Box-Muller, two uniforms).
   const double u_click = s.rng.uniform(), u_conv = s.rng.uniform();
-  const double u_org = s.rng.uniform(), u_drop = s.rng.uniform();
+  const double u_org = s.rng.uniform();
+  x.u_drop = s.rng.uniform();
   const double u1 = 1.0 - s.rng.uniform(), u2 = s.rng.uniform();
-  const bool organic = s.alive && u_org < qraw;
-  const bool clicked = act.kind != kNothing && u_click < pc;
-  const bool induced_ev = clicked && u_conv < pv;
-  const bool offer_conv = induced_ev && offer;
-  const bool purchased = organic || offer_conv;
-  const bool converted = offer ? (clicked && purchased) : induced_ev;
-  double value = 0.0;
-  if (purchased) {
+  const bool offer = act.kind == kOffer;
+  x.organic = s.alive && u_org < x.d.qraw;
+  x.clicked = act.kind != kNothing && u_click < x.d.pc;
+  const bool induced = x.clicked && u_conv < x.d.pv;
+  x.offer_conv = induced && offer;
+  x.purchased = x.organic || x.offer_conv;
+  x.converted = offer ? (x.clicked && x.purchased) : induced;
+  x.value = 0.0;
+  if (x.purchased) {
     const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-    value = m * std::exp(sd * z - 0.5 * sd * sd);
+    x.value = s.c.spend * std::exp(model_.within_sd * z - 0.5 * model_.within_sd * model_.within_sd);
   }
   double cost = act.touch_cost;
-  cost = cost + (clicked ? act.click_cost : 0.0);
-  cost = cost + (converted ? act.conv_fixed : 0.0);
-  cost = cost + (converted ? std::min(act.conv_rate * value, act.conv_cap) : 0.0);
+  cost = cost + (x.clicked ? act.click_cost : 0.0);
+  cost = cost + (x.converted ? act.conv_fixed : 0.0);
+  x.cost = cost + (x.converted ? std::min(act.conv_rate * x.value, act.conv_cap) : 0.0);
+}
+
+void LifecycleBatch::commit(std::size_t i, int a, bool blocked, const StepOut& o) {
+  Slot& s = state_.slots[i];
+  Outcome x = pending_[i];
+  if (blocked) {  // the do-nothing day under the same draws: organic purchase only
+    a = 0;
+    x.d = probabilities(s, model_.actions[0], x.stage);
+    x.clicked = x.offer_conv = x.converted = false;
+    x.purchased = x.organic;
+    x.value = x.organic ? x.value : 0.0;
+    x.cost = 0.0;
+  }
+  const Action& act = model_.actions[static_cast<std::size_t>(a)];
+  o.p_click[i] = x.d.pc;
+  o.p_convert[i] = x.d.pconv;
+  o.p_purchase[i] = x.d.ppur;
+  o.expected_value[i] = x.d.ppur * s.c.spend;
+  o.expected_cost[i] = x.d.ecost;
   // Transitions: win-back, joining, dropout after a purchase, counts, histories.
-  if (offer_conv) s.alive = 1;
-  if (converted && act.kind == kClub) s.member = 1;
-  const double drop = s.member ? cu.p * model_.club_dropout_mult : cu.p;
-  if (purchased && u_drop < drop) s.alive = 0;
-  s.n += purchased ? 1 : 0;
-  s.recency = purchased ? 0 : s.recency + 1;
+  if (x.offer_conv) s.alive = 1;
+  if (x.converted && act.kind == kClub) s.member = 1;
+  const double drop = s.member ? s.c.p * model_.club_dropout_mult : s.c.p;
+  if (x.purchased && x.u_drop < drop) s.alive = 0;
+  s.n += x.purchased ? 1 : 0;
+  s.recency = x.purchased ? 0 : s.recency + 1;
   for (std::size_t c = 0; c < kChannels; ++c)
     s.hist[c] = s.hist[c] * model_.decay + ((act.kind != kNothing && act.channel == int(c)) ? 1.0 : 0.0);
-  s.hist[3] = s.hist[3] * model_.decay + (clicked ? 1.0 : 0.0);
-  s.hist[4] = s.hist[4] * model_.decay + (converted ? 1.0 : 0.0);
-  s.spent = s.spent + cost;
-  o.reward[i] = value - cost;
-  o.value[i] = value;
-  o.cost[i] = cost;
+  s.hist[3] = s.hist[3] * model_.decay + (x.clicked ? 1.0 : 0.0);
+  s.hist[4] = s.hist[4] * model_.decay + (x.converted ? 1.0 : 0.0);
+  s.spent = s.spent + x.cost;
+  o.reward[i] = x.value - x.cost;
+  o.value[i] = x.value;
+  o.cost[i] = x.cost;
   o.terminated[i] = 0;
   o.action[i] = a;
   o.blocked[i] = blocked ? 1 : 0;
-  o.clicked[i] = clicked, o.converted[i] = converted, o.purchased[i] = purchased;
-  o.stage[i] = static_cast<std::int8_t>(st);
+  o.clicked[i] = x.clicked, o.converted[i] = x.converted, o.purchased[i] = x.purchased;
+  o.stage[i] = static_cast<std::int8_t>(x.stage);
   o.next_stage[i] = static_cast<std::int8_t>(stage_of(s));
   o.alive[i] = s.alive, o.member[i] = s.member;
   o.user_spent[i] = s.spent;
@@ -247,13 +261,13 @@ void LifecycleBatch::step(const std::int64_t* actions, const StepOut& o, int thr
     autoreset_rows(o, threads);
     return;
   }
-  reserve(actions, ok_.data());
   const std::size_t B = state_.slots.size();
   parallel_for(B, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
-    for (std::size_t i = b0; i < b1; ++i) {
-      const bool run = ok_[i] != 0;
-      day(i, run ? static_cast<int>(actions[i]) : 0, actions[i] != 0 && !run, o);
-    }
+    for (std::size_t i = b0; i < b1; ++i) sample(i, static_cast<int>(actions[i]));
+  });
+  grant(actions, ok_.data());
+  parallel_for(B, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    for (std::size_t i = b0; i < b1; ++i) commit(i, static_cast<int>(actions[i]), ok_[i] == 0, o);
   });
   double total = 0.0;  // the day's spend, summed in slot order
   for (std::size_t i = 0; i < B; ++i) total += o.cost[i];

@@ -89,6 +89,21 @@ struct State {
   bool needs_reset = true;
 };
 
+// A day's exact probabilities and expected cost of one action (before any draw):
+// P(click), P(convert | click), the organic purchase probability (alive or not),
+// P(purchase), P(convert), E[cost].
+struct DayProbs {
+  double pc = 0, pv = 0, qraw = 0, ppur = 0, pconv = 0, ecost = 0;
+};
+
+// One slot's sampled day under its requested action (phase 1 of a step; nothing committed).
+struct Outcome {
+  DayProbs d;
+  int stage = 0;
+  bool organic = false, clicked = false, offer_conv = false, purchased = false, converted = false;
+  double value = 0, cost = 0, u_drop = 0;
+};
+
 class LifecycleBatch {
  public:
   LifecycleBatch(Model model, Population population, std::size_t num_users);
@@ -120,15 +135,13 @@ class LifecycleBatch {
   // obs (19,) of slot s after t days (entry 17 from the current budget_left).
   void write_obs(const Slot& s, float* o, std::int64_t t) const;
   void autoreset_rows(const StepOut& out, int threads);
-  // Phase 1 of a step: which requested actions run (slot order, worst-case reservation).
-  void reserve(const std::int64_t* actions, std::uint8_t* ok) const;
-  // The day's exact probabilities and expected cost of an action (before any draw).
-  struct DayProbs {
-    double pc = 0, pv = 0, qraw = 0, ppur = 0, pconv = 0, ecost = 0;
-  };
+  // Phase 2 of a step: which requested actions run (slot order, realised costs).
+  void grant(const std::int64_t* actions, std::uint8_t* ok) const;
   DayProbs probabilities(const Slot& s, const Action& act, int st) const;
-  // Phase 2: one slot's day under the applied action a.
-  void day(std::size_t i, int a, bool blocked, const StepOut& out);
+  // Phase 1: slot i's day under the requested action a (draws, outcome, cost).
+  void sample(std::size_t i, int a);
+  // Phase 3: commits slot i's day (the do-nothing day under the same draws if blocked).
+  void commit(std::size_t i, int a, bool blocked, const StepOut& out);
   int stage_of(const Slot& s) const;
 
   Model model_;
@@ -136,6 +149,7 @@ class LifecycleBatch {
   State state_;
   double total_budget_ = 0;
   std::vector<std::uint8_t> ok_;
+  std::vector<Outcome> pending_;  // phase-1 scratch, one per slot
 };
 
 }  // namespace lifecycle

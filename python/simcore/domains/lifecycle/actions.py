@@ -5,8 +5,8 @@ Cost of an action for one customer and day (what the budget pays):
 touch_cost (always) + click_cost * [clicked] (red packets are paid when opened)
 + [converted] * (conv_fixed + min(conv_rate * value, conv_cap)) (coupons: conv_fixed;
 cash back and discounts: a rate of the purchase value, capped; club: conv_fixed is the
-joining cost).  Its worst case touch_cost + click_cost + conv_fixed + conv_cap is what
-the budget reserves before the day is sampled.
+joining cost).  Its worst case touch_cost + click_cost + conv_fixed + conv_cap bounds
+the realised cost (``worst_cost``); the budget pays the realised cost.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ Same streams (:mod:`simcore.kernels.rng`, one per slot), same draw order, same f
 (:mod:`simcore.domains.lifecycle.exact`), same budget rule: actions, users, clicks,
 conversions, purchases, stages, membership and every count are equal; values, costs,
 rewards, budgets and the exact expectations equal to the rounding of exp/log/erfc
-(tested to 1e-9 relative).  Vectorised over slots; the budget reservation is a
-sequential scan in slot order (a Python loop only past the first blocked slot).
+(tested to 1e-9 relative).  Vectorised over slots; the budget grant is a
+sequential scan in slot order over realised costs (a Python loop only past the first
+blocked slot).
 """
 
 from __future__ import annotations
@@ -21,32 +22,32 @@ from simcore.domains.lifecycle.population import Population, make_population
 from simcore.domains.lifecycle.spec import LIFECYCLE_DIMS, LIFECYCLE_STEP_SPEC, PURCHASE_SCALE, RECENCY_SCALE
 from simcore.kernels.rng import Streams, stream_key
 
-__all__ = ["ReferenceLifecycleBatch", "reserve_budget"]
+__all__ = ["ReferenceLifecycleBatch", "grant_budget"]
 
 _STATE_KEYS = ("user", "alive", "member", "n", "recency", "hist", "spent", "key_seed", "key_stream",
                "episode", "rng")
 
 
-def reserve_budget(requested: np.ndarray, worst: np.ndarray, spent: np.ndarray, user_cap: float,
-                   budget_left: float) -> np.ndarray:
-    """bool (B,): which requested actions run.  Slot i's action a_i != 0 runs iff
-    spent_i + w(a_i) <= user_cap and acc + w(a_i) <= budget_left, scanning the slots in
-    index order with acc the worst-case costs w already reserved (sequential sums)."""
-    w = worst[requested]
-    cand = (requested != 0) & (spent + w <= user_cap)
+def grant_budget(requested: np.ndarray, cost: np.ndarray, spent: np.ndarray, user_cap: float,
+                 budget_left: float) -> np.ndarray:
+    """bool (B,): which requested actions run.  Scanning the slots in index order, slot
+    i's action a_i != 0 with realised cost c_i runs iff spent_i + c_i <= user_cap and
+    paid + c_i <= budget_left, paid the sum (in slot order) of the costs granted before
+    it; do-nothing always runs."""
+    cand = (requested != 0) & (spent + cost <= user_cap)
+    ok = requested == 0
     idx = np.flatnonzero(cand)
-    ok = np.zeros(requested.shape, dtype=bool)
     if idx.size == 0:
         return ok
-    ws = w[idx]
-    cs = np.cumsum(ws)
+    cs_ = cost[idx]
+    cs = np.cumsum(cs_)
     fits = cs <= budget_left
     k = int(np.argmin(fits)) if not fits.all() else idx.size
     ok[idx[:k]] = True
-    acc = float(cs[k - 1]) if k > 0 else 0.0
+    paid = float(cs[k - 1]) if k > 0 else 0.0
     for j in range(k, idx.size):
-        if acc + float(ws[j]) <= budget_left:
-            acc += float(ws[j])
+        if paid + float(cs_[j]) <= budget_left:
+            paid += float(cs_[j])
             ok[idx[j]] = True
     return ok
 
@@ -190,29 +191,37 @@ class ReferenceLifecycleBatch:
         if self.needs_reset:
             return self._autoreset_row()
         m, tb, pop = self.model, self.model.table, self.pop
-        ok = reserve_budget(a_req, m.worst, self.spent, m.user_cap, self.budget_left)
-        a = np.where(ok, a_req, 0)
-        ex = expectations(m, pop, self.state(), a)
         stage = self._stage()
         sel = self._all
         u_click, u_conv = self.streams.uniform(sel), self.streams.uniform(sel)
         u_org, u_drop = self.streams.uniform(sel), self.streams.uniform(sel)
         z = self.streams.normal(sel)
-        kind, u = tb["kind"][a], self.user
+        # the day under the requested actions ...
+        ex = expectations(m, pop, self.state(), a_req)
+        kind, u = tb["kind"][a_req], self.user
         q = np.where(self.member, m.q1[u], m.q0[u])
         organic = self.alive & (u_org < q)
         clicked = (kind != 0) & (u_click < ex["p_click"])
-        pv = self._conv_given_click(a, stage)
-        induced = clicked & (u_conv < pv)
+        induced = clicked & (u_conv < self._conv_given_click(a_req, stage))
         offer_conv = induced & (kind == OFFER)
         purchased = organic | offer_conv
         # an opened offer is redeemed on the day's purchase (organic ones too); club: joining
         converted = np.where(kind == OFFER, clicked & purchased, induced)
         s = m.within_sd
         value = np.where(purchased, pop.spend[u] * np.exp(s * z - 0.5 * s * s), 0.0)
-        cost = tb["touch_cost"][a] + np.where(clicked, tb["click_cost"][a], 0.0)
-        cost = cost + np.where(converted, tb["conv_fixed"][a], 0.0)
-        cost = cost + np.where(converted, np.minimum(tb["conv_rate"][a] * value, tb["conv_cap"][a]), 0.0)
+        cost = tb["touch_cost"][a_req] + np.where(clicked, tb["click_cost"][a_req], 0.0)
+        cost = cost + np.where(converted, tb["conv_fixed"][a_req], 0.0)
+        cost = cost + np.where(converted, np.minimum(tb["conv_rate"][a_req] * value, tb["conv_cap"][a_req]), 0.0)
+        # ... then the budget: a blocked slot has the do-nothing day under the same draws
+        ok = grant_budget(a_req, cost, self.spent, m.user_cap, self.budget_left)
+        a = np.where(ok, a_req, 0)
+        if not ok.all():
+            ex = expectations(m, pop, self.state(), a)
+            kind = tb["kind"][a]
+            clicked, induced, offer_conv, converted = clicked & ok, induced & ok, offer_conv & ok, converted & ok
+            purchased = np.where(ok, purchased, organic)
+            value = np.where(purchased, value, 0.0)
+            cost = np.where(ok, cost, 0.0)
         self.alive |= offer_conv
         self.member |= converted & (kind == CLUB)
         drop = np.where(self.member, pop.p[u] * m.club_dropout_mult, pop.p[u])

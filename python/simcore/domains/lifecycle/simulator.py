@@ -198,12 +198,13 @@ class LifecycleSimulator:
     def step(self, actions: Any) -> LifecycleStepResult:
         """One day for every slot under actions int (B,) in [0, A).
 
-        Each requested action a != 0 runs iff the customer's spend + its worst-case cost
-        fits user_cap and, scanning the slots in index order, the worst cases reserved
-        so far + its own fit the episode budget left; otherwise do-nothing runs and
-        ``blocked`` is set.  After the last day (truncated everywhere) the next step is
-        the NEXT_STEP autoreset: every slot starts a new episode, the actions are
-        ignored, reward 0, action -1."""
+        The day is sampled under the requested actions; then, scanning the slots in
+        index order, a requested a != 0 runs iff the customer's spend + its realised cost
+        fits user_cap and the costs granted so far today + its own fit the episode
+        budget left; otherwise the slot gets the do-nothing day under the same draws
+        (organic purchase only, cost 0) and ``blocked`` is set.  After the last day
+        (truncated everywhere) the next step is the NEXT_STEP autoreset: every slot
+        starts a new episode, the actions are ignored, reward 0, action -1."""
         a = _int_array(actions, (self.num_users,), 0, self.n_actions, "actions")
         if self.backend == "cpp":
             self._sim.step(a, self._out, self.threads)
@@ -248,7 +249,7 @@ class LifecycleSimulator:
         return self.expectations(np.broadcast_to(np.arange(self.n_actions), (self.num_users, self.n_actions)))
 
     def worst_cost(self) -> np.ndarray:
-        """float64 (A,): the budget's reservation per action (ActionTable.worst_cost)."""
+        """float64 (A,): the most an action can cost in a day (ActionTable.worst_cost)."""
         return self.model.worst.copy()
 
     # ------------------------------------------------------------------ pickling
