@@ -161,6 +161,21 @@ def test_budgets_never_exceeded(seed, budget, cap, touch):
     assert spent <= sim.total_budget * (1 + 1e-12) + 1e-9
 
 
+def test_budget_is_granted_on_realised_cost():
+    """Phone calls every day exhaust the budget to the last granted cent, never beyond;
+    a blocked slot has the do-nothing day (no click, no cost)."""
+    cfg = dataclasses.replace(SMALL, budget_per_user=4.0, user_cap=1e6, horizon_days=10)
+    sim = LifecycleSimulator(cfg, 200, 3)
+    sim.reset()
+    spent, blocked = 0.0, 0
+    for _ in range(cfg.horizon_days):
+        r = sim.step(np.full(200, 11))
+        spent += r.cost.sum()
+        blocked += int(r.blocked.sum())
+        assert not r.clicked[r.blocked].any() and np.all(r.p_click[r.blocked] == 0)
+    assert blocked > 0 and sim.total_budget - 25.0 < spent <= sim.total_budget
+
+
 def test_pickle_and_state_roundtrip():
     sim = LifecycleSimulator(SMALL, 30, 4)
     sim.reset()
