@@ -12,10 +12,13 @@ from simcore.experiments.lifecycle.config import LifecycleExperimentConfig
 from simcore.experiments.lifecycle.learners import mtl_configs
 from simcore.report.stats import paired, t_ci
 
-__all__ = ["analyse", "per_seed", "DRL", "ONLINE_KEYS"]
+__all__ = ["analyse", "per_seed", "ratio_lift", "DRL", "DRL_REFS", "ONLINE_KEYS"]
 
-#: the method the BPI lifts are relative to (the slides' DRL)
+#: the DRL learner of the paired comparisons (LTV reward)
 DRL = "a2c"
+#: the learners the BPI lifts are computed against (the slides' "DRL"; a2c-conv has the
+#: convRate objective itself)
+DRL_REFS = ("a2c-conv", "a2c")
 #: online metrics summarised
 ONLINE_KEYS = ("ltv", "value", "spend", "spend_ratio", "conversions", "conv_rate", "conv_per_touch", "ctr",
                "touches", "blocked")
@@ -55,18 +58,39 @@ def _ci(values: list[float]) -> dict[str, float]:
     return {"mean": m, "half": h, "n": int(arr.size)}
 
 
+def ratio_lift(x: list[float], y: list[float]) -> dict[str, float]:
+    """Lift mean(x) / mean(y) - 1 of paired per-seed values, with a delta-method
+    Student-t 95 % half-width: R = x_bar / y_bar, d_s = x_s - R y_s,
+    se(R) = sd(d) / (sqrt(n) y_bar).  (A per-seed ratio explodes when a seed's
+    reference convRate is near 0; the ratio of means does not.)"""
+    from scipy import stats as st
+
+    a, b = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    nan = float("nan")
+    if a.size == 0 or b.mean() <= 0:
+        return {"mean": nan, "half": nan, "n": int(a.size)}
+    r = float(a.mean() / b.mean())
+    if a.size < 2:
+        return {"mean": r - 1.0, "half": nan, "n": 1}
+    se = float(np.std(a - r * b, ddof=1) / (np.sqrt(a.size) * b.mean()))
+    return {"mean": r - 1.0, "half": float(st.t.ppf(0.975, a.size - 1)) * se, "n": int(a.size)}
+
+
 def _bpi(cfg: LifecycleExperimentConfig, seeds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Per method with replay: convRate, its lift vs DRL per seed, avgHit/AllConvCost."""
-    if DRL not in seeds:
+    """Per method with replay: convRate, its lift vs each DRL learner (ratio of seed
+    means, :func:`ratio_lift`), avgHit/AllConvCost."""
+    refs = {key: [r["replay"]["conv_rate"] for r in seeds[key]] for key in DRL_REFS if key in seeds}
+    if not refs:
         return {}
-    drl = [r["replay"]["conv_rate"] for r in seeds[DRL]]
     out: dict[str, Any] = {}
     for name, rows in seeds.items():
         if "replay" not in rows[0]:
             continue
         conv = [r["replay"]["conv_rate"] for r in rows]
-        lift = [c / d - 1.0 if d > 0 else float("nan") for c, d in zip(conv, drl)]
-        out[name] = {"conv_rate": _ci(conv), "lift": _ci(lift), "lift_per_seed": lift,
+        lifts = {key: ratio_lift(conv, ref) for key, ref in refs.items()}
+        out[name] = {"conv_rate": _ci(conv), "lift": lifts.get(DRL), "lifts": lifts,
                      "hit_conv_cost": _ci([r["replay"]["hit_conv_cost"] for r in rows]),
                      "all_conv_cost": _ci([r["replay"]["all_conv_cost"] for r in rows]),
                      "hits": _ci([r["replay"]["hits"] for r in rows]),
@@ -88,12 +112,12 @@ def _curves(cfg: LifecycleExperimentConfig, runs: dict[str, Any]) -> dict[str, A
         rs = [runs[f"learner/{key}/{s}"] for s in range(cfg.seeds)]
         n = len(rs[0]["curve"])
         train = np.array([[c.get("ltv", np.nan) for c in r["curve"]] for r in rs])
-        evals = [[c.get("eval_ltv", np.nan) for c in r["curve"]] for r in rs]
+        evals = np.array([[c.get("eval_ltv", np.nan) for c in r["curve"]] for r in rs])
         out[key] = {
             "iterations": list(range(1, n + 1)),
             "samples_per_iteration": rs[0]["samples"] / n,
             "train_ltv": np.nanmean(train, axis=0).tolist(),
-            "eval_ltv": np.nanmean(np.array(evals), axis=0).tolist(),
+            "eval_ltv": [float(np.nanmean(col)) if np.isfinite(col).any() else float("nan") for col in evals.T],
             "price": np.mean([[c.get("price", np.nan) for c in r["curve"]] for r in rs], axis=0).tolist(),
             "train_seconds": _ci([r["train_seconds"] for r in rs]),
             "final_price": _ci([r["price"] for r in rs]),

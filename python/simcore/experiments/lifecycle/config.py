@@ -3,8 +3,8 @@
 Methods (keys):
 
 * learners, trained per seed on the batched env: ``a2c`` and ``a3c`` (reward = LTV
-  per day, value - cost, the slides' DRL) and, optionally, ``a2c-conv`` (A2C whose
-  reward is a conversion, the slides' convRate objective, under the same budget price);
+  per day, value - cost, the slides' DRL) and ``a2c-conv`` (A2C whose reward is a
+  conversion, the BPI table's convRate objective, under the same budget price);
 * classification baselines fit on a random log (the slides' A/B test): ``DNN``
   (single-task sign model), ``MTL-CS-<w>`` (cross-stitch, w in ``cs_widths``),
   ``MTL-TN-<norm>`` (tensor trace norm, norm in ``tn_norms``), each playing
@@ -51,7 +51,7 @@ class LifecycleExperimentConfig:
             customers, 30-day activity, 16 actions, $6 of episode budget per customer,
             $30 cap per customer).  Each seed index draws its own population
             (population seed from the seed tree).
-        learners: learner keys to train (subset of LEARNERS).
+        learners: learner keys to train (subset of LEARNERS; default all three).
         seeds: seed indices (integer >= 1; 5 by default: CIs are Student-t over seeds).
         iterations: training episodes (30-day activities) per learner (integer >= 1).
         train_users: B, customer slots of the training env (integer >= 8).
@@ -100,7 +100,7 @@ class LifecycleExperimentConfig:
     """
 
     lifecycle: LifecycleConfig = field(default_factory=_default_lifecycle)
-    learners: tuple[str, ...] = ("a2c", "a3c")
+    learners: tuple[str, ...] = LEARNERS
     seeds: int = 5
     iterations: int = 30
     train_users: int = 256
@@ -170,12 +170,13 @@ def smoke_config() -> LifecycleExperimentConfig:
     return LifecycleExperimentConfig(
         lifecycle=dataclasses.replace(_default_lifecycle(), horizon_days=6,
                                       population=dataclasses.replace(LifecycleConfig().population, n_users=500)),
-        seeds=2, iterations=2, train_users=16, k=3, a2c=A2CConfig(hidden=(16,), reward_scale=0.05),
+        learners=("a2c", "a3c"), seeds=2, iterations=2, train_users=16, k=3,
+        a2c=A2CConfig(hidden=(16,), reward_scale=0.05),
         a3c_workers=2, a3c_threads=2, curve_every=1, eval_users=32, log_users=64, log_episodes=1,
         replay_users=32, mtl_width=8, cs_widths=(8,), tn_norms=("tt",))
 
 
 def full_config() -> LifecycleExperimentConfig:
     """The longer protocol: 4x the training, more customers, all learners."""
-    return LifecycleExperimentConfig(learners=LEARNERS, iterations=120, train_users=512, log_users=2000,
+    return LifecycleExperimentConfig(iterations=120, train_users=512, log_users=2000,
                                      log_episodes=3, mtl_epochs=3, eval_users=5000, replay_users=5000)
