@@ -130,7 +130,15 @@ def _contextual_regret(agent, env, rng, steps=60, b=32):
 
 @pytest.mark.parametrize("kind", ["linucb", "linear-ts", "neural"])
 def test_contextual_agents_beat_uniform_and_round_trip(kind):
-    torch.set_num_threads(1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)          # a small network: one thread is fastest; restored below
+    try:
+        _contextual_case(kind)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _contextual_case(kind):
     env = SyntheticBandit(SyntheticBanditConfig(reward="gaussian", n_arms=4, dim=4), SeedTree(3).generator("w"))
     make = {"linucb": lambda s: LinUCB(LinearBanditConfig(n_arms=4, dim=4, seed=s)),
             "linear-ts": lambda s: LinearTS(LinearBanditConfig(n_arms=4, dim=4, v=0.5, seed=s)),
