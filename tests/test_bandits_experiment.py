@@ -131,3 +131,18 @@ def test_simulator_studies_quick(tmp_path):
     assert again["sim"] == res["sim"]
     other = EXPERIMENT.run(BanditsConfig(**{**cfg.__dict__, "seed": 1}), progress=False)
     assert other["sim"]["ope"] != res["sim"]["ope"]
+
+
+def test_logged_target_skipped_when_too_large(tmp_path, monkeypatch):
+    whl = _wheel(tmp_path)
+    monkeypatch.setattr(protocol, "LOGGED_MAX_ENTRIES", 100)
+    with pytest.raises(ValueError, match="LOGGED_MAX_ENTRIES"):
+        protocol.logged_dist(obd.load_obd(whl, "bts", "all"), np.zeros(50, dtype="datetime64[us]"), 4)
+    out = tmp_path / "skip"
+    rc = main(["reproduce", "bandits", "--preset", "quick", "--set", f"source={whl}", "--set", "parts=obd",
+               "--out", str(out), "--quiet"])
+    assert rc == 0
+    res = json.loads((out / "results.json").read_text())
+    camp = res["campaigns"]["all"]
+    assert "bts_logged_from_random" not in camp and "LOGGED_MAX_ENTRIES" in camp["skipped"]["bts_logged_from_random"]
+    assert len(res["claims"]) == 15 and "skipped" in (out / "report.md").read_text()

@@ -37,6 +37,8 @@ from simcore.domains.bandits.obd import OBDLog
 from simcore.util.seeds import SeedTree
 
 PRIOR = "obp/policy/conf/prior_bts.yaml"
+#: the most float64 entries :func:`logged_dist` builds (n A L; 240 MB); larger logs skip that target
+LOGGED_MAX_ENTRIES = 30_000_000
 
 
 def parse_prior(text: str) -> dict[str, dict[str, np.ndarray]]:
@@ -111,6 +113,9 @@ def logged_dist(log: OBDLog, times: np.ndarray, n_items: int) -> np.ndarray:
     to 1.  Memory n A L floats (the 10,000-round sample: 19 MB for 80 items)."""
     t_log = log.timestamp.astype("datetime64[us]").astype(np.int64)
     t = np.asarray(times).astype("datetime64[us]").astype(np.int64)
+    if t.size * n_items * log.n_positions > LOGGED_MAX_ENTRIES:
+        raise ValueError(f"times: {t.size} rounds x {n_items} items x {log.n_positions} positions exceed "
+                         f"{LOGGED_MAX_ENTRIES} entries (LOGGED_MAX_ENTRIES)")
     out = np.zeros((t.size, n_items, log.n_positions))
     for a in range(n_items):
         for pos in range(log.n_positions):
@@ -230,7 +235,8 @@ def benchmark(source: str | Path, wheel: str | Path, campaign: str, seeds: SeedT
     * ``"bts_empirical_from_random"``: the same with the target :func:`empirical_dist` of
       the BTS log (the time-averaged logged policy);
     * ``"bts_logged_from_random"``: the same with the target :func:`logged_dist` (the BTS
-      log's propensities, time-matched to the random log's rounds);
+      log's propensities, time-matched to the random log's rounds); skipped, with a reason
+      in ``"skipped"``, when it would exceed :data:`LOGGED_MAX_ENTRIES` (the full release);
     * ``"random_from_bts"``: the uniform policy's CTR from the BTS logs, against random's CTR;
     * ``"prior_vs_logged_pscore"``: Pearson correlation and median |relative difference|
       between the prior simulation at the BTS log's (item, position) and its logged
@@ -249,14 +255,20 @@ def benchmark(source: str | Path, wheel: str | Path, campaign: str, seeds: SeedT
     prior = bts_dist(alpha, beta, bts.n_positions, n_sim, seeds.generator("bts_sim"))
     sim = prior[bts.item_id, bts.position]
     kw: dict[str, Any] = {"n_boot": n_boot, "tau": tau}
+    logged: dict[str, Any] = {}
+    if rand.n_rounds * n_items * bts.n_positions <= LOGGED_MAX_ENTRIES:
+        logged["bts_logged_from_random"] = evaluate(rand, logged_dist(bts, rand.timestamp, n_items), bts,
+                                                    seeds.child("bts_logged_from_random"), **kw)
+    else:
+        logged["skipped"] = {"bts_logged_from_random": f"{rand.n_rounds} x {n_items} x {bts.n_positions} entries "
+                                                       f"exceed LOGGED_MAX_ENTRIES = {LOGGED_MAX_ENTRIES}"}
     return {
         "campaign": campaign,
         "n_rounds": {"random": rand.n_rounds, "bts": bts.n_rounds},
         "bts_from_random": evaluate(rand, prior, bts, seeds.child("bts_from_random"), **kw),
         "bts_empirical_from_random": evaluate(rand, empirical_dist(bts, n_items), bts,
                                               seeds.child("bts_empirical_from_random"), **kw),
-        "bts_logged_from_random": evaluate(rand, logged_dist(bts, rand.timestamp, n_items), bts,
-                                           seeds.child("bts_logged_from_random"), **kw),
+        **logged,
         "random_from_bts": evaluate(bts, uniform_dist(n_items, bts.n_positions), rand,
                                     seeds.child("random_from_bts"), **kw),
         "prior_vs_logged_pscore": {

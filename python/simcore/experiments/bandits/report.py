@@ -47,6 +47,8 @@ def obd_claims(results: dict[str, Any]) -> list[Claim]:
     for camp, res in results["campaigns"].items():
         n = res["n_rounds"]
         for key, (target, logs, dist) in DIRECTIONS.items():
+            if key not in res:
+                continue            # a direction the benchmark skipped (see "skipped")
             on = res[key]["on_policy"]["value"]
             for est in ESTIMATORS:
                 r = res[key][est]
@@ -69,6 +71,9 @@ def _plot(results: dict[str, Any], out: Path) -> str:
     for i, camp in enumerate(camps):
         for j, (key, (target, logs, _)) in enumerate(DIRECTIONS.items()):
             ax = axes[i, j]
+            if key not in results["campaigns"][camp]:
+                ax.set_axis_off()
+                continue
             r = results["campaigns"][camp][key]
             mid = np.array([100 * r[e]["rel_diff"] for e in ESTIMATORS])
             ci = np.array([[100 * v for v in r[e]["rel_diff_ci"]] for e in ESTIMATORS])
@@ -109,6 +114,10 @@ def _obd_sections(results: dict[str, Any]) -> list[str]:
     for camp, res in results["campaigns"].items():
         lines += [f"## Campaign {camp}", ""]
         for key, (target, logs, dist) in DIRECTIONS.items():
+            if key not in res:
+                lines += [f"**{target} from the {logs} logs** (target: {dist}): skipped: "
+                          f"{res.get('skipped', {}).get(key, '')}", ""]
+                continue
             r = res[key]
             on, (olo, ohi) = r["on_policy"]["value"], r["on_policy"]["value_ci"]
             rows = [[e, f"{r[e]['value']:.5f} [{r[e]['value_ci'][0]:.5f}, {r[e]['value_ci'][1]:.5f}]",
