@@ -39,7 +39,10 @@ def _agents(reward: str, seed: int) -> dict[str, Callable[[], Any]]:
         "ucb1": lambda: UCB1(BanditConfig(n_arms=K, seed=seed)),
         "thompson": lambda: ThompsonSampling(ts),
         "linucb": lambda: LinUCB(LinearBanditConfig(n_arms=K, dim=D + 1, alpha=1.0, seed=seed)),
+        "linucb-alpha0.25": lambda: LinUCB(LinearBanditConfig(n_arms=K, dim=D + 1, alpha=0.25, seed=seed)),
+        "linucb-alpha4": lambda: LinUCB(LinearBanditConfig(n_arms=K, dim=D + 1, alpha=4.0, seed=seed)),
         "linear-ts": lambda: LinearTS(LinearBanditConfig(n_arms=K, dim=D + 1, v=0.5, seed=seed)),
+        "linear-ts-v2": lambda: LinearTS(LinearBanditConfig(n_arms=K, dim=D + 1, v=2.0, seed=seed)),
     }
     return out
 
@@ -67,7 +70,8 @@ def _play(agent: Any, env: SyntheticBandit, steps: int, batch: int, rng: np.rand
 
 def regret_study(seeds: SeedTree, n_seeds: int, steps: int, batch: int, neural: bool = True) -> dict[str, Any]:
     """(c): per world and agent, the cumulative regret curve of every seed (float
-    (n_seeds, steps)); each seed draws its own world (stream ``<reward>/<seed>/world``)."""
+    (n_seeds, steps)); each seed draws its own world (stream ``<reward>/<seed>/world``).
+    LinUCB's alpha (0.25, 1, 4) and linear TS's v (0.5, 2) are run as a sensitivity."""
     out: dict[str, Any] = {"steps": steps, "batch": batch, "n_seeds": n_seeds, "worlds": {}}
     threads = _torch_threads(1) if neural else None
     try:

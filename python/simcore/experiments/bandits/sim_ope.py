@@ -113,19 +113,22 @@ def estimator_study(seeds: SeedTree, shifts: tuple[float, ...], reps: int, n: in
 def hcope_study(seeds: SeedTree, shifts: tuple[float, ...], reps: int, n: int, delta: float = 0.05,
                 n_boot: int = 200) -> dict[str, Any]:
     """(b): per shift, the share of repetitions whose lower bound is <= the exact value
-    (Thomas et al. with a 5 % split; bootstrap; Student-t), its Wilson CI, and the mean
+    (Thomas et al. with a 5 % split, and with 20 % as a sensitivity; bootstrap; Student-t),
+    its Wilson CI, and the mean
     looseness V - bound.  Streams ``world``, ``log/<j>/<r>``, ``split/...``, ``boot/...``."""
     env, pi_b, pi_opt = world(seeds)
     out: dict[str, Any] = {"delta": delta, "n_rounds": n, "reps": reps, "shifts": {}}
     for j, t in enumerate(shifts):
         pi_e = (1 - t) * pi_b + t * pi_opt
         v = env.value(pi_e)
-        bounds: dict[str, list[float]] = {"thomas": [], "bootstrap": [], "t-test": []}
+        bounds: dict[str, list[float]] = {"thomas": [], "thomas-20%": [], "bootstrap": [], "t-test": []}
         for r in range(reps):
             log = env.log(pi_b, n, seeds.generator("log", j, r))
             x = pi_e[log["ctx"], log["action"]] / log["pscore"] * log["reward"]
             split = seeds.generator("split", j, r)
             bounds["thomas"].append(hcope.hcope_lower_bound(x, delta, pre=0.05, rng=split).lower)
+            split20 = seeds.generator("split20", j, r)
+            bounds["thomas-20%"].append(hcope.hcope_lower_bound(x, delta, pre=0.2, rng=split20).lower)
             bounds["bootstrap"].append(hcope.bootstrap_lower_bound(x, delta, rng=seeds.generator("boot", j, r),
                                                                    n_boot=n_boot))
             bounds["t-test"].append(hcope.t_lower_bound(x, delta))
