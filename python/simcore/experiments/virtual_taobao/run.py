@@ -11,13 +11,15 @@ Per seed index s (SeedTree paths ``seed/<s>/...``), one job (:func:`run_seed`):
 4. A panel of policies (the five named rankings and LTR perturbed at each distance
    along random directions), each evaluated exactly (expectation mode) on the same
    panel of users in the true simulator and in the learned one (observable user
-   features only), and in the learned one with each generated population.
+   features only), in the learned one with each generated population, and in the BC
+   model fine-tuned by GAIL on the log's states ("bc+gail").
 5. Engine policies trained by CEM inside the truth, inside the learned simulator, and
    inside it with ANC; each evaluated exactly in the truth, against the logging policy.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import platform
 import tempfile
@@ -86,8 +88,8 @@ def _rel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(a - b) / np.maximum(np.abs(b), 1e-12)
 
 
-def _panel_metrics(cfg: VirtualTaobaoConfig, model: Any, samplers: dict, world: Any, tree: SeedTree,
-                   W: np.ndarray) -> dict[str, Any]:
+def _panel_metrics(cfg: VirtualTaobaoConfig, model: Any, gail_model: Any, samplers: dict, world: Any,
+                   tree: SeedTree, W: np.ndarray) -> dict[str, Any]:
     from scipy.stats import spearmanr
 
     from simcore.domains.virtual_taobao.sim import LearnedSimulator
@@ -116,6 +118,11 @@ def _panel_metrics(cfg: VirtualTaobaoConfig, model: Any, samplers: dict, world: 
         return lambda B: LearnedSimulator(model, sc, B, seed=tree.seed("gen-panel", name), users=sampler,
                                           world=world)
 
+    gl = summaries(paths(lambda B: LearnedSimulator(gail_model, sc, B, world=world), obs, W, n))
+    out["value_gail"] = gl["value_h"][:, -1].tolist()
+    out["spearman_gail"] = float(spearmanr(vt, gl["value_h"][:, -1])[0])
+    out["rel_err_gail"] = _rel(gl["value_h"][:, -1], vt).tolist()
+    out["compounding_gail"] = _rel(gl["value_h"], ts["value_h"]).mean(axis=0).tolist()
     for name, sampler in samplers.items():
         gp = paths(with_users(name, sampler), None, W, n)
         vg = summaries(gp)["value_h"][:, -1]
@@ -168,6 +175,7 @@ def run_seed(cfg: VirtualTaobaoConfig, seed: int) -> dict[str, Any]:
 
     from simcore.domains.virtual_taobao.bc import BCConfig, train_bc
     from simcore.domains.virtual_taobao.data import load_pages
+    from simcore.domains.virtual_taobao.gail import GAILConfig, train_gail
     from simcore.domains.virtual_taobao.model import BehaviourConfig
 
     torch.set_num_threads(1)
@@ -188,12 +196,16 @@ def run_seed(cfg: VirtualTaobaoConfig, seed: int) -> dict[str, Any]:
     bc = train_bc(pages, BCConfig(model=mc, epochs=cfg.bc_epochs, lr=cfg.bc_lr, batch_size=cfg.bc_batch,
                                   seed=tree.seed("bc")))
     t_bc = time.perf_counter() - t0 - t_log
+    gail_model = copy.deepcopy(bc.model)
+    gail_rewards = train_gail(pages, gail_model, GAILConfig(iterations=cfg.gail_iterations, batch=cfg.bc_batch,
+                                                            ppo_epochs=2, lr=cfg.bc_lr / 10,
+                                                            seed=tree.seed("gail")))
     samplers, fidelity = _users_fidelity(cfg, pages, world, tree)
     names, W = policy_panel(cfg, m, tree.generator("panel-directions"))
-    panel = _panel_metrics(cfg, bc.model, samplers, world, tree, W)
+    panel = _panel_metrics(cfg, bc.model, gail_model, samplers, world, tree, W)
     transfer = _sim_to_real(cfg, bc.model, world, tree, ref_norm)
     return {"seed": seed, "log_rows": log.rows, "log_sessions": log.sessions, "bc_train_nll": bc.train_loss,
-            "bc_val_nll": bc.val_loss, "population": fidelity, "policies": names,
+            "bc_val_nll": bc.val_loss, "gail_reward": gail_rewards, "population": fidelity, "policies": names,
             "distance": np.linalg.norm(W - W[0], axis=1).tolist(), **panel, "transfer": transfer,
             "seconds": {"log": t_log, "bc": t_bc, "total": time.perf_counter() - t0}}
 
