@@ -135,7 +135,10 @@ def read_transactions(source: str | Path, rel: str = MASTER) -> Transactions:
             raise CDNOWFormatError(f"{rel}:{k}: expected 'id YYYYMMDD n_cds dollars', got {line!r}") from None
         if len(parts) != 4 or n < 0 or not np.isfinite(v) or v < 0:
             raise CDNOWFormatError(f"{rel}:{k}: expected 'id YYYYMMDD n_cds dollars' (>= 0), got {line!r}")
-        cust.append(c), day.append((when - _EPOCH).days), cds.append(n), val.append(v)
+        cust.append(c)
+        day.append((when - _EPOCH).days)
+        cds.append(n)
+        val.append(v)
     if not cust:
         raise CDNOWFormatError(f"{rel}: no transactions")
     return Transactions(np.array(cust, np.int64), np.array(day, np.int64), np.array(cds, np.int64),
