@@ -1,6 +1,7 @@
 """The numbers of docs/lifecycle_model.md ("Population", "Exact expectations"): stage
 shares of the default population, the mean exact expectations of every action at day 0,
-30 days without marketing, and the phone-cost sensitivity.
+30 days without marketing, the budget use of two constant policies, and the
+phone-cost sensitivity.
 
 Run: PYTHONPATH=python python scripts/lifecycle_model_stats.py
 """
@@ -38,6 +39,16 @@ def main() -> None:
         r = idle.step(np.zeros(B, np.int64))
         pur, val = pur + r.purchased.sum(), val + r.value.sum()
     print(f"no marketing, {cfg.horizon_days} days: purchases/customer {pur / B:.4f}, value/customer {val / B:.3f}")
+    budgeted = LifecycleConfig()  # the default budget ($6 per slot) and cap ($30)
+    for a in (7, 11):
+        s = LifecycleSimulator(budgeted, B, seed=1)
+        s.reset()
+        spend = blocked = 0.0
+        for _ in range(budgeted.horizon_days):
+            r = s.step(np.full(B, a))
+            spend, blocked = spend + r.cost.sum(), blocked + r.blocked.sum()
+        print(f"{s.table.names[a]} to every slot every day: spend / budget {spend / s.total_budget:.3f}, "
+              f"blocked slot-days {blocked / (B * budgeted.horizon_days):.4f}")
     for cost in (0.5, 1.5, 3.0):
         m = MarketingConfig(channel_touch_cost=(0.01, 0.05, cost))
         s = LifecycleSimulator(dataclasses.replace(cfg, marketing=m), B, seed=1)
