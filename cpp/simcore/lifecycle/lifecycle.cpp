@@ -138,6 +138,20 @@ void LifecycleBatch::autoreset_rows(const StepOut& o, int threads) {
   });
 }
 
+bool LifecycleBatch::may_block(const std::int64_t* actions) const {
+  // No slot can be blocked when every spent_i + worst(a_i) fits the cap and the worst
+  // cases summed in slot order fit the budget: the realised costs are no larger, and
+  // rounding is monotone, so grant() would accept them all.
+  double acc = 0.0;
+  for (std::size_t i = 0; i < state_.slots.size(); ++i) {
+    if (actions[i] == 0) continue;
+    const double w = model_.actions[static_cast<std::size_t>(actions[i])].worst();
+    if (!(state_.slots[i].spent + w <= model_.user_cap)) return true;
+    acc += w;
+  }
+  return !(acc <= state_.budget_left);
+}
+
 void LifecycleBatch::grant(const std::int64_t* actions, std::uint8_t* ok) const {
   // Slot order; a granted action pays its realised cost (<= the budget left).
   double paid = 0.0;
@@ -262,13 +276,22 @@ void LifecycleBatch::step(const std::int64_t* actions, const StepOut& o, int thr
     return;
   }
   const std::size_t B = state_.slots.size();
-  parallel_for(B, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
-    for (std::size_t i = b0; i < b1; ++i) sample(i, static_cast<int>(actions[i]));
-  });
-  grant(actions, ok_.data());
-  parallel_for(B, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
-    for (std::size_t i = b0; i < b1; ++i) commit(i, static_cast<int>(actions[i]), ok_[i] == 0, o);
-  });
+  if (!may_block(actions)) {  // every action is granted whatever the draws: one pass
+    parallel_for(B, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t i = b0; i < b1; ++i) {
+        sample(i, static_cast<int>(actions[i]));
+        commit(i, static_cast<int>(actions[i]), false, o);
+      }
+    });
+  } else {
+    parallel_for(B, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t i = b0; i < b1; ++i) sample(i, static_cast<int>(actions[i]));
+    });
+    grant(actions, ok_.data());
+    parallel_for(B, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t i = b0; i < b1; ++i) commit(i, static_cast<int>(actions[i]), ok_[i] == 0, o);
+    });
+  }
   double total = 0.0;  // the day's spend, summed in slot order
   for (std::size_t i = 0; i < B; ++i) total += o.cost[i];
   state_.budget_left = state_.budget_left - total;

@@ -137,6 +137,8 @@ class LifecycleBatch {
   void autoreset_rows(const StepOut& out, int threads);
   // Phase 2 of a step: which requested actions run (slot order, realised costs).
   void grant(const std::int64_t* actions, std::uint8_t* ok) const;
+  // False when no requested action can be blocked today (the one-pass fast path).
+  bool may_block(const std::int64_t* actions) const;
   DayProbs probabilities(const Slot& s, const Action& act, int st) const;
   // Phase 1: slot i's day under the requested action a (draws, outcome, cost).
   void sample(std::size_t i, int a);
