@@ -13,9 +13,9 @@ the current day, ``sim`` the :class:`~simcore.domains.lifecycle.simulator.Lifecy
   stage, the action whose logged mean reward (value - cost) most exceeds do-nothing's,
   or do-nothing when none does;
 * :class:`MyopicOptimum` - the hardest baseline available: per customer and day the
-  action maximising the exact E[reward_a] - price * (the budget's reservation of a)
-  (the simulator's expectations, latent ``alive`` included: an oracle the agents do not
-  have), the price the best of a grid on a calibration activity
+  action maximising the exact E[reward_a] - price * E[cost_a] (the simulator's
+  expectations, latent ``alive`` included: an oracle the agents do not have), the
+  price the best of a grid on a calibration activity
   (:func:`calibrate_price`).  It is myopic: it ignores what a touch does to later
   days (stage transitions, fatigue), which a sequential learner could exploit.
 """
@@ -100,12 +100,9 @@ class GreedyUplift:
 
 
 class MyopicOptimum:
-    """argmax_a E[reward_a] - price * worst_a per slot (exact expectations, the oracle).
-
-    ``worst_a`` is the budget's reservation of action a (``sim.worst_cost()``): what the
-    simulator's budget rule actually rations (a requested action runs only if its worst
-    case fits the budget left), so a positive price steers the oracle to actions whose
-    reservation the budget can serve instead of having them blocked."""
+    """argmax_a E[reward_a] - price * E[cost_a] per slot (exact expectations, the oracle;
+    reward = value - cost, so price 0 is the unconstrained one-day optimum and a
+    positive price rations spend across customers and days)."""
 
     def __init__(self, price: float = 0.0) -> None:
         if not price >= 0:
@@ -114,12 +111,12 @@ class MyopicOptimum:
 
     def __call__(self, obs: np.ndarray, sim: LifecycleSimulator) -> np.ndarray:
         e = sim.expectations_all()
-        score = e["expected_reward"] - self.price * sim.worst_cost()[None, :]
+        score = e["expected_reward"] - self.price * e["expected_cost"]
         return score.argmax(axis=1).astype(np.int64)
 
 
-#: the prices :func:`calibrate_price` tries (dollars of expected reward per dollar reserved)
-PRICE_GRID = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+#: the prices :func:`calibrate_price` tries (dollars of expected reward per dollar of expected cost)
+PRICE_GRID = (0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 
 
 def _episode(sim: LifecycleSimulator, policy: Policy, seed: int) -> tuple[float, float]:

@@ -111,8 +111,9 @@ def _claim_budget(R: dict[str, Any], n: int) -> Claim:
                  f"max spend / budget over every method and seed: {R['max_spend_ratio']:.3f}; A2C spends "
                  f"{_pct(ratio)} of its budget, {plus_minus(blocked['mean'], blocked['half'])} requests "
                  f"per customer blocked ({n} seeds)", "reproduced" if ok else "not reproduced",
-                 "the simulator enforces the budget (a request runs only if its worst-case cost fits); the "
-                 "learners' Lagrangian price is on those reservations")
+                 "the simulator enforces the budget (a request runs only if its realised cost fits the budget "
+                 "left, in slot order); the learners' Lagrangian price is on spend (A2CConfig.cost_limit = "
+                 "budget / horizon per customer-day)")
 
 
 def _claim_hardest(R: dict[str, Any], n: int) -> Claim:

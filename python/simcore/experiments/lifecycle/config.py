@@ -33,7 +33,7 @@ def _default_lifecycle() -> LifecycleConfig:
 
 
 def _default_a2c() -> A2CConfig:
-    return A2CConfig(reward_scale=0.05, normalize_advantage=True, price_lr=0.01)
+    return A2CConfig(reward_scale=0.05, normalize_advantage=True, price_lr=0.1)
 
 
 def _int(name: str, v: object, lo: int = 1) -> None:
@@ -61,12 +61,12 @@ class LifecycleExperimentConfig:
             purchase is about 1.7 (the value net's targets); advantages standardised per
             rollout (without it the expected daily reward differences between actions,
             about 0.1 $ x 0.05, are far below the entropy bonus and the policy stays
-            uniform); budget price step 0.01 (the myopic optimum's calibrated prices are
-            0.005-0.01 $ per $ reserved); ``cost_limit`` is set per run from the budget,
-            see ``price_on``).
-        price_on: what the learners' budget price is on: "reservation" (the budget's
-            worst-case reservation of the requested action: what the simulator's budget
-            rule rations) or "spend" (the realised cost); :mod:`.hooks`.
+            uniform); budget price step 0.1 per iteration at 100 % overspend (the price
+            is in $ of reward per $ of spend); ``cost_limit`` is set per run from the
+            budget, see ``price_on``).
+        price_on: what the learners' budget price is on: "spend" (the realised cost:
+            what the simulator's budget grants) or "reservation" (the worst-case cost
+            of the requested action); :mod:`.hooks`.
         expected_reward: learners learn from the step's exact expected reward
             (:mod:`.hooks`; False: the sampled reward).
         a3c_workers: A3C worker-local networks (integer >= 1, <= train_users).
@@ -79,8 +79,8 @@ class LifecycleExperimentConfig:
             training activities' LTV in any case).
         greedy_eval: measure the learners' greedy (argmax) policy instead of the
             stochastic policy they learned (False, default: sample actions, as in
-            training, from the agent's own stream; under the budget's reservations a
-            randomised policy that rations touches can beat every deterministic one).
+            training, from the agent's own stream: the policy gradient learns a
+            stochastic policy, whose argmax can be a different, worse policy).
         eval_users: customers of the final online evaluation (integer >= 8; one activity,
             the same customers and random streams for every method of a seed).
         log_users, log_episodes: the random log the classification baselines and the
@@ -106,7 +106,7 @@ class LifecycleExperimentConfig:
     train_users: int = 256
     k: int = 5
     a2c: A2CConfig = field(default_factory=_default_a2c)
-    price_on: str = "reservation"
+    price_on: str = "spend"
     expected_reward: bool = True
     a3c_workers: int = 4
     a3c_threads: int = 2

@@ -14,13 +14,11 @@ for the metrics.
   of the applied action): the same expected return, without the purchase and funnel
   draws' noise (Rao-Blackwellisation; the state's later evolution stays sampled).  The
   budget price of :class:`~simcore.algos.a2c.A2C` subtracts mu * cost from either.
-* cost (what the price is on): ``price_on="reservation"`` (default): the budget's
-  worst-case reservation of the requested action (``sim.worst_cost()[a]``, 0 for do
-  nothing).  The simulator runs an action only if its worst case fits the budget left,
-  so the reservations, not the (much smaller) realised spend, are what the budget
-  rations; the experiment's cost_limit is then budget_per_user (the requests of a day
-  fit when their mean reservation per customer is at most the budget per customer).
-  ``"spend"``: the realised cost (cost_limit budget_per_user / horizon_days).
+* cost (what the price is on): ``price_on="spend"`` (default): the realised cost of
+  the day (what the simulator's budget grants: a requested action runs only if its
+  realised cost fits the budget left), cost_limit budget_per_user / horizon_days;
+  ``"reservation"``: the worst-case cost of the requested action
+  (``sim.worst_cost()[a]``, 0 for do nothing), cost_limit budget_per_user.
 * the activity's last day ends the objective (LTV over the activity, the horizon in the
   observation), so it is a *termination* for learning (no bootstrap from a state the
   next activity never continues).
@@ -80,7 +78,7 @@ class LifecycleHooks:
     eval_keys: Sequence[str] | None = ("ltv", "spend", "conversions", "ctr")
     progress_key: str | None = "ltv"
 
-    def __init__(self, objective: str = "ltv", expected: bool = True, price_on: str = "reservation") -> None:
+    def __init__(self, objective: str = "ltv", expected: bool = True, price_on: str = "spend") -> None:
         if objective not in OBJECTIVES:
             raise ValueError(f"objective: expected one of {OBJECTIVES}, got {objective!r}")
         if price_on not in PRICE_ON:
