@@ -30,6 +30,19 @@ double capped_rate_mean(double rate, double cap, double m, double s) {
 
 LifecycleBatch::LifecycleBatch(Model model, Population population, std::size_t num_users)
     : model_(std::move(model)), pop_(std::move(population)) {
+  // The (conv_rate, conv_cap) pairs of the table, each customer's capped mean computed
+  // once per episode (the same function, so the same bits as computing it every day).
+  model_.n_pairs = 0;
+  for (Action& a : model_.actions) {
+    a.pair = -1;
+    if (!(a.conv_rate > 0 && a.conv_cap > 0)) continue;
+    for (int k = 0; k < model_.n_pairs; ++k)
+      if (model_.pair_rate[k] == a.conv_rate && model_.pair_cap[k] == a.conv_cap) a.pair = k;
+    if (a.pair < 0 && model_.n_pairs < kCachedPairs) {
+      a.pair = model_.n_pairs++;
+      model_.pair_rate[a.pair] = a.conv_rate, model_.pair_cap[a.pair] = a.conv_cap;
+    }
+  }
   state_.slots.resize(num_users);
   ok_.resize(num_users);
   pending_.resize(num_users);
@@ -64,6 +77,8 @@ void LifecycleBatch::load_customer(Slot& s) const {
   for (std::size_t j = 0; j < kFeatures; ++j) c.features[j] = pop_.features[k * kFeatures + j];
   c.p = pop_.p[k], c.spend = pop_.spend[k], c.sens = pop_.sens[k], c.q0 = pop_.q0[k], c.q1 = pop_.q1[k];
   for (std::size_t j = 0; j < kChannels; ++j) c.resp[j] = pop_.resp[k * kChannels + j];
+  for (int j = 0; j < model_.n_pairs; ++j)
+    c.capm[j] = capped_rate_mean(model_.pair_rate[j], model_.pair_cap[j], c.spend, model_.within_sd);
 }
 
 void LifecycleBatch::begin(std::size_t i, std::int64_t user) {
@@ -191,7 +206,8 @@ DayProbs LifecycleBatch::probabilities(const Slot& s, const Action& act, int st)
   d.ppur = offer ? (q + induced) - q * induced : q;
   // an opened offer is redeemed on any purchase of the day, organic ones included
   d.pconv = offer ? d.pc * ((d.pv + q) - d.pv * q) : induced;
-  const double capm = capped_rate_mean(act.conv_rate, act.conv_cap, cu.spend, model_.within_sd);
+  const double capm = act.pair >= 0 ? cu.capm[act.pair]
+                                    : capped_rate_mean(act.conv_rate, act.conv_cap, cu.spend, model_.within_sd);
   d.ecost = (act.touch_cost + d.pc * act.click_cost) + d.pconv * (act.conv_fixed + capm);
   return d;
 }

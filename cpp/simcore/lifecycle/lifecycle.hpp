@@ -17,6 +17,8 @@ namespace lifecycle {
 
 constexpr int kNothing = 0, kOffer = 1, kClub = 2;
 constexpr std::size_t kFeatures = 4, kChannels = 3, kStages = 4, kHist = 5, kObsDim = 19;
+// Distinct (conv_rate, conv_cap) pairs whose capped mean is cached per customer.
+constexpr int kCachedPairs = 4;
 
 // One row of the action table (the caller checks the values; the binding does).
 struct Action {
@@ -24,6 +26,7 @@ struct Action {
   int channel = -1;      // 0 push, 1 sms, 2 phone
   double click_logit = 0, depth = 0;
   double touch_cost = 0, click_cost = 0, conv_fixed = 0, conv_rate = 0, conv_cap = 0;
+  int pair = -1;  // index of (conv_rate, conv_cap) in the customer's cache, -1: not cached
   // touch_cost + click_cost + conv_fixed + conv_cap, summed in that order
   double worst() const { return ((touch_cost + click_cost) + conv_fixed) + conv_cap; }
 };
@@ -35,6 +38,8 @@ struct Model {
   double depth_coef = 0, dead_logit = 0, fatigue_coef = 0, decay = 0;
   double club_dropout_mult = 1, within_sd = 0, user_cap = 0, budget_per_user = 0;
   std::int64_t horizon = 1, lapse_days = 90, loyal_purchases = 4;
+  double pair_rate[kCachedPairs] = {}, pair_cap[kCachedPairs] = {};
+  int n_pairs = 0;
 };
 
 // The customer population (P customers), read-only during a run.
@@ -53,6 +58,7 @@ struct Customer {
   float features[kFeatures] = {};
   double p = 0, spend = 0, sens = 0, q0 = 0, q1 = 0;
   double resp[kChannels] = {};
+  double capm[kCachedPairs] = {};  // E[min(rate V, cap)] of the model's cached pairs
 };
 
 // One slot's mutable state.
