@@ -39,6 +39,18 @@ def test_identical_at_any_thread_count() -> None:
     assert not torch.equal(one, _flat(_trained(2, 1)))  # the schedule matters, the threads do not
 
 
+def test_identical_when_the_caller_runs_one_intra_op_thread() -> None:
+    """torch's intra-op thread count is per OS thread: the workers must take the
+    caller's (a regression: with the caller at 1 they ran at the default)."""
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = _flat(_trained(4, 1))
+        assert torch.equal(one, _flat(_trained(4, 2)))
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_one_worker_is_a2c() -> None:
     a3c = _trained(1, 1)
     a2c = A2C(3, 3, A2CConfig(hidden=(32, 32), lr=1e-2, gamma=0.9, seed=3))

@@ -113,7 +113,18 @@ class A3C(A2C):
         if pool is None:
             results = [_grads(net, p, self.config, self.price) for net, p in jobs]
         else:
-            results = list(pool.map(lambda job: _grads(job[0], job[1], self.config, self.price), jobs))
+            # torch's intra-op thread count is per OS thread (an OpenMP setting): each
+            # worker takes the caller's, so that its kernels reduce in the same order
+            # as on the calling thread (threads = 1) and the weights stay identical.
+            intra = torch.get_num_threads()
+
+            def work(job: tuple[nn.Module, dict[str, torch.Tensor]]) -> tuple[list[torch.Tensor | None],
+                                                                    dict[str, float]]:
+                if torch.get_num_threads() != intra:
+                    torch.set_num_threads(intra)
+                return _grads(job[0], job[1], self.config, self.price)
+
+            results = list(pool.map(work, jobs))
         sums: dict[str, float] = {}
         for grads, metrics in results:  # push, in worker order
             self.opt.zero_grad(set_to_none=True)
