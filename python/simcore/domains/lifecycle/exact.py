@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import erfc
 
 from simcore.domains.lifecycle.actions import CLUB, OFFER, ActionTable
 from simcore.domains.lifecycle.config import LifecycleConfig
@@ -29,6 +28,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _phi(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erfc  # (imported here: `import simcore` stays free of scipy)
+
     return 0.5 * erfc(-x / np.sqrt(2.0))
 
 

@@ -13,7 +13,6 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
 
 from simcore.domains.lifecycle.config import PopulationConfig
 from simcore.util.seeds import SeedTree
@@ -123,6 +122,8 @@ def generate_population(cfg: PopulationConfig | None = None) -> Population:
     LogNormal(-sd^2/2, sd); features by a Gaussian copula with correlation feature_corr to
     (-logit p, log m, log lambda, resp_sms - resp_push); the history by
     :func:`simulate_history`."""
+    from scipy.special import ndtr  # (imported here: `import simcore` stays free of scipy)
+
     cfg = cfg if cfg is not None else PopulationConfig()
     rng = SeedTree(cfg.seed).generator("lifecycle", "population")
     P = cfg.n_users
