@@ -93,7 +93,7 @@ class ActionTable:
 
     def worst_cost(self) -> np.ndarray:
         """float64 (A,): touch_cost + click_cost + conv_fixed + conv_cap, summed in that
-        order (the reservation; the sampled cost never exceeds it)."""
+        order (an upper bound: the sampled cost never exceeds it)."""
         a = self.arrays()
         return ((a["touch_cost"] + a["click_cost"]) + a["conv_fixed"]) + a["conv_cap"]
 
