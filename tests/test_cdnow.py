@@ -45,7 +45,7 @@ def test_loader_reads_wheel_and_directory(wheel, tmp_path):
     sm = cdnow.summarize(tx, calibration_days=273)
     # customer 3: days 1, 88, 91 in the calibration period (the November purchase is after it)
     assert sm.x.tolist() == [0, 0, 2]
-    assert sm.t_x[2] == pytest.approx(90 / 7) and sm.T[2] == pytest.approx(272 / 7)
+    assert sm.t_x[2] == pytest.approx(90 / 7) and sm.T[2] == pytest.approx(271 / 7)
     assert cdnow.find_wheel(tmp_path, download=False) == wheel
 
 
@@ -116,6 +116,18 @@ def test_fit_reproduces_fader_hardie_lee_2005():
     assert f.n == 2357 and f.loglik == pytest.approx(-9582.4, abs=0.5)
     d = PopulationConfig()
     assert (d.r, d.alpha / 7, d.a, d.b) == pytest.approx(f.params(), rel=0.01)
+
+
+def test_sample_transactions_give_the_summary():
+    """CDNOW_sample.txt summarised by our rules is cdnow_customers_summary.csv (x, t_x, T)."""
+    w = _real_wheel()
+    ours = cdnow.summarize(cdnow.read_transactions(w, cdnow.SAMPLE))
+    ref = cdnow.read_summary(w)
+    key = lambda s: np.lexsort((s.t_x, s.T, s.x))  # noqa: E731
+    a, b = key(ours), key(ref)
+    assert np.array_equal(ours.x[a], ref.x[b])
+    np.testing.assert_allclose(ours.T[a], ref.T[b], atol=0.006)
+    np.testing.assert_allclose(ours.t_x[a], ref.t_x[b], atol=0.006)
 
 
 def test_spend_fit_is_the_default():

@@ -30,6 +30,7 @@ __all__ = ["Transactions", "Summary", "BGNBDFit", "find_wheel", "read_transactio
 
 WHEEL = "Lifetimes-0.11.3-py3-none-any.whl"
 MASTER = "lifetimes/datasets/CDNOW_master.txt"
+SAMPLE = "lifetimes/datasets/CDNOW_sample.txt"
 SUMMARY = "lifetimes/datasets/cdnow_customers_summary.csv"
 #: Fader, Hardie & Lee (2005), CDNOW sample of 2,357, weeks: r, alpha, a, b.
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -121,13 +122,16 @@ def find_wheel(cache_dir: str | Path | None = None, download: bool = True,
 
 
 def read_transactions(source: str | Path, rel: str = MASTER) -> Transactions:
-    """CDNOW_master.txt from a directory or the wheel (CDNOWFormatError on a bad line)."""
+    """CDNOW_master.txt (or CDNOW_sample.txt, whose extra second column, the sample's id,
+    is dropped) from a directory or the wheel (CDNOWFormatError on a bad line)."""
     text = _open(source, rel)
     cust, day, cds, val = [], [], [], []
     for k, line in enumerate(text.splitlines(), 1):
         parts = line.split()
         if not parts or parts[0] == "customer_id":
             continue
+        if len(parts) == 5:  # CDNOW_sample.txt: master id, sample id, date, cds, dollars
+            parts = [parts[0]] + parts[2:]
         try:
             c, d, n, v = int(parts[0]), parts[1], int(parts[2]), float(parts[3])
             when = date(int(d[:4]), int(d[4:6]), int(d[6:8]))
@@ -161,15 +165,16 @@ def read_summary(source: str | Path, rel: str = SUMMARY) -> Summary:
 
 def summarize(tx: Transactions, calibration_days: int = 273, unit: float = 7.0) -> Summary:
     """BG/NBD statistics over the calibration period (days [0, calibration_days) of
-    1997; weeks by default): purchases on the same day are one purchase; x counts the
-    distinct purchase days after the first, t_x and T = calibration_days - first day are
-    measured from the first purchase, all divided by ``unit``."""
+    1997, 273 = up to 1997-09-30; weeks by default): purchases on the same day are one
+    purchase; x counts the distinct purchase days after the first; t_x (the last one) and
+    T (the calibration period's last day, calibration_days - 1) are measured from the
+    first purchase day, all divided by ``unit`` (as in cdnow_customers_summary.csv)."""
     keep = tx.day < calibration_days
     pairs = np.unique(np.stack([tx.customer[keep], tx.day[keep]], 1), axis=0)
     cust, first_idx, counts = np.unique(pairs[:, 0], return_index=True, return_counts=True)
     first = pairs[first_idx, 1]
     last = pairs[first_idx + counts - 1, 1]
-    return Summary((counts - 1).astype(float), (last - first) / unit, (calibration_days - first) / unit)
+    return Summary((counts - 1).astype(float), (last - first) / unit, (calibration_days - 1 - first) / unit)
 
 
 def bgnbd_loglik(params: tuple[float, float, float, float], x: np.ndarray, t_x: np.ndarray,
