@@ -20,7 +20,8 @@ def _curves(R: dict[str, Any], path: Path) -> None:
         ev = np.asarray(c["eval_ltv"], dtype=float)
         ok = np.isfinite(ev)
         ax[0][0].plot(x, c["train_ltv"], alpha=0.35, label=f"{key} (training activity)")
-        ax[0][0].plot(x[ok], ev[ok], marker="o", label=f"{key} (greedy, fixed activity)")
+        if ok.any():
+            ax[0][0].plot(x[ok], ev[ok], marker="o", label=f"{key} (greedy, fixed activity)")
         per_it = c["train_seconds"]["mean"] / len(c["iterations"])
         ax[0][1].plot(np.asarray(c["iterations"]) * per_it, c["train_ltv"], label=key)
     for name in ("myopic-opt", "do-nothing"):

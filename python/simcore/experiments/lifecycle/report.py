@@ -90,7 +90,7 @@ def render(R: dict[str, Any], plots: list[str], command: str) -> str:
         "LTV = value - marketing cost per customer over the activity; convRate (online) = share of customers "
         "with a conversion; CTR = clicks / touches; blocked = requests the budget turned into do-nothing.",
         "", _online_table(R), "",
-        f"Myopic optimum's reservation price per seed (best of the grid on a calibration activity): "
+        f"Myopic optimum's budget price (per $ of expected cost) per seed (best of the grid on a calibration activity): "
         f"{', '.join(str(c['price']) for c in cal)}.", "",
         "## Learners: A2C vs A3C", "", _learners_table(R), "",
     ]
