@@ -74,8 +74,9 @@ def test_twin_matches_cpp_adversarial():
         _compare(a.step(act), b.step(act), f"day {d}")
 
 
-def test_threads_seeds_and_determinism():
-    cfg = dataclasses.replace(SMALL, horizon_days=3)
+@pytest.mark.parametrize("budget", [6.0, 1e6], ids=["budget-binds", "one-pass"])
+def test_threads_seeds_and_determinism(budget):
+    cfg = dataclasses.replace(SMALL, horizon_days=3, budget_per_user=budget, user_cap=max(30.0, budget))
     runs = []
     acts = np.random.default_rng(1).integers(0, 16, size=(4, 5000))
     for threads, seed in ((1, 7), (2, 7), (2, 8)):
