@@ -276,6 +276,22 @@ def test_binding_checks_its_arguments():
         obj.step(np.array([0, 1], np.int64), {**out, "reward": out["reward"].astype(np.float32)})
 
 
+def test_daily_bgnbd_matches_the_continuous_model():
+    """The population's daily discretisation (one purchase a day at most, probability
+    1 - exp(-lambda)) against FHL's E[X(t)] and P(X(t) = 0) for t = 272 days."""
+    from simcore.domains.lifecycle.cdnow import expected_repeats, prob_repeats
+    from simcore.domains.lifecycle.population import simulate_history
+
+    c = PopulationConfig()
+    rng = np.random.default_rng(0)
+    n = 40_000
+    lam, p = rng.gamma(c.r, 1 / c.alpha, n), rng.beta(c.a, c.b, n)
+    n0, _, _ = simulate_history(lam, p, 273, rng, age=np.full(n, 273))
+    params = (c.r, c.alpha, c.a, c.b)
+    assert (n0 - 1).mean() == pytest.approx(float(expected_repeats(params, 272.0)), rel=0.04)
+    assert (n0 == 1).mean() == pytest.approx(float(prob_repeats(params, 272.0, 0)), abs=0.01)
+
+
 def test_population_is_deterministic_and_valid():
     a = make_population(PopulationConfig(n_users=300, seed=5))
     from simcore.domains.lifecycle.population import generate_population

@@ -81,14 +81,14 @@ def _standard(x: np.ndarray) -> np.ndarray:
     return (x - np.mean(x)) / sd if sd > 0 else np.zeros_like(x)
 
 
-def simulate_history(lam: np.ndarray, p: np.ndarray, days: int,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def simulate_history(lam: np.ndarray, p: np.ndarray, days: int, rng: np.random.Generator,
+                     age: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """BG/NBD in days before the activity: customer i is acquired (first purchase)
-    A_i ~ U{1..days} days before day 0; on each later day, alive, buys with probability
-    1 - exp(-lam_i) and then dies with probability p_i.  Returns (n0 int32, recency0
-    int32 = A_i - day of the last purchase, alive0 bool)."""
+    A_i ~ U{1..days} days before day 0 (or ``age[i]``); on each later day, alive, buys
+    with probability 1 - exp(-lam_i) and then dies with probability p_i.  Returns (n0
+    int32, recency0 int32 = A_i - day of the last purchase, alive0 bool)."""
     P = lam.size
-    age = rng.integers(1, days + 1, size=P)
+    age = rng.integers(1, days + 1, size=P) if age is None else np.asarray(age)
     q = -np.expm1(-lam)
     n = np.ones(P, dtype=np.int64)
     last = np.zeros(P, dtype=np.int64)
