@@ -187,10 +187,14 @@ def test_pickle_and_state_roundtrip():
         x, y = sim.step(a), twin.step(a)
         for k in x.__dict__:
             assert np.array_equal(getattr(x, k), getattr(y, k)), k
-    with pytest.raises(ValueError, match="user"):
-        bad = sim.state()
-        bad["user"][0] = 10**6
-        sim.set_state(bad)
+    for key, value in (("user", 10**6), ("hist", np.nan), ("spent", -1.0)):
+        for backend in ("cpp", "numpy"):
+            other = LifecycleSimulator(SMALL, 30, 4, backend=backend)
+            other.reset()
+            bad = other.state()
+            bad[key].flat[0] = value
+            with pytest.raises(ValueError, match=key):
+                other.set_state(bad)
 
 
 def test_two_threads_on_one_object_are_serialised():

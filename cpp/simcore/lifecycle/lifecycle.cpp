@@ -329,7 +329,15 @@ void LifecycleBatch::set_state(const State& st) {
   for (const Slot& s : st.slots)
     if (s.user < 0 || static_cast<std::size_t>(s.user) >= pop_.size)
       throw std::invalid_argument("state: user index out of range");
-  if (st.t < 0) throw std::invalid_argument("state: t must be >= 0");
+  for (const Slot& s : st.slots) {
+    if (s.n < 0 || s.recency < 0) throw std::invalid_argument("state: n and recency must be >= 0");
+    if (!(std::isfinite(s.spent) && s.spent >= 0)) throw std::invalid_argument("state: spent must be finite, >= 0");
+    for (double h : s.hist)
+      if (!(std::isfinite(h) && h >= 0)) throw std::invalid_argument("state: hist must be finite, >= 0");
+  }
+  if (st.t < 0 || st.t > model_.horizon) throw std::invalid_argument("state: t must lie in [0, horizon]");
+  if (!(std::isfinite(st.budget_left) && st.budget_left >= 0))
+    throw std::invalid_argument("state: budget_left must be finite, >= 0");
   state_ = st;
   for (Slot& s : state_.slots) load_customer(s);
 }

@@ -142,6 +142,15 @@ class ReferenceLifecycleBatch:
         u = np.asarray(state["user"], dtype=np.int64)
         if u.size and (u.min() < 0 or u.max() >= self.pop.size):
             raise ValueError("state['user']: population indices out of range")
+        for k in ("hist", "spent"):
+            v = np.asarray(state[k], dtype=np.float64)
+            if not (np.all(np.isfinite(v)) and np.all(v >= 0)):
+                raise ValueError(f"state[{k!r}]: must be finite and >= 0")
+        if not 0 <= int(state["t"]) <= self.config.horizon_days:
+            raise ValueError("state['t']: must lie in [0, horizon]")
+        bl = float(state["budget_left"])
+        if not (np.isfinite(bl) and bl >= 0):
+            raise ValueError("state['budget_left']: must be finite and >= 0")
         for k in _STATE_KEYS:
             if k == "rng":
                 self.streams.state[:] = np.asarray(state[k], dtype=np.uint64)
