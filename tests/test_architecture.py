@@ -26,7 +26,7 @@ ALLOWED = {
     "report": {"util"},
     "runner": {"util"},
     "train": {"util", "algos", "envs"},
-    "domains": {"util", "kernels", "_core", "envs", "algos", "train", "runner", "report", "domains"},
+    "domains": {"util", "kernels", "_core", "envs", "algos", "train", "runner", "report", "domains", "_version"},
     "experiments": {"util", "kernels", "envs", "algos", "train", "runner", "report", "domains", "experiments"},
     "cli": {"experiments", "util", "kernels", "domains", "report", "_version"},
     "_version": set(),
