@@ -87,3 +87,12 @@ def test_bad_input():
         al.pace([(v, c)], b, eta=0.0)
     with pytest.raises(ValueError, match="periods"):
         al.pace([], b)
+
+
+def test_pacing_survives_a_budget_spent_to_the_last_rounding_error():
+    """Regression: 0.1 + 0.2 > 0.3 by 5.6e-17 passed the 1e-12 tolerance, left the
+    remaining budget at -5.6e-17 and the next period's check raised ValueError."""
+    v, c = np.array([[1.0], [1.0]]), np.array([[0.1], [0.2]])
+    res = al.pace([(v, c), (v, c), (v, c)], 0.3, eta=0.5)
+    assert res.spend <= 0.3 + 1e-12
+    assert res.period_spend[1:].sum() == 0.0

@@ -266,6 +266,6 @@ def pace(periods: list[tuple[np.ndarray, np.ndarray]], budget: float, *, eta: fl
         prices.append(lam)
         spends.append(sp)
         total_v += val
-        left -= sp
+        left = max(0.0, left - sp)                      # spend may pass left by rounding (<= 1e-12)
         lam = max(0.0, lam + eta * scale * (sp - target) / max(target, 1e-12))
     return PacingResult(np.concatenate(choices), total_v, float(sum(spends)), np.array(prices), np.array(spends))
