@@ -89,3 +89,26 @@ def test_bad_input():
         up.qini_curve(np.zeros(3), np.zeros(4), np.zeros(4))
     with pytest.raises(ValueError, match="budget"):
         up.treat_under_budget(np.zeros(2), np.zeros(2), -1.0)
+
+
+def test_meta_learner_settings_and_curve_inputs_are_checked():
+    """Regression: a propensity outside (0, 1) was used as is by the X-learner (tau =
+    1.5 tau_0 - 0.5 tau_1), n_folds = 1 failed deep inside with an empty fit, and the
+    curves took t = 2 as treated and NaN outcomes silently."""
+    for bad in (0.0, 1.0, 1.5, -0.2):
+        with pytest.raises(ValueError, match="propensity"):
+            up.XLearner(propensity=bad)
+        with pytest.raises(ValueError, match="propensity"):
+            up.DRLearner(propensity=bad)
+    with pytest.raises(ValueError, match="n_folds"):
+        up.DRLearner(n_folds=1)
+    with pytest.raises(ValueError, match="clip"):
+        up.DRLearner(clip=0.5)
+    with pytest.raises(ValueError, match="t:"):
+        up.qini_curve(np.zeros(3), [0, 1, 2], [1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="y:"):
+        up.uplift_curve(np.zeros(3), [0, 1, 1], [1.0, np.nan, 1.0])
+    with pytest.raises(ValueError, match="t:"):
+        up.qini_curve(np.zeros(3), [0, 1], [1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="true_uplift"):
+        up.gain_curve(np.zeros(2), [0.1, np.nan])

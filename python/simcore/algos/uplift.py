@@ -155,6 +155,12 @@ class TLearner:
         return self.mu1.predict(x) - self.mu0.predict(x)
 
 
+def _check_propensity(propensity: float | None) -> None:
+    if propensity is not None and not (isinstance(propensity, (int, float)) and not isinstance(propensity, bool)
+                                       and 0 < propensity < 1):
+        raise ValueError(f"propensity: expected None or a number in (0, 1), got {propensity!r}")
+
+
 @dataclass
 class XLearner:
     """The X-learner; ``propensity`` None = fitted by logistic regression, or a float in
@@ -162,6 +168,9 @@ class XLearner:
 
     alpha: float = 1.0
     propensity: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_propensity(self.propensity)
 
     def fit(self, x: object, t: object, y: object) -> XLearner:
         X, Y = _xy(x, y)
@@ -189,6 +198,13 @@ class DRLearner:
     n_folds: int = 2
     clip: float = 0.01
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_propensity(self.propensity)
+        if not isinstance(self.n_folds, int) or isinstance(self.n_folds, bool) or self.n_folds < 2:
+            raise ValueError(f"n_folds: expected an integer >= 2 (cross-fitting), got {self.n_folds!r}")
+        if not (isinstance(self.clip, (int, float)) and 0 <= self.clip < 0.5):
+            raise ValueError(f"clip: expected a number in [0, 0.5), got {self.clip!r}")
 
     def fit(self, x: object, t: object, y: object) -> DRLearner:
         X, Y = _xy(x, y)
@@ -226,10 +242,20 @@ def _order(score: object, n: int, rng: np.random.Generator | None) -> np.ndarray
     return np.lexsort((tie, -s))
 
 
+def _curve_ty(t: object, y: object) -> tuple[np.ndarray, np.ndarray]:
+    """(bool (n,), float64 (n,)) of 0/1 treatments ``t`` and finite outcomes ``y``."""
+    Y = np.asarray(y, dtype=np.float64)
+    if Y.ndim != 1 or Y.size < 1 or not np.all(np.isfinite(Y)):
+        raise ValueError(f"y: expected finite outcomes of shape (n,), got shape {Y.shape}")
+    T = np.asarray(t)
+    if T.shape != Y.shape or not np.all((T == 0) | (T == 1)):
+        raise ValueError(f"t: expected 0/1 treatment indicators of shape {Y.shape}")
+    return T.astype(bool), Y
+
+
 def qini_curve(score: object, t: object, y: object, rng: np.random.Generator | None = None) -> np.ndarray:
     """float64 (n + 1,) Q(0..n) of the users sorted by ``score`` (ties by ``rng`` or index)."""
-    Y = np.asarray(y, dtype=np.float64)
-    T = np.asarray(t).astype(bool)
+    T, Y = _curve_ty(t, y)
     o = _order(score, Y.size, rng)
     yt, yc = np.cumsum(Y[o] * T[o]), np.cumsum(Y[o] * ~T[o])
     nt, nc = np.cumsum(T[o]), np.cumsum(~T[o])
@@ -239,8 +265,7 @@ def qini_curve(score: object, t: object, y: object, rng: np.random.Generator | N
 
 def uplift_curve(score: object, t: object, y: object, rng: np.random.Generator | None = None) -> np.ndarray:
     """float64 (n + 1,) U(0..n) (0 while either arm of the top k is empty)."""
-    Y = np.asarray(y, dtype=np.float64)
-    T = np.asarray(t).astype(bool)
+    T, Y = _curve_ty(t, y)
     o = _order(score, Y.size, rng)
     yt, yc = np.cumsum(Y[o] * T[o]), np.cumsum(Y[o] * ~T[o])
     nt, nc = np.cumsum(T[o]), np.cumsum(~T[o])
@@ -252,6 +277,8 @@ def uplift_curve(score: object, t: object, y: object, rng: np.random.Generator |
 def gain_curve(score: object, true_uplift: object, rng: np.random.Generator | None = None) -> np.ndarray:
     """float64 (n + 1,) G(0..n): cumulated true uplift of the top k by ``score``."""
     tau = np.asarray(true_uplift, dtype=np.float64)
+    if tau.ndim != 1 or not np.all(np.isfinite(tau)):
+        raise ValueError(f"true_uplift: expected finite values of shape (n,), got shape {tau.shape}")
     return np.concatenate([[0.0], np.cumsum(tau[_order(score, tau.size, rng)])])
 
 
