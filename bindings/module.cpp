@@ -6,6 +6,7 @@
 //   _core.feature_cost  subset_eval, feature_mean, pair_count
 //   _core.traffic       TrafficBatch (the tiered-traffic simulator, derived from search)
 //   _core.lifecycle     LifecycleBatch (the customer-lifecycle simulator)
+//   _core.autoscaling   AutoscalingBatch (the cloud-autoscaling simulator)
 // hardware_threads is also kept at the top level.
 #include <pybind11/pybind11.h>
 
@@ -19,6 +20,7 @@ void register_search(py::module_& m);
 void register_feature_cost(py::module_& m);
 void register_traffic(py::module_& m);
 void register_lifecycle(py::module_& m);
+void register_autoscaling(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "simcore C++ core (ranking kernels, search-session simulator, feature cost)";
@@ -35,4 +37,6 @@ PYBIND11_MODULE(_core, m) {
   register_feature_cost(feature_cost);
   register_traffic(traffic);
   register_lifecycle(lifecycle);
+  py::module_ autoscaling = m.def_submodule("autoscaling", "Batched cloud-autoscaling simulator");
+  register_autoscaling(autoscaling);
 }

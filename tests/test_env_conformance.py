@@ -20,6 +20,7 @@ SMALL = {
     "simcore/FeatureSelection-v0": {"config": {"data": {"n_contexts": 40, "n_items": 60}}},
     "simcore/TieredTraffic-v0": {"config": {"session": SMALL_SEARCH["config"]}},
     "simcore/Lifecycle-v0": {"config": {"population": {"n_users": 500}, "horizon_days": 10}},
+    "simcore/Autoscaling-v0": {"config": {"horizon": 20}},
 }
 
 

@@ -10,6 +10,7 @@ and the CLI on top.  Importing :mod:`simcore` registers every Gymnasium id
 
 from simcore import kernels
 from simcore._version import __version__  # noqa: E402
+from simcore.domains.autoscaling import env as _autoscaling_env  # noqa: E402,F401  (registers ids)
 from simcore.domains.bandits import env as _bandits_env  # noqa: E402,F401  (registers ids)
 from simcore.domains.feature_cost import env as _feature_cost_env  # noqa: E402,F401  (registers ids)
 from simcore.domains.lifecycle import env as _lifecycle_env  # noqa: E402,F401  (registers ids)
