@@ -1,8 +1,8 @@
 """Type stubs of the compiled extension simcore._core (bindings/*.cpp).
 
 The extension has one submodule per domain: ``common``, ``ranking``, ``search``,
-``feature_cost``, ``traffic``, ``lifecycle``.  They are typed here as module-like namespaces (a single-file stub
-cannot hold real submodule stubs without shadowing the .so), so that
+``feature_cost``, ``traffic``, ``lifecycle``, ``autoscaling``.  They are typed here as module-like namespaces
+(a single-file stub cannot hold real submodule stubs without shadowing the .so), so that
 ``_core.ranking.topk(...)`` type-checks.  Prefer the Python faces
 (simcore.kernels, simcore.domains.search.simulator, simcore.domains.feature_cost.kernels):
 they validate arguments and name them in errors.
@@ -163,9 +163,26 @@ class LifecycleBatch:  # the type of _core.lifecycle.LifecycleBatch (bindings/re
 class _Lifecycle:
     LifecycleBatch: type[LifecycleBatch]
 
+class AutoscalingBatch:  # the type of _core.autoscaling.AutoscalingBatch (bindings/register_autoscaling.cpp)
+    def __init__(self, params: F64, min_vms: I64, max_vms: I64, init_vms: I64, model: F64,
+                 holiday: npt.NDArray[np.uint8], horizon: int, delay: int) -> None:
+        """params (B, 23); min/max/init_vms (B,); model (6,): cpu_target, band, eta, slo_penalty, a_min, a_max."""
+    @property
+    def num_zones(self) -> int: ...
+    def reset(self, state: dict[str, np.ndarray], obs: F32, threads: int = 0) -> None: ...
+    def step(self, state: dict[str, np.ndarray], actions: F64, out: dict[str, np.ndarray],
+             threads: int = 0) -> None: ...
+
+class _Autoscaling:
+    N_PARAMS: int
+    MAX_DELAY: int
+    OBS_DIM: int
+    AutoscalingBatch: type[AutoscalingBatch]
+
 common: Final[_Common]
 ranking: Final[_Ranking]
 search: Final[_Search]
 feature_cost: Final[_FeatureCost]
 traffic: Final[_Traffic]
 lifecycle: Final[_Lifecycle]
+autoscaling: Final[_Autoscaling]

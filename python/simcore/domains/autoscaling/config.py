@@ -175,5 +175,6 @@ class AutoscalingConfig:
             wnames = {f.name for f in dataclasses.fields(WorkloadConfig)}
             if set(w) - wnames:
                 raise ValueError(f"workload: unknown fields {sorted(set(w) - wnames)}")
-            w = WorkloadConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in w.items()})
+            kw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in w.items()}
+            w = WorkloadConfig(**kw)
         return cls(**d, **({"workload": w} if w is not None else {}))
