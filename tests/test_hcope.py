@@ -63,6 +63,10 @@ def test_bad_input():
         hcope.ci_lower(np.ones(5), 1.0, delta=1.5)
     with pytest.raises(ValueError, match="c:"):
         hcope.ci_lower(np.ones(5), 0.0)
+    with pytest.raises(ValueError, match="c: expected a scalar or shape"):   # was numpy's unnamed broadcast error
+        hcope.ci_lower(np.ones(5), np.ones(3))
+    with pytest.raises(ValueError, match="c: expected a scalar or shape"):
+        hcope.ci_lower(np.ones(5), np.ones((5, 5)))
     with pytest.raises(ValueError, match="x"):
         hcope.hcope_lower_bound(np.ones(3), pre=0.5)
     with pytest.raises(ValueError, match="NaN"):

@@ -55,7 +55,10 @@ def ci_lower(x: object, c: float | np.ndarray, delta: float = 0.05) -> float:
     """Theorem 1's lower bound (module docstring) for thresholds ``c`` (> 0, scalar or (n,))."""
     a, d = _x(x), _delta(delta)
     n = a.size
-    cc = np.broadcast_to(np.asarray(c, dtype=np.float64), a.shape)
+    c_arr = np.asarray(c, dtype=np.float64)
+    if c_arr.shape not in ((), a.shape):
+        raise ValueError(f"c: expected a scalar or shape {a.shape}, got {c_arr.shape}")
+    cc = np.broadcast_to(c_arr, a.shape)
     if not (np.all(np.isfinite(cc)) and np.all(cc > 0)):
         raise ValueError("c: thresholds must be finite and > 0")
     z = np.minimum(a, cc) / cc
