@@ -38,6 +38,10 @@ class BCConfig:
         lr: Adam step size (> 0).  weight_decay: L2 (>= 0).
         val_frac: share of sessions held out for validation, in [0, 0.9].
         seed: the run's root seed (SeedTree paths "init", "split", "epoch/<e>").
+        patience: early stopping on the validation split (>= 1, or None: run all
+            ``epochs``): stop once the validation NLL has not improved for ``patience``
+            epochs and return the weights of the best validation epoch (``epochs`` is
+            then the maximum).  Needs val_frac > 0.
         checkpoint: file to save to after every epoch (None: no checkpoint).
         resume: continue from ``checkpoint`` when it exists.
     """
@@ -49,6 +53,7 @@ class BCConfig:
     weight_decay: float = 0.0
     val_frac: float = 0.1
     seed: int = 0
+    patience: int | None = None
     checkpoint: str | None = None
     resume: bool = False
 
@@ -63,15 +68,22 @@ class BCConfig:
             raise ValueError(f"weight_decay: must be >= 0, got {self.weight_decay!r}")
         if not (isinstance(self.val_frac, (int, float)) and 0 <= self.val_frac <= 0.9):
             raise ValueError(f"val_frac: must lie in [0, 0.9], got {self.val_frac!r}")
+        if self.patience is not None:
+            if not isinstance(self.patience, int) or isinstance(self.patience, bool) or self.patience < 1:
+                raise ValueError(f"patience: must be None or an integer >= 1, got {self.patience!r}")
+            if self.val_frac <= 0:
+                raise ValueError("patience: early stopping needs val_frac > 0")
 
 
 @dataclass
 class BCResult:
-    """The trained model and its per-epoch mean train / validation NLL."""
+    """The trained model, its per-epoch mean train / validation NLL and the epoch
+    (1-based) whose weights it holds (the best validation epoch under early stopping)."""
 
     model: BehaviourModel
     train_loss: list[float]
     val_loss: list[float]
+    best_epoch: int = 0
 
 
 def batch_tensors(data: PageData, rows: np.ndarray) -> dict[str, torch.Tensor]:
@@ -129,13 +141,26 @@ def load_model(path: str | os.PathLike) -> BehaviourModel:
 
 
 def _restore(cfg: BCConfig, model: BehaviourModel, opt: torch.optim.Optimizer) -> dict[str, Any]:
-    state: dict[str, Any] = {"epoch": 0, "train": [], "val": []}
+    state: dict[str, Any] = {"epoch": 0, "train": [], "val": [], "best": None, "best_epoch": 0}
     if cfg.resume and cfg.checkpoint and Path(cfg.checkpoint).exists():
         d = torch.load(cfg.checkpoint, weights_only=True)
         model.load_state_dict(d["model"])
         opt.load_state_dict(d["optim"])
-        state = {"epoch": int(d["epoch"]), "train": list(d["train"]), "val": list(d["val"])}
+        state = {"epoch": int(d["epoch"]), "train": list(d["train"]), "val": list(d["val"]),
+                 "best": d.get("best"), "best_epoch": int(d.get("best_epoch", 0))}
     return state
+
+
+def _stop(cfg: BCConfig, model: BehaviourModel, state: dict[str, Any]) -> bool:
+    """Updates the best-validation weights after an epoch; True when early stopping ends the run."""
+    if cfg.patience is None:
+        state["best_epoch"] = state["epoch"]
+        return False
+    val = state["val"]
+    if state["best"] is None or val[-1] < val[state["best_epoch"] - 1]:
+        state["best"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        state["best_epoch"] = state["epoch"]
+    return state["epoch"] - state["best_epoch"] >= cfg.patience
 
 
 def train_bc(data: PageData, cfg: BCConfig | None = None, progress: bool = False) -> BCResult:
@@ -155,7 +180,8 @@ def train_bc(data: PageData, cfg: BCConfig | None = None, progress: bool = False
     steps = (train_rows.size + cfg.batch_size - 1) // cfg.batch_size
     bar = Progress(cfg.epochs * steps, desc="behaviour cloning", unit="batch", enabled=progress)
     bar.update(state["epoch"] * steps)
-    for epoch in range(state["epoch"], cfg.epochs):
+    done = cfg.patience is not None and state["epoch"] > 0 and state["epoch"] - state["best_epoch"] >= cfg.patience
+    for epoch in range(state["epoch"], cfg.epochs if not done else state["epoch"]):
         order = train_rows[tree.generator("epoch", epoch).permutation(train_rows.size)]
         total = 0.0
         for lo in range(0, order.size, cfg.batch_size):
@@ -169,10 +195,16 @@ def train_bc(data: PageData, cfg: BCConfig | None = None, progress: bool = False
         state["train"].append(total / max(order.size, 1))
         state["val"].append(_eval(model, data, val_rows, cfg.batch_size))
         state["epoch"] = epoch + 1
+        stop = _stop(cfg, model, state)
         if cfg.checkpoint:
             tmp = f"{cfg.checkpoint}.tmp"
             torch.save({"model": model.state_dict(), "optim": opt.state_dict(), "epoch": state["epoch"],
-                        "train": state["train"], "val": state["val"]}, tmp)
+                        "train": state["train"], "val": state["val"], "best": state["best"],
+                        "best_epoch": state["best_epoch"]}, tmp)
             os.replace(tmp, cfg.checkpoint)
+        if stop:
+            break
     bar.close()
-    return BCResult(model, state["train"], state["val"])
+    if state["best"] is not None:
+        model.load_state_dict(state["best"])
+    return BCResult(model, state["train"], state["val"], state["best_epoch"])

@@ -10,7 +10,7 @@ Structure.  An item encoder e = MLP([x, power, onehot(segment), log v_k, k / K])
 (cached per page by the learned simulator: it does not depend on the page's age).
 Heads, with age embeddings A_a in R^H and biases:
     click logit of rank k on the page just shown   q_k = w_c . e_k + b_c
-    purchase score of a remembered item            s_ak = w_p . (e_ak + A_a)
+    purchase score of a remembered item            s_ak = w_p . (e_ak + A_a) + u_p . [x_ak, log v_k, k/K]
     P(bought item = (a, k) | buy) = softmax over the valid remembered items of s
     outcome logits (continue, buy, leave) = MLP([per age: mean_k e_ak, logsumexp_k s_ak,
         any valid; power, onehot(segment), t])
@@ -84,6 +84,7 @@ class BehaviourModel(nn.Module):
         self.age = nn.Parameter(torch.zeros(c.window, c.hidden))
         self.click = nn.Linear(c.hidden, 1)
         self.purchase = nn.Linear(c.hidden, 1, bias=False)
+        self.purchase_x = nn.Linear(c.num_features + 2, 1, bias=False)
         d_out = c.window * (c.hidden + 2) + 1 + c.segments + 1
         self.outcome = nn.Sequential(nn.Linear(d_out, c.hidden), nn.Tanh(), nn.Linear(c.hidden, 3))
         k = torch.arange(1, c.page_size + 1, dtype=torch.float32)
@@ -104,13 +105,18 @@ class BehaviourModel(nn.Module):
         rank = rank_feat.expand(*shape[:-1], 2)
         return self.encoder(torch.cat([x, u, rank], dim=-1))
 
-    def summarize(self, emb: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def summarize(self, emb: torch.Tensor, valid: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-page summaries (cacheable: they do not depend on the page's age) of
-        embeddings (r, P, K, H) with valid (r, P, K): mean embedding over the valid
-        items (r, P, H) and base purchase scores w_p . e (r, P, K), NEG = -1e30 where invalid."""
+        embeddings (r, P, K, H) of the items x (r, P, K, m) with valid (r, P, K): mean
+        embedding over the valid items (r, P, H) and base purchase scores
+        w_p . e + u_p . [x, log v_k, k / K] (r, P, K), NEG = -1e30 where invalid.  The
+        linear skip u_p lets the choice among remembered items use the price level
+        directly (the true choice is log-linear in it, docs/user_model.md)."""
         vf = valid.to(torch.float32)
         mean = (emb * vf[..., None]).sum(dim=2) / vf.sum(dim=2).clamp(min=1.0)[..., None]
-        base = self.purchase(emb).squeeze(-1).masked_fill(~valid, NEG)
+        rank_feat: torch.Tensor = self.rank_feat  # type: ignore[assignment]
+        lin = self.purchase_x(torch.cat([x, rank_feat.expand(*x.shape[:-1], 2)], dim=-1)).squeeze(-1)
+        base = (self.purchase(emb).squeeze(-1) + lin).masked_fill(~valid, NEG)
         return mean, base
 
     def respond(self, mean: torch.Tensor, base: torch.Tensor, click_logit: torch.Tensor, prices: torch.Tensor,
@@ -140,14 +146,18 @@ class BehaviourModel(nn.Module):
         (r, W, K), valid (r, W, K), power (r,), segment (r,), t (r,)."""
         user = self.user_features(power, segment)
         emb = self.encode(x, user)
-        mean, base = self.summarize(emb, valid)
+        mean, base = self.summarize(emb, valid, x)
         return self.respond(mean, base, self.clicks(emb[:, 0]), prices, valid, user, t)
 
     def loss(self, resp: Response, clicks: torch.Tensor, outcome: torch.Tensor, bought: torch.Tensor,
              valid0: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        """Negative log-likelihood per page view: Bernoulli clicks on the valid ranks of
-        the page, the categorical outcome, and the bought item on purchases whose item
-        is in the window.  Returns (mean total, parts as floats)."""
+        """The sum of three per-head mean negative log-likelihoods: Bernoulli clicks on
+        the valid ranks of the page and the categorical outcome, each per page view, and
+        the bought item per purchase (on purchases whose item is in the window).  The
+        item term is a mean over purchases, not over page views: weighted by the share of
+        purchases (~2 % of page views) it got too little of the shared encoder's
+        training and the model's E[price | buy] stayed near the window's mean price
+        (1.5x the truth).  Returns (total, parts as floats)."""
         vf = valid0.to(torch.float32)
         bce = nn.functional.binary_cross_entropy_with_logits(resp.click_logit, clicks.to(torch.float32),
                                                              reduction="none")
@@ -159,7 +169,7 @@ class BehaviourModel(nn.Module):
             l_item = -torch.log_softmax(logits, dim=1).gather(1, bought[has][:, None]).mean()
         else:
             l_item = resp.outcome_logit.sum() * 0.0
-        total = l_click + l_out + l_item * has.to(torch.float32).mean()
+        total = l_click + l_out + l_item
         parts = {"click": float(l_click.detach()), "outcome": float(l_out.detach()), "item": float(l_item.detach())}
         return total, parts
 

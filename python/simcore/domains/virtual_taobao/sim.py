@@ -186,7 +186,7 @@ class LearnedSimulator:
         user = model.user_features(torch.from_numpy(self.user["power"][sel].astype(np.float32)),
                                    torch.from_numpy(self.user["segment"][sel].astype(np.int64)))
         emb = model.encode(torch.from_numpy(x[:, None]), user)  # (S, 1, K, H)
-        mean, base = model.summarize(emb, torch.from_numpy(valid[:, None]))
+        mean, base = model.summarize(emb, torch.from_numpy(valid[:, None]), torch.from_numpy(x[:, None]))
         mem["mean"][sel, 0] = mean[:, 0].numpy()
         mem["base"][sel, 0] = base[:, 0].numpy()
         t = torch.from_numpy(((self.t[sel] + 1) / self.horizon).astype(np.float32))

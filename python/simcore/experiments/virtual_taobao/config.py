@@ -30,8 +30,11 @@ class VirtualTaobaoConfig:
         sessions: logged sessions per seed (>= 100); the logging policy is LTR +
             N(0, logging_std^2) per weight and page.
         logging_std: exploration of the logging policy (> 0).
-        bc_epochs, bc_lr, bc_batch, bc_hidden: behaviour cloning (epochs >= 1, lr > 0,
-            batch >= 1, hidden >= 4).
+        bc_epochs, bc_lr, bc_batch, bc_hidden: behaviour cloning (epochs >= 1: the
+            maximum, lr > 0, batch >= 1, hidden >= 4).
+        bc_patience: early stopping of BC on the log's validation split (10 % of the
+            sessions; never the truth): stop after this many epochs without a better
+            validation NLL, keep the best epoch's weights (>= 1).
         gail_iterations: GAIL fine-tuning iterations of the BC model on the log's states
             (:func:`simcore.domains.virtual_taobao.gail.train_gail`, batch ``bc_batch``,
             2 PPO epochs, lr bc_lr / 10) for the "bc+gail" simulator (>= 1).
@@ -52,7 +55,8 @@ class VirtualTaobaoConfig:
     seed: int = 0
     sessions: int = 20_000
     logging_std: float = 0.1
-    bc_epochs: int = 4
+    bc_epochs: int = 30
+    bc_patience: int = 2
     bc_lr: float = 3e-3
     bc_batch: int = 512
     bc_hidden: int = 32
@@ -72,7 +76,8 @@ class VirtualTaobaoConfig:
     def __post_init__(self) -> None:
         _pos_int("seeds", self.seeds, 2)
         _pos_int("sessions", self.sessions, 100)
-        for name, lo in (("bc_epochs", 1), ("bc_batch", 1), ("bc_hidden", 4), ("gansd_steps", 1),
+        for name, lo in (("bc_epochs", 1), ("bc_patience", 1), ("bc_batch", 1), ("bc_hidden", 4),
+                         ("gansd_steps", 1),
                          ("gail_iterations", 1), ("gmm_components", 1), ("panel", 10), ("directions", 1),
                          ("cem_iterations", 1), ("cem_population", 4), ("cem_panel", 10), ("workers", 1)):
             _pos_int(name, getattr(self, name), lo)
@@ -94,5 +99,5 @@ def smoke_config() -> VirtualTaobaoConfig:
 
 def full_config() -> VirtualTaobaoConfig:
     """The longer protocol: 10 seeds, 100k sessions per log, more training."""
-    return VirtualTaobaoConfig(seeds=10, sessions=100_000, bc_epochs=8, gansd_steps=3000, panel=2000,
+    return VirtualTaobaoConfig(seeds=10, sessions=100_000, bc_epochs=50, gansd_steps=3000, panel=2000,
                                cem_iterations=15, cem_population=32, cem_panel=500)

@@ -36,6 +36,13 @@ def analyse(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for g in GENS:
         A[f"rel_err_{g}"] = _ci([np.mean(r[f"rel_err_{g}"]) for r in runs])
     A["r2p_tv_ltr"] = _ci([r["r2p_tv"][0] for r in runs])
+    # the logging policy (panel row 0): conversion and E[price | buy] = value / conversion, BC sim / truth
+    A["conv_ratio_ltr"] = _ci([r["conversion_bc"][0] / r["conversion_true"][0] for r in runs])
+    A["price_ratio_ltr"] = _ci([(r["value_bc"][0] / r["conversion_bc"][0]) / (r["value_true"][0] / r["conversion_true"][0])
+                                for r in runs])
+    A["bc_epochs_run"] = _ci([len(r["bc_val_nll"]) for r in runs])
+    A["bc_best_epoch"] = _ci([r.get("bc_best_epoch", len(r["bc_val_nll"])) for r in runs])
+    A["bc_best_val_nll"] = _ci([min(r["bc_val_nll"]) for r in runs])
     A["kl_ltr_mean"] = _ci([np.mean(r["kl_pages_ltr"]) for r in runs])
     comp = np.array([r["compounding"] for r in runs])
     A["compounding"] = [list(t_ci(comp[:, h])) for h in range(comp.shape[1])]
@@ -166,7 +173,12 @@ def _tables(A: dict[str, Any]) -> str:
     rows = [[n, _pm(A["transfer_true_value"][i], 2), _pm(A["transfer_bc_value"][i], 2), _pm(A["transfer_norm"][i])]
             for i, n in enumerate(A["transfer_policies"])]
     tr = markdown_table(["engine policy (CEM inside)", "true value", "value in the BC sim", "||w||"], rows)
-    return f"## User populations\n\n{pop}\n\n## Policy values\n\n{val}\n\n## Sim-to-real\n\n{tr}\n"
+    fit = markdown_table(["BC fit (logging policy, BC sim / truth)", "mean over seeds (95 % CI)"], [
+        ["conversion ratio", _pm(A["conv_ratio_ltr"])], ["E[price given a purchase] ratio", _pm(A["price_ratio_ltr"])],
+        ["epochs run (early stopping on the log's validation split)", _pm(A["bc_epochs_run"], 1)],
+        ["best validation epoch", _pm(A["bc_best_epoch"], 1)], ["best validation NLL", _pm(A["bc_best_val_nll"])]])
+    return (f"## BC fit\n\n{fit}\n\n## User populations\n\n{pop}\n\n## Policy values\n\n{val}\n\n"
+            f"## Sim-to-real\n\n{tr}\n")
 
 
 def write_report(results: dict[str, Any], out_dir: str | os.PathLike[str], command: str = "") -> list[str]:

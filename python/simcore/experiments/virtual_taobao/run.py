@@ -194,7 +194,7 @@ def run_seed(cfg: VirtualTaobaoConfig, seed: int) -> dict[str, Any]:
     mc = BehaviourConfig(page_size=sc.page_size, num_features=m, window=sc.user.window,
                          segments=len(world.segment_probs), hidden=cfg.bc_hidden)
     bc = train_bc(pages, BCConfig(model=mc, epochs=cfg.bc_epochs, lr=cfg.bc_lr, batch_size=cfg.bc_batch,
-                                  seed=tree.seed("bc")))
+                                  patience=cfg.bc_patience, seed=tree.seed("bc")))
     t_bc = time.perf_counter() - t0 - t_log
     gail_model = copy.deepcopy(bc.model)
     gail_rewards = train_gail(pages, gail_model, GAILConfig(iterations=cfg.gail_iterations, batch=cfg.bc_batch,
@@ -205,7 +205,8 @@ def run_seed(cfg: VirtualTaobaoConfig, seed: int) -> dict[str, Any]:
     panel = _panel_metrics(cfg, bc.model, gail_model, samplers, world, tree, W)
     transfer = _sim_to_real(cfg, bc.model, world, tree, ref_norm)
     return {"seed": seed, "log_rows": log.rows, "log_sessions": log.sessions, "bc_train_nll": bc.train_loss,
-            "bc_val_nll": bc.val_loss, "gail_reward": gail_rewards, "population": fidelity, "policies": names,
+            "bc_val_nll": bc.val_loss, "bc_best_epoch": bc.best_epoch,
+            "gail_reward": gail_rewards, "population": fidelity, "policies": names,
             "distance": np.linalg.norm(W - W[0], axis=1).tolist(), **panel, "transfer": transfer,
             "seconds": {"log": t_log, "bc": t_bc, "total": time.perf_counter() - t0}}
 
