@@ -152,3 +152,23 @@ def test_bad_input() -> None:
     del cols["valid"]
     with pytest.raises(ValueError, match="valid"):
         agent.update(Batch(**cols))
+
+
+def test_building_an_agent_leaves_torch_global_rng_alone() -> None:
+    """Regression: nn.Linear's default init (then overwritten from the agent's own
+    generator) advanced torch's global generator, so building an agent changed other
+    code's global draws."""
+    from simcore.algos.a3c import A3C, A3CConfig
+    from simcore.algos.mtl import MTLConfig, MTLPolicy
+
+    before = torch.get_rng_state()
+    A2C(3, 3, A2CConfig(**SMALL))
+    A3C(3, 3, A3CConfig(a2c=A2CConfig(**SMALL), workers=2))
+    MTLPolicy(3, 3, MTLConfig(kind="cross-stitch", width=8))
+    assert torch.equal(before, torch.get_rng_state())
+    # and the weights still come from the seed alone
+    a = A2C(3, 3, A2CConfig(**SMALL, seed=7))
+    torch.manual_seed(123)
+    b = A2C(3, 3, A2CConfig(**SMALL, seed=7))
+    for pa, pb in zip(a.net.parameters(), b.net.parameters()):
+        assert torch.equal(pa, pb)

@@ -258,7 +258,10 @@ class A2C(AgentBase):
         self.config = cfg = config or A2CConfig()
         self.obs_dim, self.n_actions = obs_dim, n_actions
         gen = torch.Generator().manual_seed(cfg.seed)
-        self.net = ActorCritic(obs_dim, n_actions, cfg.hidden, gen, encoder)
+        # nn.Linear's default initialisation (overwritten from ``gen``) draws from torch's
+        # global generator: fork it, so that building an agent leaves the global state alone
+        with torch.random.fork_rng(devices=[]):
+            self.net = ActorCritic(obs_dim, n_actions, cfg.hidden, gen, encoder)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
         self.rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 0xA2C]))
         self.price = float(cfg.price_init)

@@ -171,7 +171,8 @@ class MTLPolicy(AgentBase):
             allowed = "0 (sign)" if config.kind == "single" else "0 (sign) or 1 (click)"
             raise ValueError(f"task: expected {allowed}, got {task!r}")
         self.config, self.task, self.obs_dim, self.n_actions = config, task, obs_dim, n_actions
-        self.net = TaskNet(obs_dim, n_actions, config)
+        with torch.random.fork_rng(devices=[]):  # nn.Linear's default init uses the global generator
+            self.net = TaskNet(obs_dim, n_actions, config)
         self.history: list[float] = []
 
     def fit(self, x: np.ndarray, action: np.ndarray, labels: np.ndarray) -> list[float]:
