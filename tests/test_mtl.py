@@ -152,6 +152,8 @@ def test_bad_input() -> None:
         pol.fit(x, a + 5, y)
     with pytest.raises(ValueError, match="labels"):
         pol.fit(x, a, y * 2)
+    with pytest.raises(ValueError, match="labels: expected shape"):   # regression: (2n,) was read as (n, 2)
+        pol.fit(x, a, y.T.reshape(-1))
     with pytest.raises(ValueError, match="obs"):
         pol.fit(np.full_like(x, np.nan), a, y)
     with pytest.raises(ValueError, match="kind"):

@@ -181,7 +181,10 @@ class MTLPolicy(AgentBase):
         mean loss of every epoch."""
         x = check_obs(np.asarray(x, dtype=np.float32), self.obs_dim)
         action = np.asarray(action)
-        labels = np.asarray(labels, dtype=np.float32).reshape(len(x), -1)
+        labels = np.asarray(labels, dtype=np.float32)
+        labels = labels[:, None] if labels.ndim == 1 else labels
+        if labels.ndim != 2 or labels.shape[0] != len(x):   # (a reshape took (2n,) as (n, 2))
+            raise ValueError(f"labels: expected shape ({len(x)},) or ({len(x)}, T), got {labels.shape}")
         if action.shape != (len(x),) or action.dtype.kind not in "iu":
             raise ValueError(f"action: expected integers of shape ({len(x)},), got {action.dtype}{action.shape}")
         if action.size and (action.min() < 0 or action.max() >= self.n_actions):
