@@ -112,3 +112,13 @@ def test_meta_learner_settings_and_curve_inputs_are_checked():
         up.qini_curve(np.zeros(3), [0, 1], [1.0, 1.0, 1.0])
     with pytest.raises(ValueError, match="true_uplift"):
         up.gain_curve(np.zeros(2), [0.1, np.nan])
+
+
+def test_budgeted_treatment_free_zero_uplift_users_raise_no_warning():
+    """Regression: a free user with uplift 0 computed inf * sign(0) = NaN (RuntimeWarning)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = up.treat_under_budget([1.0, 0.0, 2.0, -1.0], [0.0, 0.0, 1.0, 0.0], 1.0)
+    np.testing.assert_array_equal(out, [True, False, True, False])

@@ -301,7 +301,7 @@ def treat_under_budget(uplift: object, cost: object, budget: float, *, by_ratio:
         raise ValueError("uplift/cost: expected finite values, costs >= 0")
     if not (math.isfinite(budget) and budget >= 0):
         raise ValueError(f"budget: expected a finite number >= 0, got {budget!r}")
-    key = np.where(c > 0, u / np.where(c > 0, c, 1.0), np.inf * np.sign(u)) if by_ratio else u
+    key = np.where(c > 0, u / np.where(c > 0, c, 1.0), np.where(u > 0, np.inf, -np.inf)) if by_ratio else u
     o = np.lexsort((np.arange(u.size), -key))
     o = o[u[o] > 0]
     fits = np.cumsum(c[o]) <= budget + 1e-12
