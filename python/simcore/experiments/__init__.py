@@ -38,6 +38,10 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "bandits and OPE: the Open Bandit Dataset benchmark and simulator studies with exact values "
         "(estimators, HCOPE, regret, allocation, uplift, lifecycle)",
     ),
+    "autoscaling": (
+        "simcore.experiments.autoscaling",
+        "cloud autoscaling: threshold, target tracking, Autopilot-style, predictive and peak-static baselines",
+    ),
     "virtual-taobao": (
         "simcore.experiments.virtual_taobao",
         "Virtual Taobao: user simulators learned from logs (BC, GAN-SD users, ANC) measured against the truth",

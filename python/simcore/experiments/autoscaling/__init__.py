@@ -1,0 +1,22 @@
+"""The cloud-autoscaling reproduction (seed section 3; issue 15) as the CLI sees it:
+the rule baselines for now (:mod:`.config`, :mod:`.run`, :mod:`.report`); the paper's
+meta model-based RL method is marked "not tested" in the claims table."""
+
+from __future__ import annotations
+
+from simcore.experiments.autoscaling.config import AutoscalingExperimentConfig, full_config, smoke_config
+from simcore.experiments.autoscaling.report import summary, write_report
+from simcore.experiments.autoscaling.run import run
+from simcore.experiments.base import Experiment
+
+EXPERIMENT = Experiment(
+    name="autoscaling",
+    help="cloud autoscaling: threshold, target tracking, Autopilot-style, predictive and peak-static baselines",
+    config_cls=AutoscalingExperimentConfig,
+    run=run,
+    write_report=write_report,
+    presets={"default": AutoscalingExperimentConfig, "smoke": smoke_config, "full": full_config},
+    summary=summary,
+)
+
+__all__ = ["EXPERIMENT", "AutoscalingExperimentConfig", "run", "write_report"]

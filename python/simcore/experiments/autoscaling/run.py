@@ -1,0 +1,113 @@
+"""The autoscaling baselines' comparison (issue 15, seed section 3).
+
+Protocol (docs/autoscaling_model.md): per seed index s, a population of ``zones``
+zones (stream "zones") and one week of traffic (stream "sim").  Traffic draws do not
+depend on the actions, so every method of s sees the same traffic (common random
+numbers).  The hindsight peak-static allocation puts the noise-free CPU at the target
+under each zone's peak load of that week.  Per method: stability, VM-hours (and the
+share saved against peak static), SLO violations and scaling operations.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from typing import Any
+
+import numpy as np
+
+from simcore.domains.autoscaling import baselines as bl
+from simcore.domains.autoscaling.evaluate import Policy, run_episode
+from simcore.domains.autoscaling.simulator import AutoscalingSimulator
+from simcore.domains.autoscaling.workload import draw_zones
+from simcore.experiments.autoscaling.config import AutoscalingExperimentConfig
+from simcore.report.stats import t_ci
+from simcore.runner import Job, SeedTree, run_jobs
+from simcore.util.config import to_dict
+
+__all__ = ["run", "run_seed"]
+
+
+def _policy(key: str, cfg: AutoscalingExperimentConfig, peak: np.ndarray) -> Policy:
+    c = cfg.sim
+    if key == "threshold":
+        return bl.ThresholdScaling(c)
+    if key == "target-tracking":
+        return bl.TargetTracking(c)
+    if key == "autopilot":
+        return bl.AutopilotRecommender(c)
+    if key == "predictive":
+        return bl.Predictive(c)
+    return bl.PeakStatic(c, peak)
+
+
+def run_seed(cfg: AutoscalingExperimentConfig, seed: int) -> dict[str, Any]:
+    """Every method on seed index ``seed``: per-method metrics (means over zones), and
+    seed 0's trajectories of the plotted zones."""
+    tree = SeedTree(cfg.seed).child("seed", seed)
+    zones = draw_zones(cfg.sim.workload, cfg.zones, tree.seed("zones"))
+    sim_seed = tree.seed("sim")
+    probe = run_episode(AutoscalingSimulator(cfg.sim, zones=zones, seed=sim_seed), bl.TargetTracking(cfg.sim),
+                        record=True)
+    peak = bl.peak_static_vms(zones, probe["traffic_t"], cfg.sim.cpu_target)
+    out: dict[str, Any] = {"methods": {}, "traces": {}}
+    P = cfg.plot_zones
+    for key in cfg.methods:
+        t0 = time.perf_counter()
+        m = run_episode(AutoscalingSimulator(cfg.sim, zones=zones, seed=sim_seed), _policy(key, cfg, peak),
+                        record=seed == 0)
+        steps = cfg.sim.horizon
+        out["methods"][key] = {
+            "stability": float(m["stability"].mean()), "vm_hours": float(m["vm_hours"].sum()),
+            "slo_rate": float(m["slo_violations"].sum() / (steps * cfg.zones)),
+            "ops_per_zone_day": float(m["scaling_ops"].mean() * 144 / steps), "reward": float(m["reward"].mean()),
+            "cpu": float(m["cpu"].mean()), "seconds": time.perf_counter() - t0,
+            "zone_stability": m["stability"].tolist(),
+        }
+        if seed == 0:
+            out["traces"][key] = {"vms": m["vms_t"][:, :P].T.tolist(), "cpu": m["cpu_t"][:, :P].T.tolist()}
+    if seed == 0:
+        out["traces"]["traffic"] = probe["traffic_t"][:, :P, 0].T.tolist()
+    return out
+
+
+def _summaries(cfg: AutoscalingExperimentConfig, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    summ: dict[str, Any] = {}
+    for key in cfg.methods:
+        per = {k: [r["methods"][key][k] for r in runs] for k in ("stability", "vm_hours", "slo_rate",
+                                                                "ops_per_zone_day", "reward", "cpu")}
+        if "peak-static" in cfg.methods:
+            per["vm_saved"] = [1 - r["methods"][key]["vm_hours"] / r["methods"]["peak-static"]["vm_hours"]
+                               for r in runs]
+        zs = np.concatenate([r["methods"][key]["zone_stability"] for r in runs])
+        summ[key] = {k: dict(zip(("mean", "half"), t_ci(v))) for k, v in per.items()}
+        summ[key]["per_seed"] = per
+        half = float(1.96 * zs.std(ddof=1) / np.sqrt(zs.size))
+        summ[key]["zone_stability_ci"] = {"mean": float(zs.mean()), "half": half}
+    return summ
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def run(config: AutoscalingExperimentConfig, progress: bool = True) -> dict[str, Any]:
+    """Runs every seed (one job each) and returns config, meta, summaries and raw runs."""
+    t0 = time.perf_counter()
+    load = os.getloadavg()[0]
+    jobs = [Job(key=f"seed/{s}", fn=run_seed, kwargs=dict(cfg=config, seed=s), seed_path=("seed", s))
+            for s in range(config.seeds)]
+    runs = run_jobs(jobs, backend="inline" if config.workers == 1 else "process", workers=config.workers,
+                    progress=progress, desc="autoscaling", unit="seed")
+    meta = {"wall_seconds": time.perf_counter() - t0, "load_average_start": load,
+            "load_average_end": os.getloadavg()[0], "git_commit": _commit()}
+    seeds = {f"seed/{s}/{n}": SeedTree(config.seed).child("seed", s).describe(n)
+             for s in range(config.seeds) for n in ("zones", "sim")}
+    traces = runs[0].pop("traces")
+    return {"config": to_dict(config), "meta": meta, "summary": _summaries(config, runs), "traces": traces,
+            "runs": runs, "seeds": seeds}
