@@ -153,3 +153,17 @@ def test_bootstrap_is_deterministic_and_covers():
     assert (a[1] - a[0]) / (2 * 1.96 * est.stderr()) == pytest.approx(1.0, abs=0.25)
     with pytest.raises(ValueError, match="^n:"):
         ope.bootstrap_ci(est, 10, SeedTree(11))
+
+
+def test_bootstrap_refuses_non_finite_resamples():
+    """Regression: a SNIPS estimate with one positive weight gave resamples with zero
+    total weight (0/0), and the interval came back (nan, nan) silently."""
+    n = 50
+    a = np.zeros(n, dtype=int)
+    a[0] = 1
+    dist = np.zeros((n, 2))
+    dist[:, 1] = 1.0
+    est = ope.snips(np.ones(n), a, np.full(n, 0.5), dist)
+    assert est.value == 1.0
+    with pytest.raises(ValueError, match="non-finite"):
+        ope.bootstrap_ci(est, n, SeedTree(0), "snips-nan", n_boot=200)

@@ -257,7 +257,12 @@ def bootstrap_ci(
     if isinstance(stat, Estimate) and stat.numer.size != n:
         raise ValueError(f"n: the estimate has {stat.numer.size} rounds, got n={n}")
     rng = seeds.generator("bootstrap", *path)
-    vals = np.array([fn(rng.integers(0, n, size=n)) for _ in range(n_boot)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vals = np.array([fn(rng.integers(0, n, size=n)) for _ in range(n_boot)])
+    bad = int((~np.isfinite(vals)).sum())
+    if bad:
+        raise ValueError(f"stat: {bad} of {n_boot} resamples gave a non-finite value (SNIPS: a resample "
+                         "without a positive weight); the percentile interval is undefined")
     lo, hi = np.quantile(vals, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
 
