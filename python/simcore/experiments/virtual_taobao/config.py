@@ -38,6 +38,10 @@ class VirtualTaobaoConfig:
         gail_iterations: GAIL fine-tuning iterations of the BC model on the log's states
             (:func:`simcore.domains.virtual_taobao.gail.train_gail`, batch ``bc_batch``,
             2 PPO epochs, lr bc_lr / 10) for the "bc+gail" simulator (>= 1).
+        mail_iterations, mail_sessions: MAIL fine-tuning of the BC model for the
+            "bc+mail" simulator (:func:`simcore.domains.virtual_taobao.mail.train_mail`
+            with its other defaults: sessions generated per iteration from logged first
+            states under the logging policy; >= 1, >= 2).
         gansd_steps: GAN-SD updates (>= 1).  gmm_components: mixture size (>= 1).
         panel: users of the exact evaluation panel (>= 10).
         distances: L2 distances from the logging mean of the perturbed panel policies
@@ -61,6 +65,8 @@ class VirtualTaobaoConfig:
     bc_batch: int = 512
     bc_hidden: int = 32
     gail_iterations: int = 40
+    mail_iterations: int = 20
+    mail_sessions: int = 512
     gansd_steps: int = 800
     gmm_components: int = 16
     panel: int = 500
@@ -78,7 +84,8 @@ class VirtualTaobaoConfig:
         _pos_int("sessions", self.sessions, 100)
         for name, lo in (("bc_epochs", 1), ("bc_patience", 1), ("bc_batch", 1), ("bc_hidden", 4),
                          ("gansd_steps", 1),
-                         ("gail_iterations", 1), ("gmm_components", 1), ("panel", 10), ("directions", 1),
+                         ("gail_iterations", 1), ("mail_iterations", 1), ("mail_sessions", 2),
+                         ("gmm_components", 1), ("panel", 10), ("directions", 1),
                          ("cem_iterations", 1), ("cem_population", 4), ("cem_panel", 10), ("workers", 1)):
             _pos_int(name, getattr(self, name), lo)
         _pos("logging_std", self.logging_std)
@@ -93,7 +100,8 @@ def smoke_config() -> VirtualTaobaoConfig:
     """A tiny run for tests (small world, 2 seeds, seconds)."""
     return VirtualTaobaoConfig(
         session=SessionConfig.from_dict({"world": {"n_queries": 4, "n_items": 60}}), seeds=2, sessions=600,
-        bc_epochs=1, bc_hidden=8, gail_iterations=2, gansd_steps=20, gmm_components=2, panel=20, distances=(0.5,),
+        bc_epochs=1, bc_hidden=8, gail_iterations=2, mail_iterations=2, mail_sessions=32,
+        gansd_steps=20, gmm_components=2, panel=20, distances=(0.5,),
         directions=1, cem_iterations=1, cem_population=4, cem_panel=10)
 
 

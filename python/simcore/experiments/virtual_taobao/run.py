@@ -11,8 +11,10 @@ Per seed index s (SeedTree paths ``seed/<s>/...``), one job (:func:`run_seed`):
 4. A panel of policies (the five named rankings and LTR perturbed at each distance
    along random directions), each evaluated exactly (expectation mode) on the same
    panel of users in the true simulator and in the learned one (observable user
-   features only), in the learned one with each generated population, and in the BC
-   model fine-tuned by GAIL on the log's states ("bc+gail").
+   features only), in the learned one with each generated population, in the BC
+   model fine-tuned by GAIL on the log's states ("bc+gail") and in the BC model
+   fine-tuned by MAIL on sessions it generates in the learned simulator ("bc+mail",
+   :mod:`simcore.domains.virtual_taobao.mail`).
 5. Engine policies trained by CEM inside the truth, inside the learned simulator, and
    inside it with ANC; each evaluated exactly in the truth, against the logging policy.
 """
@@ -88,7 +90,7 @@ def _rel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(a - b) / np.maximum(np.abs(b), 1e-12)
 
 
-def _panel_metrics(cfg: VirtualTaobaoConfig, model: Any, gail_model: Any, samplers: dict, world: Any,
+def _panel_metrics(cfg: VirtualTaobaoConfig, model: Any, tuned: dict[str, Any], samplers: dict, world: Any,
                    tree: SeedTree, W: np.ndarray) -> dict[str, Any]:
     from scipy.stats import spearmanr
 
@@ -118,11 +120,13 @@ def _panel_metrics(cfg: VirtualTaobaoConfig, model: Any, gail_model: Any, sample
         return lambda B: LearnedSimulator(model, sc, B, seed=tree.seed("gen-panel", name), users=sampler,
                                           world=world)
 
-    gl = summaries(paths(lambda B: LearnedSimulator(gail_model, sc, B, world=world), obs, W, n))
-    out["value_gail"] = gl["value_h"][:, -1].tolist()
-    out["spearman_gail"] = float(spearmanr(vt, gl["value_h"][:, -1])[0])
-    out["rel_err_gail"] = _rel(gl["value_h"][:, -1], vt).tolist()
-    out["compounding_gail"] = _rel(gl["value_h"], ts["value_h"]).mean(axis=0).tolist()
+    for key, tm in tuned.items():
+        gl = summaries(paths(lambda B, tm=tm: LearnedSimulator(tm, sc, B, world=world), obs, W, n))
+        out[f"value_{key}"] = gl["value_h"][:, -1].tolist()
+        out[f"spearman_{key}"] = float(spearmanr(vt, gl["value_h"][:, -1])[0])
+        out[f"rel_err_{key}"] = _rel(gl["value_h"][:, -1], vt).tolist()
+        out[f"compounding_{key}"] = _rel(gl["value_h"], ts["value_h"]).mean(axis=0).tolist()
+        out[f"conversion_{key}"] = gl["pmf"].sum(1).tolist()
     for name, sampler in samplers.items():
         gp = paths(with_users(name, sampler), None, W, n)
         vg = summaries(gp)["value_h"][:, -1]
@@ -176,6 +180,7 @@ def run_seed(cfg: VirtualTaobaoConfig, seed: int) -> dict[str, Any]:
     from simcore.domains.virtual_taobao.bc import BCConfig, train_bc
     from simcore.domains.virtual_taobao.data import load_pages
     from simcore.domains.virtual_taobao.gail import GAILConfig, train_gail
+    from simcore.domains.virtual_taobao.mail import MAILConfig, train_mail
     from simcore.domains.virtual_taobao.model import BehaviourConfig
 
     torch.set_num_threads(1)
@@ -200,13 +205,17 @@ def run_seed(cfg: VirtualTaobaoConfig, seed: int) -> dict[str, Any]:
     gail_rewards = train_gail(pages, gail_model, GAILConfig(iterations=cfg.gail_iterations, batch=cfg.bc_batch,
                                                             ppo_epochs=2, lr=cfg.bc_lr / 10,
                                                             seed=tree.seed("gail")))
+    mail_model = copy.deepcopy(bc.model)
+    mail_rewards = train_mail(pages, mail_model, sc, world, default_action_set(m)[0],
+                              MAILConfig(iterations=cfg.mail_iterations, sessions=cfg.mail_sessions,
+                                         std=cfg.logging_std, seed=tree.seed("mail")))
     samplers, fidelity = _users_fidelity(cfg, pages, world, tree)
     names, W = policy_panel(cfg, m, tree.generator("panel-directions"))
-    panel = _panel_metrics(cfg, bc.model, gail_model, samplers, world, tree, W)
+    panel = _panel_metrics(cfg, bc.model, {"gail": gail_model, "mail": mail_model}, samplers, world, tree, W)
     transfer = _sim_to_real(cfg, bc.model, world, tree, ref_norm)
     return {"seed": seed, "log_rows": log.rows, "log_sessions": log.sessions, "bc_train_nll": bc.train_loss,
             "bc_val_nll": bc.val_loss, "bc_best_epoch": bc.best_epoch,
-            "gail_reward": gail_rewards, "population": fidelity, "policies": names,
+            "gail_reward": gail_rewards, "mail_reward": mail_rewards, "population": fidelity, "policies": names,
             "distance": np.linalg.norm(W - W[0], axis=1).tolist(), **panel, "transfer": transfer,
             "seconds": {"log": t_log, "bc": t_bc, "total": time.perf_counter() - t0}}
 
