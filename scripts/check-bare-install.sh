@@ -23,7 +23,7 @@ sc="$tmp/venv/bin/simcore"
 ls "$tmp/d"/report.md "$tmp/d"/results.json >/dev/null
 ls "$tmp/d"/*.png >/dev/null
 # torch experiments: exit 2 at once with the one-line instruction
-for e in ranking engine-cost; do
+for e in ranking engine-cost tiered-traffic lifecycle virtual-taobao bandits; do
   set +e
   out="$("$sc" reproduce "$e" --quiet --out "$tmp/$e" 2>&1)"
   rc=$?

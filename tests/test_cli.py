@@ -83,6 +83,23 @@ def test_missing_optional_dependency_is_one_line(monkeypatch, capsys):
     assert len(err) == 1 and 'pip install "simcore[torch]"' in err[0] and not ran
 
 
+def test_a_config_that_needs_torch_says_so_in_one_line(monkeypatch, capsys, tmp_path):
+    """bandits needs torch only for its neural agent: one line naming the extra and the
+    switch, before any work; with the switch off it does not ask."""
+    import importlib.util
+
+    from simcore.experiments.bandits import EXPERIMENT, requires_for
+    from simcore.experiments.bandits.config import BanditsConfig
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "torch" else real(n, *a))
+    assert main(["reproduce", "bandits", "--quiet", "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'pip install "simcore[torch]"' in err[0] and "neural=false" in err[0]
+    assert not (tmp_path / "b").exists()
+    assert requires_for(BanditsConfig(neural=False)) == {} and EXPERIMENT.requires_for is requires_for
+
+
 from dataclasses import dataclass  # noqa: E402
 
 

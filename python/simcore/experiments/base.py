@@ -46,6 +46,9 @@ class Experiment:
         requires: import names the run needs beyond the base install (e.g.
             ``("torch",)``); checked before any work.
         summary: ``summary(results) -> str`` printed after the report (optional).
+        requires_for: ``requires_for(config) -> {import name: why}``: what a given
+            configuration needs beyond ``requires`` (e.g. torch only when a torch agent
+            is switched on); checked after the flags are parsed, before any work.
     """
 
     name: str
@@ -56,10 +59,12 @@ class Experiment:
     presets: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
     summary: Callable[[dict[str, Any]], str] | None = None
+    requires_for: Callable[[Any], Mapping[str, str]] | None = None
 
 
 #: what to pip-install for a missing import
-EXTRAS = {"torch": 'pip install "simcore[torch]"  (pins torch==2.13.0)'}
+EXTRAS = {"torch": 'pip install "simcore[torch]"  (pins torch==2.13.0)',
+          "pyarrow": 'pip install "simcore[logs]"  (pyarrow)'}
 
 
 def missing_requirements(exp: Experiment) -> list[str]:
@@ -150,6 +155,12 @@ def main(exp: Experiment, args: argparse.Namespace, argv: Sequence[str] = ()) ->
         cfg = config_from_args(exp, args)
     except ValueError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    wanted = dict(exp.requires_for(cfg)) if exp.requires_for is not None else {}
+    absent = [m for m in wanted if importlib.util.find_spec(m) is None]
+    if absent:
+        hint = "; ".join(f"{m} ({wanted[m]}): {EXTRAS.get(m, f'pip install {m}')}" for m in absent)
+        print(f"{prog}: error: needs {hint}", file=sys.stderr)
         return 2
     backend = getattr(args, "backend", None)
     if backend == "ray" and importlib.util.find_spec("ray") is None:

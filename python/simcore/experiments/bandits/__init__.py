@@ -24,6 +24,11 @@ def summary(results: dict[str, Any]) -> str:
             f"{v.count('inconclusive')} inconclusive, {v.count('not reproduced')} not reproduced of {len(v)} claims")
 
 
+def requires_for(cfg: BanditsConfig) -> dict[str, str]:
+    """torch only for the neural-linear agent of the regret study."""
+    return {"torch": "the neural-linear bandit; or --set neural=false"} if cfg.neural else {}
+
+
 EXPERIMENT = Experiment(
     name="bandits",
     help="bandits and OPE: the Open Bandit Dataset benchmark and simulator studies with exact values",
@@ -32,6 +37,7 @@ EXPERIMENT = Experiment(
     write_report=write_report,
     presets={"quick": BanditsConfig.quick},
     summary=summary,
+    requires_for=requires_for,
 )
 
 __all__ = ["EXPERIMENT", "BanditsConfig", "run", "write_report", "summary"]
