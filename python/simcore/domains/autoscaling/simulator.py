@@ -20,7 +20,7 @@ import numpy as np
 from simcore.domains.autoscaling.config import MAX_DELAY, AutoscalingConfig
 from simcore.domains.autoscaling.reference import ReferenceAutoscalingBatch
 from simcore.domains.autoscaling.spec import AUTOSCALING_DIMS, AUTOSCALING_STEP_SPEC, OBS_DIM
-from simcore.domains.autoscaling.workload import ZoneParams, draw_zones
+from simcore.domains.autoscaling.workload import ZoneParams, check_params, draw_zones
 from simcore.util.checks import thread_count
 
 __all__ = ["AutoscalingSimulator", "AutoscalingStepResult", "BACKENDS"]
@@ -106,10 +106,8 @@ class AutoscalingSimulator:
 
     def _build(self) -> Any:
         z, c = self.zones, self.config
+        self._check_zones()
         if self.backend == "numpy":
-            from simcore.domains.autoscaling.exact import check_traffic_vms  # noqa: F401  (same checks below)
-
-            self._check_zones()
             return ReferenceAutoscalingBatch(z, self._model, c.horizon, c.delay)
         from simcore import _core
 
@@ -119,12 +117,13 @@ class AutoscalingSimulator:
             c.horizon, c.delay)
 
     def _check_zones(self) -> None:
-        """The twin's parameter checks (the C++ binding checks the same ranges itself)."""
+        """The parameter checks, for both backends (the C++ binding checks the same ranges again)."""
         z = self.zones
-        if not np.all(np.isfinite(z.params)):
-            raise ValueError("params: values must be finite (NaN parameters rejected)")
-        if np.any(z.params[:, :2] < 0):
-            raise ValueError("params: base_rpc, base_mq must be >= 0 (negative traffic)")
+        check_params(z.params)
+        for name in ("min_vms", "max_vms", "init_vms"):
+            v = getattr(z, name)
+            if v.shape != (z.num_zones,) or v.dtype.kind not in "iu":
+                raise ValueError(f"{name}: expected {z.num_zones} integers, got shape {v.shape}, dtype {v.dtype}")
         if np.any(z.min_vms < 1):
             raise ValueError("min_vms: must be >= 1 (zero VMs cannot serve)")
         if np.any(z.max_vms < z.min_vms) or np.any(z.init_vms < z.min_vms) or np.any(z.init_vms > z.max_vms):
@@ -177,8 +176,9 @@ class AutoscalingSimulator:
         a = np.ascontiguousarray(a.reshape(B), dtype=np.float64)
         lo, hi = self.config.ratio_min, self.config.ratio_max
         if not np.all(np.isfinite(a)) or a.min() < lo or a.max() > hi:
+            bad = int(np.argmax(~(np.isfinite(a) & (a >= lo) & (a <= hi))))
             raise ValueError(f"actions: scaling ratios must be finite and lie in [{lo}, {hi}], "
-                             f"got [{np.nanmin(a) if np.isfinite(a).any() else a[0]}, {a.max()}]")
+                             f"got {a[bad]} at zone {bad}")
         return a
 
     def step(self, actions: Any) -> AutoscalingStepResult:

@@ -27,7 +27,7 @@ import numpy as np
 from simcore.domains.autoscaling.config import WorkloadConfig
 from simcore.util.seeds import SeedTree
 
-__all__ = ["PARAM_NAMES", "N_PARAMS", "ZoneParams", "draw_zones", "col"]
+__all__ = ["PARAM_NAMES", "PARAM_RANGES", "N_PARAMS", "ZoneParams", "draw_zones", "col", "check_params"]
 
 #: Columns of the per-zone parameter matrix (same order as cpp/simcore/autoscaling Param).
 PARAM_NAMES = (
@@ -37,6 +37,31 @@ PARAM_NAMES = (
 )
 N_PARAMS = len(PARAM_NAMES)
 _COL = {n: i for i, n in enumerate(PARAM_NAMES)}
+#: Allowed range of each column (low, high, low excluded?), as bindings/register_autoscaling.cpp checks them.
+PARAM_RANGES: dict[str, tuple[float, float, bool]] = {
+    "base_rpc": (0, 1e12, False), "base_mq": (0, 1e12, False), "daily_amp_rpc": (0, 0.99, False),
+    "daily_amp_mq": (0, 0.99, False), "cos_phase": (-1, 1, False), "sin_phase": (-1, 1, False),
+    "weekend_dip": (0, 0.99, False), "trend": (-0.5, 10, False), "noise_sd": (0, 2, False),
+    "burst_prob": (0, 1, False), "burst_size": (0, 100, False), "burst_decay": (0, 0.999, False),
+    "holiday_mult": (0.01, 100, False), "w_rpc": (0, 1e6, False), "w_mq": (0, 1e6, False), "idle": (0, 0.99, False),
+    "scale": (0, 1e12, True), "shape": (0.2, 5, False), "cpu_sd": (0, 1, False), "lat0": (0, 1e6, True),
+    "knee": (0, 1, False), "lat_gain": (0, 1e6, False), "slo_ms": (0, 1e9, True),
+}
+
+
+def check_params(params: np.ndarray) -> None:
+    """ValueError naming the first column (and zone) outside :data:`PARAM_RANGES` or not finite."""
+    p = np.asarray(params)
+    if p.ndim != 2 or p.shape[1] != N_PARAMS or p.shape[0] < 1:
+        raise ValueError(f"params: expected shape (B, {N_PARAMS}) with B >= 1, got {p.shape}")
+    for j, name in enumerate(PARAM_NAMES):
+        lo, hi, open_lo = PARAM_RANGES[name]
+        v = p[:, j]
+        ok = np.isfinite(v) & (v <= hi) & ((v > lo) if open_lo else (v >= lo))
+        if not ok.all():
+            i = int(np.argmin(ok))
+            raise ValueError(f"params: {name} must be finite and lie in {'(' if open_lo else '['}{lo}, {hi}], "
+                             f"got {v[i]} at zone {i}" + (" (negative traffic)" if name.startswith("base") else ""))
 
 
 def col(name: str) -> int:
