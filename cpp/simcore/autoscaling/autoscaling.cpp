@@ -61,7 +61,9 @@ void Batch::outcome(const StateView& s, std::size_t i, std::int64_t tau, double 
   x[1] = (p[kBase1] * (1.0 + p[kAmp1] * ds)) * common * std::exp(sd * e1 - half);
   const double u = (p[kW0] * x[0] + p[kW1] * x[1]) / static_cast<double>(s.vms[i]);
   const double z = u / p[kScale];
-  mu = p[kIdle] + (1.0 - p[kIdle]) * (1.0 - std::exp(-std::pow(z, p[kShape])));
+  // z^shape as exp(shape log z) (cheaper than pow; z = 0 gives exp(-inf) = 0), the twin alike
+  const double zp = std::exp(p[kShape] * std::log(z));
+  mu = p[kIdle] + (1.0 - p[kIdle]) * (1.0 - std::exp(-zp));
   c = std::min(1.0, std::max(0.0, mu + p[kCpuSd] * e2));
   s.rng[i] = r.state;
 }

@@ -90,7 +90,9 @@ class ReferenceAutoscalingBatch:
         u = (p[:, col("w_rpc")] * x[:, 0] + p[:, col("w_mq")] * x[:, 1]) / s["vms"].astype(np.float64)
         z = u / p[:, col("scale")]
         idle = p[:, col("idle")]
-        mu = idle + (1.0 - idle) * (1.0 - np.exp(-np.power(z, p[:, col("shape")])))
+        with np.errstate(divide="ignore"):
+            zp = np.exp(p[:, col("shape")] * np.log(z))  # z^shape as in the C++ (z = 0 -> 0)
+        mu = idle + (1.0 - idle) * (1.0 - np.exp(-zp))
         c = np.minimum(1.0, np.maximum(0.0, mu + p[:, col("cpu_sd")] * e2))
         return mu, c
 
