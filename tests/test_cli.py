@@ -83,6 +83,19 @@ def test_missing_optional_dependency_is_one_line(monkeypatch, capsys):
     assert len(err) == 1 and 'pip install "simcore[torch]"' in err[0] and not ran
 
 
+def test_cli_requirements_match_the_experiments():
+    """The CLI checks experiments.REQUIRES before importing an experiment; it must
+    equal each Experiment.requires."""
+    import importlib
+
+    from simcore.experiments import EXPERIMENTS, REQUIRES
+
+    for name, (module, _) in EXPERIMENTS.items():
+        exp = getattr(importlib.import_module(module), "EXPERIMENT", None)
+        if exp is not None:
+            assert tuple(REQUIRES.get(name, ())) == tuple(exp.requires), name
+
+
 def test_a_config_that_needs_torch_says_so_in_one_line(monkeypatch, capsys, tmp_path):
     """bandits needs torch only for its neural agent: one line naming the extra and the
     switch, before any work; with the switch off it does not ask."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from simcore.experiments import EXPERIMENTS
+from simcore.experiments import EXPERIMENTS, REQUIRES
 
 
 def _requested_experiment(argv: Sequence[str]) -> str | None:
@@ -30,11 +31,16 @@ def _requested_experiment(argv: Sequence[str]) -> str | None:
 def _load(name: str) -> Any:
     """The experiment package's EXPERIMENT (or, for an experiment not yet converted,
     its module with add_arguments/main)."""
+    from simcore.experiments.base import EXTRAS
+
+    missing = [m for m in REQUIRES.get(name, ()) if importlib.util.find_spec(m) is None]
+    if missing:
+        hint = "; ".join(EXTRAS.get(m, f"pip install {m}") for m in missing)
+        print(f"simcore reproduce {name}: error: needs {', '.join(missing)}: {hint}", file=sys.stderr)
+        raise SystemExit(2)
     try:
         module = importlib.import_module(EXPERIMENTS[name][0])
     except ModuleNotFoundError as e:  # an optional dependency: one line, before any work
-        from simcore.experiments.base import EXTRAS
-
         if e.name and e.name.split(".")[0] in EXTRAS:
             dep = e.name.split(".")[0]
             print(f"simcore reproduce {name}: error: needs {dep}: {EXTRAS[dep]}", file=sys.stderr)

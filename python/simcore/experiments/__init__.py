@@ -47,3 +47,14 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "Virtual Taobao: user simulators learned from logs (BC, GAN-SD users, ANC) measured against the truth",
     ),
 }
+
+#: CLI name -> the optional imports its run needs (as its ``Experiment.requires``),
+#: checked by the CLI before the experiment's module is imported, so that one line
+#: names every missing extra at once.
+REQUIRES: dict[str, tuple[str, ...]] = {
+    "ranking": ("torch",),
+    "engine-cost": ("torch",),
+    "tiered-traffic": ("torch",),
+    "lifecycle": ("torch",),
+    "virtual-taobao": ("torch", "pyarrow"),
+}
