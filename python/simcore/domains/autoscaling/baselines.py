@@ -12,7 +12,8 @@ hindsight :class:`PeakStatic` reference, which is told its allocation.
 * :class:`AutopilotRecommender`: Rzadca et al. (EuroSys 2020) moving window: an
   exponentially decayed histogram (half-life ``half_life`` steps, buckets growing by
   ``growth``) of the usage c l (busy-VM equivalents); recommends
-  ceil(q_p (1 + margin) / cpu_target) VMs, q_p the bucket upper bound at percentile p,
+  ceil(q_p (1 + margin) / aim) VMs, q_p the bucket upper bound at percentile p, aim =
+  cpu_target by default (aim = 1: Autopilot's own use, q_p (1 + margin) as the limit),
   applied when it differs from P by more than ``min_change``.
 * :class:`Predictive`: seasonal-naive forecast (yesterday's traffic at the step the
   new VMs serve, times the recent level ratio) and the inverse of a CPU model
@@ -123,11 +124,14 @@ class AutopilotRecommender:
 
     def __init__(self, cfg: AutoscalingConfig, percentile: float = 0.95, margin: float = 0.15,
                  half_life: float = STEPS_PER_DAY, growth: float = 1.05, first: float = 0.01, n_buckets: int = 480,
-                 min_change: float = 0.1) -> None:
+                 min_change: float = 0.1, aim: float | None = None) -> None:
+        if aim is not None and not 0 < aim <= 1:
+            raise ValueError(f"aim: must be None or lie in (0, 1], got {aim}")
         if not 0 < percentile <= 1 or margin < 0 or half_life <= 0 or growth <= 1 or first <= 0 or n_buckets < 2:
             raise ValueError("AutopilotRecommender: need percentile in (0, 1], margin >= 0, half_life > 0, "
                              "growth > 1, first > 0, n_buckets >= 2")
         self.cfg, self.p, self.margin, self.min_change = cfg, percentile, margin, min_change
+        self.aim = cfg.cpu_target if aim is None else aim
         self.decay = 0.5 ** (1.0 / half_life)
         self.first, self.growth, self.n = first, growth, n_buckets
         self.edges = bucket_edges(n_buckets, first, growth)
@@ -141,10 +145,10 @@ class AutopilotRecommender:
         self.hist[np.arange(usage.shape[0]), bucket_of(usage, self.first, self.growth, self.n)] += 1.0
 
     def recommend(self) -> np.ndarray:
-        """ceil(q_p (1 + margin) / cpu_target) VMs per zone (float64 (B,))."""
+        """ceil(q_p (1 + margin) / aim) VMs per zone (float64 (B,))."""
         assert self.hist is not None
         q = decayed_percentile(self.hist, self.edges, self.p)
-        return np.maximum(1.0, np.ceil(q * (1 + self.margin) / self.cfg.cpu_target))
+        return np.maximum(1.0, np.ceil(q * (1 + self.margin) / self.aim))
 
     def act(self, o: Observed) -> np.ndarray:
         self.observe(o.cpu * o.vms)

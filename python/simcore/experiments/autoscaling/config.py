@@ -9,8 +9,10 @@ from simcore.domains.autoscaling.config import AutoscalingConfig
 
 __all__ = ["AutoscalingExperimentConfig", "METHODS", "smoke_config", "full_config"]
 
-#: method keys (the rule baselines; the meta-RL method of the paper is not implemented yet)
-METHODS: tuple[str, ...] = ("threshold", "target-tracking", "autopilot", "predictive", "peak-static")
+#: method keys (the rule baselines; the meta-RL method of the paper is not implemented yet).  ``autopilot``
+#: aims its p95 (+15 %) at cpu_target, ``autopilot-limit`` at full utilisation (Autopilot's limit setting).
+METHODS: tuple[str, ...] = ("threshold", "target-tracking", "autopilot", "autopilot-limit", "predictive",
+                            "peak-static")
 
 
 @dataclass(frozen=True)

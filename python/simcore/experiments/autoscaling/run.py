@@ -37,6 +37,8 @@ def _policy(key: str, cfg: AutoscalingExperimentConfig, peak: np.ndarray) -> Pol
         return bl.TargetTracking(c)
     if key == "autopilot":
         return bl.AutopilotRecommender(c)
+    if key == "autopilot-limit":
+        return bl.AutopilotRecommender(c, aim=1.0)
     if key == "predictive":
         return bl.Predictive(c)
     return bl.PeakStatic(c, peak)
