@@ -146,3 +146,107 @@ def test_logged_target_skipped_when_too_large(tmp_path, monkeypatch):
     camp = res["campaigns"]["all"]
     assert "bts_logged_from_random" not in camp and "LOGGED_MAX_ENTRIES" in camp["skipped"]["bts_logged_from_random"]
     assert len(res["claims"]) == 15 and "skipped" in (out / "report.md").read_text()
+
+
+def test_equivalence_verdict_rules_on_hand_made_cis():
+    from simcore.experiments.bandits.verdicts import aggregate, bias_outcome, coverage_outcome
+
+    # V = 0.5, margin 2 % -> delta = 0.01
+    assert bias_outcome(-0.005, 0.008, 0.5, 0.02) == "unbiased"
+    assert bias_outcome(-0.01, 0.01, 0.5, 0.02) == "unbiased"            # the margin's ends count
+    assert bias_outcome(-0.028, 0.028, 0.5, 0.02) == "inconclusive"       # holds 0 but too wide: not "unbiased"
+    assert bias_outcome(0.002, 0.03, 0.5, 0.02) == "inconclusive"         # excludes 0, yet may lie within the margin
+    assert bias_outcome(0.011, 0.05, 0.5, 0.02) == "biased"
+    assert bias_outcome(-0.3, -0.2, -0.5, 0.02) == "biased"               # |V| sets the margin
+    assert bias_outcome(float("nan"), float("nan"), 0.5, 0.02) == "inconclusive"
+    for bad in ({"rel": 0.0}, {"lo": 0.1, "hi": 0.0}):
+        with pytest.raises(ValueError, match=f"^{next(iter(bad))}"):
+            bias_outcome(**{"lo": -0.01, "hi": 0.01, "value": 0.5, "rel": 0.02, **bad})
+    # level 95 %, tolerance 2 %: holds iff lower end >= 93 %, fails iff upper end < 95 %
+    assert coverage_outcome(0.93, 0.99, 0.95, 0.02) == "holds"
+    assert coverage_outcome(0.981, 1.0, 0.95, 0.02) == "holds"
+    assert coverage_outcome(0.911, 0.975, 0.95, 0.02) == "inconclusive"  # 95 % of 200 reps: too few to tell
+    assert coverage_outcome(0.85, 0.949, 0.95, 0.02) == "fails"
+    assert coverage_outcome(0.90, 0.95, 0.95, 0.0) == "inconclusive"
+    with pytest.raises(ValueError, match="^tol"):
+        coverage_outcome(0.9, 0.95, 0.95, 0.96)
+    assert aggregate(["holds"] * 3, "holds", "fails") == "reproduced"
+    assert aggregate(["holds", "inconclusive"], "holds", "fails") == "partly reproduced"
+    assert aggregate(["inconclusive", "fails"], "holds", "fails") == "not reproduced"
+    assert aggregate(["inconclusive"] * 2, "holds", "fails") == "inconclusive"
+    assert aggregate([], "holds", "fails") == "not tested"
+
+
+def test_claims_use_the_equivalence_rules():
+    from simcore.experiments.bandits import sim_report
+
+    def est(bias_ci, cov_ci):
+        return {"bias": sum(bias_ci) / 2, "bias_ci": bias_ci, "sd": 0.1, "coverage": sum(cov_ci) / 2,
+                "coverage_ci": cov_ci}
+
+    # a low-power study: every bias CI holds 0 but spans +-6 % of V; coverage CIs hold 95 % but reach below 93 %
+    wide = {"t": 1.0, "value": 0.5, "max_weight": 100.0,
+            **{e: est((-0.03, 0.03), (0.91, 0.975)) for e in sim_report.ESTIMATORS}}
+    wide["dm"] = est((-0.25, -0.2), (0.0, 0.02))
+    tight = {**wide, "t": 0.0, **{e: est((-0.004, 0.004), (0.935, 0.99)) for e in ("ips", "snips", "dr", "switch-dr")}}
+    res = {"reps": 200, "n_rounds": 1000, "shifts": {"1": wide}}
+    by = {(c.claim, i % 2): c for i, c in enumerate(sim_report.ope_claims(res))}
+    verdicts = {k: c.verdict for k, c in by.items()}
+    ips_bias = next(c for c in by.values() if c.claim.startswith("IPS is unbiased"))
+    assert ips_bias.verdict == "inconclusive" and "inconclusive 1/1" in ips_bias.result
+    assert "+-2 % of V" in ips_bias.conditions and "93 %" in ips_bias.conditions
+    assert next(c for c in by.values() if c.claim.startswith("DM is biased")).verdict == "reproduced"
+    assert sum(v == "inconclusive" for v in verdicts.values()) == 8      # 4 bias + 4 coverage rows
+    res2 = {"reps": 200, "n_rounds": 1000, "shifts": {"0": tight, "1": wide}}
+    ips = [c for c in sim_report.ope_claims(res2) if c.claim.startswith("IPS")]
+    assert [c.verdict for c in ips] == ["partly reproduced", "partly reproduced"]
+    # a looser margin (a config setting) turns the wide CIs into "unbiased"
+    loose = sim_report.ope_claims(res, rel=0.1)
+    assert next(c for c in loose if c.claim.startswith("IPS is unbiased")).verdict == "reproduced"
+    hc = {"delta": 0.05, "reps": 200, "n_rounds": 1000,
+          "shifts": {"0": {"t": 0.0, "value": 0.1, **{b: {"coverage": 0.95, "coverage_ci": ci, "looseness": 0.1}
+                                                       for b, ci in (("thomas", (0.981, 1.0)),
+                                                                     ("thomas-20%", (0.95, 0.99)),
+                                                                     ("bootstrap", (0.90, 0.965)),
+                                                                     ("t-test", (0.85, 0.94)))}}}}
+    assert [c.verdict for c in sim_report.hcope_claims(hc)] == ["reproduced", "reproduced", "inconclusive",
+                                                                 "not reproduced"]
+    with pytest.raises(ValueError, match="^equiv_rel:"):
+        BanditsConfig(equiv_rel=0.0)
+    with pytest.raises(ValueError, match="^coverage_tol:"):
+        BanditsConfig(coverage_tol=0.3)
+
+
+def test_evaluate_drops_and_counts_undefined_resamples(tmp_path, monkeypatch):
+    import dataclasses
+
+    whl = _wheel(tmp_path)
+    rand, bts = obd.load_obd(whl, "random", "all"), obd.load_obd(whl, "bts", "all")
+    dist = protocol.uniform_dist(4, 2)
+
+    def clicks(k):
+        c = np.zeros(bts.n_rounds, dtype=np.int64)
+        c[:k] = 1
+        return dataclasses.replace(bts, click=c)
+
+    # 5 clicks in 800 rounds: a resample has none with probability ~e^-5, so a few of 2000 drop
+    res = protocol.evaluate(rand, dist, clicks(5), SeedTree(3), n_boot=2000)
+    for e in ("ips", "snips", "dm", "dr", "switch-dr"):
+        assert res[e]["boot_dropped"] > 0 and np.all(np.isfinite(res[e]["rel_diff_ci"]))
+        assert np.all(np.isfinite(res[e]["value_ci"]))
+    assert protocol.evaluate(rand, dist, bts, SeedTree(3), n_boot=200)["ips"]["boot_dropped"] == 0
+    with pytest.raises(ValueError, match="^n_boot: .* MAX_DROPPED"):
+        protocol.evaluate(rand, dist, clicks(1), SeedTree(3), n_boot=200)
+    with pytest.raises(ValueError, match="^on_policy: no clicks"):
+        protocol.evaluate(rand, dist, clicks(0), SeedTree(3), n_boot=200)
+    # SNIPS resamples that draw only rounds the target never shows are 0/0: counted, not NaN
+    from simcore.algos import ope
+
+    w = np.zeros(20)
+    w[0] = 1.0          # one round of 20 with weight: a resample misses it with probability (19/20)^20 = 36 %
+    est = ope.snips(np.ones(20), np.zeros(20, dtype=np.int64), np.full(20, 0.5), np.c_[w * 0.5, 1 - w * 0.5])
+    with pytest.raises(ValueError, match="MAX_DROPPED"):
+        protocol._boot_rel(est, np.ones(50), 20, 400, SeedTree(4).generator("b"))
+    monkeypatch.setattr(protocol, "MAX_DROPPED", 0.9)
+    val, rel, bad = protocol._boot_rel(est, np.ones(50), 20, 400, SeedTree(4).generator("b"))
+    assert 0.25 * 400 < bad < 0.5 * 400 and val.size == rel.size == 400 - bad and np.all(np.isfinite(rel))

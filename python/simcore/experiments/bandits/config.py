@@ -48,6 +48,14 @@ class BanditsConfig:
             (default 200).
         hcope_rounds: rounds per repetition, integer in [100, 10**7] (default 1000).
         hcope_delta: the bounds' delta (level 1 - delta), real in (0, 0.5] (default 0.05).
+        equiv_rel: the equivalence margin of the bias verdicts of (a) and (a'), as a share
+            of the exact value V: an estimator is "unbiased" only when its whole bias CI lies
+            inside +-equiv_rel |V|, "biased" when wholly outside; real in (0, 0.5]
+            (default 0.02, set before the runs).
+        coverage_tol: the tolerance of the coverage verdicts (normal CIs in (a), (a'); the
+            lower bounds in (b)): coverage at level L "holds" when its Wilson CI's lower end
+            is >= L - coverage_tol, "fails" when its upper end is < L; real in [0, 0.2]
+            (default 0.02).
         regret_seeds: seeds of the regret study, integer in [2, 1000] (default 5).
         regret_steps: batches per run, integer in [2, 100000] (default 150).
         regret_batch: rows per batch (the vector env's B), integer in [1, 100000] (default 32).
@@ -82,6 +90,8 @@ class BanditsConfig:
     hcope_reps: int = 200
     hcope_rounds: int = 1000
     hcope_delta: float = 0.05
+    equiv_rel: float = 0.02
+    coverage_tol: float = 0.02
     regret_seeds: int = 5
     regret_steps: int = 150
     regret_batch: int = 32
@@ -117,6 +127,8 @@ class BanditsConfig:
                              ("lifecycle_users", 10, 10**5), ("lifecycle_uplift_users", 100, 10**7)):
             check_int(name, getattr(self, name), lo, hi)
         check_real("hcope_delta", self.hcope_delta, 0.0, 0.5, lo_open=True)
+        check_real("equiv_rel", self.equiv_rel, 0.0, 0.5, lo_open=True)
+        check_real("coverage_tol", self.coverage_tol, 0.0, 0.2)
         if not isinstance(self.neural, bool):
             raise TypeError(f"neural: expected a bool, got {self.neural!r}")
         _reals("shifts", self.shifts, 0.0, 1.0, lo_open=False)

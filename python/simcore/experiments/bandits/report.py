@@ -38,7 +38,9 @@ def verdict(lo: float, hi: float) -> str:
 
 def claims(results: dict[str, Any]) -> list[Claim]:
     """One row per campaign, direction and estimator, then the simulator studies' claims."""
-    return obd_claims(results) + sim_report.claims(results.get("sim", {}))
+    st = results.get("settings", {})
+    return obd_claims(results) + sim_report.claims(results.get("sim", {}), st.get("equiv_rel", sim_report.EQUIV_REL),
+                                                   st.get("coverage_tol", sim_report.COVERAGE_TOL))
 
 
 def obd_claims(results: dict[str, Any]) -> list[Claim]:
@@ -46,6 +48,7 @@ def obd_claims(results: dict[str, Any]) -> list[Claim]:
     out = []
     for camp, res in results["campaigns"].items():
         n = res["n_rounds"]
+        n_boot = results.get("settings", {}).get("n_boot", "?")
         for key, (target, logs, dist) in DIRECTIONS.items():
             if key not in res:
                 continue            # a direction the benchmark skipped (see "skipped")
@@ -59,7 +62,9 @@ def obd_claims(results: dict[str, Any]) -> list[Claim]:
                     result=f"(V-V_on)/V_on = {100 * r['rel_diff']:+.0f} % [{100 * lo:+.0f}, {100 * hi:+.0f}]",
                     verdict=verdict(lo, hi),
                     conditions=f"campaign {camp}, {n['random']} + {n['bts']} rounds; target = {dist}; "
-                               f"V_on = {on:.4f}; reproduced = CI holds 0 within +-{100 * PRECISE:.0f} %",
+                               f"V_on = {on:.4f}; reproduced = CI holds 0 within +-{100 * PRECISE:.0f} %" +
+                               (f"; {r['boot_dropped']} of {n_boot} resamples dropped (V_on = 0 or 0/0)"
+                                if r.get("boot_dropped") else ""),
                 ))
     return out
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from simcore.experiments.bandits.verdicts import OUTCOMES, aggregate, bias_outcome, coverage_outcome, tally
 from simcore.report import Claim
 from simcore.report.claims import verdict_from_ci
 from simcore.report.stats import paired, t_ci
@@ -15,6 +17,9 @@ SRC_OPE = "docs/ope.md estimator table (Dudik et al. 2011; Wang et al. 2017); is
 SRC_HC = "Thomas, Theocharous & Ghavamzadeh, AAAI 2015, Theorem 1; issue 14"
 SRC_BANDIT = "Li et al. 2010 (LinUCB); Agrawal & Goyal 2013; Riquelme et al. 2018; issue 14"
 SRC_ALLOC = "issue 14: Lagrangian/dual allocation vs the exact ILP/LP (multiple-choice knapsack)"
+#: defaults of BanditsConfig.equiv_rel and .coverage_tol (docs there)
+EQUIV_REL = 0.02
+COVERAGE_TOL = 0.02
 SRC_UPLIFT = "issue 14: T-/X-/DR-learners (Kunzel et al. 2019; Kennedy 2020), Qini"
 
 
@@ -22,70 +27,83 @@ def _pct(lo: float, hi: float) -> str:
     return f"[{100 * lo:.1f}, {100 * hi:.1f}] %"
 
 
-def ope_claims(res: dict[str, Any]) -> list[Claim]:
-    """(a): per estimator, bias (all shifts) and the normal CI's coverage (all shifts)."""
+def _bias_claim(rows: list[dict[str, Any]], e: str, rel: float, digits: int) -> tuple[list[str], str]:
+    """(per-shift bias outcomes, result text) of estimator ``e``."""
+    outs = [bias_outcome(r[e]["bias_ci"][0], r[e]["bias_ci"][1], r["value"], rel) for r in rows]
+    far = rows[-1]
+    b, (lo, hi) = far[e]["bias"], far[e]["bias_ci"]
+    f = f"+.{digits}f"
+    text = (f"bias at t = {far['t']:g}: {b:{f}} [{lo:{f}}, {hi:{f}}] (V = {far['value']:.{digits}f}, "
+            f"margin +-{rel * abs(far['value']):.{digits}f}); per shift: "
+            f"{tally(outs, ('unbiased', 'biased', 'inconclusive'))}")
+    return outs, text
+
+
+def _cov_claim(rows: list[dict[str, Any]], e: str, level: float, tol: float) -> tuple[list[str], str]:
+    """(per-shift coverage outcomes, result text) of estimator or bound ``e``."""
+    outs = [coverage_outcome(r[e]["coverage_ci"][0], r[e]["coverage_ci"][1], level, tol) for r in rows]
+    worst = min(rows, key=lambda r: r[e]["coverage"])
+    text = (f"coverage {100 * worst[e]['coverage']:.1f} % {_pct(*worst[e]['coverage_ci'])} at t = {worst['t']:g} "
+            f"(lowest); per shift: {tally(outs, OUTCOMES)}")
+    return outs, text
+
+
+def _rules(rel: float, tol: float, level: float = 0.95) -> str:
+    return (f"unbiased = bias CI inside +-{100 * rel:g} % of V, biased = wholly outside; coverage holds = Wilson "
+            f"CI's lower end >= {100 * (level - tol):g} %, fails = upper end < {100 * level:g} %")
+
+
+def ope_claims(res: dict[str, Any], rel: float = EQUIV_REL, tol: float = COVERAGE_TOL) -> list[Claim]:
+    """(a): per estimator, bias (equivalence within +-rel V at every shift) and the normal
+    95 % CI's coverage (lower Wilson end >= 95 % - tol at every shift)."""
     out = []
     rows = list(res["shifts"].values())
     far = rows[-1]
-    cond = f"{res['reps']} repetitions x {res['n_rounds']} rounds; shifts t = {[r['t'] for r in rows]}; " \
-           f"largest weight at t = {far['t']:g}: {far['max_weight']:.1f}"
+    cond = (f"{res['reps']} repetitions x {res['n_rounds']} rounds; shifts t = {[r['t'] for r in rows]}; "
+            f"largest weight at t = {far['t']:g}: {far['max_weight']:.1f}; {_rules(rel, tol)}")
     for e in ESTIMATORS:
-        holds = [r[e]["bias_ci"][0] <= 0 <= r[e]["bias_ci"][1] for r in rows]
-        b, (lo, hi) = far[e]["bias"], far[e]["bias_ci"]
+        outs, text = _bias_claim(rows, e, rel, 4)
         if e == "dm":
             claim = "DM is biased when its reward model is misspecified (linear model, logistic truth)"
-            verdict = "reproduced" if not any(holds) else ("partly reproduced" if not all(holds) else "not reproduced")
+            verdict = aggregate(outs, "biased", "unbiased")
         else:
             claim = f"{e.upper()} is unbiased (consistent for SNIPS) as the target moves away from the logging policy"
-            verdict = "reproduced" if all(holds) else ("partly reproduced" if any(holds) else "not reproduced")
-        out.append(Claim(claim, SRC_OPE, f"bias at t = {far['t']:g}: {b:+.4f} [{lo:+.4f}, {hi:+.4f}] "
-                         f"(V = {far['value']:.4f}); bias CI holds 0 at {sum(holds)}/{len(holds)} shifts",
-                         verdict, cond))
-        cov = [r[e]["coverage_ci"] for r in rows]
-        ok = [c_lo <= 0.95 <= c_hi for c_lo, c_hi in cov]
-        worst = min(rows, key=lambda r: r[e]["coverage"])
+            verdict = aggregate(outs, "unbiased", "biased")
+        out.append(Claim(claim, SRC_OPE, text, verdict, cond))
+        outs, text = _cov_claim(rows, e, 0.95, tol)
         out.append(Claim(f"{e.upper()}'s normal 95 % CI (value +- 1.96 stderr) covers V at its level", SRC_OPE,
-                         f"coverage {100 * worst[e]['coverage']:.1f} % {_pct(*worst[e]['coverage_ci'])} at "
-                         f"t = {worst['t']:g} (lowest); 95 % inside the Wilson CI at {sum(ok)}/{len(ok)} shifts",
-                         "reproduced" if all(ok) else ("partly reproduced" if any(ok) else "not reproduced"), cond))
+                         text, aggregate(outs, "holds", "fails"), cond))
     return out
 
 
-def seq_claims(res: dict[str, Any]) -> list[Claim]:
-    """(a, sequential): IS, PDIS, DR unbiased and covered; WPDIS consistent (bias shown)."""
+def seq_claims(res: dict[str, Any], rel: float = EQUIV_REL, tol: float = COVERAGE_TOL) -> list[Claim]:
+    """(a, sequential): IS, PDIS, DR unbiased within +-rel V and covered; WPDIS biased at
+    finite n ("reproduced" when biased at some shift; a bias too small to resolve is not a
+    refutation, so otherwise "inconclusive")."""
     out = []
     rows = list(res["shifts"].values())
     far = rows[-1]
     cond = (f"EpisodicMDP 5 states x 3 actions, H = 5; {res['reps']} repetitions x {res['n_episodes']} episodes; "
             f"shifts t = {[r['t'] for r in rows]}; largest trajectory weight at t = {far['t']:g}: "
-            f"{far['max_weight']:.0f}")
+            f"{far['max_weight']:.0f}; {_rules(rel, tol)}")
+    src = "Precup et al. 2000; Jiang & Li 2016 (docs/bandits.md); issue 14"
     for e in ("is", "pdis", "wpdis", "dr"):
-        holds = [r[e]["bias_ci"][0] <= 0 <= r[e]["bias_ci"][1] for r in rows]
-        lo, hi = far[e]["bias_ci"]
-        what = "consistent (biased at finite n)" if e == "wpdis" else "unbiased"
-        out.append(Claim(f"Sequential {e.upper()} is {what} as the target moves away from the logging policy",
-                         "Precup et al. 2000; Jiang & Li 2016 (docs/bandits.md); issue 14",
-                         f"bias at t = {far['t']:g}: {far[e]['bias']:+.3f} [{lo:+.3f}, {hi:+.3f}] "
-                         f"(V = {far['value']:.3f}); bias CI holds 0 at {sum(holds)}/{len(holds)} shifts",
-                         _share(holds), cond))
+        outs, text = _bias_claim(rows, e, rel, 3)
         if e == "wpdis":
+            out.append(Claim("Sequential WPDIS is biased at finite n (consistent as n grows)", src, text,
+                             "reproduced" if "biased" in outs else "inconclusive", cond))
             continue
-        ok = [r[e]["coverage_ci"][0] <= 0.95 <= r[e]["coverage_ci"][1] for r in rows]
-        worst = min(rows, key=lambda r: r[e]["coverage"])
-        out.append(Claim(f"Sequential {e.upper()}'s normal 95 % CI covers V at its level",
-                         "docs/bandits.md; issue 14",
-                         f"coverage {100 * worst[e]['coverage']:.1f} % {_pct(*worst[e]['coverage_ci'])} at "
-                         f"t = {worst['t']:g} (lowest); 95 % inside the Wilson CI at {sum(ok)}/{len(ok)} shifts",
-                         _share(ok), cond))
+        out.append(Claim(f"Sequential {e.upper()} is unbiased as the target moves away from the logging policy",
+                         src, text, aggregate(outs, "unbiased", "biased"), cond))
+        outs, text = _cov_claim(rows, e, 0.95, tol)
+        out.append(Claim(f"Sequential {e.upper()}'s normal 95 % CI covers V at its level", "docs/bandits.md; issue 14",
+                         text, aggregate(outs, "holds", "fails"), cond))
     return out
 
 
-def _share(ok: list[bool]) -> str:
-    return "reproduced" if all(ok) else ("partly reproduced" if any(ok) else "not reproduced")
-
-
-def hcope_claims(res: dict[str, Any]) -> list[Claim]:
-    """(b): per bound, coverage >= 1 - delta at every shift (Wilson CI's upper end)."""
+def hcope_claims(res: dict[str, Any], tol: float = COVERAGE_TOL) -> list[Claim]:
+    """(b): per bound, coverage >= 1 - delta at every shift: holds when the Wilson CI's
+    lower end is >= 1 - delta - tol, fails when its upper end is < 1 - delta."""
     out = []
     rows = list(res["shifts"].values())
     level = 1 - res["delta"]
@@ -93,16 +111,16 @@ def hcope_claims(res: dict[str, Any]) -> list[Claim]:
              "thomas-20%": "Thomas et al.'s concentration bound (c on a 20 % split)",
              "bootstrap": "The percentile-bootstrap lower bound", "t-test": "The Student-t lower bound"}
     for key, label in names.items():
+        outs, text = _cov_claim(rows, key, level, tol)
         worst = min(rows, key=lambda r: r[key]["coverage"])
-        ok = [r[key]["coverage_ci"][1] >= level for r in rows]
         exact = key.startswith("thomas")
         out.append(Claim(f"{label} holds with probability >= {100 * level:.0f} %" +
                          ("" if exact else " (approximate: no guarantee)"), SRC_HC,
-                         f"coverage {100 * worst[key]['coverage']:.1f} % {_pct(*worst[key]['coverage_ci'])} "
-                         f"(lowest, t = {worst['t']:g}); mean V - bound {worst[key]['looseness']:.4f}",
-                         "reproduced" if all(ok) else "not reproduced",
+                         f"{text}; mean V - bound there {worst[key]['looseness']:.4f}",
+                         aggregate(outs, "holds", "fails"),
                          f"{res['reps']} repetitions x {res['n_rounds']} rounds per shift t = "
-                         f"{[r['t'] for r in rows]}; delta = {res['delta']}"))
+                         f"{[r['t'] for r in rows]}; delta = {res['delta']}; holds = Wilson CI's lower end >= "
+                         f"{100 * (level - tol):g} %, fails = upper end < {100 * level:g} %"))
     return out
 
 
@@ -187,11 +205,14 @@ def lifecycle_claims(res: dict[str, Any]) -> list[Claim]:
     return out
 
 
-CLAIMS = {"ope": ope_claims, "ope_seq": seq_claims, "hcope": hcope_claims, "regret": regret_claims,
-          "allocation": allocation_claims,
-          "uplift": uplift_claims, "lifecycle": lifecycle_claims}
+CLAIMS: dict[str, Callable[..., list[Claim]]] = {
+    "ope": ope_claims, "ope_seq": seq_claims, "hcope": hcope_claims, "regret": regret_claims,
+    "allocation": allocation_claims, "uplift": uplift_claims, "lifecycle": lifecycle_claims}
 
 
-def claims(sim: dict[str, Any]) -> list[Claim]:
-    """All simulator claims, in part order."""
-    return [c for part, fn in CLAIMS.items() if part in sim for c in fn(sim[part])]
+def claims(sim: dict[str, Any], rel: float = EQUIV_REL, tol: float = COVERAGE_TOL) -> list[Claim]:
+    """All simulator claims, in part order; ``rel`` the bias equivalence margin (share of
+    V), ``tol`` the coverage tolerance (:mod:`~simcore.experiments.bandits.verdicts`)."""
+    kw: dict[str, dict[str, float]] = {"ope": {"rel": rel, "tol": tol}, "ope_seq": {"rel": rel, "tol": tol},
+                                       "hcope": {"tol": tol}}
+    return [c for part, fn in CLAIMS.items() if part in sim for c in fn(sim[part], **kw.get(part, {}))]
