@@ -158,3 +158,37 @@ def test_bad_input() -> None:
         pol.fit(np.full_like(x, np.nan), a, y)
     with pytest.raises(ValueError, match="kind"):
         tensor_trace_norm(torch.ones(2, 2, 2), "nuclear")
+
+
+def test_trained_policy_is_not_constant_and_finds_each_contexts_best_action() -> None:
+    """The review's failure mode (a constant policy): 4 observable contexts with offset,
+    unscaled features, a rare label (5 % vs 20 % under the context's best action), the
+    slides' lr 1e-3 / batch 100 / sigmoid, early stopping on a validation split."""
+    rng = np.random.default_rng(11)
+    n, k = 8000, 4
+    ctx = rng.integers(0, k, n)
+    x = np.concatenate([np.eye(k)[ctx] * 50.0 + 100.0, rng.normal(size=(n, 2))], axis=1).astype(np.float32)
+    a = rng.integers(0, k, n)
+    p = np.where(a == ctx, 0.2, 0.05)
+    y = np.stack([rng.random(n) < p, rng.random(n) < 0.1], axis=1).astype(np.float32)
+    cfg = MTLConfig(kind="cross-stitch", width=16, epochs=15, val_fraction=0.2, patience=3, seed=1)
+    pol = MTLPolicy(x.shape[1], k, cfg)
+    pol.fit(x, a, y)
+    assert len(pol.val_history) == len(pol.history) and 0 <= pol.best_epoch < len(pol.history)
+    chosen = pol.act(x)
+    assert len(np.unique(chosen)) == k
+    assert float(np.mean(chosen == ctx)) > 0.9
+    quality = pol.evaluate(x, a, y)
+    assert quality["auc"][0] > 0.6 and quality["log_loss"][0] < quality["base_log_loss"][0]
+
+
+def test_binary_auc_and_log_loss() -> None:
+    from simcore.algos.mtl import binary_auc, log_loss
+
+    assert binary_auc(np.array([0.1, 0.2, 0.3, 0.4]), np.array([0, 0, 1, 1])) == 1.0
+    assert binary_auc(np.array([0.5, 0.5, 0.5]), np.array([0, 1, 0])) == 0.5
+    assert binary_auc(np.array([0.9, 0.1, 0.5]), np.array([0, 1, 1])) == 0.0
+    assert np.isnan(binary_auc(np.ones(3), np.zeros(3)))
+    assert log_loss(np.array([0.5, 0.5]), np.array([0, 1])) == pytest.approx(np.log(2))
+    with pytest.raises(ValueError, match="val_fraction"):
+        MTLConfig(val_fraction=0.95)

@@ -24,6 +24,10 @@ from simcore.domains.lifecycle.config import LifecycleConfig
 
 __all__ = ["LifecycleExperimentConfig", "LEARNERS", "smoke_config", "full_config"]
 
+#: the classifiers' most passes over the log (early stopping usually ends them sooner)
+MTL_EPOCHS = 4
+LOG_USERS = 2000
+
 #: learner keys
 LEARNERS: tuple[str, ...] = ("a2c", "a3c", "a2c-conv")
 
@@ -88,7 +92,13 @@ class LifecycleExperimentConfig:
             under a uniformly random policy, no binding budget (integers >= 1).
         replay_users: customers of the held-out random log of the slides' offline BPI
             (one activity; integer >= 8).
-        mtl_epochs: passes of the classification baselines over the log (integer >= 1).
+        mtl_epochs: the most passes of the classification baselines over the log
+            (integer >= 1; they stop early, see ``mtl_val_fraction``).
+        mtl_val_fraction: share of the log's customers held out for the classifiers'
+            early stopping (in [0, 0.9]; 0.2; the truth is never used to fit).
+        mtl_patience: passes without a better validation loss before a classifier
+            stops (integer >= 1).
+        mtl_lr: the classifiers' Adam step size (> 0; the slides: 1e-3).
         mtl_width: width of the DNN and trace-norm towers (integer >= 1; 125).
         cs_widths: cross-stitch widths (each >= 1; the slides: 125, 256, 525).
         tn_norms: trace norms ("tt", "tucker", "laf").
@@ -114,10 +124,13 @@ class LifecycleExperimentConfig:
     curve_every: int = 0
     greedy_eval: bool = False
     eval_users: int = 2000
-    log_users: int = 1000
+    log_users: int = LOG_USERS
     log_episodes: int = 1
     replay_users: int = 2000
-    mtl_epochs: int = 1
+    mtl_epochs: int = MTL_EPOCHS
+    mtl_val_fraction: float = 0.2
+    mtl_patience: int = 2
+    mtl_lr: float = 1e-3
     mtl_width: int = 125
     cs_widths: tuple[int, ...] = (125, 256, 525)
     tn_norms: tuple[str, ...] = ("tt", "tucker", "laf")
@@ -134,7 +147,7 @@ class LifecycleExperimentConfig:
         if set(self.learners) - set(LEARNERS) or len(set(self.learners)) != len(self.learners):
             raise ValueError(f"learners: expected distinct keys from {LEARNERS}, got {self.learners!r}")
         for name in ("seeds", "iterations", "k", "a3c_workers", "a3c_threads", "log_users",
-                     "log_episodes", "mtl_epochs", "mtl_width"):
+                     "log_episodes", "mtl_epochs", "mtl_width", "mtl_patience"):
             _int(name, getattr(self, name))
         for name in ("train_users", "eval_users", "replay_users"):
             _int(name, getattr(self, name), 8)
@@ -145,6 +158,10 @@ class LifecycleExperimentConfig:
             raise ValueError(f"cs_widths: need positive integer widths, got {self.cs_widths!r}")
         if set(self.tn_norms) - {"tt", "tucker", "laf"}:
             raise ValueError(f"tn_norms: expected names from ('tt', 'tucker', 'laf'), got {self.tn_norms!r}")
+        if not (isinstance(self.mtl_val_fraction, (int, float)) and 0 <= self.mtl_val_fraction <= 0.9):
+            raise ValueError(f"mtl_val_fraction: must lie in [0, 0.9], got {self.mtl_val_fraction!r}")
+        if not (isinstance(self.mtl_lr, (int, float)) and self.mtl_lr > 0):
+            raise ValueError(f"mtl_lr: must be > 0, got {self.mtl_lr!r}")
         if not (isinstance(self.tn_weight, (int, float)) and self.tn_weight >= 0):
             raise ValueError(f"tn_weight: must be >= 0, got {self.tn_weight!r}")
         n_actions = 16 if self.lifecycle.actions is None else self.lifecycle.actions.n
@@ -179,4 +196,4 @@ def smoke_config() -> LifecycleExperimentConfig:
 def full_config() -> LifecycleExperimentConfig:
     """The longer protocol: 4x the training, more customers, all learners."""
     return LifecycleExperimentConfig(iterations=120, train_users=512, log_users=2000,
-                                     log_episodes=3, mtl_epochs=3, eval_users=5000, replay_users=5000)
+                                     log_episodes=3, mtl_epochs=20, eval_users=5000, replay_users=5000)

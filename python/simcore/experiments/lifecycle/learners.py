@@ -134,22 +134,61 @@ def run_rules(cfg: LifecycleExperimentConfig, seed: int) -> dict[str, Any]:
 
 
 def mtl_configs(cfg: LifecycleExperimentConfig) -> dict[str, MTLConfig]:
-    """label -> classifier config (seed set per job)."""
-    out = {"DNN": MTLConfig(kind="single", width=cfg.mtl_width, epochs=cfg.mtl_epochs)}
+    """label -> classifier config (seed set per job): at most ``mtl_epochs`` passes,
+    early stopping on ``mtl_val_fraction`` of the log's customers (patience ``mtl_patience``),
+    learning rate ``mtl_lr``."""
+    fit = dict(epochs=cfg.mtl_epochs, val_fraction=cfg.mtl_val_fraction, patience=cfg.mtl_patience, lr=cfg.mtl_lr)
+    out = {"DNN": MTLConfig(kind="single", width=cfg.mtl_width, **fit)}  # type: ignore[arg-type]
     for w in cfg.cs_widths:
-        c = MTLConfig(kind="cross-stitch", width=w, epochs=cfg.mtl_epochs)
+        c = MTLConfig(kind="cross-stitch", width=w, **fit)  # type: ignore[arg-type]
         out[c.label] = c
     for norm in cfg.tn_norms:
         c = MTLConfig(kind="trace-norm", norm=norm, width=cfg.mtl_width, norm_weight=cfg.tn_weight,
-                      epochs=cfg.mtl_epochs)
+                      **fit)  # type: ignore[arg-type]
         out[c.label] = c
+    return out
+
+
+def action_diversity(actions: np.ndarray, n_actions: int) -> dict[str, Any]:
+    """Of a policy's chosen actions int (n,): ``entropy`` (nats) of their distribution,
+    ``top_share`` (the commonest action's share), ``distinct`` actions and ``shares`` (A,)."""
+    c = np.bincount(np.asarray(actions, dtype=np.int64), minlength=n_actions) / max(len(actions), 1)
+    nz = c[c > 0]
+    return {"entropy": float(-(nz * np.log(nz)).sum()), "top_share": float(c.max()), "top_action": int(c.argmax()),
+            "distinct": int((c > 0).sum()), "shares": c.tolist()}
+
+
+def _fit_quality(cfg: LifecycleExperimentConfig, lc: LifecycleConfig, s: int, pol: MTLPolicy,
+                 rlog: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Held-out quality of a fitted classifier: per task AUC / log loss of P(task | x, a)
+    on the replay log (never fitted on); per tower the action diversity of its policy on
+    the replay log's observations, and its agreement with the simulator's true
+    argmax_a P(task | state, a) on the evaluation activity's first day (the truth is
+    used only to measure, never to fit)."""
+    n_actions = LifecycleSimulator(lc, num_users=1).n_actions
+    labels = np.stack([rlog["converted"], rlog["clicked"]], axis=1)
+    towers = len(pol.net.towers)
+    out: dict[str, Any] = {**pol.evaluate(rlog["obs"], rlog["action"], labels[:, :towers]),
+                           "best_epoch": int(pol.best_epoch), "epochs_run": len(pol.history)}
+    sim = LifecycleSimulator(lc, num_users=cfg.eval_users)
+    sim.seed(_tree(cfg, s).seed("eval"))
+    obs0 = sim.reset()
+    e = sim.expectations_all()
+    probs = pol.predict(rlog["obs"])
+    probs0 = pol.predict(obs0)
+    for k, task in enumerate(("sign", "click")[:towers]):
+        truth = e["p_convert" if task == "sign" else "p_click"].argmax(axis=1)
+        out[task] = {"replay": action_diversity(probs[k].argmax(axis=1), n_actions),
+                     "agree_truth": float(np.mean(probs0[k].argmax(axis=1) == truth)),
+                     "truth": action_diversity(truth, n_actions)}
     return out
 
 
 def run_mtl(cfg: LifecycleExperimentConfig, label: str, seed: int) -> dict[str, Any]:
     """Fits classifier ``label`` on seed s's random log (labels: converted = sign,
-    clicked = click) and measures its sign policy (and, for two-tower models, its click
-    tower's max-CTR policy)."""
+    clicked = click; validation split by customer) and measures its sign policy (and,
+    for two-tower models, its click tower's max-CTR policy) and its held-out fit
+    (:func:`_fit_quality`)."""
     tree = _tree(cfg, seed)
     lc = seed_lifecycle(cfg, seed)
     base = mtl_configs(cfg)[label]
@@ -158,10 +197,12 @@ def run_mtl(cfg: LifecycleExperimentConfig, label: str, seed: int) -> dict[str, 
     rlog = _logs(cfg, lc, seed, "replay")
     n_actions = LifecycleSimulator(lc, num_users=1).n_actions
     pol = MTLPolicy(lc_obs_dim(log), n_actions, mc, task=0)
+    groups = np.tile(np.arange(cfg.log_users), len(log["action"]) // cfg.log_users)  # rows: day-major x users
     t0 = time.perf_counter()
-    losses = pol.fit(log["obs"], log["action"], np.stack([log["converted"], log["clicked"]], axis=1))
+    losses = pol.fit(log["obs"], log["action"], np.stack([log["converted"], log["clicked"]], axis=1), groups=groups)
     seconds = time.perf_counter() - t0
-    out: dict[str, Any] = {"label": label, "seed": seed, "losses": losses, "fit_seconds": seconds,
+    out: dict[str, Any] = {"label": label, "seed": seed, "losses": losses, "val_losses": pol.val_history,
+                           "fit_seconds": seconds, "fit": _fit_quality(cfg, lc, seed, pol, rlog),
                            "sign": _measure(cfg, lc, seed, agent_policy(pol), rlog)}
     if mc.kind != "single":
         pol.task = 1
