@@ -120,8 +120,11 @@ def _panel_metrics(cfg: VirtualTaobaoConfig, model: Any, tuned: dict[str, Any], 
         return lambda B: LearnedSimulator(model, sc, B, seed=tree.seed("gen-panel", name), users=sampler,
                                           world=world)
 
+    def learned(tm: Any) -> Any:
+        return lambda B: LearnedSimulator(tm, sc, B, world=world)
+
     for key, tm in tuned.items():
-        gl = summaries(paths(lambda B, tm=tm: LearnedSimulator(tm, sc, B, world=world), obs, W, n))
+        gl = summaries(paths(learned(tm), obs, W, n))
         out[f"value_{key}"] = gl["value_h"][:, -1].tolist()
         out[f"spearman_{key}"] = float(spearmanr(vt, gl["value_h"][:, -1])[0])
         out[f"rel_err_{key}"] = _rel(gl["value_h"][:, -1], vt).tolist()
