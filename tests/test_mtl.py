@@ -14,6 +14,15 @@ from simcore.algos.mtl import MTLConfig, MTLPolicy, TaskNet, mtl_loss
 from simcore.algos.trace_norm import mode_unfold, stack_tasks, tensor_trace_norm, tt_unfold
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Small matrices: more threads only contend (the suite's other jobs share the cores)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _nuc(m: np.ndarray) -> float:
     return float(np.linalg.svd(m, compute_uv=False).sum())
 
@@ -162,18 +171,18 @@ def test_bad_input() -> None:
 
 def test_trained_policy_is_not_constant_and_finds_each_contexts_best_action() -> None:
     """The review's failure mode (a constant policy): 4 observable contexts with offset,
-    unscaled features, a rare label (5 % vs 20 % under the context's best action), the
+    unscaled features, a rare label (5 % vs 30 % under the context's best action), the
     slides' lr 1e-3 / batch 100 / sigmoid, early stopping on a validation split."""
     rng = np.random.default_rng(11)
-    n, k = 8000, 4
+    n, k = 6000, 4
     ctx = rng.integers(0, k, n)
     x = np.concatenate([np.eye(k)[ctx] * 50.0 + 100.0, rng.normal(size=(n, 2))], axis=1).astype(np.float32)
     a = rng.integers(0, k, n)
-    p = np.where(a == ctx, 0.2, 0.05)
+    p = np.where(a == ctx, 0.3, 0.05)
     y = np.stack([rng.random(n) < p, rng.random(n) < 0.1], axis=1).astype(np.float32)
-    cfg = MTLConfig(kind="cross-stitch", width=16, epochs=15, val_fraction=0.2, patience=3, seed=1)
+    cfg = MTLConfig(kind="cross-stitch", width=32, epochs=20, val_fraction=0.2, patience=5, seed=1)
     pol = MTLPolicy(x.shape[1], k, cfg)
-    pol.fit(x, a, y)
+    pol.fit(x, a, y, groups=np.arange(n) // 3)
     assert len(pol.val_history) == len(pol.history) and 0 <= pol.best_epoch < len(pol.history)
     chosen = pol.act(x)
     assert len(np.unique(chosen)) == k
