@@ -146,6 +146,8 @@ class TaskNet(nn.Module):
             nn.ModuleList([_linear(sizes[i], sizes[i + 1], gen) for i in range(cfg.layers)]
                           + [_linear(cfg.width, n_actions, gen)])
             for _ in range(towers))
+        self.x_mean: torch.Tensor
+        self.x_std: torch.Tensor
         self.register_buffer("x_mean", torch.zeros(obs_dim))
         self.register_buffer("x_std", torch.ones(obs_dim))
         self.stitch: nn.Parameter | None = None
