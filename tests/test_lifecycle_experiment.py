@@ -52,6 +52,12 @@ def test_smoke_identical_inline_and_on_a_pool(tmp_path) -> None:
     assert inline["max_spend_ratio"] <= 1.0
     runs = inline["runs"]
     assert runs["learner/a2c/0"]["online"] != runs["learner/a2c/1"]["online"]  # seeds differ
+    # every classifier reports its held-out fit and action diversity, and the report shows them
+    fit = runs["mtl/MTL-CS-8/0"]["fit"]
+    assert len(fit["auc"]) == 2 and set(fit) >= {"sign", "click", "log_loss", "best_epoch"}
+    shares = fit["sign"]["replay"]["shares"]
+    assert abs(sum(shares) - 1) < 1e-9 and 0 <= fit["sign"]["replay"]["entropy"] <= np.log(len(shares)) + 1e-9
+    assert "## Classifiers: held-out fit and action diversity" in text and "| MTL-CS-8 (click tower) |" in text
 
 
 def test_config_checks() -> None:
@@ -59,6 +65,10 @@ def test_config_checks() -> None:
         LifecycleExperimentConfig(learners=("ppo",))
     with pytest.raises(ValueError, match="a3c_workers"):
         LifecycleExperimentConfig(train_users=8, a3c_workers=9)
+    with pytest.raises(ValueError, match="mtl_val_fraction"):
+        LifecycleExperimentConfig(mtl_val_fraction=1.0)
+    with pytest.raises(ValueError, match="mtl_lr"):
+        LifecycleExperimentConfig(mtl_lr=0.0)
     with pytest.raises(ValueError, match="tn_norms"):
         LifecycleExperimentConfig(tn_norms=("frobenius",))
     with pytest.raises(ValueError, match="price_on"):
