@@ -47,7 +47,8 @@ def _int(name: str, v: object, lo: int = 1) -> None:
 
 @dataclass(frozen=True)
 class LifecycleExperimentConfig:
-    """The lifecycle reproduction (defaults: about 5 minutes on 2 quiet cores;
+    """The lifecycle reproduction (defaults: sized for about 5 minutes on 2 quiet cores;
+    the recorded run took 13 minutes on a loaded machine, the classifiers' fitting dominating;
     ``--preset full`` trains 4x longer on more customers).
 
     Attributes:
