@@ -6,8 +6,9 @@ import numbers
 from collections.abc import Sequence
 
 import numpy as np
+from gymnasium.utils import seeding
 
-from simcore.envs.standard import fresh_seed
+from simcore.envs.standard import fresh_seed, per_env_seeds
 
 
 def seed_to_int(seed: object) -> int:
@@ -49,4 +50,22 @@ def batch_reset_seed(env: object, seed: object) -> int | None:
     elif not getattr(env, "_seeded", False):
         out = int(env.np_random.integers(0, 2**63 - 1))  # type: ignore[attr-defined]
     env._seeded = True  # type: ignore[attr-defined]
+    return out
+
+
+def single_env_seeds(seed: object, num_envs: int) -> list[int]:
+    """The simulator seed of each sub-env for a Gymnasium seed list: entry i (an int in
+    [0, 2**64 - 1], or None for fresh entropy) gives what a single env's
+    ``reset(seed=seed[i])`` passes to its one-slot simulator,
+    ``np_random(seed[i]).integers(0, 2**63 - 1)`` (gymnasium.utils.seeding), so that
+    sub-env i of a vector env replays the single env seeded with seed[i].
+
+    Raises ValueError naming seed for a wrong length or an out-of-range entry, TypeError
+    naming ``seed[i]`` for a non-integer entry."""
+    out = []
+    for i, s in enumerate(per_env_seeds(seed, num_envs)):
+        if s is not None and s >= 1 << 64:
+            raise ValueError(f"seed[{i}]: must lie in [0, 2**64 - 1], got {s}")
+        rng, _ = seeding.np_random(s)
+        out.append(int(rng.integers(0, 2**63 - 1)))
     return out

@@ -17,7 +17,6 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -26,8 +25,8 @@ from simcore.domains.lifecycle.population import Population
 from simcore.domains.lifecycle.simulator import LifecycleSimulator
 from simcore.domains.lifecycle.spec import LIFECYCLE_STEP_SPEC
 from simcore.envs.registration import register_envs
-from simcore.envs.seeding import batch_reset_seed, fold_seeds
-from simcore.envs.standard import check_max_episode_steps, check_render_mode, discrete_action, per_env_seeds
+from simcore.envs.seeding import batch_reset_seed, fold_seeds, single_env_seeds
+from simcore.envs.standard import check_max_episode_steps, check_render_mode, discrete_action
 
 __all__ = ["LifecycleEnv", "LifecycleVectorEnv", "resolve_lifecycle_config"]
 
@@ -48,20 +47,6 @@ def resolve_lifecycle_config(config: LifecycleConfig | Mapping[str, Any] | None,
     if limit is not None and limit < cfg.horizon_days:
         cfg = dataclasses.replace(cfg, horizon_days=limit)
     return cfg
-
-
-def single_env_seeds(seed: object, num_envs: int) -> list[int]:
-    """The simulator seed of each slot for a Gymnasium seed list: entry i (an int in
-    [0, 2**64 - 1] or None) gives what ``LifecycleEnv.reset(seed=seed[i])`` passes to its
-    simulator, ``np_random(seed[i]).integers(0, 2**63 - 1)`` (ValueError / TypeError
-    naming seed for a wrong length or entry)."""
-    out = []
-    for i, s in enumerate(per_env_seeds(seed, num_envs)):
-        if s is not None and s >= 1 << 64:
-            raise ValueError(f"seed[{i}]: must lie in [0, 2**64 - 1], got {s}")
-        rng, _ = seeding.np_random(s)
-        out.append(int(rng.integers(0, 2**63 - 1)))
-    return out
 
 
 def _vector_actions(actions: Any, B: int, A: int) -> np.ndarray:

@@ -20,12 +20,11 @@ from gymnasium.vector.utils import batch_space
 
 from simcore.domains.search.config import SessionConfig
 from simcore.domains.search.envs.common import continuous_actions
-from simcore.domains.search.envs.vector import single_env_seeds
 from simcore.domains.traffic.config import TrafficConfig
 from simcore.domains.traffic.simulator import TrafficSimulator
 from simcore.domains.traffic.spec import TRAFFIC_STEP_SPEC
 from simcore.envs.registration import register_envs
-from simcore.envs.seeding import batch_reset_seed, fold_seeds
+from simcore.envs.seeding import batch_reset_seed, fold_seeds, single_env_seeds
 from simcore.envs.standard import check_max_episode_steps, check_render_mode
 
 __all__ = ["TieredTrafficEnv", "TieredTrafficVectorEnv", "resolve_traffic_config"]

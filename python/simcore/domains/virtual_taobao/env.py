@@ -28,7 +28,6 @@ from gymnasium.vector.utils import batch_space
 
 from simcore.domains.search.config import SessionConfig
 from simcore.domains.search.envs.common import continuous_actions, resolve_config
-from simcore.domains.search.envs.vector import single_env_seeds
 from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.spec import SEARCH_STEP_SPEC, search_dims
 from simcore.domains.virtual_taobao.bc import load_model
@@ -36,7 +35,7 @@ from simcore.domains.virtual_taobao.model import BehaviourConfig, BehaviourModel
 from simcore.domains.virtual_taobao.sim import LearnedSimulator
 from simcore.domains.virtual_taobao.users import UserSampler
 from simcore.envs.registration import register_envs
-from simcore.envs.seeding import batch_reset_seed, fold_seeds
+from simcore.envs.seeding import batch_reset_seed, fold_seeds, single_env_seeds
 from simcore.envs.standard import check_render_mode
 
 __all__ = ["LearnedSearchVectorEnv", "LearnedSearchEnv", "make_simulator"]

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -15,26 +14,8 @@ from simcore.domains.search.config import SessionConfig
 from simcore.domains.search.envs.common import continuous_actions, resolve_action_set, resolve_config, sim_dims
 from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.spec import SEARCH_STEP_SPEC
-from simcore.envs.seeding import batch_reset_seed, fold_seeds
-from simcore.envs.standard import check_render_mode, per_env_seeds
-
-
-def single_env_seeds(seed: object, num_envs: int) -> list[int]:
-    """The simulator seed of each sub-env for a Gymnasium seed list: entry i (an int in
-    [0, 2**64 - 1], or None for fresh entropy) gives what the single env's
-    ``reset(seed=seed[i])`` passes to its one-slot simulator,
-    ``np_random(seed[i]).integers(0, 2**63 - 1)`` (gymnasium.utils.seeding).
-
-    Raises ValueError naming seed for a wrong length or an out-of-range entry, TypeError
-    naming ``seed[i]`` for a non-integer entry."""
-    entries = per_env_seeds(seed, num_envs)
-    out = []
-    for i, s in enumerate(entries):
-        if s is not None and s >= 1 << 64:
-            raise ValueError(f"seed[{i}]: must lie in [0, 2**64 - 1], got {s}")
-        rng, _ = seeding.np_random(s)
-        out.append(int(rng.integers(0, 2**63 - 1)))
-    return out
+from simcore.envs.seeding import batch_reset_seed, fold_seeds, single_env_seeds
+from simcore.envs.standard import check_render_mode
 
 
 class SearchSessionVectorEnv(VectorEnv):
