@@ -4,8 +4,10 @@ integer actions."""
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -33,6 +35,28 @@ def check_max_episode_steps(value: object) -> int | None:
     if value < 1:
         raise ValueError(f"max_episode_steps: must be >= 1, got {value}")
     return int(value)
+
+
+C = TypeVar("C")
+
+
+def config_from(cls: type[C], config: C | Mapping[str, Any] | None, overrides: Mapping[str, Any],
+                max_episode_steps: object = None, horizon_field: str | None = None) -> C:
+    """An env's config from a config object, a (nested) dict or None, and keyword
+    overrides of its top-level fields (``cls`` is a dataclass with ``from_dict``);
+    ``max_episode_steps`` (Gymnasium's keyword) lowers the field ``horizon_field`` to it."""
+    limit = check_max_episode_steps(max_episode_steps)
+    if isinstance(config, cls):
+        cfg = dataclasses.replace(config, **overrides) if overrides else config  # type: ignore[type-var]
+    elif config is None or isinstance(config, Mapping):
+        d = dict(config or {})
+        d.update(overrides)
+        cfg = cls.from_dict(d)  # type: ignore[attr-defined]
+    else:
+        raise TypeError(f"config: expected {cls.__name__}, dict or None, got {type(config).__name__}")
+    if limit is not None and horizon_field is not None and limit < getattr(cfg, horizon_field):
+        cfg = dataclasses.replace(cfg, **{horizon_field: limit})  # type: ignore[type-var]
+    return cfg
 
 
 def fresh_seed() -> int:

@@ -31,7 +31,7 @@ from simcore.domains.autoscaling.spec import AUTOSCALING_STEP_SPEC
 from simcore.domains.autoscaling.workload import ZoneParams
 from simcore.envs.registration import register_envs
 from simcore.envs.seeding import batch_reset_seed, fold_seeds
-from simcore.envs.standard import check_max_episode_steps, check_render_mode, per_env_seeds
+from simcore.envs.standard import check_render_mode, config_from, per_env_seeds
 
 __all__ = ["AutoscalingEnv", "AutoscalingVectorEnv", "resolve_autoscaling_config", "action_to_ratio",
            "ratio_to_action"]
@@ -41,18 +41,7 @@ def resolve_autoscaling_config(config: AutoscalingConfig | Mapping[str, Any] | N
                                max_episode_steps: object = None) -> AutoscalingConfig:
     """An AutoscalingConfig from a config, a nested dict and keyword overrides of its
     top-level fields; ``max_episode_steps`` lowers horizon to it."""
-    limit = check_max_episode_steps(max_episode_steps)
-    if isinstance(config, AutoscalingConfig):
-        cfg = dataclasses.replace(config, **overrides) if overrides else config
-    elif config is None or isinstance(config, Mapping):
-        d = dict(config or {})
-        d.update(overrides)
-        cfg = AutoscalingConfig.from_dict(d)
-    else:
-        raise TypeError(f"config: expected AutoscalingConfig, dict or None, got {type(config).__name__}")
-    if limit is not None and limit < cfg.horizon:
-        cfg = dataclasses.replace(cfg, horizon=limit)
-    return cfg
+    return config_from(AutoscalingConfig, config, overrides, max_episode_steps, "horizon")
 
 
 def _action_space(cfg: AutoscalingConfig) -> spaces.Box:

@@ -26,7 +26,7 @@ from simcore.domains.lifecycle.simulator import LifecycleSimulator
 from simcore.domains.lifecycle.spec import LIFECYCLE_STEP_SPEC
 from simcore.envs.registration import register_envs
 from simcore.envs.seeding import batch_reset_seed, fold_seeds, single_env_seeds
-from simcore.envs.standard import check_max_episode_steps, check_render_mode, discrete_action
+from simcore.envs.standard import check_render_mode, config_from, discrete_action
 
 __all__ = ["LifecycleEnv", "LifecycleVectorEnv", "resolve_lifecycle_config"]
 
@@ -35,18 +35,7 @@ def resolve_lifecycle_config(config: LifecycleConfig | Mapping[str, Any] | None,
                              max_episode_steps: object = None) -> LifecycleConfig:
     """A LifecycleConfig from a config, a nested dict, and keyword overrides of its
     top-level fields; ``max_episode_steps`` lowers horizon_days to it."""
-    limit = check_max_episode_steps(max_episode_steps)
-    if isinstance(config, LifecycleConfig):
-        cfg = dataclasses.replace(config, **overrides) if overrides else config
-    elif config is None or isinstance(config, Mapping):
-        d = dict(config or {})
-        d.update(overrides)
-        cfg = LifecycleConfig.from_dict(d)
-    else:
-        raise TypeError(f"config: expected LifecycleConfig, dict or None, got {type(config).__name__}")
-    if limit is not None and limit < cfg.horizon_days:
-        cfg = dataclasses.replace(cfg, horizon_days=limit)
-    return cfg
+    return config_from(LifecycleConfig, config, overrides, max_episode_steps, "horizon_days")
 
 
 def _vector_actions(actions: Any, B: int, A: int) -> np.ndarray:
