@@ -69,3 +69,19 @@ def single_env_seeds(seed: object, num_envs: int) -> list[int]:
         rng, _ = seeding.np_random(s)
         out.append(int(rng.integers(0, 2**63 - 1)))
     return out
+
+
+def apply_vector_reset_seed(env: object, sim: object, seed: object) -> None:
+    """Gymnasium's reset seed for a vector env over one batched simulator with
+    ``seed(int)`` and ``seed_slots(list)``: a per-sub-env seed list gives each slot the
+    stream of the single env seeded with its entry (:func:`single_env_seeds`) and
+    re-seeds ``env.np_random`` with their fold; an int or None follows
+    :func:`batch_reset_seed`."""
+    if isinstance(seed, (list, tuple, np.ndarray)):
+        slot_seeds = single_env_seeds(seed, env.num_envs)  # type: ignore[attr-defined]
+        folded = fold_seeds(slot_seeds)
+        env._np_random, env._np_random_seed = np.random.default_rng(folded), folded  # type: ignore[attr-defined]
+        sim.seed_slots(slot_seeds)  # type: ignore[attr-defined]
+        env._seeded = True  # type: ignore[attr-defined]
+    elif (s := batch_reset_seed(env, seed)) is not None:
+        sim.seed(s)  # type: ignore[attr-defined]

@@ -25,7 +25,7 @@ from simcore.domains.lifecycle.population import Population
 from simcore.domains.lifecycle.simulator import LifecycleSimulator
 from simcore.domains.lifecycle.spec import LIFECYCLE_STEP_SPEC
 from simcore.envs.registration import register_envs
-from simcore.envs.seeding import batch_reset_seed, fold_seeds, single_env_seeds
+from simcore.envs.seeding import apply_vector_reset_seed
 from simcore.envs.standard import check_render_mode, config_from, discrete_action
 
 __all__ = ["LifecycleEnv", "LifecycleVectorEnv", "resolve_lifecycle_config"]
@@ -147,14 +147,7 @@ class LifecycleVectorEnv(VectorEnv):
 
     def reset(self, *, seed: int | list[int] | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-        if isinstance(seed, (list, tuple, np.ndarray)):
-            slot_seeds = single_env_seeds(seed, self.num_envs)
-            folded = fold_seeds(slot_seeds)
-            self._np_random, self._np_random_seed = np.random.default_rng(folded), folded
-            self.sim.seed_slots(slot_seeds)
-            self._seeded = True
-        elif (s := batch_reset_seed(self, seed)) is not None:
-            self.sim.seed(s)
+        apply_vector_reset_seed(self, self.sim, seed)
         obs = self.sim.reset_to(options["users"]) if options and "users" in options else self.sim.reset()
         return self._c(obs), {}
 

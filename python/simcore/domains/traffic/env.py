@@ -24,7 +24,7 @@ from simcore.domains.traffic.config import TrafficConfig
 from simcore.domains.traffic.simulator import TrafficSimulator
 from simcore.domains.traffic.spec import TRAFFIC_STEP_SPEC
 from simcore.envs.registration import register_envs
-from simcore.envs.seeding import batch_reset_seed, fold_seeds, single_env_seeds
+from simcore.envs.seeding import apply_vector_reset_seed
 from simcore.envs.standard import check_max_episode_steps, check_render_mode
 
 __all__ = ["TieredTrafficEnv", "TieredTrafficVectorEnv", "resolve_traffic_config"]
@@ -176,14 +176,7 @@ class TieredTrafficVectorEnv(VectorEnv):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Resets every session; ``options={"users": ...}`` starts given users
         (TrafficSimulator.reset_to)."""
-        if isinstance(seed, (list, tuple, np.ndarray)):
-            slot_seeds = single_env_seeds(seed, self.num_envs)
-            folded = fold_seeds(slot_seeds)
-            self._np_random, self._np_random_seed = np.random.default_rng(folded), folded
-            self.sim.seed_slots(slot_seeds)
-            self._seeded = True
-        elif (s := batch_reset_seed(self, seed)) is not None:
-            self.sim.seed(s)
+        apply_vector_reset_seed(self, self.sim, seed)
         obs = self.sim.reset_to(options["users"]) if options and "users" in options else self.sim.reset()
         return self._c(obs), {}
 

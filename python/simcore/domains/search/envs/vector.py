@@ -14,7 +14,7 @@ from simcore.domains.search.config import SessionConfig
 from simcore.domains.search.envs.common import continuous_actions, resolve_action_set, resolve_config, sim_dims
 from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.spec import SEARCH_STEP_SPEC
-from simcore.envs.seeding import batch_reset_seed, fold_seeds, single_env_seeds
+from simcore.envs.seeding import apply_vector_reset_seed
 from simcore.envs.standard import check_render_mode
 
 
@@ -92,14 +92,7 @@ class SearchSessionVectorEnv(VectorEnv):
         ``num_envs`` ints or None, one per sub-env (see the class docstring).
         ``options={"users": ...}`` starts the sessions with given users (see
         SearchSimulator.reset_to)."""
-        if isinstance(seed, (list, tuple, np.ndarray)):
-            slot_seeds = single_env_seeds(seed, self.num_envs)
-            s = fold_seeds(slot_seeds)
-            self._np_random, self._np_random_seed = np.random.default_rng(s), s
-            self.sim.seed_slots(slot_seeds)
-            self._seeded = True
-        elif (s := batch_reset_seed(self, seed)) is not None:
-            self.sim.seed(s)
+        apply_vector_reset_seed(self, self.sim, seed)
         if options and "users" in options:
             obs = self.sim.reset_to(options["users"])
         else:
