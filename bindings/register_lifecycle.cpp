@@ -48,20 +48,23 @@ std::vector<lc::Action> action_table(const py::handle& kind_o, const py::handle&
   const py::ssize_t A = kind.shape(0);
   if (A < 1 || A > 256) fail("kind: the action table needs 1 to 256 actions, got " + std::to_string(A));
   auto ch = expect<std::int32_t>(ch_o, "channel", {A});
-  auto par = expect<double>(par_o, "action_params", {A, 7});
+  constexpr py::ssize_t K = 9;
+  auto par = expect<double>(par_o, "action_params", {A, K});
   const double* p = par.data();
-  finite(p, A * 7, "action_params", -1e6, 1e6);
+  finite(p, A * K, "action_params", -1e6, 1e6);
   std::vector<lc::Action> out(static_cast<std::size_t>(A));
   for (py::ssize_t a = 0; a < A; ++a) {
     lc::Action& x = out[static_cast<std::size_t>(a)];
     x.kind = kind.data()[a], x.channel = ch.data()[a];
-    x.click_logit = p[a * 7], x.depth = p[a * 7 + 1], x.touch_cost = p[a * 7 + 2], x.click_cost = p[a * 7 + 3];
-    x.conv_fixed = p[a * 7 + 4], x.conv_rate = p[a * 7 + 5], x.conv_cap = p[a * 7 + 6];
-    for (int j = 1; j < 7; ++j)
-      if (p[a * 7 + j] < 0) fail("action_params: depth and costs must be >= 0 (action " + std::to_string(a) + ")");
+    const double* q = p + a * K;
+    x.click_logit = q[0], x.depth = q[1], x.touch_cost = q[2], x.click_cost = q[3];
+    x.conv_fixed = q[4], x.conv_rate = q[5], x.conv_cap = q[6], x.depth_per_dollar = q[7], x.conv_logit = q[8];
+    for (int j = 1; j < 8; ++j)
+      if (q[j] < 0) fail("action_params: depth, costs and depth_per_dollar must be >= 0 (action " + std::to_string(a) + ")");
     if (x.conv_rate > 1) fail("action_params: conv_rate must be <= 1 (action " + std::to_string(a) + ")");
     if (a == 0) {
-      if (x.kind != 0 || x.channel != -1 || x.worst() != 0 || x.depth != 0)
+      if (x.kind != 0 || x.channel != -1 || x.worst() != 0 || x.depth != 0 || x.depth_per_dollar != 0 ||
+          x.conv_logit != 0)
         fail("kind: action 0 must be 'do nothing' (kind 0, channel -1, zero costs)");
     } else if (!(x.kind == lc::kOffer || x.kind == lc::kClub) || x.channel < 0 || x.channel > 2) {
       fail("kind, channel: action " + std::to_string(a) + " needs kind 1 or 2 and channel 0..2");
@@ -71,13 +74,17 @@ std::vector<lc::Action> action_table(const py::handle& kind_o, const py::handle&
 }
 
 lc::Model model(const py::handle& kind, const py::handle& ch, const py::handle& ap, const py::handle& sp_o,
-                const py::handle& par_o, std::int64_t horizon, std::int64_t lapse, std::int64_t loyal) {
+                const py::handle& cp_o, const py::handle& par_o, std::int64_t horizon, std::int64_t lapse,
+                std::int64_t loyal) {
   lc::Model m;
   m.actions = action_table(kind, ch, ap);
-  auto sp = expect<double>(sp_o, "stage_params", {3, 4});
-  finite(sp.data(), 12, "stage_params", -50, 50);
+  auto sp = expect<double>(sp_o, "stage_params", {2, 4});
+  finite(sp.data(), 8, "stage_params", -50, 50);
+  for (int j = 0; j < 4; ++j) m.offer_conv[j] = sp.data()[j], m.club_conv[j] = sp.data()[4 + j];
+  auto cp = expect<double>(cp_o, "click_params", {4, 3});
+  finite(cp.data(), 12, "click_params", -150, 150);
   for (int j = 0; j < 4; ++j)
-    m.stage_click[j] = sp.data()[j], m.offer_conv[j] = sp.data()[4 + j], m.club_conv[j] = sp.data()[8 + j];
+    for (int c = 0; c < 3; ++c) m.stage_click[j][c] = cp.data()[j * 3 + c];
   auto par = expect<double>(par_o, "params", {9});
   const double* p = par.data();
   finite(p, 9, "params", -1e12, 1e12);
@@ -221,11 +228,12 @@ void set_state(LifecycleObject& o, const py::dict& d) {
 }
 
 LifecycleObject* make(const py::handle& kind, const py::handle& channel, const py::handle& action_params,
-                      const py::handle& stage_params, const py::handle& params, std::int64_t horizon,
-                      std::int64_t lapse_days, std::int64_t loyal_purchases, const py::dict& pop,
-                      std::int64_t num_users) {
+                      const py::handle& stage_params, const py::handle& click_params, const py::handle& params,
+                      std::int64_t horizon, std::int64_t lapse_days, std::int64_t loyal_purchases,
+                      const py::dict& pop, std::int64_t num_users) {
   if (num_users < 1 || num_users > 10000000) fail("num_users: must lie in [1, 1e7]");
-  lc::Model m = model(kind, channel, action_params, stage_params, params, horizon, lapse_days, loyal_purchases);
+  lc::Model m = model(kind, channel, action_params, stage_params, click_params, params, horizon, lapse_days,
+                      loyal_purchases);
   lc::Population p = population(pop);
   return new LifecycleObject(lc::LifecycleBatch(std::move(m), std::move(p), static_cast<std::size_t>(num_users)));
 }
@@ -235,7 +243,7 @@ LifecycleObject* make(const py::handle& kind, const py::handle& channel, const p
 void register_lifecycle(py::module_& m) {
   py::class_<LifecycleObject> cls(m, "LifecycleBatch");
   cls.def(py::init(&make), py::arg("kind"), py::arg("channel"), py::arg("action_params"), py::arg("stage_params"),
-          py::arg("params"), py::arg("horizon"), py::arg("lapse_days"), py::arg("loyal_purchases"),
+          py::arg("click_params"), py::arg("params"), py::arg("horizon"), py::arg("lapse_days"), py::arg("loyal_purchases"),
           py::arg("population"), py::arg("num_users"));
   cls.def_property_readonly("num_users", [](const LifecycleObject& o) { return o.sim.num_users(); });
   cls.def_property_readonly("n_actions", [](const LifecycleObject& o) { return o.sim.n_actions(); });

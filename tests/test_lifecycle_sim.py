@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from simcore import _core
 from simcore.domains.lifecycle.actions import ActionTable, default_actions
 from simcore.domains.lifecycle.config import LifecycleConfig, MarketingConfig, PopulationConfig
-from simcore.domains.lifecycle.exact import capped_rate_mean
+from simcore.domains.lifecycle.exact import capped_rate_mean, expectations
 from simcore.domains.lifecycle.population import make_population
 from simcore.domains.lifecycle.simulator import LifecycleSimulator, core_arguments
 
@@ -47,9 +47,11 @@ def _run(sim: LifecycleSimulator, actions: np.ndarray) -> list[dict]:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**63), budget=st.sampled_from([0.0, 0.5, 3.0, 50.0]),
-       cap=st.sampled_from([0.0, 2.05, 12.0, 1e6]), touch=st.floats(0.0, 1.0), B=st.integers(1, 40))
-def test_twin_matches_cpp(seed, budget, cap, touch, B):
-    cfg = dataclasses.replace(SMALL, budget_per_user=budget, user_cap=cap)
+       cap=st.sampled_from([0.0, 2.05, 12.0, 1e6]), touch=st.floats(0.0, 1.0), B=st.integers(1, 40),
+       h=st.sampled_from([0.0, 0.5, 1.0, 2.5]))
+def test_twin_matches_cpp(seed, budget, cap, touch, B, h):
+    cfg = dataclasses.replace(SMALL, budget_per_user=budget, user_cap=cap,
+                              marketing=MarketingConfig(heterogeneity=h))
     a, b = _pair(cfg, B, seed)
     assert np.array_equal(a.reset(), b.reset())
     rng = np.random.default_rng(seed % 1000)
@@ -98,10 +100,11 @@ def _mc(cfg: LifecycleConfig, user: int, action: int, n: int = 200_000) -> tuple
     return {k: float(v[0]) for k, v in ex.items()}, {k: v.copy() for k, v in r.__dict__.items()}
 
 
-@pytest.mark.parametrize("action", [1, 3, 9, 11, 13, 15])
-def test_monte_carlo_matches_exact(action):
+@pytest.mark.parametrize("action,h", [(1, 1.0), (3, 1.0), (9, 1.0), (11, 1.0), (13, 1.0), (15, 1.0),
+                                      (5, 0.0), (10, 2.5), (12, 1.0)])
+def test_monte_carlo_matches_exact(action, h):
     cfg = dataclasses.replace(SMALL, budget_per_user=1e6, user_cap=1e6,
-                              marketing=MarketingConfig(channel_click_logit=(0.0, 0.5, 1.0)))
+                              marketing=MarketingConfig(channel_click_logit=(0.0, 0.5, 1.0), heterogeneity=h))
     pop = make_population(cfg.population)
     user = int(np.flatnonzero(pop.alive0 & (pop.n0 >= 2))[0])
     ex, r = _mc(cfg, user, action)
@@ -261,7 +264,7 @@ def test_binding_checks_its_arguments():
         _core.lifecycle.LifecycleBatch(num_users=2, **{**args, "params": np.r_[args["params"][:8], -1.0]})
     ap = args["action_params"].copy()
     ap[3, 2] = -1.0
-    with pytest.raises(ValueError, match="costs must be >= 0"):
+    with pytest.raises(ValueError, match="costs and depth_per_dollar must be >= 0"):
         _core.lifecycle.LifecycleBatch(num_users=2, **{**args, "action_params": ap})
     popd = dict(args["population"])
     popd["spend"] = np.where(np.arange(pop.size) == 0, np.nan, pop.spend)
@@ -306,3 +309,43 @@ def test_population_is_deterministic_and_valid():
     assert not np.array_equal(a.lam, c.lam)
     assert np.all(a.n0 >= 1) and np.all((a.features >= 0) & (a.features <= 1))
     assert not a.lam.flags.writeable
+
+
+def test_heterogeneity_scales_the_customer_terms():
+    """h = 0: no channel responsiveness, sensitivity 1, the stage x channel click terms
+    gone; h = 1: the population's own; the sensitivity's mean stays 1 at every h."""
+    pop = make_population(SMALL.population)
+    sims = {h: LifecycleSimulator(dataclasses.replace(SMALL, marketing=MarketingConfig(heterogeneity=h)), 4,
+                                  backend="numpy") for h in (0.0, 1.0, 2.0)}
+    m0, m1, m2 = (sims[h].model for h in (0.0, 1.0, 2.0))
+    assert np.all(m0.resp == 0) and np.allclose(m0.sens, 1.0)
+    assert np.array_equal(m1.resp, pop.resp) and np.array_equal(m1.sens, pop.sens)
+    np.testing.assert_allclose(m2.resp, 2 * pop.resp)
+    big = make_population(PopulationConfig(n_users=40_000))
+    sd = PopulationConfig().sens_sd
+    s2 = np.exp(2 * (np.log(big.sens) + 0.5 * sd * sd) - 0.5 * (2 * sd) ** 2)
+    assert abs(s2.mean() - 1.0) < 5 * s2.std() / np.sqrt(s2.size)
+    sc = np.array(MarketingConfig().stage_click)
+    np.testing.assert_allclose(m0.stage_click, np.repeat(sc[:, None], 3, axis=1))
+    np.testing.assert_allclose(m2.stage_click - m1.stage_click,
+                               np.array(MarketingConfig().stage_channel_click).reshape(4, 3))
+    # price sensitivity falls with basket size (sens_spend_corr < 0)
+    assert np.corrcoef(np.log(big.sens), np.log(big.spend))[0, 1] < -0.4
+
+
+def test_rate_benefit_depth_grows_with_the_basket():
+    """A 20 % discount converts a big spender more often than a small one (depth =
+    E[min(0.2 V, 20)] / ref_value), a $10 coupon does not depend on the basket."""
+    cfg = dataclasses.replace(SMALL, marketing=MarketingConfig(heterogeneity=0.0))
+    sim = LifecycleSimulator(cfg, 2, backend="numpy")
+    order = np.argsort(sim.population.spend)
+    sim.reset_to(np.array([order[0], order[-1]]))
+    st_ = sim.state()
+    st_["alive"][:] = True
+    st_["n"][:] = 2
+    st_["recency"][:] = 1
+    sim.set_state(st_)
+    pv = expectations(sim.model, sim.population, sim.state(), np.array([[5, 2]] * 2), with_pv=True)
+    pv = pv["p_convert_given_click"]
+    assert pv[1, 0] > pv[0, 0] + 0.05  # discount: big basket converts more
+    assert pv[1, 1] == pv[0, 1]  # coupon: the same (h = 0: sensitivity 1 for both)

@@ -188,15 +188,18 @@ DayProbs LifecycleBatch::probabilities(const Slot& s, const Action& act, int st)
   const Customer& cu = s.c;
   DayProbs d;
   const double F = (s.hist[0] + s.hist[1]) + s.hist[2];
+  const double capm = act.pair >= 0 ? cu.capm[act.pair]
+                                    : capped_rate_mean(act.conv_rate, act.conv_cap, cu.spend, model_.within_sd);
   if (act.kind != kNothing) {
-    const double zc = ((act.click_logit + model_.stage_click[st]) + cu.resp[act.channel]) -
+    const double zc = ((act.click_logit + model_.stage_click[st][act.channel]) + cu.resp[act.channel]) -
                       model_.fatigue_coef * F;
     d.pc = sigmoid(zc);
     const double dead = s.alive ? 0.0 : model_.dead_logit;
     if (act.kind == kOffer) {
-      d.pv = sigmoid((model_.offer_conv[st] + (model_.depth_coef * cu.sens) * act.depth) + dead);
+      const double depth = act.depth + act.depth_per_dollar * capm;
+      d.pv = sigmoid(((model_.offer_conv[st] + act.conv_logit) + (model_.depth_coef * cu.sens) * depth) + dead);
     } else if (!s.member) {
-      d.pv = sigmoid(model_.club_conv[st] + dead);
+      d.pv = sigmoid((model_.club_conv[st] + act.conv_logit) + dead);
     }
   }
   const double induced = d.pc * d.pv;
@@ -206,8 +209,6 @@ DayProbs LifecycleBatch::probabilities(const Slot& s, const Action& act, int st)
   d.ppur = offer ? (q + induced) - q * induced : q;
   // an opened offer is redeemed on any purchase of the day, organic ones included
   d.pconv = offer ? d.pc * ((d.pv + q) - d.pv * q) : induced;
-  const double capm = act.pair >= 0 ? cu.capm[act.pair]
-                                    : capped_rate_mean(act.conv_rate, act.conv_cap, cu.spend, model_.within_sd);
   d.ecost = (act.touch_cost + d.pc * act.click_cost) + d.pconv * (act.conv_fixed + capm);
   return d;
 }

@@ -26,6 +26,9 @@ struct Action {
   int channel = -1;      // 0 push, 1 sms, 2 phone
   double click_logit = 0, depth = 0;
   double touch_cost = 0, click_cost = 0, conv_fixed = 0, conv_rate = 0, conv_cap = 0;
+  // depth added per dollar of the customer's E[min(conv_rate V, conv_cap)]; conversion
+  // log-odds added after a click
+  double depth_per_dollar = 0, conv_logit = 0;
   int pair = -1;  // index of (conv_rate, conv_cap) in the customer's cache, -1: not cached
   // touch_cost + click_cost + conv_fixed + conv_cap, summed in that order
   double worst() const { return ((touch_cost + click_cost) + conv_fixed) + conv_cap; }
@@ -34,7 +37,9 @@ struct Action {
 // Everything that does not change during a run.  Owned by value.
 struct Model {
   std::vector<Action> actions;
-  double stage_click[kStages] = {}, offer_conv[kStages] = {}, club_conv[kStages] = {};
+  // click log-odds per (stage, channel): stage_click[s] + h stage_channel_click[s, c]
+  double stage_click[kStages][kChannels] = {};
+  double offer_conv[kStages] = {}, club_conv[kStages] = {};
   double depth_coef = 0, dead_logit = 0, fatigue_coef = 0, decay = 0;
   double club_dropout_mult = 1, within_sd = 0, user_cap = 0, budget_per_user = 0;
   std::int64_t horizon = 1, lapse_days = 90, loyal_purchases = 4;
@@ -46,8 +51,9 @@ struct Model {
 struct Population {
   std::size_t size = 0;
   std::vector<float> features;      // (P, 4)
-  std::vector<double> p, spend, sens, q0, q1;  // (P,): dropout, mean value, sensitivity, daily purchase prob (member: q1)
-  std::vector<double> resp;         // (P, 3)
+  // (P,): dropout, mean value, sensitivity (at the model's heterogeneity), daily purchase prob (member: q1)
+  std::vector<double> p, spend, sens, q0, q1;
+  std::vector<double> resp;         // (P, 3), click log-odds per channel (at the model's heterogeneity)
   std::vector<std::int32_t> n0, recency0;
   std::vector<std::uint8_t> alive0;
 };

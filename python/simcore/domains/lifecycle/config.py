@@ -67,6 +67,9 @@ class PopulationConfig:
             in [0, 5].
         feature_corr: correlation of each observable feature with the latent trait it
             reveals (Gaussian copula); in [0, 1).
+        sens_spend_corr: correlation of log benefit sensitivity with the customer's log
+            mean spend (negative: customers with smaller baskets are more price-sensitive;
+            an assumption); in [-1, 1].
         seed: seed of the population; integer in [0, 2**63 - 1].
     """
 
@@ -82,6 +85,7 @@ class PopulationConfig:
     resp_sd: float = 0.7
     sens_sd: float = 0.5
     feature_corr: float = 0.6
+    sens_spend_corr: float = -0.5
     seed: int = 2031
 
     def __post_init__(self) -> None:
@@ -97,6 +101,7 @@ class PopulationConfig:
             check_real(name, getattr(self, name), 0.0, 5.0)
         check_int("history_days", self.history_days, 1, 3650)
         check_real("feature_corr", self.feature_corr, 0.0, 1.0, hi_open=True)
+        check_real("sens_spend_corr", self.sens_spend_corr, -1.0, 1.0)
         check_int("seed", self.seed, 0, 2**63 - 1)
 
 
@@ -104,18 +109,36 @@ class PopulationConfig:
 class MarketingConfig:
     """How a touch acts (all documented assumptions: docs/lifecycle_model.md, "Funnel").
 
-    P(click) = sigmoid(click_logit[a] + stage_click[s] + rho_c - fatigue_coef * F), with
-    rho_c the customer's responsiveness to the action's channel and F the decayed count
-    of past touches (F <- fatigue_decay * F + touched, every day).
-    P(convert | click) = sigmoid(conv_stage[kind][s] + depth_coef * sens * depth[a]
+    P(click) = sigmoid(click_logit[a] + stage_click[s] + h stage_channel_click[s, c]
+    + h rho_c - fatigue_coef * F), with rho_c the customer's responsiveness to the
+    action's channel c, F the decayed count of past touches (F <- fatigue_decay * F +
+    touched, every day) and h = ``heterogeneity``.
+    P(convert | click) = sigmoid(conv_stage[kind][s] + depth_coef * sens_h * depth_i[a]
     + dead_logit * [latently dead]) for a special offer (conversion = a purchase with the
     benefit; it wins a dead customer back), sigmoid(club_stage[s] + dead_logit * [dead])
-    for a club invitation (conversion = joining; members cannot join again).
+    for a club invitation (conversion = joining; members cannot join again).  depth_i[a]
+    = depth[a] + depth_per_dollar[a] E_i[min(rate V, cap)]: a rate benefit (cash back,
+    discount) is worth more to a customer with a bigger basket.  sens_h =
+    exp(h (log sens + sd^2/2) - (h sd)^2 / 2), sd = PopulationConfig.sens_sd (mean 1 at
+    every h; sens_h = sens at h = 1, 1 at h = 0).
 
     Attributes:
         channel_click_logit: base click log-odds per channel (push, sms, phone); each in [-20, 20].
         channel_touch_cost: cost of one touch per channel, paid on every touch; each in [0, 1e4].
+        channel_conv: conversion (or joining) log-odds after a click, added per channel (push,
+            sms, phone); each in [-20, 20].  Default (assumption): a clicked push or SMS is a
+            customer acting on a link (0), an answered call is often politeness (-0.7).
         stage_click: click log-odds added per stage (new, repeat, loyal, lapsing); in [-20, 20].
+        stage_channel_click: click log-odds added per (stage, channel), 12 values, stage-major
+            ((new: push, sms, phone), (repeat: ...), (loyal: ...), (lapsing: ...)), each
+            scaled by ``heterogeneity``; in [-20, 20].  Defaults (assumptions): new and
+            repeat customers have the app fresh (push +0.3, phone -0.3); loyal customers
+            use the app daily and dislike calls (push +0.6, sms -0.2, phone -0.8); lapsing
+            customers no longer open the app but read SMS (push -1.5, sms +0.8, phone 0).
+        heterogeneity: h, the scale of the customer- and context-specific response terms
+            (the stage x channel click terms, the channel responsiveness rho_c and the
+            spread of benefit sensitivity); 0 = every customer in a stage responds alike
+            up to basket size; in [0, 5].
         offer_conv: conversion log-odds of a special offer per stage; in [-20, 20].
         club_conv: joining log-odds of a club invitation per stage; in [-20, 20].
         depth_coef: conversion log-odds per unit of benefit depth x sensitivity; in [0, 50].
@@ -132,7 +155,11 @@ class MarketingConfig:
 
     channel_click_logit: tuple[float, ...] = (-4.0, -3.3, -1.8)
     channel_touch_cost: tuple[float, ...] = (0.01, 0.05, 1.5)
+    channel_conv: tuple[float, ...] = (0.0, 0.0, -0.7)
     stage_click: tuple[float, ...] = (0.0, 0.3, 0.8, -0.5)
+    stage_channel_click: tuple[float, ...] = (0.3, 0.0, -0.3, 0.3, 0.0, -0.3, 0.6, -0.2, -0.8,
+                                              -1.5, 0.8, 0.0)
+    heterogeneity: float = 1.0
     offer_conv: tuple[float, ...] = (-1.5, -1.5, -0.5, -2.0)
     club_conv: tuple[float, ...] = (-4.0, -1.0, -0.5, -3.5)
     depth_coef: float = 3.0
@@ -148,8 +175,11 @@ class MarketingConfig:
     def __post_init__(self) -> None:
         _tuple(self, "channel_click_logit", 3, -20.0, 20.0)
         _tuple(self, "channel_touch_cost", 3, 0.0, 1e4)
+        _tuple(self, "channel_conv", 3, -20.0, 20.0)
         for name in ("stage_click", "offer_conv", "club_conv"):
             _tuple(self, name, 4, -20.0, 20.0)
+        _tuple(self, "stage_channel_click", 12, -20.0, 20.0)
+        check_real("heterogeneity", self.heterogeneity, 0.0, 5.0)
         check_real("depth_coef", self.depth_coef, 0.0, 50.0)
         check_real("click_depth_coef", self.click_depth_coef, 0.0, 50.0)
         check_real("dead_logit", self.dead_logit, -20.0, 0.0)

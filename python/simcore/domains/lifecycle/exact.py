@@ -36,7 +36,15 @@ def _phi(x: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Model:
     """The constants one step needs, as arrays: the action table (A,), the marketing
-    parameters, the population's organic purchase probabilities and the budget rules."""
+    parameters, the population's organic purchase probabilities, its responsiveness and
+    sensitivity at the configured heterogeneity, and the budget rules.
+
+    Attributes (beyond the config's scalars):
+        stage_click: float64 (4, 3), stage_click[s] + h stage_channel_click[s, c].
+        resp: float64 (P, 3), h rho (the click log-odds per channel).
+        sens: float64 (P,), exp(h (log sens + sd^2/2) - (h sd)^2/2) (mean 1).
+        q0, q1: float64 (P,), daily purchase probabilities (non-member, member).
+    """
 
     table: dict[str, np.ndarray]
     worst: np.ndarray
@@ -51,6 +59,8 @@ class Model:
     within_sd: float
     q0: np.ndarray
     q1: np.ndarray
+    resp: np.ndarray
+    sens: np.ndarray
     lapse_days: int
     loyal_purchases: int
     horizon: int
@@ -58,14 +68,20 @@ class Model:
 
     @classmethod
     def build(cls, cfg: LifecycleConfig, table: ActionTable, pop: Population) -> Model:
-        """q0 = 1 - exp(-lambda), q1 = 1 - exp(-lambda club_rate_mult) per customer."""
+        """q0 = 1 - exp(-lambda), q1 = 1 - exp(-lambda club_rate_mult) per customer; the
+        heterogeneity h scales the stage x channel click terms, resp and log sens."""
         m = cfg.marketing
-        return cls(table=table.arrays(), worst=table.worst_cost(), stage_click=np.array(m.stage_click),
+        h, sd = m.heterogeneity, cfg.population.sens_sd
+        sc = np.array(m.stage_click)[:, None] + h * np.array(m.stage_channel_click).reshape(4, 3)
+        sens = pop.sens if h == 1.0 else np.exp(h * (np.log(pop.sens) + 0.5 * sd * sd) - 0.5 * (h * sd) ** 2)
+        resp = pop.resp if h == 1.0 else h * pop.resp
+        return cls(table=table.arrays(), worst=table.worst_cost(), stage_click=sc,
                    offer_conv=np.array(m.offer_conv), club_conv=np.array(m.club_conv),
                    depth_coef=m.depth_coef, dead_logit=m.dead_logit, fatigue_coef=m.fatigue_coef,
                    decay=m.fatigue_decay, club_dropout_mult=m.club_dropout_mult,
                    within_sd=cfg.population.spend_within_sd, q0=-np.expm1(-pop.lam),
-                   q1=-np.expm1(-(pop.lam * m.club_rate_mult)), lapse_days=cfg.lapse_days,
+                   q1=-np.expm1(-(pop.lam * m.club_rate_mult)), resp=np.ascontiguousarray(resp),
+                   sens=np.ascontiguousarray(sens), lapse_days=cfg.lapse_days,
                    loyal_purchases=cfg.loyal_purchases, horizon=cfg.horizon_days, user_cap=cfg.user_cap)
 
 
@@ -98,7 +114,7 @@ def capped_rate_mean(rate: np.ndarray, cap: np.ndarray, m: np.ndarray, s: float)
 
 
 def expectations(model: Model, pop: Population, state: Mapping[str, np.ndarray],
-                 actions: np.ndarray) -> dict[str, np.ndarray]:
+                 actions: np.ndarray, with_pv: bool = False) -> dict[str, np.ndarray]:
     """Exact expectations of ``actions`` in ``state`` (a simulator's ``state()``).
 
     Args:
@@ -109,10 +125,12 @@ def expectations(model: Model, pop: Population, state: Mapping[str, np.ndarray],
         float64 arrays of the actions' shape: p_click, p_convert (offer: P(click)
         (v + q_a - v q_a), the benefit is redeemed on the day's purchase, induced or
         organic; club: P(click) v, joining), p_purchase (offer: q_a + P(click) v -
-        q_a P(click) v; otherwise q_a), with v = P(convert | click), q_a = [alive] q;
+        q_a P(click) v; otherwise q_a), with v = P(convert | click), q_a = [alive] q,
+        v's depth = depth + depth_per_dollar E[min(rate V, cap)];
         expected_value (= p_purchase m), expected_cost
         (= touch + p_click click_cost + p_convert (conv_fixed + E[min(rate V, cap)])),
-        expected_reward (= expected_value - expected_cost).
+        expected_reward (= expected_value - expected_cost); with ``with_pv`` also
+        p_convert_given_click (v; the twin's step draws against it).
     """
     a = np.asarray(actions, dtype=np.int64)
     extra = a.ndim - 1
@@ -127,13 +145,15 @@ def expectations(model: Model, pop: Population, state: Mapping[str, np.ndarray],
     F = col((h[:, 0] + h[:, 1]) + h[:, 2])
     t = model.table
     kind, ch = t["kind"][a], t["channel"][a]
-    resp = pop.resp[u[(...,) + (None,) * extra] if extra else u, np.maximum(ch, 0)]
-    zc = ((t["click_logit"][a] + model.stage_click[stage]) + resp) - model.fatigue_coef * F
+    resp = model.resp[u[(...,) + (None,) * extra] if extra else u, np.maximum(ch, 0)]
+    zc = ((t["click_logit"][a] + model.stage_click[stage, np.maximum(ch, 0)]) + resp) - model.fatigue_coef * F
     pc = np.where(kind != 0, sigmoid(zc), 0.0)
     dead = np.where(alive, 0.0, model.dead_logit)
-    sens, spend = col(pop.sens[u]), col(pop.spend[u])
-    zo = (model.offer_conv[stage] + (model.depth_coef * sens) * t["depth"][a]) + dead
-    zk = model.club_conv[stage] + dead
+    sens, spend = col(model.sens[u]), col(pop.spend[u])
+    capm = capped_rate_mean(t["conv_rate"][a], t["conv_cap"][a], spend, model.within_sd)
+    depth = t["depth"][a] + t["depth_per_dollar"][a] * capm
+    zo = ((model.offer_conv[stage] + t["conv_logit"][a]) + (model.depth_coef * sens) * depth) + dead
+    zk = (model.club_conv[stage] + t["conv_logit"][a]) + dead
     pv = np.where(kind == OFFER, sigmoid(zo), np.where((kind == CLUB) & ~member, sigmoid(zk), 0.0))
     induced = pc * pv  # the touch itself brings the purchase (offer) or the joining (club)
     q = np.where(alive, np.where(member, col(model.q1[u]), col(model.q0[u])), 0.0)
@@ -142,7 +162,9 @@ def expectations(model: Model, pop: Population, state: Mapping[str, np.ndarray],
     # an opened offer is redeemed on any purchase of the day, organic ones included
     pconv = np.where(offer, pc * ((pv + q) - pv * q), induced)
     ev = ppur * spend
-    capm = capped_rate_mean(t["conv_rate"][a], t["conv_cap"][a], spend, model.within_sd)
     ec = (t["touch_cost"][a] + pc * t["click_cost"][a]) + pconv * (t["conv_fixed"][a] + capm)
-    return {"p_click": pc, "p_convert": pconv, "p_purchase": ppur, "expected_value": ev,
-            "expected_cost": ec, "expected_reward": ev - ec}
+    out = {"p_click": pc, "p_convert": pconv, "p_purchase": ppur, "expected_value": ev,
+           "expected_cost": ec, "expected_reward": ev - ec}
+    if with_pv:
+        out["p_convert_given_click"] = pv
+    return out

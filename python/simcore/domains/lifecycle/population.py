@@ -119,7 +119,7 @@ def _cached(cfg: PopulationConfig) -> Population:
 def generate_population(cfg: PopulationConfig | None = None) -> Population:
     """P customers from ``cfg`` (deterministic in cfg.seed): lambda ~ Gamma(r, 1/alpha),
     p ~ Beta(a, b), m ~ LogNormal, resp ~ N(0, resp_sd^2) per channel, sens ~
-    LogNormal(-sd^2/2, sd); features by a Gaussian copula with correlation feature_corr to
+    LogNormal(-sd^2/2, sd) with corr(log sens, log m) = sens_spend_corr; features by a Gaussian copula with correlation feature_corr to
     (-logit p, log m, log lambda, resp_sms - resp_push); the history by
     :func:`simulate_history`."""
     from scipy.special import ndtr  # (imported here: `import simcore` stays free of scipy)
@@ -132,7 +132,11 @@ def generate_population(cfg: PopulationConfig | None = None) -> Population:
     p = rng.beta(cfg.a, cfg.b, size=P)
     spend = rng.lognormal(cfg.spend_log_mean, cfg.spend_log_sd, size=P)
     resp = rng.normal(0.0, cfg.resp_sd, size=(P, 3))
-    sens = rng.lognormal(-0.5 * cfg.sens_sd**2, cfg.sens_sd, size=P)
+    # log sens = -sd^2/2 + sd (c z_m + sqrt(1 - c^2) e): c = sens_spend_corr, z_m the
+    # standardised log spend (smaller baskets, more price-sensitive when c < 0)
+    c = cfg.sens_spend_corr
+    z_s = c * _standard(np.log(spend)) + np.sqrt(1.0 - c * c) * rng.normal(size=P)
+    sens = np.exp(-0.5 * cfg.sens_sd**2 + cfg.sens_sd * z_s)
     with np.errstate(divide="ignore"):
         logit_p = np.log(np.clip(p, 1e-12, 1 - 1e-12)) - np.log1p(-np.clip(p, 1e-12, 1 - 1e-12))
     traits = np.stack([-_standard(logit_p), _standard(np.log(spend)), _standard(np.log(lam)),

@@ -206,12 +206,13 @@ class ReferenceLifecycleBatch:
         u_org, u_drop = self.streams.uniform(sel), self.streams.uniform(sel)
         z = self.streams.normal(sel)
         # the day under the requested actions ...
-        ex = expectations(m, pop, self.state(), a_req)
+        ex = expectations(m, pop, self.state(), a_req, with_pv=True)
+        pv = ex["p_convert_given_click"]
         kind, u = tb["kind"][a_req], self.user
         q = np.where(self.member, m.q1[u], m.q0[u])
         organic = self.alive & (u_org < q)
         clicked = (kind != 0) & (u_click < ex["p_click"])
-        induced = clicked & (u_conv < self._conv_given_click(a_req, stage))
+        induced = clicked & (u_conv < pv)
         offer_conv = induced & (kind == OFFER)
         purchased = organic | offer_conv
         # an opened offer is redeemed on the day's purchase (organic ones too); club: joining
@@ -255,12 +256,3 @@ class ReferenceLifecycleBatch:
                "user_spent": self.spent.copy(), "user": self.user.copy()}
         out.update({k: ex[k] for k in ("p_click", "p_convert", "p_purchase", "expected_value", "expected_cost")})
         return out
-
-    def _conv_given_click(self, a: np.ndarray, stage: np.ndarray) -> np.ndarray:
-        """P(convert | click) of the applied actions (as exact.expectations computes it)."""
-        m, tb, u = self.model, self.model.table, self.user
-        kind = tb["kind"][a]
-        dead = np.where(self.alive, 0.0, m.dead_logit)
-        zo = (m.offer_conv[stage] + (m.depth_coef * self.pop.sens[u]) * tb["depth"][a]) + dead
-        zk = m.club_conv[stage] + dead
-        return np.where(kind == OFFER, sigmoid(zo), np.where((kind == CLUB) & ~self.member, sigmoid(zk), 0.0))

@@ -82,8 +82,9 @@ def _int_array(x: Any, shape: tuple[int, ...], lo: int, hi: int, name: str) -> n
 
 def core_arguments(cfg: LifecycleConfig, table: ActionTable, model: Model, pop: Population) -> dict[str, Any]:
     """Keyword arguments of ``_core.lifecycle.LifecycleBatch`` (all but num_users).  The
-    daily purchase probabilities q0, q1 come from :class:`Model` (computed once in NumPy,
-    so both backends use the same bits)."""
+    daily purchase probabilities q0, q1, the (stage, channel) click terms and the
+    responsiveness and sensitivity at the configured heterogeneity come from
+    :class:`Model` (computed once in NumPy, so both backends use the same bits)."""
     m = cfg.marketing
     params = np.array([m.depth_coef, m.dead_logit, m.fatigue_coef, m.fatigue_decay, m.club_rate_mult,
                        m.club_dropout_mult, cfg.population.spend_within_sd, cfg.user_cap,
@@ -92,12 +93,14 @@ def core_arguments(cfg: LifecycleConfig, table: ActionTable, model: Model, pop: 
     return {
         "kind": t["kind"], "channel": t["channel"],
         "action_params": np.ascontiguousarray(np.stack([t[k] for k in (
-            "click_logit", "depth", "touch_cost", "click_cost", "conv_fixed", "conv_rate", "conv_cap")], 1)),
-        "stage_params": np.array([m.stage_click, m.offer_conv, m.club_conv], dtype=np.float64),
+            "click_logit", "depth", "touch_cost", "click_cost", "conv_fixed", "conv_rate", "conv_cap",
+            "depth_per_dollar", "conv_logit")], 1)),
+        "stage_params": np.array([m.offer_conv, m.club_conv], dtype=np.float64),
+        "click_params": np.ascontiguousarray(model.stage_click, dtype=np.float64),
         "params": params, "horizon": cfg.horizon_days, "lapse_days": cfg.lapse_days,
         "loyal_purchases": cfg.loyal_purchases,
-        "population": {"features": pop.features, "p": pop.p, "spend": pop.spend, "sens": pop.sens,
-                       "q0": model.q0, "q1": model.q1, "resp": pop.resp, "n0": pop.n0,
+        "population": {"features": pop.features, "p": pop.p, "spend": pop.spend, "sens": model.sens,
+                       "q0": model.q0, "q1": model.q1, "resp": model.resp, "n0": pop.n0,
                        "recency0": pop.recency0, "alive0": pop.alive0},
     }
 
