@@ -102,3 +102,32 @@ def test_find_wheel_reports_a_failed_download(tmp_path, monkeypatch):
     monkeypatch.setattr(obd.subprocess, "run", fail)
     with pytest.raises(RuntimeError, match="^pip download obp==0.4.1 failed \\(exit 1\\): ERROR: network is unreachable$"):
         obd.find_wheel(tmp_path / "cache")
+
+
+def test_streaming_in_chunks_gives_the_same_log_and_global_row_numbers(tmp_path):
+    rows = [f"{i},2019-11-24 00:00:{i:02d}.000000+00:00,{i % 3},{i % 2 + 1},{i % 2},0.25,aa,bb,0.0,{i}.5,0.0"
+            for i in range(9)]
+    _write(tmp_path, rows=rows)
+    whole = obd.load_obd(tmp_path, "random", "all")
+    for chunk in (1, 2, 4):
+        part = obd.load_obd(tmp_path, "random", "all", chunk_rows=chunk)
+        for f in ("timestamp", "item_id", "position", "click", "pscore", "user_features", "affinity"):
+            np.testing.assert_array_equal(getattr(part, f), getattr(whole, f))
+    core = obd.load_obd(tmp_path, "random", "all", context=False)
+    assert core.user_features.shape == (9, 0) and core.affinity.shape == (9, 0)
+    np.testing.assert_array_equal(core.pscore, whole.pscore)
+    bad = list(rows)
+    bad[6] = bad[6].replace(",0.25,", ",zero,")
+    _write(tmp_path, rows=bad)
+    with pytest.raises(obd.OBDFormatError, match="'propensity_score' is not all float \\(data row 7\\)"):
+        obd.load_obd(tmp_path, "random", "all", chunk_rows=4)
+    bad[6] = rows[6].replace(",2019-11-24 00:00:06.000000+00:00,", ",2019-11-24 25:00:06+00:00,")
+    _write(tmp_path, rows=bad)
+    with pytest.raises(obd.OBDFormatError, match="'timestamp' row 7: not an ISO time"):
+        obd.load_obd(tmp_path, "random", "all", chunk_rows=4)
+    bad[6] = rows[6].replace(",0,1,0,", ",0,1.5,0,")
+    _write(tmp_path, rows=bad)
+    with pytest.raises(obd.OBDFormatError, match="'position' is not all int \\(data row 7\\)"):
+        obd.load_obd(tmp_path, "random", "all", chunk_rows=4)
+    with pytest.raises(ValueError, match="^chunk_rows:"):
+        obd.load_obd(tmp_path, "random", "all", chunk_rows=0)

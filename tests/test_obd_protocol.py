@@ -113,3 +113,40 @@ def test_benchmark_end_to_end_on_a_synthetic_wheel(tmp_path, capsys):
     assert res["prior_vs_logged_pscore"]["pearson"] > 0.95
     assert res["random_from_bts"]["on_policy"]["value"] == pytest.approx(
         obd.load_obd(whl, "random", "all").ctr())
+
+
+def test_evaluate_is_the_same_in_any_chunking_and_blocks_large_logs():
+    seeds = SeedTree(4)
+    uni = protocol.uniform_dist(A, L)
+    # a target with zero mass on items 2, 3: chunks whose logged items are all 2 or 3 have
+    # zero SNIPS weight, which must not raise (only the whole log's 0/0 does)
+    target = np.array([[0.3, 0.5], [0.7, 0.5], [0.0, 0.0], [0.0, 0.0]])
+    logged = _log(seeds.generator("logged"), uni, 3000, "random")
+    own = _log(seeds.generator("own"), target, 3000, "bts")
+    base = protocol.evaluate(logged, target, own, seeds.child("e"), n_boot=200)
+    for chunk in (1, 7, 1000):
+        again = protocol.evaluate(logged, target, own, seeds.child("e"), n_boot=200, chunk_rounds=chunk)
+        assert again == base, chunk
+    assert base["ips"]["boot_block"] == 1 and base["on_policy"]["boot_block"] == 1
+    # blocks of ceil(3000 / 100) = 30 consecutive rounds: same point estimates, a CI of
+    # similar width around them
+    blk = protocol.evaluate(logged, target, own, seeds.child("e"), n_boot=300, max_units=100)
+    assert blk["ips"]["boot_block"] == 30 and blk["on_policy"]["boot_block"] == 30
+    for name in ("ips", "snips", "dm", "dr", "switch-dr"):
+        assert blk[name]["value"] == pytest.approx(base[name]["value"], rel=1e-12)
+        lo, hi = blk[name]["value_ci"]
+        assert lo < blk[name]["value"] < hi
+        w0 = base[name]["value_ci"][1] - base[name]["value_ci"][0]
+        assert 0.5 * w0 < hi - lo < 2.0 * w0, name
+    with pytest.raises(ValueError, match="^max_units:"):
+        protocol.evaluate(logged, target, own, seeds, max_units=0)
+    with pytest.raises(ValueError, match="^dist:"):
+        protocol.evaluate(logged, np.broadcast_to(target, (5, A, L)), own, seeds)
+
+
+def test_cross_fit_tables_are_the_per_round_model():
+    log = _log(SeedTree(5).generator("log"), protocol.uniform_dist(A, L), 500, "random")
+    fold, tables = protocol.cross_fit_tables(log, A, 3, SeedTree(5).generator("q"))
+    q = protocol.cross_fit_q(log, A, 3, SeedTree(5).generator("q"))
+    assert tables.shape == (3, A, L) and set(np.unique(fold)) == {0, 1, 2}
+    np.testing.assert_array_equal(q, tables[fold])

@@ -19,22 +19,26 @@ import csv
 import io
 import subprocess
 import sys
-import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
+from simcore.domains.bandits.obd_csv import (
+    CHUNK_ROWS,
+    REQUIRED,
+    WHEEL_ROOT,
+    OBDFormatError,
+    RawColumns,
+    open_member,
+    read_columns,
+)
+
 BEHAVIORS = ("random", "bts")
 CAMPAIGNS = ("all", "men", "women")
-REQUIRED = ("timestamp", "item_id", "position", "click", "propensity_score")
 WHEEL = "obp-0.4.1-py3-none-any.whl"
-WHEEL_ROOT = "obp/dataset/obd"
-
-
-class OBDFormatError(ValueError):
-    """A file that does not follow the Open Bandit Dataset's CSV format."""
+__all__ = ["CHUNK_ROWS", "REQUIRED", "WHEEL", "WHEEL_ROOT", "OBDFormatError", "OBDLog", "find_wheel",
+           "load_item_context", "load_obd", "parse_log"]
 
 
 @dataclass(frozen=True)
@@ -77,79 +81,15 @@ class OBDLog:
         return float(self.click.mean())
 
 
-def _open_text(source: Path, rel: str) -> str:
-    """The text of ``rel`` under a directory, or under WHEEL_ROOT in a zip/wheel."""
-    if source.is_dir():
-        for cand in (source / rel, source / WHEEL_ROOT / rel):
-            if cand.is_file():
-                return cand.read_text()
-        raise FileNotFoundError(f"{source}: no {rel} (nor {WHEEL_ROOT}/{rel}) in it")
-    if source.is_file() and zipfile.is_zipfile(source):
-        with zipfile.ZipFile(source) as z:
-            names = set(z.namelist())
-            for member in (f"{WHEEL_ROOT}/{rel}", rel):
-                if member in names:
-                    return z.read(member).decode()
-        raise FileNotFoundError(f"{source}: no {WHEEL_ROOT}/{rel} in the archive")
-    raise FileNotFoundError(f"{source}: expected a directory or a wheel/zip of the Open Bandit Dataset")
-
-
-def _column(rows: list[list[str]], j: int, name: str, kind: type, where: str) -> np.ndarray:
-    vals = [row[j] for row in rows]
-    if any(v.strip() == "" or v.strip().lower() == "nan" for v in vals):
-        bad = next(i for i, v in enumerate(vals) if v.strip() == "" or v.strip().lower() == "nan")
-        raise OBDFormatError(f"{where}: column {name!r} is empty/NaN in data row {bad + 1}")
-    try:
-        arr = np.array([kind(v) for v in vals])
-    except ValueError:
-        raise OBDFormatError(f"{where}: column {name!r} is not all {kind.__name__}") from None
-    if kind is float and not np.all(np.isfinite(arr)):
-        raise OBDFormatError(f"{where}: column {name!r} holds inf")
-    return arr
-
-
-def _timestamps(vals: np.ndarray, where: str) -> np.ndarray:
-    out = np.empty(vals.size, dtype="datetime64[us]")
-    for i, v in enumerate(vals):
-        try:
-            t = datetime.fromisoformat(str(v))
-        except ValueError:
-            raise OBDFormatError(f"{where}: column 'timestamp' row {i + 1}: not an ISO time ({v!r})") from None
-        if t.tzinfo is not None:
-            t = t.astimezone(timezone.utc).replace(tzinfo=None)
-        out[i] = np.datetime64(t, "us")
-    return out
-
-
-def _rows(text: str, where: str) -> tuple[list[str], list[list[str]]]:
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise OBDFormatError(f"{where}: empty file") from None
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise OBDFormatError(f"{where}: missing columns {missing}")
-    rows = [row for row in reader if row]
-    if not rows:
-        raise OBDFormatError(f"{where}: no data rows")
-    short = next((i for i, row in enumerate(rows) if len(row) != len(header)), None)
-    if short is not None:
-        raise OBDFormatError(f"{where}: data row {short + 1} has {len(rows[short])} fields, header {len(header)}")
-    return header, rows
-
-
-def parse_log(text: str, behavior: str, campaign: str, where: str = "<log>") -> OBDLog:
+def parse_log(text: str, behavior: str, campaign: str, where: str = "<log>", *, context: bool = True) -> OBDLog:
     """An :class:`OBDLog` from the text of one log CSV, schema-checked
     (:class:`OBDFormatError`, a ValueError, names the file and column)."""
-    header, rows = _rows(text, where)
-    col = {name: j for j, name in enumerate(header)}
+    return _to_log(read_columns(io.StringIO(text), where, context=context), behavior, campaign, where)
 
-    def get(name: str, kind: type) -> np.ndarray:
-        return _column(rows, col[name], name, kind, where)
 
-    item, pos, click = get("item_id", int), get("position", int), get("click", int)
-    ps = get("propensity_score", float)
+def _to_log(raw: RawColumns, behavior: str, campaign: str, where: str) -> OBDLog:
+    """Check the value rules of the core columns and sort the rounds by time."""
+    item, pos, click, ps = raw.item_id, raw.position, raw.click, raw.pscore
     if np.any(item < 0):
         raise OBDFormatError(f"{where}: column 'item_id' has negative ids")
     if np.any(pos < 1):
@@ -159,18 +99,12 @@ def parse_log(text: str, behavior: str, campaign: str, where: str = "<log>") -> 
     if np.any(ps <= 0) or np.any(ps > 1):
         rng = f"[{ps.min():.3g}, {ps.max():.3g}]"
         raise OBDFormatError(f"{where}: column 'propensity_score' outside (0, 1] (range {rng})")
-    ts = _timestamps(get("timestamp", str), where)
-    ufeat = [c for c in header if c.startswith("user_feature_")]
-    aff = sorted((c for c in header if c.startswith("user-item_affinity_")), key=lambda c: int(c.rsplit("_", 1)[1]))
-    users = np.stack([get(c, str) for c in ufeat], axis=1) if ufeat else np.empty((len(rows), 0), dtype=str)
-    affinity = np.stack([get(c, float) for c in aff], axis=1) if aff else np.empty((len(rows), 0))
-    order = np.argsort(ts, kind="stable")
+    order = np.argsort(raw.timestamp, kind="stable")
     return OBDLog(
-        behavior=behavior, campaign=campaign, timestamp=ts[order],
-        item_id=item[order].astype(np.int64), position=(pos[order] - 1).astype(np.int64),
-        click=click[order].astype(np.int64), pscore=ps[order].astype(np.float64),
-        user_features=users[order], affinity=affinity[order].astype(np.float64),
-        n_items=int(max(item.max() + 1, affinity.shape[1])), n_positions=int(pos.max()),
+        behavior=behavior, campaign=campaign, timestamp=raw.timestamp[order],
+        item_id=item[order], position=pos[order] - 1, click=click[order], pscore=ps[order],
+        user_features=raw.users[order], affinity=raw.affinity[order],
+        n_items=int(max(item.max() + 1, raw.affinity.shape[1])), n_positions=int(pos.max()),
     )
 
 
@@ -181,14 +115,20 @@ def _check_choice(behavior: str, campaign: str) -> None:
         raise ValueError(f"campaign: expected one of {CAMPAIGNS}, got {campaign!r}")
 
 
-def load_obd(source: str | Path, behavior: str = "random", campaign: str = "all") -> OBDLog:
-    """Load one log of the Open Bandit Dataset.
+def load_obd(source: str | Path, behavior: str = "random", campaign: str = "all", *, context: bool = True,
+             chunk_rows: int = CHUNK_ROWS) -> OBDLog:
+    """Load one log of the Open Bandit Dataset, streaming it in chunks (the full
+    release's 12M-round "bts/all" log included; ``simcore.domains.bandits.obd_csv``).
 
     Args:
         source: the dataset's root directory (holding ``random/``, ``bts/``; a tree with
             ``obp/dataset/obd/`` inside also works) or the ``obp`` wheel/zip.
         behavior: "random" or "bts".
         campaign: "all", "men" or "women".
+        context: also read the user features and the user-item affinities (False: only
+            the five core columns, which is all the OPE benchmark needs; on the full
+            release that is 33 bytes per round instead of about 700).
+        chunk_rows: data rows converted at once (memory of one chunk of raw strings).
 
     Returns:
         The rounds in timestamp order (:class:`OBDLog`).
@@ -196,7 +136,10 @@ def load_obd(source: str | Path, behavior: str = "random", campaign: str = "all"
     _check_choice(behavior, campaign)
     rel = f"{behavior}/{campaign}/{campaign}.csv"
     src = Path(source)
-    return parse_log(_open_text(src, rel), behavior, campaign, where=f"{src}:{rel}")
+    where = f"{src}:{rel}"
+    with open_member(src, rel) as fh:
+        raw = read_columns(fh, where, context=context, chunk_rows=chunk_rows)
+    return _to_log(raw, behavior, campaign, where)
 
 
 def load_item_context(source: str | Path, behavior: str = "random", campaign: str = "all") -> dict[str, np.ndarray]:
@@ -205,16 +148,20 @@ def load_item_context(source: str | Path, behavior: str = "random", campaign: st
     _check_choice(behavior, campaign)
     rel = f"{behavior}/{campaign}/item_context.csv"
     where = f"{source}:{rel}"
-    text = _open_text(Path(source), rel)
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    with open_member(Path(source), rel) as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        rows = [r for r in reader if r]
     if header is None or "item_id" not in header:
         raise OBDFormatError(f"{where}: missing column 'item_id'")
-    rows = [r for r in reader if r]
     if not rows or any(len(r) != len(header) for r in rows):
         raise OBDFormatError(f"{where}: no rows, or rows of a length other than the header's")
     out = {name: np.array([r[j] for r in rows]) for j, name in enumerate(header) if name}
-    out["item_id"] = _column(rows, header.index("item_id"), "item_id", int, where).astype(np.int64)
+    j = header.index("item_id")
+    try:
+        out["item_id"] = np.array([int(r[j]) for r in rows], dtype=np.int64)
+    except ValueError:
+        raise OBDFormatError(f"{where}: column 'item_id' is not all int") from None
     return out
 
 

@@ -32,15 +32,17 @@ from typing import Any
 
 import numpy as np
 
-from simcore.algos import ope
 from simcore.domains.bandits.obd import OBDLog
+from simcore.domains.bandits.obd_ope import MAX_BOOT_UNITS, MAX_DROPPED, cross_fit_q, cross_fit_tables, evaluate
 from simcore.util.seeds import SeedTree
+
+__all__ = ["LOGGED_MAX_ENTRIES", "MAX_BOOT_UNITS", "MAX_DROPPED", "PRIOR", "benchmark", "bts_dist", "cross_fit_q",
+           "cross_fit_tables", "empirical_dist", "evaluate", "logged_dist", "loo_time_match", "parse_prior",
+           "read_bts_prior", "uniform_dist"]
 
 PRIOR = "obp/policy/conf/prior_bts.yaml"
 #: the most float64 entries :func:`logged_dist` builds (n A L; 240 MB); larger logs skip that target
 LOGGED_MAX_ENTRIES = 30_000_000
-#: the largest share of bootstrap resamples :func:`evaluate` may drop (V_on = 0 or 0/0)
-MAX_DROPPED = 0.05
 
 
 def parse_prior(text: str) -> dict[str, dict[str, np.ndarray]]:
@@ -155,100 +157,6 @@ def loo_time_match(log: OBDLog) -> float:
         pred[rows] = log.pscore[rows[pick]]
     ok = ~np.isnan(pred)
     return float(np.corrcoef(pred[ok], log.pscore[ok])[0, 1])
-
-
-def cross_fit_q(log: OBDLog, n_items: int, n_folds: int, rng: np.random.Generator) -> np.ndarray:
-    """Cross-fitted q_hat: float64 (n, A, L), the smoothed (item, position) CTR of the
-    other folds (random fold assignment from ``rng``)."""
-    fold = rng.permutation(log.n_rounds) % n_folds
-    q = np.empty((log.n_rounds, n_items, log.n_positions))
-    for k in range(n_folds):
-        fit = fold != k
-        ctr0 = max(float(log.click[fit].mean()), 1e-6)
-        clicks = np.zeros((n_items, log.n_positions))
-        shows = np.zeros((n_items, log.n_positions))
-        np.add.at(clicks, (log.item_id[fit], log.position[fit]), log.click[fit])
-        np.add.at(shows, (log.item_id[fit], log.position[fit]), 1.0)
-        q[~fit] = (clicks + 1.0) / (shows + 1.0 / ctr0)
-    return q
-
-
-def evaluate(log: OBDLog, dist: np.ndarray, on_policy: OBDLog, seeds: SeedTree, *,
-             n_boot: int = 1000, tau: float = 100.0, n_folds: int = 2) -> dict[str, dict[str, Any]]:
-    """Every estimator's value of the target ``dist`` (A, L), or (n, A, L) per round of
-    ``log``, from ``log``, against the
-    on-policy CTR of ``on_policy`` (the target's own log).
-
-    Returns ``{estimator: {"value", "value_ci", "rel_error", "rel_error_ci", "rel_diff",
-    "rel_diff_ci", "boot_dropped"}}`` plus ``"on_policy": {"value", "value_ci"}``; rel_error =
-    |V_hat - V_on| / V_on (the paper's measure), rel_diff = (V_hat - V_on) / V_on (signed:
-    a CI holding 0 means no detectable error), its 95 % percentile-bootstrap CI from
-    resampling both logs independently (the reward model fixed), and rel_error's CI the
-    image of that interval under |.| (a percentile interval of |.| itself can exclude
-    its own point estimate near 0); streams
-    ``seeds.generator("q_hat")`` and ``bootstrap/<name>``.  A resample whose on-policy
-    CTR is 0 or whose estimate is not finite (SNIPS's 0/0) has no relative difference: it
-    is dropped from both CIs and counted in ``"boot_dropped"`` (ValueError when more than
-    :data:`MAX_DROPPED` of the resamples are, or when V_on or an estimate itself is
-    undefined).
-    """
-    n_items = dist.shape[-2]
-    if log.item_id.max() >= n_items or on_policy.item_id.max() >= n_items:
-        raise ValueError(f"dist: {n_items} items, the logs hold larger item ids")
-    n = log.n_rounds
-    full = dist if dist.ndim == 3 else np.broadcast_to(dist, (n, *dist.shape))
-    q = cross_fit_q(log, n_items, n_folds, seeds.generator("q_hat"))
-    args = (log.click.astype(float), log.item_id, log.pscore, full)
-    ests = {
-        "ips": ope.ips(*args, position=log.position),
-        "snips": ope.snips(*args, position=log.position),
-        "dm": ope.dm(*args, q, position=log.position),
-        "dr": ope.dr(*args, q, position=log.position),
-        "switch-dr": ope.switch_dr(*args, q, position=log.position, tau=tau),
-    }
-    v_on = on_policy.ctr()
-    if not v_on > 0:
-        raise ValueError("on_policy: no clicks (CTR 0), so the relative error (V_hat - V_on) / V_on is undefined")
-    clicks_on = on_policy.click.astype(float)
-    out: dict[str, dict[str, Any]] = {}
-    for name, est in ests.items():
-        if not np.isfinite(est.value):
-            raise ValueError(f"dist: {name}'s estimate is {est.value} (e.g. SNIPS with zero weight on every "
-                             "logged action)")
-        val, sgn, bad = _boot_rel(est, clicks_on, n, n_boot, seeds.generator("bootstrap", name))
-        lo, hi = (float(x) for x in np.quantile(sgn, [0.025, 0.975]))
-        out[name] = {
-            "value": est.value,
-            "boot_dropped": bad,
-            "value_ci": tuple(float(x) for x in np.quantile(val, [0.025, 0.975])),
-            "rel_error": abs(est.value - v_on) / v_on,
-            "rel_error_ci": (0.0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(abs(lo), abs(hi))),
-            "rel_diff": (est.value - v_on) / v_on,
-            "rel_diff_ci": (lo, hi),
-        }
-    boot_on = ope.bootstrap_ci(lambda idx: float(clicks_on[idx].mean()), clicks_on.size, seeds, "on_policy",
-                               n_boot=max(n_boot, 100))
-    out["on_policy"] = {"value": v_on, "value_ci": boot_on}
-    return out
-
-
-def _boot_rel(est: ope.Estimate, clicks_on: np.ndarray, n: int, n_boot: int, rng: np.random.Generator
-              ) -> tuple[np.ndarray, np.ndarray, int]:
-    """(V_hat resamples, (V_hat - V_on) / V_on resamples, dropped count): ``n_boot``
-    paired resamples of the ``n`` logged rounds and of ``clicks_on`` (float (m,)); the
-    returned arrays hold only the valid ones (V_on_b > 0, V_hat_b finite)."""
-    val = np.empty(n_boot)
-    von = np.empty(n_boot)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for b in range(n_boot):
-            val[b] = est.resample(rng.integers(0, n, size=n))
-            von[b] = clicks_on[rng.integers(0, clicks_on.size, size=clicks_on.size)].mean()
-    ok = np.isfinite(val) & (von > 0)
-    bad = int(n_boot - ok.sum())
-    if bad > MAX_DROPPED * n_boot:
-        raise ValueError(f"n_boot: {bad} of {n_boot} resamples have V_on = 0 or an undefined estimate (more than "
-                         f"MAX_DROPPED = {MAX_DROPPED:g}); the logs are too small for a relative error")
-    return val[ok], (val[ok] - von[ok]) / von[ok], bad
 
 
 def benchmark(source: str | Path, wheel: str | Path, campaign: str, seeds: SeedTree, *,
