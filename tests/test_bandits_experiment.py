@@ -245,8 +245,11 @@ def test_evaluate_drops_and_counts_undefined_resamples(tmp_path, monkeypatch):
     w = np.zeros(20)
     w[0] = 1.0          # one round of 20 with weight: a resample misses it with probability (19/20)^20 = 36 %
     est = ope.snips(np.ones(20), np.zeros(20, dtype=np.int64), np.full(20, 0.5), np.c_[w * 0.5, 1 - w * 0.5])
+    from simcore.domains.bandits import obd_ope
+
+    terms, on = obd_ope._Terms(est.numer, est.denom), obd_ope._Terms(np.ones(50), np.ones(50))
     with pytest.raises(ValueError, match="MAX_DROPPED"):
-        protocol._boot_rel(est, np.ones(50), 20, 400, SeedTree(4).generator("b"))
-    monkeypatch.setattr(protocol, "MAX_DROPPED", 0.9)
-    val, rel, bad = protocol._boot_rel(est, np.ones(50), 20, 400, SeedTree(4).generator("b"))
+        obd_ope._boot_rel(terms, on, 400, SeedTree(4).generator("b"))
+    monkeypatch.setattr(obd_ope, "MAX_DROPPED", 0.9)
+    val, rel, bad = obd_ope._boot_rel(terms, on, 400, SeedTree(4).generator("b"))
     assert 0.25 * 400 < bad < 0.5 * 400 and val.size == rel.size == 400 - bad and np.all(np.isfinite(rel))
