@@ -15,8 +15,9 @@ hindsight :class:`PeakStatic` reference, which is told its allocation.
   ceil(q_p (1 + margin) / aim) VMs, q_p the bucket upper bound at percentile p, aim =
   cpu_target by default (aim = 1: Autopilot's own use, q_p (1 + margin) as the limit),
   applied when it differs from P by more than ``min_change``.
-* :class:`Predictive`: seasonal-naive forecast (yesterday's traffic at the step the
-  new VMs serve, times the recent level ratio) and the inverse of a CPU model
+* :class:`Predictive`: a traffic forecast of the step the new VMs serve (seasonal-naive:
+  yesterday's traffic times the recent level ratio; or a learned forecaster's, e.g. the
+  workload forecaster of :mod:`.forecast`) and the inverse of a CPU model
   c = alpha + beta . x / l fitted online per zone by decayed ridge least squares.
 * :class:`PeakStatic`: a fixed allocation (e.g. :func:`peak_static_vms`, the VMs that
   put the noise-free CPU at cpu_target under each zone's peak traffic, in hindsight).
@@ -25,6 +26,7 @@ hindsight :class:`PeakStatic` reference, which is told its allocation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -33,8 +35,17 @@ from simcore.domains.autoscaling.exact import vms_for_target
 from simcore.domains.autoscaling.simulator import AutoscalingSimulator, AutoscalingStepResult
 from simcore.domains.autoscaling.workload import ZoneParams, col
 
-__all__ = ["Observed", "observe", "ThresholdScaling", "TargetTracking", "AutopilotRecommender",
+__all__ = ["Forecaster", "Observed", "observe", "ThresholdScaling", "TargetTracking", "AutopilotRecommender",
            "decayed_percentile", "Predictive", "PeakStatic", "peak_static_vms", "to_ratio"]
+
+
+class Forecaster(Protocol):
+    """A traffic forecaster (e.g. :class:`~simcore.domains.autoscaling.forecast.WorkloadForecaster`)."""
+
+    @property
+    def horizon(self) -> int: ...
+
+    def predict(self, history: np.ndarray, t0: np.ndarray | int) -> np.ndarray: ...
 
 
 @dataclass
@@ -158,22 +169,42 @@ class AutopilotRecommender:
 
 
 class Predictive:
-    """Seasonal-naive forecast + the inverse of an online-fitted linear CPU model.
+    """A traffic forecast + the inverse of an online-fitted linear CPU model.
 
     Model: c = alpha + beta_0 x_0 / l + beta_1 x_1 / l, fitted per zone on decayed
-    (factor ``forget`` per step) normal equations with ridge ``ridge``.  Forecast for
-    the step the new VMs serve (delay + 1 ahead): x(t + h - 144) times the ratio of
-    the last ``level_window`` steps' traffic to the same steps a day earlier (clipped
-    to [0.5, 2]).  Until a day of history exists it acts as :class:`TargetTracking`.
+    (factor ``forget`` per step) normal equations with ridge ``ridge``; desired VMs =
+    ceil(beta . x_hat / (cpu_target - alpha)) for the forecast x_hat of the step the new
+    VMs serve (delay + 1 ahead).
+
+    Forecast: without ``forecaster`` the seasonal-naive one, x(t + h - 144) times the ratio
+    of the last ``level_window`` steps' traffic to the same steps a day earlier (clipped to
+    [0.5, 2]), acting as :class:`TargetTracking` until a day of history exists.  With
+    ``forecaster`` (anything with ``horizon`` >= delay + 1 and ``predict(history (B, T, 2),
+    t0) -> (B, H, 2)``, e.g. a fitted
+    :class:`~simcore.domains.autoscaling.forecast.WorkloadForecaster`), its forecast from
+    the traffic of the episode's steps so far (the reset's reading left out; at most
+    ``max_history`` steps; calendar index t0 = the step the forecast starts at), acting
+    as :class:`TargetTracking` for the first ``warmup`` steps; the forecast is refreshed
+    every ``every`` steps (in between, the same forecast's later steps are read, so the
+    cost falls by that factor).
     """
 
     def __init__(self, cfg: AutoscalingConfig, forget: float = 0.995, ridge: float = 1e-3,
-                 level_window: int = 6) -> None:
+                 level_window: int = 6, forecaster: Forecaster | None = None, warmup: int = 6,
+                 max_history: int = 2 * STEPS_PER_DAY * 7, every: int = 1) -> None:
         if not 0 < forget <= 1 or ridge <= 0 or not 1 <= level_window < STEPS_PER_DAY // 2:
             raise ValueError("Predictive: need forget in (0, 1], ridge > 0, level_window in [1, 72)")
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise ValueError(f"every: must be an integer >= 1, got {every!r}")
+        if forecaster is not None and getattr(forecaster, "horizon", 0) < cfg.delay + every:
+            raise ValueError(f"forecaster: its horizon must be >= delay + every = {cfg.delay + every}")
+        if not isinstance(warmup, int) or warmup < 1 or not isinstance(max_history, int) or max_history < warmup:
+            raise ValueError("Predictive: need warmup >= 1 and max_history >= warmup (integers)")
         self.cfg, self.forget, self.ridge, self.w = cfg, forget, ridge, level_window
+        self.forecaster, self.warmup, self.max_history, self.every = forecaster, warmup, max_history, every
+        self._forecast: np.ndarray | None = None
         self.fallback = TargetTracking(cfg)
-        self.hist: np.ndarray | None = None  # (B, 144 + delay + 1, 2) ring of traffic
+        self.hist: np.ndarray | None = None  # naive: (B, 144 + delay + 1, 2) ring; learned: (B, max_history, 2)
         self.n_seen = 0
         self.A: np.ndarray | None = None
         self.b: np.ndarray | None = None
@@ -189,21 +220,48 @@ class Predictive:
         coef = np.linalg.solve(self.A + self.ridge * np.eye(3), self.b[:, :, None])[:, :, 0]
         return coef[:, 0], coef[:, 1:]
 
-    def act(self, o: Observed) -> np.ndarray:
+    def _naive(self, o: Observed) -> np.ndarray | None:
+        """The seasonal-naive forecast (B, 2), None before a day of history."""
         B, L = o.cpu.shape[0], STEPS_PER_DAY + self.cfg.delay + 1
         if self.hist is None or self.hist.shape[0] != B:
             self.hist, self.n_seen = np.zeros((B, L, 2)), 0
         self.hist[:, self.n_seen % L] = o.traffic
         self.n_seen += 1
-        alpha, beta = self._fit(o)
         if self.n_seen < L:
-            return self.fallback.act(o)
+            return None
         h = self.cfg.delay + 1
         idx = lambda back: (self.n_seen - 1 - back) % L  # noqa: E731  (steps back from now)
         recent = self.hist[:, [idx(j) for j in range(self.w)]].sum(axis=(1, 2))
         day_ago = self.hist[:, [idx(STEPS_PER_DAY + j) for j in range(self.w)]].sum(axis=(1, 2))
         level = np.clip(recent / np.maximum(day_ago, 1e-12), 0.5, 2.0)
-        forecast = self.hist[:, idx(STEPS_PER_DAY - h)] * level[:, None]
+        return self.hist[:, idx(STEPS_PER_DAY - h)] * level[:, None]
+
+    def _learned(self, o: Observed) -> np.ndarray | None:
+        """The forecaster's forecast (B, 2) of the step delay + 1 ahead, None during the warm-up."""
+        assert self.forecaster is not None
+        B = o.cpu.shape[0]
+        if self.hist is None or self.hist.shape[0] != B or o.t == 0:
+            self.hist, self.n_seen = np.zeros((B, self.max_history, 2)), 0
+        if o.t == 0:  # the reset's reading precedes the episode's steps: not part of the series
+            return None
+        if self.n_seen == self.max_history:
+            self.hist[:, :-1] = self.hist[:, 1:]
+            self.n_seen -= 1
+        self.hist[:, self.n_seen] = o.traffic
+        self.n_seen += 1
+        if self.n_seen < self.warmup:
+            return None
+        age = (self.n_seen - self.warmup) % self.every
+        if age == 0:
+            self._forecast = self.forecaster.predict(self.hist[:, :self.n_seen], int(o.t))
+        assert self._forecast is not None
+        return self._forecast[:, self.cfg.delay + age]
+
+    def act(self, o: Observed) -> np.ndarray:
+        forecast = self._naive(o) if self.forecaster is None else self._learned(o)
+        alpha, beta = self._fit(o)
+        if forecast is None:
+            return self.fallback.act(o)
         load = (beta * forecast).sum(axis=1)
         room = self.cfg.cpu_target - alpha
         ok = (room > 1e-3) & (load > 0)
