@@ -35,7 +35,7 @@ EXPERIMENT = Experiment(
     config_cls=BanditsConfig,
     run=run,
     write_report=write_report,
-    presets={"quick": BanditsConfig.quick},
+    presets={"quick": BanditsConfig.quick, "full": BanditsConfig.full},
     summary=summary,
     requires_for=requires_for,
 )
