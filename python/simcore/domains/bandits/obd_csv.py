@@ -27,7 +27,7 @@ import numpy as np
 REQUIRED = ("timestamp", "item_id", "position", "click", "propensity_score")
 WHEEL_ROOT = "obp/dataset/obd"
 #: default number of data rows converted at once
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 
 
 class OBDFormatError(ValueError):
@@ -140,9 +140,11 @@ def _header(reader: Iterator[list[str]], where: str) -> list[str]:
     return header
 
 
-def _chunks(reader: Iterator[list[str]], width: int, chunk_rows: int, where: str) -> Iterator[tuple[int, list]]:
+def _chunks(reader: Iterator[list[str]], width: int, keep: list[int], chunk_rows: int, where: str
+            ) -> Iterator[tuple[int, list[list[str]]]]:
     """(first data row index, rows) per chunk of ``chunk_rows`` non-empty rows, each row
-    checked to have ``width`` fields."""
+    checked to have ``width`` fields and cut down to the fields ``keep`` (so a chunk
+    holds only the columns asked for, not the 90 of a full-width row)."""
     buf: list[list[str]] = []
     row0 = 0
     for row in reader:
@@ -150,7 +152,7 @@ def _chunks(reader: Iterator[list[str]], width: int, chunk_rows: int, where: str
             continue
         if len(row) != width:
             raise OBDFormatError(f"{where}: data row {row0 + len(buf) + 1} has {len(row)} fields, header {width}")
-        buf.append(row)
+        buf.append([row[j] for j in keep])
         if len(buf) == chunk_rows:
             yield row0, buf
             row0 += len(buf)
@@ -173,12 +175,14 @@ def read_columns(stream: IO[str], where: str, *, context: bool = True,
         raise ValueError(f"chunk_rows: expected an int >= 1, got {chunk_rows!r}")
     reader = csv.reader(stream)
     header = _header(reader, where)
-    col = {name: j for j, name in enumerate(header)}
     ufeat = [c for c in header if c.startswith("user_feature_")] if context else []
     aff = sorted((c for c in header if c.startswith("user-item_affinity_")),
                  key=lambda c: int(c.rsplit("_", 1)[1])) if context else []
+    names = [*REQUIRED, *ufeat, *aff]
+    col = {name: k for k, name in enumerate(names)}
+    keep = [header.index(name) for name in names]
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ts", "item", "pos", "click", "ps", "users", "aff")}
-    for row0, rows in _chunks(reader, len(header), chunk_rows, where):
+    for row0, rows in _chunks(reader, len(header), keep, chunk_rows, where):
         def vals(name: str) -> list[str]:
             j = col[name]
             return [r[j] for r in rows]
