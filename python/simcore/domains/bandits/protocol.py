@@ -179,8 +179,8 @@ def benchmark(source: str | Path, wheel: str | Path, campaign: str, seeds: SeedT
     """
     from simcore.domains.bandits.obd import load_obd
 
-    rand = load_obd(source, "random", campaign)
-    bts = load_obd(source, "bts", campaign)
+    rand = load_obd(source, "random", campaign, context=False)
+    bts = load_obd(source, "bts", campaign, context=False)
     n_items = max(rand.n_items, bts.n_items)
     alpha, beta = read_bts_prior(wheel, campaign)
     if alpha.size != n_items:
