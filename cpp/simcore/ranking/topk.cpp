@@ -780,8 +780,11 @@ TopKResult topk_columns(ItemColumns X, const float* w, std::size_t k,
     const double margin = 2.0 * (static_cast<double>(X.cols) + 1) * 0x1p-24 * A + 1e-30;
     auto score = [&](std::size_t r0, std::size_t n, ChunkScores& cs) {
       cs.margin = margin;
-      return X.cols == 8 ? score_chunk_columns_f32<8>(X, r0, n, w, wd, exclude, cs)
-                         : score_chunk_columns_f32<0>(X, r0, n, w, wd, exclude, cs);
+      // Unrolled for the search catalogue (8 columns) and the tiered-traffic one (8 base
+      // columns + 3 tier flags); other widths loop over the columns.
+      if (X.cols == 8) return score_chunk_columns_f32<8>(X, r0, n, w, wd, exclude, cs);
+      if (X.cols == 11) return score_chunk_columns_f32<11>(X, r0, n, w, wd, exclude, cs);
+      return score_chunk_columns_f32<0>(X, r0, n, w, wd, exclude, cs);
     };
     return select_chunks(X.rows, k, score, exact, out);
   }

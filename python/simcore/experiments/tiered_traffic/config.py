@@ -109,6 +109,16 @@ class TieredTrafficConfig:
             mu -/+ 2 sigma = [-0.5, 0.5] at init_std 0.25); alpha = 0.003 moves mu
             c = alpha |D| / sigma^2 = 14 % of the way to the elite mean at sigma = 0.25
             (capped at 100 % below sigma = 0.095).
+        actor_barrier: beta of the log-barrier that keeps the DDPG actor's sigmoid
+            unsaturated (:mod:`.barrier`; >= 0, 0: plain DDPG, whose sigmoid saturates
+            within a few hundred gradient steps; default 0.1, set once from the
+            gradient scales in that module's docstring, sensitivity in the docs).
+        ddpg_reward: what the DDPG learners train on: "sampled" (default: the
+            article's r from the sampled clicks, carts and purchase) or "expected"
+            (the page's conditional expected reward, :mod:`.hooks`).
+        cem_common: serve all CEM candidates of an iteration the same sessions
+            (common random numbers; default True) rather than independent ones
+            (:func:`.evaluate.cem_evaluator`).
         cem_warmup: CEM iterations run before DDPG starts (the article: CEM picks the
             initial bounds; integer >= 0).
         cem_reward: what a CEM candidate's sessions are scored by: "expected" (the
@@ -149,6 +159,9 @@ class TieredTrafficConfig:
     eval_every: int = 5
     ddpg: DDPGConfig = field(default_factory=_default_ddpg)
     cem: CEMBoundsConfig = field(default_factory=_default_cem)
+    actor_barrier: float = 0.1
+    ddpg_reward: str = "sampled"
+    cem_common: bool = True
     cem_warmup: int = 3
     cem_reward: str = "expected"
     cem_chunk: int = 64
@@ -190,6 +203,13 @@ class TieredTrafficConfig:
             _positive_int(name, getattr(self, name))
         if not isinstance(self.cem_warmup, int) or self.cem_warmup < 0:
             raise ValueError(f"cem_warmup: must be an integer >= 0, got {self.cem_warmup!r}")
+        if not (isinstance(self.actor_barrier, (int, float)) and not isinstance(self.actor_barrier, bool)
+                and 0 <= self.actor_barrier < 1e6):
+            raise ValueError(f"actor_barrier: must be a number in [0, 1e6), got {self.actor_barrier!r}")
+        if self.ddpg_reward not in ("expected", "sampled"):
+            raise ValueError(f"ddpg_reward: expected 'expected' or 'sampled', got {self.ddpg_reward!r}")
+        if not isinstance(self.cem_common, bool):
+            raise ValueError(f"cem_common: expected a bool, got {self.cem_common!r}")
         if self.cem_reward not in ("expected", "sampled"):
             raise ValueError(f"cem_reward: expected 'expected' or 'sampled', got {self.cem_reward!r}")
         if not isinstance(self.cem_chunk, int) or self.cem_chunk < 2:

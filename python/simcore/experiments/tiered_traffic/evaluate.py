@@ -8,8 +8,9 @@ page's).  A group of users G has GMV = mean_{u in G} gmv_u and the impression-we
 tier share sum_G tier_impressions / sum_G impressions.  Lifts and GMV changes are
 against the control bucket: pi_basic's own exact values on the same users.
 
-Sampled: :func:`cem_evaluator` serves each CEM candidate to fresh sampled sessions,
-chunk by chunk, until its mean session return is confident (by default the return
+Sampled: :func:`cem_evaluator` serves each CEM candidate to fresh sampled sessions
+(by default the same sessions for all candidates of an iteration: common random
+numbers), chunk by chunk, until its mean session return is confident (by default the return
 of the pages' conditional expected rewards, which removes the purchase draw's noise:
 our stand-in for the article's "sufficient traffic" per candidate)
 (:func:`simcore.algos.cem_bounds.confident_mean`).
@@ -109,11 +110,24 @@ def session_returns(sim: Any, tiers: np.ndarray, seed: int, expected: bool = Fal
     return total
 
 
+def _confident(x: np.ndarray, rel_tol: float) -> bool:
+    """True when the 95 % normal half-width of the mean of ``x`` is <= rel_tol |mean|."""
+    return x.size > 1 and 1.959963984540054 * float(x.std(ddof=1)) / np.sqrt(x.size) <= rel_tol * abs(float(x.mean()))
+
+
 def cem_evaluator(sim: Any, seeds: SeedTree, max_chunks: int, rel_tol: float,
-                  expected: bool = True) -> Callable[[np.ndarray], np.ndarray]:
+                  expected: bool = True, common: bool = True) -> Callable[[np.ndarray], np.ndarray]:
     """evaluate(candidates float (s, m_t)) -> float64 (s,) confident mean session
-    returns (``expected``: of the conditional expectations, :func:`page_rewards`);
-    call k's candidate j, chunk i uses the stream ``seeds`` ("call", k, j, i).
+    returns (``expected``: of the conditional expectations, :func:`page_rewards`).
+
+    ``common`` (common random numbers, default): call k's chunk i uses the stream
+    ``seeds`` ("call", k, i) for every candidate, so all candidates of an iteration are
+    served the same users (and the same outcome draws where their pages agree), and
+    chunks are added for all candidates together until every candidate's mean is
+    confident (:func:`simcore.algos.cem_bounds.confident_mean`'s rule) or
+    ``max_chunks``: the ranking of the candidates then reflects their differences,
+    not the users each happened to get.  ``common=False``: candidate j, chunk i uses
+    ("call", k, j, i) and stops on its own (independent samples per candidate).
     The sessions used are counted in ``evaluate.sessions`` (a one-element list)."""
     calls = [0]
     used = [0]
@@ -121,8 +135,23 @@ def cem_evaluator(sim: Any, seeds: SeedTree, max_chunks: int, rel_tol: float,
     def evaluate(candidates: np.ndarray) -> np.ndarray:
         k = calls[0]
         calls[0] += 1
-        out = np.zeros(candidates.shape[0])
-        for j, c in enumerate(np.asarray(candidates)):
+        C = np.asarray(candidates)
+        out = np.zeros(C.shape[0])
+        if common:
+            parts: list[list[np.ndarray]] = [[] for _ in range(C.shape[0])]
+            xs: list[np.ndarray] = []
+            for i in range(max_chunks):
+                seed = seeds.seed("call", k, i)
+                for j, c in enumerate(C):
+                    parts[j].append(session_returns(sim, c, seed, expected))
+                xs = [np.concatenate(p) for p in parts]
+                if all(_confident(x, rel_tol) for x in xs):
+                    break
+            for j, x in enumerate(xs):
+                out[j] = float(x.mean())
+                used[0] += int(x.size)
+            return out
+        for j, c in enumerate(C):
             def draw(i: int, c: np.ndarray = c, j: int = j) -> np.ndarray:
                 return session_returns(sim, c, seeds.seed("call", k, j, i), expected)
 

@@ -3,7 +3,12 @@
 
 Batch columns (n valid rows, D observation size, m_t tiers):
     obs, next_obs: float32 (n, D).  action: float32 (n, m_t) tier weights used.
-    reward: float64 (n,) r = GMV(n_click, n_cart, n_buy) + sum_i lambda_i (p_i - p_i^basic).
+    reward: float64 (n,) what the learner trains on: the sampled r = GMV(n_click, n_cart,
+        n_buy) + sum_i lambda_i (p_i - p_i^basic), or (``expected_reward``) its
+        conditional expectation given the page (click E[n_click] + cart E[n_cart] +
+        buy b + price b m + the lift term: the click, cart and purchase draws' noise
+        removed).
+    reward_sampled: float64 (n,) the sampled r (the env's reward) in either case.
     terminated, truncated: bool (n,).
     price: float64 (n,) paid price (0 without a purchase).
     reward_gmv: float64 (n,) the reward's GMV term.
@@ -62,7 +67,7 @@ class TrafficStats:
         self.sessions += int((batch.terminated | batch.truncated).sum())
         self.gmv += float(batch.price.sum())
         self.egmv += float(batch.egmv.sum())
-        self.reward += float(batch.reward.sum())
+        self.reward += float(batch.reward_sampled.sum())
         self.reward_gmv += float(batch.reward_gmv.sum())
         self.share += batch.share.sum(axis=0)
         self.share_basic += batch.share_basic.sum(axis=0)
@@ -78,20 +83,38 @@ class TrafficStats:
 
 
 class TrafficHooks:
-    """:class:`simcore.train.steps.StepHooks` of the traffic vector env."""
+    """:class:`simcore.train.steps.StepHooks` of the traffic vector env.
+
+    Args:
+        expected_reward: train on the page's conditional expected reward instead of the
+            sampled one (module docstring, ``reward``).
+    """
 
     eval_keys: Sequence[str] | None = EVAL_KEYS
     progress_key: str | None = "reward_per_page"
+
+    def __init__(self, expected_reward: bool = False) -> None:
+        self.expected_reward = bool(expected_reward)
 
     def to_batch(self, env: Any, obs: np.ndarray, action: np.ndarray, reward: np.ndarray, next_obs: np.ndarray,
                  terminated: np.ndarray, truncated: np.ndarray, info: dict[str, Any]) -> Batch:
         B = obs.shape[0]
         sim = env.sim
         m_t = int(sim.n_tiers)
+        sampled = np.array(reward, dtype=np.float64, copy=True)
+        if self.expected_reward:
+            g = sim.config.reward
+            b = _info(info, "b", (B,), np.float64)
+            train_r = (g.click * _info(info, "expected_clicks", (B,), np.float64)
+                       + g.cart * _info(info, "expected_carts", (B,), np.float64) + g.buy * b
+                       + g.price * b * _info(info, "m", (B,), np.float64) + _info(info, "reward_tier", (B,), np.float64))
+        else:
+            train_r = sampled
         return Batch(
             obs=np.array(obs, dtype=np.float32, copy=True),
             action=np.array(action, dtype=np.float32, copy=True).reshape(B, m_t),
-            reward=np.array(reward, dtype=np.float64, copy=True),
+            reward=train_r,
+            reward_sampled=sampled,
             next_obs=np.array(next_obs, dtype=np.float32, copy=True),
             terminated=np.array(terminated, dtype=bool, copy=True),
             truncated=np.array(truncated, dtype=bool, copy=True),
@@ -112,7 +135,7 @@ class TrafficHooks:
         return {"greedy_action": a.mean(axis=0).tolist()}
 
 
-def traffic_collector(env: Any, steps: int) -> StepCollector:
+def traffic_collector(env: Any, steps: int, expected_reward: bool = False) -> StepCollector:
     """The step-wise collector on a traffic vector env: ``steps`` batched steps per
-    iteration."""
-    return StepCollector(env, steps, TrafficHooks())
+    iteration (``expected_reward``: see :class:`TrafficHooks`)."""
+    return StepCollector(env, steps, TrafficHooks(expected_reward))

@@ -82,6 +82,7 @@ def build_learner(key: str, cfg: TieredTrafficConfig, lam: float, sim0: Any, see
     from simcore.algos.bounds import ActionBounds
     from simcore.algos.cem_bounds import CEMBoundedAgent, CEMBounds
     from simcore.algos.ddpg import DDPG
+    from simcore.experiments.tiered_traffic.barrier import SigmoidBarrier
     from simcore.experiments.tiered_traffic.evaluate import cem_evaluator
 
     m_t, D = int(sim0.n_tiers), int(sim0.obs_dim)
@@ -92,20 +93,24 @@ def build_learner(key: str, cfg: TieredTrafficConfig, lam: float, sim0: Any, see
         from simcore.algos.fixed import FixedWeights
 
         return FixedWeights(np.asarray(sim0.basic_weights, dtype=np.float64)[-m_t:], name="basic")
+    def ddpg(bounds: ActionBounds) -> DDPG:
+        term = SigmoidBarrier(bounds, cfg.actor_barrier) if cfg.actor_barrier > 0 else None
+        return DDPG(D, m_t, ddpg_cfg, actor_term=term, bounds=bounds)
+
     if key == "ddpg-fixed":
-        return DDPG(D, m_t, ddpg_cfg, bounds=ActionBounds(cfg.fixed_low, cfg.fixed_high, m=m_t))
+        return ddpg(ActionBounds(cfg.fixed_low, cfg.fixed_high, m=m_t))
     explore = "one" if key == "ddpg-cem-1d" else cfg.cem.explore
     cem = CEMBounds(m_t, dataclasses.replace(cfg.cem, seed=agent_seed, explore=explore),
                     init_mean=np.asarray(sim0.basic_weights, dtype=np.float64)[-m_t:])
     sim = _sim_factory(sim0.config, sim0.world)(cfg.cem_chunk)
     evaluate = cem_evaluator(sim, seeds.child("cem-eval", key, tag), cfg.cem_max_chunks, cfg.cem_rel_tol,
-                             expected=cfg.cem_reward == "expected")
+                             expected=cfg.cem_reward == "expected", common=cfg.cem_common)
     for _ in range(cfg.cem_warmup):
         cem.step(evaluate)
     if key == "cem-uniform":
         learner: Any = CEMMeanPolicy(cem, evaluate)
     else:
-        learner = CEMBoundedAgent(DDPG(D, m_t, ddpg_cfg, bounds=ActionBounds(*cem.bounds())), cem, evaluate)
+        learner = CEMBoundedAgent(ddpg(ActionBounds(*cem.bounds())), cem, evaluate)
     learner.cem_sessions = evaluate.sessions  # type: ignore[attr-defined]
     return learner
 
@@ -160,7 +165,7 @@ def run_learner(cfg: TieredTrafficConfig, key: str, lam: float, seed: int) -> di
             rec["exact"] = exact_now()
 
     loop = LoopConfig(iterations=cfg.iterations, seed=seeds.seed("train"))
-    collector: Any = traffic_collector(env, cfg.steps)
+    collector: Any = traffic_collector(env, cfg.steps, expected_reward=cfg.ddpg_reward == "expected")
     history = train(learner, collector, loop, on_iteration=on_iteration)
     final = exact_policy(esim, greedy, users)
     G = int(np.asarray(sim0.world.segment_pref).shape[0])
