@@ -50,7 +50,7 @@ class SigmoidBarrier:
             raise ValueError(f"beta: must be a number in [0, 1e6), got {beta!r}")
         self.bounds, self.beta = bounds, float(beta)
 
-    def __call__(self, t: Mapping[str, torch.Tensor], action: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    def __call__(self, t: Mapping[str, Any], action: Any) -> tuple[Any, dict[str, float]]:
         """(beta * barrier, {"barrier": barrier}) for actions float32 (n, m) with gradient."""
         lo = torch.as_tensor(self.bounds.low, dtype=action.dtype)
         width = torch.as_tensor(self.bounds.high - self.bounds.low, dtype=action.dtype)
@@ -59,7 +59,7 @@ class SigmoidBarrier:
         pen = -(torch.log(o) + torch.log1p(-o)).mean()
         return self.beta * pen, {"barrier": float(pen.detach())}
 
-    def parameters(self) -> list[torch.nn.Parameter]:
+    def parameters(self) -> list[Any]:
         """No trainable parameters."""
         return []
 

@@ -107,7 +107,8 @@ class TrafficHooks:
             b = _info(info, "b", (B,), np.float64)
             train_r = (g.click * _info(info, "expected_clicks", (B,), np.float64)
                        + g.cart * _info(info, "expected_carts", (B,), np.float64) + g.buy * b
-                       + g.price * b * _info(info, "m", (B,), np.float64) + _info(info, "reward_tier", (B,), np.float64))
+                       + g.price * b * _info(info, "m", (B,), np.float64)
+                       + _info(info, "reward_tier", (B,), np.float64))
         else:
             train_r = sampled
         return Batch(
