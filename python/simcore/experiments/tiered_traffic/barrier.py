@@ -20,7 +20,7 @@ to [1e-6, 1 - 1e-6] before the logs (only reached if the actor saturates anyway)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -41,7 +41,7 @@ class SigmoidBarrier:
             call: the CEM may move them).  beta: weight (>= 0; 0 turns it off).
     """
 
-    columns: tuple[str, ...] = ()
+    columns: Sequence[str] = ()
 
     def __init__(self, bounds: ActionBounds, beta: float) -> None:
         if not isinstance(bounds, ActionBounds):
