@@ -172,3 +172,48 @@ def test_building_an_agent_leaves_torch_global_rng_alone() -> None:
     b = A2C(3, 3, A2CConfig(**SMALL, seed=7))
     for pa, pb in zip(a.net.parameters(), b.net.parameters()):
         assert torch.equal(pa, pb)
+
+
+def _one_state_batch(a: int, r_all: np.ndarray, d: int = 3) -> Batch:
+    """One slot, K = 1, a terminal step in a fixed state, action a."""
+    obs = np.full((1, 1, d), 0.3, dtype=np.float32)
+    return Batch(obs=obs, next_obs=obs, action=np.array([[a]]), reward=np.array([[r_all[a]]], dtype=np.float32),
+                 terminated=np.ones((1, 1), bool), truncated=np.zeros((1, 1), bool), valid=np.ones((1, 1), bool),
+                 reward_all=r_all[None, None, :].astype(np.float32),
+                 cost_all=np.zeros((1, 1, r_all.size), np.float32))
+
+
+def test_all_action_term_has_the_sampled_gradient_in_expectation() -> None:
+    """E_{a ~ pi}[grad of the all-action loss] = E_{a ~ pi}[grad of the sampled loss]
+    = -sum_a grad pi(a) r(a) (enumerated exactly over the 4 actions, entropy off, no
+    standardisation); the all-action loss's gradient is closer to it per sample."""
+    r_all = np.array([0.1, 0.7, -0.2, 0.4])
+    grads = {}
+    for mode in (False, True):
+        cfg = A2CConfig(hidden=(8,), entropy_coef=0.0, all_actions=mode, seed=3)
+        agent = A2C(3, 4, cfg)
+        pi = agent.probs(np.full((1, 3), 0.3, dtype=np.float32))[0]
+        total, per = None, []
+        for a in range(4):
+            t = rollout_tensors(_one_state_batch(a, r_all), 4)
+            loss, _ = a2c_loss(agent.net, t, cfg, 0.0)
+            agent.net.zero_grad()
+            loss.backward()
+            g = torch.cat([p.grad.flatten() for p in agent.net.policy.parameters()]).clone()
+            per.append(g)
+            total = g * pi[a] if total is None else total + g * pi[a]
+        grads[mode] = (total, per)
+    torch.testing.assert_close(grads[True][0], grads[False][0], rtol=1e-4, atol=1e-7)
+    spread = [float(sum(torch.linalg.norm(g - grads[m][0]) for g in grads[m][1])) for m in (False, True)]
+    assert spread[1] < spread[0]
+
+
+def test_all_action_needs_its_columns() -> None:
+    cfg = A2CConfig(hidden=(8,), all_actions=True)
+    agent = A2C(3, 4, cfg)
+    b = _one_state_batch(1, np.zeros(4))
+    cols = {k: b[k] for k in b.keys() if k not in ("reward_all", "cost_all")}
+    with pytest.raises(ValueError, match="reward_all"):
+        agent.update(Batch(**cols))
+    with pytest.raises(ValueError, match="reward_all: expected shape"):
+        agent.update(Batch(**{**cols, "reward_all": np.zeros((1, 1, 3), np.float32)}))

@@ -15,6 +15,8 @@ terminated     (B, K) bool   the episode ended at t (no bootstrap)
 truncated      (B, K) bool   the episode was cut at t (bootstrap from V(next_obs_t))
 valid          (B, K) bool   False for NEXT_STEP autoreset rows (the reset step: no transition)
 cost           (B, K) f      optional: the spend of step t (for the budget price)
+reward_all     (B, K, A) f   optional (``all_actions``): E[r_t | s_t, a] for every action a
+cost_all       (B, K, A) f   optional (``all_actions``): E[c_t | s_t, a] for every action a
 =============  ============  ==============================================================
 
 K-step returns and advantages (the slides' "CLTV RL: Algorithm Design (3)"; the A3C
@@ -33,6 +35,19 @@ through it; it is excluded from the losses.  Losses over the valid rows (mean)::
     policy loss  L_pi = -log pi(a_t | s_t) A_t - beta H(pi(. | s_t))    (A_t a constant)
     value loss   L_V  = (R_t - V(s_t))^2
     loss = L_pi + value_coef L_V
+
+All-action immediate term (``all_actions``, for simulators that give the exact expected
+reward of every action in the state the action was taken in, as the lifecycle simulator
+does).  With rbar(s, a) = E[r - mu c | s, a] and the continuation C_t = R_t - rbar_t
+(gamma times the return from t + 1), the policy loss becomes::
+
+    L_pi = -sum_a pi(a | s_t) rbar(s_t, a) - log pi(a_t | s_t) (C_t - b_t) - beta H,
+    b_t  = V(s_t) - sum_a pi(a | s_t) rbar(s_t, a)     (a function of s_t only)
+
+whose gradient has the expectation of the sampled one (the first term is the exact
+expectation over a_t of the immediate part, as in mean actor-critic, Allen et al. 2017),
+with the immediate reward's sampling-over-actions noise removed.  With
+``normalize_advantage`` both parts are divided by the same std of A_t.
 
 Budget (a Lagrangian price on spend): the learner sees r_t - mu c_t, c_t the step's
 cost.  With ``cost_limit`` set (allowed mean spend per valid row), the price mu follows
@@ -87,6 +102,8 @@ class A2CConfig:
         max_grad_norm: global gradient-norm clip per net (> 0; 0 = no clipping; 0.5).
         reward_scale: rewards (and costs) are multiplied by this before learning (> 0).
         normalize_advantage: standardise A over the valid rows of a rollout.
+        all_actions: use the all-action immediate term (module docstring; the batch
+            must carry ``reward_all``, and ``cost_all`` when a price is set).
         cost_limit: allowed mean cost per valid row (> 0), or None: no price updates.
         price_lr: dual step size of the price mu (>= 0).
         price_init: initial price mu (>= 0).
@@ -102,6 +119,7 @@ class A2CConfig:
     max_grad_norm: float = 0.5
     reward_scale: float = 1.0
     normalize_advantage: bool = False
+    all_actions: bool = False
     cost_limit: float | None = None
     price_lr: float = 0.5
     price_init: float = 0.0
@@ -203,6 +221,14 @@ def rollout_tensors(batch: Batch, n_actions: int) -> dict[str, torch.Tensor]:
     t = {k: torch.as_tensor(np.asarray(batch[k], dtype=np.float32)) for k in ("obs", "next_obs")}
     t.update(reward=torch.as_tensor(reward), cost=torch.as_tensor(cost),
              action=torch.as_tensor(action.astype(np.int64)))
+    for k in ("reward_all", "cost_all"):
+        if k in batch:
+            a = np.asarray(batch[k], dtype=np.float32)
+            if a.shape != reward.shape + (n_actions,):
+                raise ValueError(f"batch.{k}: expected shape {reward.shape + (n_actions,)}, got {a.shape}")
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"batch.{k}: contains NaN or inf")
+            t[k] = torch.as_tensor(a)
     for k in ("terminated", "truncated", "valid"):
         t[k] = torch.as_tensor(np.asarray(batch[k], dtype=bool))
     return t
@@ -228,13 +254,37 @@ def a2c_loss(net: ActorCritic, t: Mapping[str, torch.Tensor], cfg: A2CConfig,
     logp = logp_all.gather(1, t["action"].reshape(-1, 1)).reshape(b, k)
     ent = -(logp_all.exp() * logp_all).sum(-1).reshape(b, k)
     m = mask.to(torch.float32)
-    pol = -((logp * adv + cfg.entropy_coef * ent) * m).sum() / n
+    if cfg.all_actions:
+        pol = _all_action_policy_loss(t, cfg, price, r, ret, v.detach(), logp_all, logp, ent, m, n)
+    else:
+        pol = -((logp * adv + cfg.entropy_coef * ent) * m).sum() / n
     val = (((ret - v) ** 2) * m).sum() / n
     loss = pol + cfg.value_coef * val
     with torch.no_grad():
         metrics = {"policy_loss": float(pol), "value_loss": float(val), "entropy": float((ent * m).sum() / n),
                    "advantage": float((adv * m).sum() / n)}
     return loss, metrics
+
+
+def _all_action_policy_loss(t: Mapping[str, torch.Tensor], cfg: A2CConfig, price: float, r: torch.Tensor,
+                            ret: torch.Tensor, v: torch.Tensor, logp_all: torch.Tensor, logp: torch.Tensor,
+                            ent: torch.Tensor, m: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    """The all-action policy loss (module docstring); shapes (B, K) except logp_all
+    (B K, A); r the learner's reward r_t - mu c_t (scaled), ret R_t, v V(s_t) (detached)."""
+    if "reward_all" not in t or (price != 0 and "cost_all" not in t):
+        raise ValueError("batch: all_actions needs the reward_all (and, with a price, cost_all) columns")
+    b, k = r.shape
+    rbar = t["reward_all"] - price * t["cost_all"] if price != 0 else t["reward_all"]
+    rbar = cfg.reward_scale * rbar.reshape(b * k, -1)
+    pi = logp_all.exp()
+    immediate = (pi * rbar).sum(-1).reshape(b, k)  # E_pi[rbar(s_t, .)], differentiable in pi
+    cont = (ret - r).detach()  # C_t = R_t - r_t
+    base = v - immediate.detach()
+    adv_c = cont - base
+    scale = torch.ones(())
+    if cfg.normalize_advantage and int(m.sum()) > 1:
+        scale = (ret - v)[m.bool()].std() + 1e-8
+    return -(((immediate + logp * adv_c) / scale + cfg.entropy_coef * ent) * m).sum() / n
 
 
 class A2C(AgentBase):

@@ -140,6 +140,10 @@ def analyse(cfg: LifecycleExperimentConfig, runs: dict[str, Any]) -> dict[str, A
         "click_vs_myopic_ltv": _pair(seeds, click, "myopic-opt", "ltv"),
         "a3c_vs_a2c_ltv": _pair(seeds, "a3c", DRL, "ltv"),
     }
+    classifiers = [m for m in mtl_configs(cfg) if m in online]
+    best = max(classifiers, key=lambda m: online[m]["ltv"]["mean"]) if classifiers else None
+    if best is not None:
+        pairs["drl_vs_best_classifier_ltv"] = _pair(seeds, DRL, best, "ltv")
     max_ratio = max(r["online"]["spend_ratio"] for rows in seeds.values() for r in rows)
     curves = _curves(cfg, runs)
     if "a3c" in curves and DRL in curves:
@@ -147,4 +151,18 @@ def analyse(cfg: LifecycleExperimentConfig, runs: dict[str, Any]) -> dict[str, A
                                              [runs[f"learner/{DRL}/{s}"]["train_seconds"] for s in range(cfg.seeds)])
     return {"per_seed": seeds, "online": online, "bpi": _bpi(cfg, seeds), "pairs": pairs,
             "max_spend_ratio": max_ratio, "curves": curves, "click_label": click,
-            "calibration": [runs[f"rules/{s}"]["calibration"] for s in range(cfg.seeds)]}
+            "calibration": [runs[f"rules/{s}"]["calibration"] for s in range(cfg.seeds)],
+            "best_classifier": best, "best_actions": _best_actions(cfg, runs)}
+
+
+def _best_actions(cfg: LifecycleExperimentConfig, runs: dict[str, Any]) -> dict[str, Any]:
+    """Per criterion: mean share of customers per true best action over seeds, and the
+    entropy / top share with CIs (:func:`.learners.best_action_shares`)."""
+    out: dict[str, Any] = {}
+    rs = [runs[f"rules/{s}"].get("best_actions") for s in range(cfg.seeds)]
+    if not all(rs):
+        return out
+    for k in rs[0]:
+        out[k] = {"shares": np.mean([r[k]["shares"] for r in rs], axis=0).tolist(),
+                  "entropy": _ci([r[k]["entropy"] for r in rs]), "top_share": _ci([r[k]["top_share"] for r in rs])}
+    return out

@@ -25,7 +25,7 @@ from simcore.domains.lifecycle.config import LifecycleConfig
 __all__ = ["LifecycleExperimentConfig", "LEARNERS", "smoke_config", "full_config"]
 
 #: the classifiers' most passes over the log (early stopping usually ends them sooner)
-MTL_EPOCHS = 4
+MTL_EPOCHS = 2
 LOG_USERS = 2000
 
 #: learner keys

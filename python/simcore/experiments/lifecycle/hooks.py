@@ -19,6 +19,10 @@ for the metrics.
   realised cost fits the budget left), cost_limit budget_per_user / horizon_days;
   ``"reservation"``: the worst-case cost of the requested action
   (``sim.worst_cost()[a]``, 0 for do nothing), cost_limit budget_per_user.
+* all actions (``A2CConfig.all_actions``): with :class:`ExpectationsVectorEnv` the rows
+  also carry ``reward_all`` / ``cost_all`` (B, A): the exact expected reward (value -
+  cost, or P(convert)) and cost of every action in the state the action was taken in
+  (``sim.expectations_all()`` before the step), for A2C's all-action immediate term.
 * the activity's last day ends the objective (LTV over the activity, the horizon in the
   observation), so it is a *termination* for learning (no bootstrap from a state the
   next activity never continues).
@@ -32,9 +36,24 @@ from typing import Any
 import numpy as np
 
 from simcore.algos.protocol import Batch
+from simcore.domains.lifecycle.env import LifecycleVectorEnv
 
 OBJECTIVES = ("ltv", "conv")
 PRICE_ON = ("reservation", "spend")
+
+
+class ExpectationsVectorEnv(LifecycleVectorEnv):
+    """:class:`LifecycleVectorEnv` whose step info also holds the exact expectations of
+    every action in the pre-step state: ``expected_reward_all``, ``expected_cost_all``,
+    ``p_convert_all`` float64 (B, A) (budget not applied; stale on an autoreset step,
+    whose row no learner uses)."""
+
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        e = self.sim.expectations_all()
+        obs, reward, terminated, truncated, info = super().step(actions)
+        info.update(expected_reward_all=e["expected_reward"], expected_cost_all=e["expected_cost"],
+                    p_convert_all=e["p_convert"])
+        return obs, reward, terminated, truncated, info
 
 
 class LifecycleMetrics:
@@ -99,7 +118,13 @@ class LifecycleHooks:
         spend = np.asarray(info["cost"], dtype=np.float64)
         a = np.asarray(action, dtype=np.int64)
         priced = env.sim.worst_cost()[a] if self.price_on == "reservation" else spend
-        return Batch(obs=np.array(obs, dtype=np.float32), action=a,
+        extra: dict[str, np.ndarray] = {}
+        if "expected_reward_all" in info:
+            r_all = info["expected_reward_all"] if self.objective == "ltv" else info["p_convert_all"]
+            c_all = (np.broadcast_to(env.sim.worst_cost(), r_all.shape) if self.price_on == "reservation"
+                     else info["expected_cost_all"])
+            extra = {"reward_all": np.asarray(r_all, np.float32), "cost_all": np.asarray(c_all, np.float32)}
+        return Batch(**extra, obs=np.array(obs, dtype=np.float32), action=a,
                      reward=r.astype(np.float32), next_obs=np.array(next_obs, dtype=np.float32),
                      terminated=np.asarray(terminated, dtype=bool) | np.asarray(truncated, dtype=bool),
                      truncated=np.zeros(len(r), dtype=bool), cost=np.asarray(priced, dtype=np.float32), spend=spend,

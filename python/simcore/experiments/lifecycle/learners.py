@@ -40,7 +40,7 @@ from simcore.domains.lifecycle.env import LifecycleVectorEnv
 from simcore.domains.lifecycle.simulator import LifecycleSimulator
 from simcore.experiments.lifecycle.config import LifecycleExperimentConfig
 from simcore.experiments.lifecycle.evaluate import agent_policy, online, replay
-from simcore.experiments.lifecycle.hooks import LifecycleHooks
+from simcore.experiments.lifecycle.hooks import ExpectationsVectorEnv, LifecycleHooks
 from simcore.train.loop import LoopConfig, train
 from simcore.train.rollouts import RolloutCollector
 from simcore.util.seeds import SeedTree
@@ -94,7 +94,7 @@ def run_learner(cfg: LifecycleExperimentConfig, key: str, seed: int) -> dict[str
                               cfg.context_encoder)
     else:
         agent = make_a2c(n_actions, a2c_cfg, cfg.context_encoder)
-    env = LifecycleVectorEnv(cfg.train_users, lc)
+    env = (ExpectationsVectorEnv if cfg.a2c.all_actions else LifecycleVectorEnv)(cfg.train_users, lc)
     hooks = LifecycleHooks("conv" if key == "a2c-conv" else "ltv", expected=cfg.expected_reward,
                            price_on=cfg.price_on)
     col = RolloutCollector(env, cfg.k, hooks, steps=lc.horizon_days)
@@ -130,7 +130,21 @@ def run_rules(cfg: LifecycleExperimentConfig, seed: int) -> dict[str, Any]:
         "greedy-uplift": _measure(cfg, lc, seed, greedy, rlog),
         "myopic-opt": _measure(cfg, lc, seed, MyopicOptimum(cal["price"]), rlog, obs_policy=False),
     }
-    return {"seed": seed, "methods": methods, "calibration": cal, "greedy_choice": greedy.choice.tolist()}
+    return {"seed": seed, "methods": methods, "calibration": cal, "greedy_choice": greedy.choice.tolist(),
+            "best_actions": best_action_shares(cfg, lc, seed)}
+
+
+def best_action_shares(cfg: LifecycleExperimentConfig, lc: LifecycleConfig, s: int) -> dict[str, Any]:
+    """How heterogeneous the truth is: on the first day of seed s's evaluation activity,
+    per criterion (P(sign) = p_convert, P(click), E[reward]) the share of customers whose
+    exact argmax_a (:mod:`simcore.domains.lifecycle.exact`, budget not applied) is each
+    action (:func:`action_diversity`)."""
+    sim = LifecycleSimulator(lc, num_users=cfg.eval_users)
+    sim.seed(_tree(cfg, s).seed("eval"))
+    sim.reset()
+    e = sim.expectations_all()
+    return {k: action_diversity(e[k].argmax(axis=1), sim.n_actions)
+            for k in ("p_convert", "p_click", "expected_reward")}
 
 
 def mtl_configs(cfg: LifecycleExperimentConfig) -> dict[str, MTLConfig]:

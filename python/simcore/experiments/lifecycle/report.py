@@ -104,6 +104,18 @@ def _fit_table(R: dict[str, Any]) -> str:
                            "true argmax top share"], _fit_rows(R))
 
 
+def _best_actions_table(R: dict[str, Any]) -> str:
+    """Per criterion: the true per-customer best actions (shares >= 1 %), entropy, top share."""
+    rows = []
+    names = {"p_convert": "P(sign)", "p_click": "P(click)", "expected_reward": "E[reward] (value - cost)"}
+    for k, b in R.get("best_actions", {}).items():
+        sh = np.asarray(b["shares"])
+        top = ", ".join(f"{a}: {100 * sh[a]:.1f} %" for a in np.argsort(-sh) if sh[a] >= 0.01)
+        rows.append([names.get(k, k), top, _pm(b["entropy"], 2), _pm(b["top_share"], 3)])
+    return markdown_table(["criterion", "best action: share of customers (>= 1 %)", "entropy (nats)",
+                           "top share"], rows)
+
+
 def render(R: dict[str, Any], plots: list[str], command: str) -> str:
     """report.md's text."""
     meta, cfg = R["meta"], R["config"]
@@ -136,6 +148,11 @@ def render(R: dict[str, Any], plots: list[str], command: str) -> str:
         "customers (day 1) whose chosen action is the simulator's true argmax_a P(task | state, a), whose own "
         "entropy and top share are beside (the truth is used to measure, never to fit).", "",
         _fit_table(R), "",
+        "## How heterogeneous the truth is", "",
+        "On the first day of each seed's evaluation activity: the share of customers whose exact "
+        "argmax_a of each criterion (simcore.domains.lifecycle.exact, budget not applied) is each action "
+        "(mean over seeds), and the entropy / top share of that argmax (mean ± CI over seeds).", "",
+        _best_actions_table(R), "",
         "## Learners: A2C vs A3C", "", _learners_table(R), "",
     ]
     lines += [f"![{p}]({p})" for p in plots]
