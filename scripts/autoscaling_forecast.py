@@ -41,9 +41,11 @@ from simcore.util.seeds import SeedTree
 
 def _meta(t0: float, load0: float) -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "python/simcore/domains/autoscaling"],
+    mine = [f"python/simcore/domains/autoscaling/{m}.py" for m in
+            ("forecast", "forecast_features", "forecast_baselines", "forecast_eval", "baselines")]
+    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", *mine, "scripts/autoscaling_forecast.py"],
                                 capture_output=True, text=True).stdout.strip())
-    return {"command": " ".join(sys.argv), "commit": commit, "autoscaling_dirty": dirty,
+    return {"command": " ".join(sys.argv), "commit": commit, "forecast_modules_dirty": dirty,
             "python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
             "machine": f"{platform.machine()} {os.cpu_count()} cores", "wall_seconds": time.perf_counter() - t0,
             "load_average_start": load0, "load_average_end": os.getloadavg()[0],
