@@ -81,3 +81,41 @@ def test_traffic_vs_search_step(benchmark, B, impl):
     benchmark.group = f"traffic step B={B}" + (" (num_threads=2)" if B > 1 else "")
     benchmark.extra_info.update(impl=impl, items=B * steps)
     benchmark(run)
+
+
+def cpu_time_ratios(B: int, rounds: int = 10) -> dict[str, float]:
+    """Session-steps per CPU second of every case but the NumPy twin, one thread each,
+    the cases interleaved round by round and the best round kept: on a shared machine
+    CPU time and the minimum are steadier than wall-clock medians.  Returns case ->
+    session-steps per CPU second."""
+    import time
+
+    steps = max(8, 8192 // B)
+    cfg = TrafficConfig(session=SessionConfig(num_threads=1))
+    base = np.array(cfg.basic_vector(), np.float32)
+    general = _search_actions(11, B, steps)
+    general[..., :8] += np.random.default_rng(1).normal(0, 0.2, size=general[..., :8].shape).astype(np.float32)
+    cases = {"simcore": (TrafficSimulator(cfg, B, seed=0), _traffic_actions(base, B, steps)),
+             "traffic-general": (TrafficSimulator(cfg, B, seed=0), general),
+             "search-m8": (_search_sim(8, B), _search_actions(8, B, steps)),
+             "search-m11": (_search_sim(11, B), _search_actions(11, B, steps))}
+    for sim, _ in cases.values():
+        sim.threads = 1
+        sim.reset()
+    best = dict.fromkeys(cases, float("inf"))
+    for _ in range(rounds):
+        for k, (sim, acts) in cases.items():
+            t = time.process_time()
+            for a in acts:
+                sim.step(a)
+            best[k] = min(best[k], (time.process_time() - t) / (B * steps))
+    return {k: 1.0 / v for k, v in best.items()}
+
+
+if __name__ == "__main__":  # python bench/test_traffic_step.py [B ...]: the CPU-time table
+    import sys
+
+    for B in [int(x) for x in sys.argv[1:]] or [64, 1024]:
+        r = cpu_time_ratios(B)
+        for k, v in r.items():
+            print(f"B={B:5d} {k:16s} {v / 1e3:8.1f}k session-steps / CPU s, {v / r['search-m8']:.3f} of search-m8")

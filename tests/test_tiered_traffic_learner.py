@@ -131,3 +131,18 @@ def test_expected_training_reward_is_the_pages_conditional_expectation():
 def test_config_bad_input(kw, name):
     with pytest.raises(ValueError, match=name):
         TieredTrafficConfig(**kw)
+
+
+def test_cem_noise_probe_regret_is_against_the_true_elite():
+    """The diagnosis probe: the elite regret is >= 0 (the true top |D| by exact value
+    is the best any |D| candidates can be) and the correlations are in [-1, 1]."""
+    from simcore.experiments.tiered_traffic.diagnose import cem_noise
+
+    from simcore.algos.cem_bounds import CEMBoundsConfig
+
+    cfg = dataclasses.replace(TieredTrafficConfig(), panel=8, cem_chunk=4, cem_max_chunks=1,
+                              cem=CEMBoundsConfig(n_candidates=4, elite_frac=0.5))
+    rows = cem_noise(cfg, sigmas=(0.1,), reps=1)
+    r = rows[0]
+    assert r["regret_common"] >= -1e-12 and r["regret_independent"] >= -1e-12
+    assert -1 <= r["spearman_common"] <= 1 and r["exact_sd"] > 0
