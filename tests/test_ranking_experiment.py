@@ -104,7 +104,7 @@ def test_bad_config():
                      (dict(fbe_reward="x"), "fbe_reward"), (dict(early_frac=0.0), "early_frac"),
                      (dict(seed=-1), "seed"), (dict(nonstationary_agents=("dqn",)), "nonstationary_agents"),
                      (dict(budget_agents=("static-opt",)), "budget_agents"), (dict(exact_panel=0), "exact_panel"),
-                     (dict(budget_iterations=0), "budget_iterations")):
+                     (dict(budget_iterations=0), "budget_iterations"), (dict(budget_steps=0), "budget_steps")):
         with pytest.raises(ValueError, match=name):
             RankingConfig(**kw)
 

@@ -81,7 +81,7 @@ def test_budget_comparison_structure():
                         eval_every=1, eval_steps=2, final_eval_steps=3, log_steps=4, nonstationary_agents=(),
                         world=WorldConfig(n_queries=4, n_items=100), exact_panel=16, segment_panel=16,
                         ddpg=dict(hidden=(8, 8), batch_size=8, warmup=8), budget_ddpg=dict(updates_per_batch=2),
-                        budget_agents=("dpg-fbe", "sb3-ppo"), budget_iterations=1, workers=1)
+                        budget_agents=("dpg-fbe", "sb3-ppo"), budget_iterations=1, budget_steps=4, workers=1)
     data = ranking.run(cfg, progress=False)
     b = data["comparisons"]["budget"]
     assert b["pages"] == 32 and set(b["final"]) == {"dpg-fbe", "sb3-ppo"}

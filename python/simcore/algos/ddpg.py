@@ -27,6 +27,13 @@ and the critic, its target and the actor loss all see a (the map is differentiab
 Without ``bounds`` the actor is the tanh one above, unchanged.  ``noise_mask`` (bool
 (m,), None: all) restricts exploration noise to some dimensions (single-dimension
 exploration).
+
+TD3 options (Fujimoto et al. 2018; all off by default, so DDPG is unchanged):
+``twin_critic`` learns two critics Q1, Q2 and bootstraps from min(Q1', Q2') (the
+actor ascends Q1); ``target_noise`` adds clip(N(0, target_noise^2), +-target_noise_clip)
+to mu'(s') in the target (target policy smoothing: the critic fits Q averaged over a
+neighbourhood of actions, which the actor cannot exploit through narrow critic errors);
+``policy_delay`` updates the actor and the target networks every d-th critic step.
 """
 
 from __future__ import annotations
@@ -72,6 +79,12 @@ class DDPGConfig:
         updates_per_batch: gradient steps per ``update`` call (>= 1; one call per env step).
         noise_std: std of the Gaussian exploration on the actions (>= 0).
         reward_scale: rewards are multiplied by this before learning (> 0).
+        twin_critic: TD3's clipped double-Q target min(Q1', Q2') (default False).
+        target_noise: std of TD3's target policy smoothing noise on mu'(s'), in
+            action units (in sigmoid-output units when bounded); >= 0, default 0 (off).
+        target_noise_clip: the smoothing noise is clipped to +-this (> 0; default 0.5).
+        policy_delay: actor and target updates every this many critic steps
+            (integer >= 1; default 1, DDPG).
         seed: seeds network initialisation, exploration and replay sampling.
     """
 
@@ -86,6 +99,10 @@ class DDPGConfig:
     updates_per_batch: int = 1
     noise_std: float = 0.3
     reward_scale: float = 0.01
+    twin_critic: bool = False
+    target_noise: float = 0.0
+    target_noise_clip: float = 0.5
+    policy_delay: int = 1
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -94,9 +111,13 @@ class DDPGConfig:
         for name in ("actor_lr", "critic_lr", "reward_scale"):
             check_positive(name, getattr(self, name))
         check_positive("noise_std", self.noise_std, allow_zero=True)
+        check_positive("target_noise", self.target_noise, allow_zero=True)
+        check_positive("target_noise_clip", self.target_noise_clip)
+        if not isinstance(self.twin_critic, bool):
+            raise ValueError(f"twin_critic: must be a bool, got {self.twin_critic!r}")
         if not 0.0 < self.tau <= 1.0:
             raise ValueError(f"tau: must lie in (0, 1], got {self.tau!r}")
-        for name in ("batch_size", "replay_capacity", "updates_per_batch"):
+        for name in ("batch_size", "replay_capacity", "updates_per_batch", "policy_delay"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name}: must be an integer >= 1, got {v!r}")
@@ -104,6 +125,10 @@ class DDPGConfig:
             raise ValueError(f"warmup: must be an integer >= 0, got {self.warmup!r}")
         if not self.hidden or any(int(h) < 1 for h in self.hidden):
             raise ValueError(f"hidden: need positive layer sizes, got {self.hidden!r}")
+
+
+#: the TD3 options' defaults (checkpoints written before they existed load with these)
+_TD3_DEFAULTS = {"twin_critic": False, "target_noise": 0.0, "target_noise_clip": 0.5, "policy_delay": 1}
 
 
 class TDTarget:
@@ -162,13 +187,22 @@ class DDPG(AgentBase):
         self.critic = Critic(self.obs_dim, self.m, cfg.hidden, gen)
         self.actor_target = copy.deepcopy(self.actor)
         self.critic_target = copy.deepcopy(self.critic)
-        for p in (*self.actor_target.parameters(), *self.critic_target.parameters()):
+        #: TD3's second critic and its target (None unless ``twin_critic``)
+        self.critic2 = Critic(self.obs_dim, self.m, cfg.hidden, gen) if cfg.twin_critic else None
+        self.critic2_target = copy.deepcopy(self.critic2) if self.critic2 is not None else None
+        targets = [self.actor_target, self.critic_target]
+        if self.critic2_target is not None:
+            targets.append(self.critic2_target)
+        for p in (q for net in targets for q in net.parameters()):
             p.requires_grad_(False)
         actor_params = list(self.actor.parameters())
         if actor_term is not None:
             actor_params += list(actor_term.parameters())
         self.actor_opt = torch.optim.Adam(actor_params, lr=cfg.actor_lr, foreach=True)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr, foreach=True)
+        critic_params = list(self.critic.parameters())
+        if self.critic2 is not None:
+            critic_params += list(self.critic2.parameters())
+        self.critic_opt = torch.optim.Adam(critic_params, lr=cfg.critic_lr, foreach=True)
         #: the batch columns this agent reads (its own and its hooks')
         self.columns = hook_columns(COLUMNS, self.target, self.actor_term)
         self.replay = Replay(cfg.replay_capacity, self.columns)
@@ -177,6 +211,8 @@ class DDPG(AgentBase):
         self._neu = torch.zeros(n_q, dtype=torch.float64)
         self._neu_n = 0
         self.gradient_steps = 0
+        #: critic gradient steps (= gradient_steps unless policy_delay > 1)
+        self.critic_steps = 0
 
     # ------------------------------------------------------------------ policy
     def _policy(self, net: torch.nn.Module, obs: torch.Tensor) -> torch.Tensor:
@@ -217,11 +253,27 @@ class DDPG(AgentBase):
             out[k] = t.to(torch.float32) if t.dtype == torch.float64 else t
         return out
 
-    def _critic_target(self, t: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """y = target(t, Q'(s', mu'(s'))): float32 (n,), without gradient."""
+    def _target_action(self, next_obs: torch.Tensor, smooth: bool) -> torch.Tensor:
+        """mu'(s'), plus TD3's clipped smoothing noise when ``smooth`` and target_noise > 0
+        (drawn from the agent's rng; clipped to the action range): float32 (n, m)."""
+        cfg = self.config
+        out = self.actor_target(next_obs)
+        if smooth and cfg.target_noise > 0:
+            z = cfg.target_noise * self.rng.standard_normal(tuple(out.shape))
+            z = torch.as_tensor(np.clip(z, -cfg.target_noise_clip, cfg.target_noise_clip), dtype=out.dtype)
+            lo = -1.0 if self.bounds is None else 0.0
+            out = torch.clamp(out + z, lo, 1.0)
+        return out if self.bounds is None else self.bounds.scale_torch(out)
+
+    def _critic_target(self, t: Mapping[str, torch.Tensor], smooth: bool = False) -> torch.Tensor:
+        """y = target(t, Q'(s', mu'(s'))): float32 (n,), without gradient (with twin
+        critics Q' = min(Q1', Q2'); ``smooth``: TD3's target policy smoothing)."""
         cfg = self.config
         with torch.no_grad():
-            q2 = self.critic_target(t["next_obs"], self._policy(self.actor_target, t["next_obs"]))
+            a2 = self._target_action(t["next_obs"], smooth)
+            q2 = self.critic_target(t["next_obs"], a2)
+            if self.critic2_target is not None:
+                q2 = torch.minimum(q2, self.critic2_target(t["next_obs"], a2))
             return self.target(t, q2, cfg.gamma, cfg.reward_scale)
 
     def _accumulate_neu(self, batch: Batch) -> None:
@@ -236,12 +288,17 @@ class DDPG(AgentBase):
     def _gradient_step(self) -> dict[str, float]:
         cfg = self.config
         t = self._tensors(self.replay.sample(self.rng, cfg.batch_size))
-        y = self._critic_target(t)
+        y = self._critic_target(t, smooth=True)
         q = self.critic(t["obs"], t["action"])
         critic_loss = F.mse_loss(q, y)
+        if self.critic2 is not None:
+            critic_loss = critic_loss + F.mse_loss(self.critic2(t["obs"], t["action"]), y)
         self.critic_opt.zero_grad(set_to_none=True)
         critic_loss.backward()
         self.critic_opt.step()
+        self.critic_steps += 1
+        if self.critic_steps % cfg.policy_delay != 0:
+            return {"critic_loss": float(critic_loss.detach())}
 
         a = self._policy(self.actor, t["obs"])
         q_pi = self.critic(t["obs"], a)
@@ -256,6 +313,8 @@ class DDPG(AgentBase):
         self.actor_opt.step()
         soft_update(self.critic_target, self.critic, cfg.tau)
         soft_update(self.actor_target, self.actor, cfg.tau)
+        if self.critic2 is not None:
+            soft_update(self.critic2_target, self.critic2, cfg.tau)
         self.gradient_steps += 1
         return {
             "critic_loss": float(critic_loss.detach()),
@@ -271,10 +330,12 @@ class DDPG(AgentBase):
         if len(self.replay) < max(self.config.warmup, 1):
             return {}
         sums: dict[str, float] = {}
+        counts: dict[str, int] = {}
         for _ in range(self.config.updates_per_batch):
             for k, v in self._gradient_step().items():
                 sums[k] = sums.get(k, 0.0) + v
-        return {k: v / self.config.updates_per_batch for k, v in sums.items()}
+                counts[k] = counts.get(k, 0) + 1
+        return {k: v / counts[k] for k, v in sums.items()}
 
     def end_iteration(self) -> dict[str, float]:
         if self._neu_n == 0:
@@ -302,11 +363,17 @@ class DDPG(AgentBase):
             "neu": self._neu.clone(),
             "neu_n": self._neu_n,
             "gradient_steps": self.gradient_steps,
+            "critic_steps": self.critic_steps,
+            **({} if self.critic2 is None else {"critic2": self.critic2.state_dict(),
+                                                "critic2_target": self.critic2_target.state_dict()}),
             "bounds": None if self.bounds is None else self.bounds.state_dict(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        check_config(state.get("config"), asdict(self.config))
+        saved = state.get("config")
+        if saved is not None:  # checkpoints from before the TD3 options: their defaults
+            saved = {**{k: v for k, v in _TD3_DEFAULTS.items() if k not in saved}, **saved}
+        check_config(saved, asdict(self.config))
         if (state.get("actor_term") is None) != (self.actor_term is None):
             raise ValueError("state: saved with a different actor_term (present in one, absent in the other)")
         if (state.get("bounds") is None) != (self.bounds is None):
@@ -325,5 +392,9 @@ class DDPG(AgentBase):
         self._neu = state["neu"].clone().to(torch.float64)
         self._neu_n = int(state["neu_n"])
         self.gradient_steps = int(state["gradient_steps"])
+        self.critic_steps = int(state.get("critic_steps", self.gradient_steps))
+        if self.critic2 is not None:
+            self.critic2.load_state_dict(state["critic2"])
+            self.critic2_target.load_state_dict(state["critic2_target"])
         if self.bounds is not None:
             self.bounds.load_state_dict(state["bounds"])

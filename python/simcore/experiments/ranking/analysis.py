@@ -123,8 +123,7 @@ def budget_table(cfg: RankingConfig, results: list[dict[str, Any]], final: dict[
     for k in rows:
         if "segment-opt" in final:
             vs.setdefault(k, {})["segment-opt"] = _paired_both(rows[k], final["segment-opt"])
-    pages = cfg.budget_iterations * cfg.steps_per_iteration * cfg.num_envs
-    return {"pages": pages, "final": rows, "vs": vs}
+    return {"pages": cfg.budget_pages, "final": rows, "vs": vs}
 
 
 def rl_comparisons(train: dict[str, Any], final: dict[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,7 @@ LABELS = {
 
 _POSITIVE_INTS = ("seeds", "num_envs", "iterations", "steps_per_iteration", "eval_every", "eval_steps",
                   "final_eval_steps", "log_steps", "ns_iterations", "workers", "exact_panel",
-                  "segment_panel", "budget_iterations")
+                  "segment_panel", "budget_iterations", "budget_steps")
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,10 @@ class RankingConfig:
         shaping_mode: "article" (r + beta Phi; default) or "centred" (see
             simcore.domains.search.agents.shaping.PotentialShaping).
         ddpg: overrides of :class:`simcore.algos.ddpg.DDPGConfig` (DDPG and FBE);
-            default ``{"updates_per_batch": 4}`` (4 gradient steps per vector step of
-            256 pages; 1, DDPGConfig's own default, leaves FBE far below the
-            per-segment optimum, docs/ranking.md).
+            default ``{"updates_per_batch": 4, "batch_size": 1024}`` (4 gradient steps
+            of 1,024-transition minibatches per vector step of 256 pages; 1 step of 256,
+            DDPGConfig's own default, leaves FBE far below the per-segment optimum;
+            docs/ranking.md, "Making the learners good enough").
         ltr_weight: lambda of "ddpg-ltr"'s LTR term; default 0.1; finite, >= 0.
         fbe_reward: expected reward DPG-FBE backs up, "gmv" (as Hu et al.; default) or
             "clicks".
@@ -107,11 +108,13 @@ class RankingConfig:
         budget_agents: agents of the equal-budget comparison, a subset of
             :data:`BUDGET_AGENTS` (simcore's learners and Stable-Baselines3's
             "sb3-ppo", "sb3-sac", which need stable-baselines3); each trains for
-            ``budget_iterations * steps_per_iteration * num_envs`` env steps (pages)
-            and is evaluated like every agent; default () (no comparison; ``--preset
-            full`` runs dpg-fbe, ddpg, sb3-ppo and sb3-sac).
-        budget_iterations: iterations of the equal-budget runs; default 4
-            (25,600 pages with the defaults); integer >= 1.
+            ``budget_iterations * budget_steps * num_envs`` env steps (pages,
+            :attr:`budget_pages`) and is evaluated like every agent; default () (no
+            comparison; ``--preset full`` runs dpg-fbe, ddpg, sb3-ppo and sb3-sac).
+        budget_iterations: iterations of the equal-budget runs; default 1; integer >= 1.
+        budget_steps: batched steps per iteration of the equal-budget runs; default 32
+            (1 x 32 x 256 = 8,192 pages, exactly 4 of PPO's 2,048-step rollouts);
+            integer >= 1.
         budget_ddpg: DDPGConfig overrides on top of ``ddpg`` for simcore's network
             learners in the equal-budget runs (few env steps, so more gradient steps
             per env step); default ``{"updates_per_batch": 16, "warmup": 1024}``.
@@ -141,7 +144,7 @@ class RankingConfig:
     dpg: dict[str, Any] = field(default_factory=dict)
     shaping_weight: float = 1.0
     shaping_mode: str = "article"
-    ddpg: dict[str, Any] = field(default_factory=lambda: {"updates_per_batch": 4})
+    ddpg: dict[str, Any] = field(default_factory=lambda: {"updates_per_batch": 4, "batch_size": 1024})
     ltr_weight: float = 0.1
     fbe_reward: str = "gmv"
     cem: dict[str, Any] = field(default_factory=dict)
@@ -154,7 +157,8 @@ class RankingConfig:
     exact_panel: int = 1024
     segment_panel: int = 512
     budget_agents: tuple[str, ...] = ()
-    budget_iterations: int = 4
+    budget_iterations: int = 1
+    budget_steps: int = 32
     budget_ddpg: dict[str, Any] = field(default_factory=lambda: {"updates_per_batch": 16, "warmup": 1024})
     early_frac: float = 0.25
     workers: int = 2
@@ -188,6 +192,11 @@ class RankingConfig:
             raise ValueError(f"ns_iterations: needs >= 2 (the shift is at half-way), got {self.ns_iterations}")
         if not 0 < self.early_frac <= 1:
             raise ValueError(f"early_frac: must lie in (0, 1], got {self.early_frac!r}")
+
+    @property
+    def budget_pages(self) -> int:
+        """Env steps (pages) of each equal-budget run: budget_iterations * budget_steps * num_envs."""
+        return self.budget_iterations * self.budget_steps * self.num_envs
 
     def session_config(self, shifted: bool = False) -> SessionConfig:
         """The env's session config (after the behaviour shift if ``shifted``)."""

@@ -129,12 +129,11 @@ def _budget_agent(cfg: RankingConfig, agent: str, env: Any, seeds: SeedTree) -> 
     from simcore.experiments.ranking.sb3 import SB3_ALGOS, train_sb3
     from simcore.train.loop import train
 
-    pages = cfg.budget_iterations * cfg.steps_per_iteration * cfg.num_envs
     if agent in SB3_ALGOS:
-        return train_sb3(agent, cfg.session_config(), pages, seeds.seed("agent", agent)), []
+        return train_sb3(agent, cfg.session_config(), cfg.budget_pages, seeds.seed("agent", agent)), []
     bcfg = dataclasses.replace(cfg, ddpg={**cfg.ddpg, **cfg.budget_ddpg})
     learner = build_agent(agent, bcfg, env, seeds)
-    history = train(learner, search_collector(env, cfg.steps_per_iteration), _loop(cfg, cfg.budget_iterations, seeds))
+    history = train(learner, search_collector(env, cfg.budget_steps), _loop(cfg, cfg.budget_iterations, seeds))
     return learner, history
 
 
@@ -185,8 +184,9 @@ def _work(cfg: RankingConfig, agent: str, kind: str) -> float:
     its = cfg.ns_iterations if kind == "nonstationary" else cfg.iterations
     if kind == "train" and agent in STATIC:
         its = 1
-    if kind == "budget":
-        its = cfg.budget_iterations * (20 if agent == "sb3-sac" else 1)  # SAC: a gradient step per page
+    if kind == "budget":  # SAC: a gradient step per page
+        return float((cfg.budget_iterations * cfg.budget_steps * (20 if agent == "sb3-sac" else 1)
+                      + cfg.final_eval_steps) * B)
     return float((its * cfg.steps_per_iteration + cfg.final_eval_steps) * B)
 
 
