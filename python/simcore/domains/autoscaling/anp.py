@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["ANPConfig", "ANP", "ANPContext", "features", "linear_per_zone", "check_sets"]
+__all__ = ["ANPConfig", "ANP", "ANPContext", "CrossAttention", "features", "linear_per_zone", "check_sets"]
 
 
 @dataclass(frozen=True)
@@ -127,12 +127,43 @@ def _mlp(i: int, h: int, o: int, depth: int = 2) -> nn.Sequential:
 
 
 class ANPContext(NamedTuple):
-    """An encoded context: keys (B, n, h) and values (B, n, h) of the attention (None
-    without the deterministic path), z (B, latent) the mean of q(z | C) (None without z)."""
+    """An encoded context: the attention's projected keys and values (B, heads, n,
+    hidden / heads) (None without the deterministic path), z (B, latent) the mean of
+    q(z | C) (None without z)."""
 
     keys: torch.Tensor | None
     values: torch.Tensor | None
     z: torch.Tensor | None
+
+    def take(self, idx: torch.Tensor) -> ANPContext:
+        """The contexts of tasks ``idx`` (int64 (m,))."""
+        return ANPContext(*(None if t is None else t[idx] for t in self))
+
+
+class CrossAttention(nn.Module):
+    """Multi-head scaled dot-product attention (Vaswani et al.) with the key and value
+    projections applied once per context (:meth:`project`), so model rollouts that
+    query one context many times pay for them once."""
+
+    def __init__(self, h: int, heads: int) -> None:
+        super().__init__()
+        self.heads, self.d = heads, h // heads
+        self.q, self.k, self.v, self.out = (nn.Linear(h, h) for _ in range(4))
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:
+        B, n, _ = x.shape
+        return x.view(B, n, self.heads, self.d).transpose(1, 2)
+
+    def project(self, keys: torch.Tensor, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Projected keys and values (B, heads, n, d) of keys, values (B, n, h)."""
+        return self._split(self.k(keys)), self._split(self.v(values))
+
+    def forward(self, query: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """softmax(q k^T / sqrt(d)) v per head, concatenated and projected: (B, m, h)."""
+        q = self._split(self.q(query))
+        w = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(self.d), dim=-1)
+        B, _, m, _ = q.shape
+        return self.out((w @ v).transpose(1, 2).reshape(B, m, self.heads * self.d))
 
 
 class ANP(nn.Module):
@@ -154,7 +185,7 @@ class ANP(nn.Module):
         if c.deterministic:
             self.det_enc = _mlp(D + 1, h, h)
             self.embed = _mlp(D, h, h, depth=1)
-            self.attn = nn.MultiheadAttention(h, c.heads, batch_first=True)
+            self.attn = CrossAttention(h, c.heads)
         if c.latent_path:
             self.lat_enc = _mlp(D + 1, h, h)
             self.lat_head = _mlp(h, h, 2 * c.latent, depth=1)
@@ -174,8 +205,7 @@ class ANP(nn.Module):
     def _encode(self, xc: torch.Tensor, yc: torch.Tensor) -> ANPContext:
         keys = values = z = None
         if self.config.deterministic:
-            keys = self.embed(xc)
-            values = self.det_enc(torch.cat([xc, yc[..., None]], dim=-1))
+            keys, values = self.attn.project(self.embed(xc), self.det_enc(torch.cat([xc, yc[..., None]], dim=-1)))
         if self.config.latent_path:
             z = self._q(xc, yc)[0]
         return ANPContext(keys, values, z)
@@ -185,8 +215,7 @@ class ANP(nn.Module):
         parts = [xt]
         if self.config.deterministic:
             assert ctx.keys is not None and ctx.values is not None
-            r, _ = self.attn(self.embed(xt), ctx.keys, ctx.values, need_weights=False)
-            parts.append(r)
+            parts.append(self.attn(self.embed(xt), ctx.keys, ctx.values))
         if self.config.latent_path:
             assert z is not None
             parts.append(z[:, None, :].expand(-1, xt.shape[1], -1))

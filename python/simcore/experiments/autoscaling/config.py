@@ -7,12 +7,66 @@ from dataclasses import dataclass, field
 
 from simcore.domains.autoscaling.config import AutoscalingConfig
 
-__all__ = ["AutoscalingExperimentConfig", "METHODS", "smoke_config", "full_config"]
+__all__ = ["AutoscalingExperimentConfig", "MetaConfig", "METHODS", "META_METHODS", "smoke_config", "full_config"]
 
-#: method keys (the rule baselines; the meta-RL method of the paper is not implemented yet).  ``autopilot``
-#: aims its p95 (+15 %) at cpu_target, ``autopilot-limit`` at full utilisation (Autopilot's limit setting).
+#: method keys.  ``autopilot`` aims its p95 (+15 %) at cpu_target, ``autopilot-limit`` at full utilisation
+#: (Autopilot's limit setting); ``meta-rl`` is the paper's method (ANP + policy through the learned model),
+#: ``ppo`` the model-free baseline (SB3, extra ``clients``) at the same env steps.
 METHODS: tuple[str, ...] = ("threshold", "target-tracking", "autopilot", "autopilot-limit", "predictive",
-                            "peak-static")
+                            "peak-static", "meta-rl", "ppo")
+#: the learned methods (experiments/autoscaling/meta.py; they need torch, "ppo" also stable-baselines3)
+META_METHODS: tuple[str, ...] = ("meta-rl", "ppo")
+
+
+@dataclass(frozen=True)
+class MetaConfig:
+    """The meta model-based RL part (experiments/autoscaling/meta.py).
+
+    Attributes:
+        app_counts: numbers of training apps (each an integer >= 1, below the population's
+            n_apps); the largest defines the training apps, the rest are held out.  Each
+            count trains its own ANP and policy (accuracy vs #apps, sample-efficiency curve).
+        zones_per_app: training zones per training app (integer >= 1).
+        log_days: days of static-allocation log per training zone (integer in [2, 7]).
+        anp_steps, anp_hidden, anp_batch_tasks: the ANP's gradient steps (>= 1), width
+            (>= 4, a multiple of 4 heads) and tasks per step (>= 1).
+        policy_steps: gradient steps of the policy (>= 1); policy_batch: rollout starts per
+            step (>= 1).  rollout: model steps H (>= 1).
+        error_threshold: model-quality filter, ANP RMSE above which a zone falls back to
+            target tracking (in (0, 1]).
+        ppo_budgets: PPO's env-step budgets as multiples of the largest model-based budget
+            (each > 0; 1.0 is the equal-budget "ppo" method).
+    """
+
+    app_counts: tuple[int, ...] = (5, 35)
+    zones_per_app: int = 2
+    log_days: int = 2
+    anp_steps: int = 400
+    anp_hidden: int = 64
+    anp_batch_tasks: int = 16
+    policy_steps: int = 150
+    policy_batch: int = 128
+    rollout: int = 12
+    error_threshold: float = 0.06
+    ppo_budgets: tuple[float, ...] = (1.0, 3.0)
+
+    def __post_init__(self) -> None:
+        if not self.app_counts or not all(isinstance(k, int) and not isinstance(k, bool) and k >= 1
+                                          for k in self.app_counts):
+            raise ValueError(f"app_counts: expected integers >= 1, got {self.app_counts!r}")
+        for name, lo in (("zones_per_app", 1), ("anp_steps", 1), ("anp_hidden", 4), ("anp_batch_tasks", 1),
+                         ("policy_steps", 1), ("policy_batch", 1), ("rollout", 1)):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+                raise ValueError(f"{name}: must be an integer >= {lo}, got {v!r}")
+        if self.anp_hidden % 4:
+            raise ValueError(f"anp_hidden: must be a multiple of 4 (the attention heads), got {self.anp_hidden}")
+        if not isinstance(self.log_days, int) or not 2 <= self.log_days <= 7:
+            raise ValueError(f"log_days: must be an integer in [2, 7], got {self.log_days!r}")
+        if not 0 < self.error_threshold <= 1:
+            raise ValueError(f"error_threshold: must lie in (0, 1], got {self.error_threshold!r}")
+        if not self.ppo_budgets or not all(isinstance(b, (int, float)) and b > 0 for b in self.ppo_budgets):
+            raise ValueError(f"ppo_budgets: expected numbers > 0, got {self.ppo_budgets!r}")
 
 
 @dataclass(frozen=True)
@@ -27,6 +81,9 @@ class AutoscalingExperimentConfig:
             population and noise; CIs are Student-t over seeds.
         methods: method keys (subset of METHODS).
         plot_zones: zones of seed 0 plotted over the week (integer in [1, 6]).
+        meta: the meta model-based RL and PPO settings (used when "meta-rl" or "ppo"
+            is among the methods; max(app_counts) must stay below the population's
+            n_apps so that held-out apps exist).
         seed: root seed.  workers: processes (1: inline).
     """
 
@@ -35,6 +92,7 @@ class AutoscalingExperimentConfig:
     seeds: int = 5
     methods: tuple[str, ...] = METHODS
     plot_zones: int = 3
+    meta: MetaConfig = field(default_factory=MetaConfig)
     seed: int = 0
     workers: int | None = 1
 
@@ -48,6 +106,12 @@ class AutoscalingExperimentConfig:
         bad = [m for m in self.methods if m not in METHODS]
         if bad or not self.methods:
             raise ValueError(f"methods: expected a non-empty subset of {METHODS}, got {self.methods!r}")
+        if ("meta-rl" in self.methods or "ppo" in self.methods) and max(self.meta.app_counts) >= \
+                self.sim.workload.n_apps:
+            raise ValueError(f"meta: max(app_counts) must be below workload.n_apps = {self.sim.workload.n_apps} "
+                             "(held-out apps are needed)")
+        if "ppo" in self.methods and "meta-rl" not in self.methods:
+            raise ValueError("methods: 'ppo' is trained at the budget of 'meta-rl'; add 'meta-rl'")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed: must be an integer >= 0, got {self.seed!r}")
         if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 1):
@@ -55,11 +119,18 @@ class AutoscalingExperimentConfig:
 
 
 def smoke_config() -> AutoscalingExperimentConfig:
-    """A few seconds: 2 seeds, 100 zones, two days."""
-    return AutoscalingExperimentConfig(sim=AutoscalingConfig(num_threads=1, horizon=288), zones=100, seeds=2)
+    """Under a minute: 2 seeds, 100 zones, two days; tiny ANP, policy and PPO budgets."""
+    return AutoscalingExperimentConfig(sim=AutoscalingConfig(num_threads=1, horizon=288), zones=100, seeds=2,
+                                       meta=MetaConfig(app_counts=(3, 6), anp_steps=40, policy_steps=20, policy_batch=64,
+                                                       ppo_budgets=(1.0,)))
 
 
 def full_config() -> AutoscalingExperimentConfig:
-    """10 seeds of 4000 zones, provisioning delay 1 (10 minutes)."""
+    """10 seeds of 4000 zones, provisioning delay 1 (10 minutes; the model-based policy is
+    trained for delay 0, see docs/autoscaling.md), longer ANP and policy training, PPO up to
+    10x the model-based budget."""
     return AutoscalingExperimentConfig(sim=dataclasses.replace(AutoscalingConfig(num_threads=1), delay=1),
-                                       zones=4000, seeds=10)
+                                       zones=4000, seeds=10,
+                                       meta=MetaConfig(app_counts=(5, 15, 35), zones_per_app=3, anp_steps=1500,
+                                                       policy_steps=1000, policy_batch=256,
+                                                       ppo_budgets=(1.0, 3.0, 10.0)))

@@ -21,7 +21,7 @@ from simcore.domains.autoscaling import baselines as bl
 from simcore.domains.autoscaling.evaluate import Policy, run_episode
 from simcore.domains.autoscaling.simulator import AutoscalingSimulator
 from simcore.domains.autoscaling.workload import draw_zones
-from simcore.experiments.autoscaling.config import AutoscalingExperimentConfig
+from simcore.experiments.autoscaling.config import META_METHODS, AutoscalingExperimentConfig
 from simcore.report.stats import t_ci
 from simcore.runner import Job, SeedTree, run_jobs
 from simcore.util.config import to_dict
@@ -29,8 +29,10 @@ from simcore.util.config import to_dict
 __all__ = ["run", "run_seed"]
 
 
-def _policy(key: str, cfg: AutoscalingExperimentConfig, peak: np.ndarray) -> Policy:
+def _policy(key: str, cfg: AutoscalingExperimentConfig, peak: np.ndarray, learned: dict[str, Policy]) -> Policy:
     c = cfg.sim
+    if key in learned:
+        return learned[key]
     if key == "threshold":
         return bl.ThresholdScaling(c)
     if key == "target-tracking":
@@ -54,19 +56,20 @@ def run_seed(cfg: AutoscalingExperimentConfig, seed: int) -> dict[str, Any]:
                         record=True)
     peak = bl.peak_static_vms(zones, probe["traffic_t"], cfg.sim.cpu_target)
     out: dict[str, Any] = {"methods": {}, "traces": {}}
+    learned: dict[str, Policy] = {}
+    if any(k in cfg.methods for k in META_METHODS):
+        from simcore.experiments.autoscaling.meta import prepare  # torch only when the learners run
+
+        learned, out["meta"] = prepare(cfg, zones, tree, sim_seed, probe)
+    held = zones.app >= max(cfg.meta.app_counts)
     P = cfg.plot_zones
     for key in cfg.methods:
         t0 = time.perf_counter()
-        m = run_episode(AutoscalingSimulator(cfg.sim, zones=zones, seed=sim_seed), _policy(key, cfg, peak),
+        m = run_episode(AutoscalingSimulator(cfg.sim, zones=zones, seed=sim_seed), _policy(key, cfg, peak, learned),
                         record=seed == 0)
-        steps = cfg.sim.horizon
-        out["methods"][key] = {
-            "stability": float(m["stability"].mean()), "vm_hours": float(m["vm_hours"].sum()),
-            "slo_rate": float(m["slo_violations"].sum() / (steps * cfg.zones)),
-            "ops_per_zone_day": float(m["scaling_ops"].mean() * 144 / steps), "reward": float(m["reward"].mean()),
-            "cpu": float(m["cpu"].mean()), "seconds": time.perf_counter() - t0,
-            "zone_stability": m["stability"].tolist(),
-        }
+        out["methods"][key] = {**_metrics(m, np.ones(cfg.zones, dtype=bool), cfg.sim.horizon),
+                               "heldout": _metrics(m, held, cfg.sim.horizon),
+                               "seconds": time.perf_counter() - t0, "zone_stability": m["stability"].tolist()}
         if seed == 0:
             out["traces"][key] = {"vms": m["vms_t"][:, :P].T.tolist(), "cpu": m["cpu_t"][:, :P].T.tolist()}
     if seed == 0:
@@ -74,17 +77,36 @@ def run_seed(cfg: AutoscalingExperimentConfig, seed: int) -> dict[str, Any]:
     return out
 
 
+def _metrics(m: dict[str, np.ndarray], mask: np.ndarray, steps: int) -> dict[str, float]:
+    """The per-seed metrics of the zones in ``mask`` (bool (B,))."""
+    n = max(int(mask.sum()), 1)
+    return {"stability": float(m["stability"][mask].mean()), "vm_hours": float(m["vm_hours"][mask].sum()),
+            "slo_rate": float(m["slo_violations"][mask].sum() / (steps * n)),
+            "ops_per_zone_day": float(m["scaling_ops"][mask].mean() * 144 / steps),
+            "reward": float(m["reward"][mask].mean()), "cpu": float(m["cpu"][mask].mean())}
+
+
+def _per_seed(cfg: AutoscalingExperimentConfig, rows: list[dict[str, Any]], peak: list[dict[str, Any]] | None
+              ) -> dict[str, Any]:
+    """CIs over seeds of one method's per-seed metrics (rows), VM-hours saved vs peak static."""
+    per = {k: [r[k] for r in rows] for k in ("stability", "vm_hours", "slo_rate", "ops_per_zone_day", "reward",
+                                             "cpu")}
+    if peak is not None:
+        per["vm_saved"] = [1 - r["vm_hours"] / p["vm_hours"] for r, p in zip(rows, peak)]
+    out: dict[str, Any] = {k: dict(zip(("mean", "half"), t_ci(v))) for k, v in per.items()}
+    out["per_seed"] = per
+    return out
+
+
 def _summaries(cfg: AutoscalingExperimentConfig, runs: list[dict[str, Any]]) -> dict[str, Any]:
     summ: dict[str, Any] = {}
+    has_peak = "peak-static" in cfg.methods
     for key in cfg.methods:
-        per = {k: [r["methods"][key][k] for r in runs] for k in ("stability", "vm_hours", "slo_rate",
-                                                                "ops_per_zone_day", "reward", "cpu")}
-        if "peak-static" in cfg.methods:
-            per["vm_saved"] = [1 - r["methods"][key]["vm_hours"] / r["methods"]["peak-static"]["vm_hours"]
-                               for r in runs]
+        rows = [r["methods"][key] for r in runs]
+        summ[key] = _per_seed(cfg, rows, [r["methods"]["peak-static"] for r in runs] if has_peak else None)
+        summ[key]["heldout"] = _per_seed(cfg, [r["heldout"] for r in rows],
+                                         [r["methods"]["peak-static"]["heldout"] for r in runs] if has_peak else None)
         zs = np.concatenate([r["methods"][key]["zone_stability"] for r in runs])
-        summ[key] = {k: dict(zip(("mean", "half"), t_ci(v))) for k, v in per.items()}
-        summ[key]["per_seed"] = per
         half = float(1.96 * zs.std(ddof=1) / np.sqrt(zs.size))
         summ[key]["zone_stability_ci"] = {"mean": float(zs.mean()), "half": half}
     return summ
@@ -109,7 +131,29 @@ def run(config: AutoscalingExperimentConfig, progress: bool = True) -> dict[str,
     meta = {"wall_seconds": time.perf_counter() - t0, "load_average_start": load,
             "load_average_end": os.getloadavg()[0], "git_commit": _commit()}
     seeds = {f"seed/{s}/{n}": SeedTree(config.seed).child("seed", s).describe(n)
-             for s in range(config.seeds) for n in ("zones", "sim")}
+             for s in range(config.seeds) for n in ("zones", "sim", "context_log", "ppo")}
     traces = runs[0].pop("traces")
-    return {"config": to_dict(config), "meta": meta, "summary": _summaries(config, runs), "traces": traces,
-            "runs": runs, "seeds": seeds}
+    out = {"config": to_dict(config), "meta": meta, "summary": _summaries(config, runs), "traces": traces,
+           "runs": runs, "seeds": seeds, "versions": _versions()}
+    if "meta" in runs[0]:
+        from simcore.experiments.autoscaling.meta import meta_summary
+
+        out["meta_rl"] = meta_summary([r["meta"] for r in runs])
+    return out
+
+
+def _versions() -> dict[str, str]:
+    import platform
+
+    v = {"python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
+         "cpus": str(os.cpu_count())}
+    try:
+        import torch
+
+        v["torch"] = torch.__version__
+    except ImportError:
+        pass
+    from simcore.domains.autoscaling.ppo import sb3_version
+
+    v["stable_baselines3"] = sb3_version()
+    return v
