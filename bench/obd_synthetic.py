@@ -32,9 +32,10 @@ def _dist(wheel: str | None, rng: np.random.Generator) -> np.ndarray:
     return protocol.bts_dist(alpha, beta, L, 100_000, rng)
 
 
-def write_log(path: Path, n: int, dist: np.ndarray | None, rng: np.random.Generator, chunk: int = 100_000) -> None:
-    """One log CSV of ``n`` rounds (``dist`` None: uniform)."""
-    mu = 0.004 * rng.lognormal(0.0, 0.5, size=(A, L))
+def write_log(path: Path, n: int, dist: np.ndarray | None, mu: np.ndarray, rng: np.random.Generator,
+              chunk: int = 100_000) -> None:
+    """One log CSV of ``n`` rounds (``dist`` None: uniform; ``mu`` float (A, L) the click
+    probabilities, shared by both logs so that each policy's CTR is what OPE should find)."""
     hashes = np.array([f"{x:032x}" for x in rng.integers(0, 2**62, size=(64,))])
     t0 = np.datetime64("2019-11-24T00:00:00", "us")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,10 +71,11 @@ def main(argv: list[str] | None = None) -> None:
     a = ap.parse_args(argv)
     rng = np.random.default_rng(a.seed)
     root = Path(a.out)
-    write_log(root / "random" / "all" / "all.csv", a.rounds, None, rng)
+    mu = 0.004 * rng.lognormal(0.0, 0.5, size=(A, L))
+    write_log(root / "random" / "all" / "all.csv", a.rounds, None, mu, rng)
     dist = _dist(a.wheel, rng)
     dist = np.where(dist > 0, dist, 1e-6)
-    write_log(root / "bts" / "all" / "all.csv", a.rounds, dist / dist.sum(axis=0), rng)
+    write_log(root / "bts" / "all" / "all.csv", a.rounds, dist / dist.sum(axis=0), mu, rng)
 
 
 if __name__ == "__main__":
