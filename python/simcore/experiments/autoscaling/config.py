@@ -110,6 +110,9 @@ class AutoscalingExperimentConfig:
                 self.sim.workload.n_apps:
             raise ValueError(f"meta: max(app_counts) must be below workload.n_apps = {self.sim.workload.n_apps} "
                              "(held-out apps are needed)")
+        if ("meta-rl" in self.methods or "ppo" in self.methods) and self.zones <= max(self.meta.app_counts):
+            raise ValueError(f"zones: must exceed max(meta.app_counts) = {max(self.meta.app_counts)} so that "
+                             "zones of held-out apps exist")
         if "ppo" in self.methods and "meta-rl" not in self.methods:
             raise ValueError("methods: 'ppo' is trained at the budget of 'meta-rl'; add 'meta-rl'")
         if not isinstance(self.seed, int) or self.seed < 0:

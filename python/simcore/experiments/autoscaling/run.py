@@ -61,15 +61,16 @@ def run_seed(cfg: AutoscalingExperimentConfig, seed: int) -> dict[str, Any]:
         from simcore.experiments.autoscaling.meta import prepare  # torch only when the learners run
 
         learned, out["meta"] = prepare(cfg, zones, tree, sim_seed, probe)
-    held = zones.app >= max(cfg.meta.app_counts)
+    held = zones.app >= max(cfg.meta.app_counts) if learned else None
     P = cfg.plot_zones
     for key in cfg.methods:
         t0 = time.perf_counter()
         m = run_episode(AutoscalingSimulator(cfg.sim, zones=zones, seed=sim_seed), _policy(key, cfg, peak, learned),
                         record=seed == 0)
         out["methods"][key] = {**_metrics(m, np.ones(cfg.zones, dtype=bool), cfg.sim.horizon),
-                               "heldout": _metrics(m, held, cfg.sim.horizon),
                                "seconds": time.perf_counter() - t0, "zone_stability": m["stability"].tolist()}
+        if held is not None:
+            out["methods"][key]["heldout"] = _metrics(m, held, cfg.sim.horizon)
         if seed == 0:
             out["traces"][key] = {"vms": m["vms_t"][:, :P].T.tolist(), "cpu": m["cpu_t"][:, :P].T.tolist()}
     if seed == 0:
@@ -104,8 +105,9 @@ def _summaries(cfg: AutoscalingExperimentConfig, runs: list[dict[str, Any]]) -> 
     for key in cfg.methods:
         rows = [r["methods"][key] for r in runs]
         summ[key] = _per_seed(cfg, rows, [r["methods"]["peak-static"] for r in runs] if has_peak else None)
-        summ[key]["heldout"] = _per_seed(cfg, [r["heldout"] for r in rows],
-                                         [r["methods"]["peak-static"]["heldout"] for r in runs] if has_peak else None)
+        if "heldout" in rows[0]:
+            summ[key]["heldout"] = _per_seed(cfg, [r["heldout"] for r in rows], [r["methods"]["peak-static"]["heldout"]
+                                                                                 for r in runs] if has_peak else None)
         zs = np.concatenate([r["methods"][key]["zone_stability"] for r in runs])
         half = float(1.96 * zs.std(ddof=1) / np.sqrt(zs.size))
         summ[key]["zone_stability_ci"] = {"mean": float(zs.mean()), "half": half}
