@@ -102,6 +102,7 @@ void LifecycleBatch::begin(std::size_t i, std::int64_t user) {
 }
 
 void LifecycleBatch::begin_all(const std::int64_t* users, int threads) {
+  max_spent_ = 0.0;
   state_.t = 0;
   state_.budget_left = total_budget_;
   state_.needs_reset = false;
@@ -156,15 +157,26 @@ void LifecycleBatch::autoreset_rows(const StepOut& o, int threads) {
 bool LifecycleBatch::may_block(const std::int64_t* actions) const {
   // No slot can be blocked when every spent_i + worst(a_i) fits the cap and the worst
   // cases summed in slot order fit the budget: the realised costs are no larger, and
-  // rounding is monotone, so grant() would accept them all.
-  double acc = 0.0;
-  for (std::size_t i = 0; i < state_.slots.size(); ++i) {
+  // rounding is monotone, so grant() would accept them all.  The cap test first uses
+  // max_i spent_i + max_i worst(a_i) (reads only the actions, contiguous); only if that
+  // fails does it visit every slot's spent (a cache line per slot).  Either answer
+  // "false" is exact; "true" only selects the (identical-result) three-phase path.
+  double acc = 0.0, wmax = 0.0;
+  const std::size_t B = state_.slots.size();
+  for (std::size_t i = 0; i < B; ++i) {
+    if (actions[i] == 0) continue;
+    const double w = model_.actions[static_cast<std::size_t>(actions[i])].worst();
+    wmax = std::max(wmax, w);
+    acc += w;
+  }
+  if (!(acc <= state_.budget_left)) return true;
+  if (max_spent_ + wmax <= model_.user_cap) return false;
+  for (std::size_t i = 0; i < B; ++i) {
     if (actions[i] == 0) continue;
     const double w = model_.actions[static_cast<std::size_t>(actions[i])].worst();
     if (!(state_.slots[i].spent + w <= model_.user_cap)) return true;
-    acc += w;
   }
-  return !(acc <= state_.budget_left);
+  return false;
 }
 
 void LifecycleBatch::grant(const std::int64_t* actions, std::uint8_t* ok) const {
@@ -309,8 +321,12 @@ void LifecycleBatch::step(const std::int64_t* actions, const StepOut& o, int thr
       for (std::size_t i = b0; i < b1; ++i) commit(i, static_cast<int>(actions[i]), ok_[i] == 0, o);
     });
   }
-  double total = 0.0;  // the day's spend, summed in slot order
-  for (std::size_t i = 0; i < B; ++i) total += o.cost[i];
+  double total = 0.0, smax = 0.0;  // the day's spend, summed in slot order; the largest spent
+  for (std::size_t i = 0; i < B; ++i) {
+    total += o.cost[i];
+    smax = std::max(smax, o.user_spent[i]);
+  }
+  max_spent_ = smax;
   state_.budget_left = state_.budget_left - total;
   ++state_.t;
   const bool trunc = state_.t >= model_.horizon;
@@ -340,7 +356,11 @@ void LifecycleBatch::set_state(const State& st) {
   if (!(std::isfinite(st.budget_left) && st.budget_left >= 0))
     throw std::invalid_argument("state: budget_left must be finite, >= 0");
   state_ = st;
-  for (Slot& s : state_.slots) load_customer(s);
+  max_spent_ = 0.0;
+  for (Slot& s : state_.slots) {
+    load_customer(s);
+    max_spent_ = std::max(max_spent_, s.spent);
+  }
 }
 
 }  // namespace lifecycle

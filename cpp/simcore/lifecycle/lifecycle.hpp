@@ -163,6 +163,8 @@ class LifecycleBatch {
   State state_;
   double total_budget_ = 0;
   std::vector<std::uint8_t> ok_;
+  // max over slots of spent (kept by step/reset/set_state): may_block's O(1) cap test
+  double max_spent_ = 0.0;
   std::vector<Outcome> pending_;  // phase-1 scratch, one per slot
 };
 
