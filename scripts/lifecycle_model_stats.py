@@ -1,7 +1,9 @@
 """The numbers of docs/lifecycle_model.md ("Population", "Exact expectations"): stage
 shares of the default population, the mean exact expectations of every action at day 0,
-30 days without marketing, the budget use of two constant policies, and the
-phone-cost sensitivity.
+30 days without marketing, the budget use of two constant policies, the
+phone-cost sensitivity, and the per-customer best actions (shares of customers whose
+exact argmax of P(sign), P(click), E[reward] is each action; overall and per stage) at
+heterogeneity h = 0, 0.5, 1, 2.
 
 Run: PYTHONPATH=python python scripts/lifecycle_model_stats.py
 """
@@ -58,6 +60,32 @@ def main() -> None:
         print(f"phone cost {cost}: highest CTR {s.table.names[int(ctr.argmax())]} ({ctr.max():.4f}, "
               f"E[r] {rew[ctr.argmax()]:.3f}); highest E[r] {s.table.names[int(rew.argmax())]} ({rew.max():.3f}); "
               f"do-nothing best for {np.mean(ex['expected_reward'].argmax(1) == 0):.3f}")
+
+    best_actions()
+
+
+def best_actions() -> None:
+    """Shares of the default population (day 0) per true best action, per criterion and h."""
+    for h in (0.0, 0.5, 1.0, 2.0):
+        cfg = LifecycleConfig(budget_per_user=1e6, user_cap=1e6, marketing=MarketingConfig(heterogeneity=h))
+        B = cfg.population.n_users
+        s = LifecycleSimulator(cfg, B, seed=1)
+        s.reset_to(np.arange(B))
+        st = s.state()
+        stg = stage_of(st["n"], st["recency"], st["member"], cfg.lapse_days, cfg.loyal_purchases)
+        ex = s.expectations_all()
+        for key in ("p_convert", "p_click", "expected_reward"):
+            best = ex[key].argmax(1)
+            c = np.bincount(best, minlength=s.n_actions) / B
+            ent = float(-(c[c > 0] * np.log(c[c > 0])).sum())
+            top = ", ".join(f"{a} {s.table.names[a]} {100 * c[a]:.1f} %" for a in np.argsort(-c) if c[a] >= 0.01)
+            print(f"h={h:g} {key}: entropy {ent:.2f}, top share {c.max():.3f}: {top}")
+            if h == 1.0:
+                for k in range(4):
+                    sel = stg == k
+                    ck = np.bincount(best[sel], minlength=s.n_actions) / max(sel.sum(), 1)
+                    tk = ", ".join(f"{a} {100 * ck[a]:.0f} %" for a in np.argsort(-ck) if ck[a] >= 0.05)
+                    print(f"    stage {STAGES[k]} ({sel.mean():.3f} of customers): {tk}")
 
 
 if __name__ == "__main__":
