@@ -14,8 +14,14 @@ from simcore.domains.autoscaling.anp import ANP, ANPConfig
 from simcore.domains.autoscaling.baselines import Observed, PeakStatic
 from simcore.domains.autoscaling.config import AutoscalingConfig, WorkloadConfig
 from simcore.domains.autoscaling.evaluate import run_episode
-from simcore.domains.autoscaling.mbrl import (MBRLConfig, MetaScalingPolicy, SeasonalNaive, model_error, static_log,
-                                              train_policy)
+from simcore.domains.autoscaling.mbrl import (
+    MBRLConfig,
+    MetaScalingPolicy,
+    SeasonalNaive,
+    model_error,
+    static_log,
+    train_policy,
+)
 from simcore.domains.autoscaling.simulator import AutoscalingSimulator
 from simcore.domains.autoscaling.workload import draw_zones
 

@@ -52,13 +52,14 @@ def obs_from(o: Observed) -> np.ndarray:
     """The env observation float32 (B, 9) after a step (AUTOSCALING_STEP_SPEC.obs_layout)."""
     B = o.cpu.shape[0]
     v = o.vms.astype(np.float64)
-    day, week = 2 * math.pi * (o.t % STEPS_PER_DAY) / STEPS_PER_DAY, 2 * math.pi * (o.t % STEPS_PER_WEEK) / STEPS_PER_WEEK
+    day = 2 * math.pi * (o.t % STEPS_PER_DAY) / STEPS_PER_DAY
+    week = 2 * math.pi * (o.t % STEPS_PER_WEEK) / STEPS_PER_WEEK
     obs = np.empty((B, 9), dtype=np.float32)
     obs[:, 0:2] = np.log1p(o.traffic)
     obs[:, 2] = o.cpu
     obs[:, 3] = np.log(v)
     obs[:, 4] = (o.provisioned - o.vms) / v
-    obs[:, 5:9] = np.float32([math.sin(day), math.cos(day), math.sin(week), math.cos(week)])
+    obs[:, 5:9] = np.array([math.sin(day), math.cos(day), math.sin(week), math.cos(week)], dtype=np.float32)
     return obs
 
 

@@ -124,7 +124,8 @@ class AutoscalingExperimentConfig:
 def smoke_config() -> AutoscalingExperimentConfig:
     """Under a minute: 2 seeds, 100 zones, two days; tiny ANP, policy and PPO budgets."""
     return AutoscalingExperimentConfig(sim=AutoscalingConfig(num_threads=1, horizon=288), zones=100, seeds=2,
-                                       meta=MetaConfig(app_counts=(3, 6), anp_steps=40, policy_steps=20, policy_batch=64,
+                                       meta=MetaConfig(app_counts=(3, 6), anp_steps=40, policy_steps=20,
+                                                       policy_batch=64,
                                                        ppo_budgets=(1.0,)))
 
 

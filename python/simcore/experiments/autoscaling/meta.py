@@ -30,7 +30,14 @@ import torch
 from simcore.domains.autoscaling.anp import ANP, ANPConfig, features, linear_per_zone
 from simcore.domains.autoscaling.config import STEPS_PER_DAY
 from simcore.domains.autoscaling.evaluate import Policy, run_episode
-from simcore.domains.autoscaling.mbrl import MBRLConfig, MetaScalingPolicy, ZoneLog, model_error, static_log, train_policy
+from simcore.domains.autoscaling.mbrl import (
+    MBRLConfig,
+    MetaScalingPolicy,
+    ZoneLog,
+    model_error,
+    static_log,
+    train_policy,
+)
 from simcore.domains.autoscaling.simulator import AutoscalingSimulator
 from simcore.domains.autoscaling.workload import ZoneParams
 from simcore.report.stats import paired, t_ci
@@ -99,7 +106,8 @@ def prepare(cfg: Any, zones: ZoneParams, tree: SeedTree, sim_seed: int,
         glob = ANP(_anp_config(M, tree.seed("anp", k), deterministic=False, latent_path=False))
         glob.fit(log.features(), log.cpu)
         res["accuracy"][str(k)] = _accuracy(anp, glob, ctx_held, probe, held)
-        mb = MBRLConfig(steps=M.policy_steps, batch=M.policy_batch, rollout=M.rollout, error_threshold=M.error_threshold,
+        mb = MBRLConfig(steps=M.policy_steps, batch=M.policy_batch, rollout=M.rollout,
+                        error_threshold=M.error_threshold,
                         seed=tree.seed("mbrl", k) % 2**31)
         net, _ = train_policy(anp, log, z_tr, c, mb)
         pol = MetaScalingPolicy(net, anp, ctx_held, c, model_error(anp, ctx_held) > mb.error_threshold)
