@@ -56,9 +56,10 @@ def _pm(mean: float, half: float, d: int = 3) -> str:
     return f"{mean:.{d}f} ± {half:.{d}f}"
 
 
-def accuracy(out: Path, seeds: int) -> None:
+def accuracy(out: Path, seeds: int, n_apps: list[int], steps: int | None) -> None:
     t0, load0 = time.perf_counter(), os.getloadavg()[0]
-    R = accuracy_vs_apps(seeds=seeds, progress=True)
+    fc = ForecasterConfig() if steps is None else ForecasterConfig(steps=steps)
+    R = accuracy_vs_apps(n_apps=n_apps, seeds=seeds, forecaster=fc, progress=True)
     R["meta"] = _meta(t0, load0)
     (out / "results.json").write_text(json.dumps(R, indent=1))
     lines = ["| apps trained on | method | MAPE | sMAPE | nRMSE |", "|---|---|---|---|---|"]
@@ -66,6 +67,10 @@ def accuracy(out: Path, seeds: int) -> None:
         lines.append(f"| {r['n_apps']} | {r['method']} | " + " | ".join(
             _pm(r[e]["mean"], r[e]["half"]) for e in ("mape", "smape", "nrmse")) + " |")
     fit = {n: t_ci(v) for n, v in R["fit_seconds"].items()}
+    for o, by_n in R["paired_forecaster_minus"].items():
+        lines.append(f"forecaster - {o}: " + "; ".join(
+            f"{n} apps MAPE {_pm(d['mape']['mean'], d['mape']['half'], 4)}, nRMSE "
+            f"{_pm(d['nrmse']['mean'], d['nrmse']['half'], 4)}" for n, d in by_n.items()))
     lines += ["", "fit seconds: " + ", ".join(f"{n} apps {_pm(*fit[n], 1)}" for n in fit), "", json.dumps(R["meta"])]
     (out / "table.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -126,12 +131,14 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--zones", type=int, default=1000)
     p.add_argument("--every", type=int, default=1)
+    p.add_argument("--n-apps", type=int, nargs="+", default=[1, 4, 16, 40])
+    p.add_argument("--steps", type=int, default=None, help="forecaster optimiser steps (default: the config's)")
     a = p.parse_args()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     if a.what == "accuracy":
-        accuracy(out, a.seeds)
+        accuracy(out, a.seeds, a.n_apps, a.steps)
     else:
         predictive(out, a.seeds, a.zones, a.every)
 

@@ -33,7 +33,7 @@ from simcore.domains.autoscaling.forecast_baselines import (
 from simcore.domains.autoscaling.forecast_features import check_traffic, windows
 from simcore.domains.autoscaling.simulator import AutoscalingSimulator
 from simcore.domains.autoscaling.workload import ZoneParams, draw_zones
-from simcore.report.stats import t_ci
+from simcore.report.stats import paired, t_ci
 from simcore.util.progress import Progress
 from simcore.util.seeds import SeedTree
 
@@ -93,7 +93,9 @@ def accuracy_vs_apps(config: AutoscalingConfig | None = None, n_apps: Sequence[i
                      ridge_samples: int = 20_000, progress: bool = False) -> dict[str, Any]:
     """The accuracy table (module docstring).  Returns ``{"rows": [{"n_apps", "method",
     "<error>": {"mean", "half"}, ...}], "per_seed": {method: {n: {error: [per seed]}}},
-    "fit_seconds": {n: [per seed]}, "settings": {...}}``."""
+    "paired_forecaster_minus": {method: {n: {error: paired difference}}} (the forecaster's error minus
+    the method's, paired over seeds: :func:`~simcore.report.stats.paired`), "fit_seconds": {n: [per
+    seed]}, "settings": {...}}``."""
     cfg = config if config is not None else AutoscalingConfig(num_threads=1)
     fc = forecaster if forecaster is not None else ForecasterConfig()
     ns = sorted({int(n) for n in n_apps})
@@ -126,6 +128,9 @@ def accuracy_vs_apps(config: AutoscalingConfig | None = None, n_apps: Sequence[i
     bar.close()
     rows = [{"n_apps": n, "method": m, **{e: dict(zip(("mean", "half"), t_ci(per[m][n][e]))) for e in ERRORS}}
             for n in ns for m in METHODS]
+    diffs = {o: {n: {e: paired(per["forecaster"][n][e], per[o][n][e]) for e in ERRORS} for n in ns}
+             for o in METHODS if o != "forecaster"}
     settings = {"n_apps": ns, "held_out": held_out, "zones_per_app": zones_per_app, "weeks": weeks, "seeds": seeds,
                 "stride": stride, "seed": seed, "ridge_samples": ridge_samples, "forecaster": dataclasses.asdict(fc)}
-    return {"rows": rows, "per_seed": per, "fit_seconds": fit_s, "settings": settings}
+    return {"rows": rows, "per_seed": per, "paired_forecaster_minus": diffs, "fit_seconds": fit_s,
+            "settings": settings}
