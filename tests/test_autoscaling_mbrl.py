@@ -110,3 +110,21 @@ def test_bad_input(trained):
     short = static_log(CFG, zones, 5, seed=0)
     with pytest.raises(ValueError, match="log: needs"):
         train_policy(anp, short, zones, CFG, MB_SMALL)
+
+
+def test_forecaster_stream_feeds_the_policy(trained):
+    """The attention forecaster (forecast.py) behind the streaming protocol: the log's
+    forecasts are its one-step predictions, and the policy runs on them."""
+    from simcore.domains.autoscaling.forecast import ForecasterConfig, WorkloadForecaster
+    from simcore.domains.autoscaling.mbrl import ForecasterStream
+
+    zones, log, anp, net, _ = trained
+    f = WorkloadForecaster(ForecasterConfig(steps=5, batch=16, eval_every=5, val_samples=16))
+    f.fit(log.traffic, seed=0)
+    flog = static_log(CFG, zones, 30, seed=11, forecaster=lambda: ForecasterStream(f))
+    np.testing.assert_array_equal(flog.traffic, static_log(CFG, zones, 30, seed=11).traffic)
+    np.testing.assert_allclose(flog.forecast[:, 10], f.predict(flog.traffic[:, :10], 10)[:, 0])
+    ctx = static_log(CFG, zones, 144, seed=12)
+    pol = MetaScalingPolicy(net, anp, ctx, CFG, forecast=ForecasterStream(f))
+    m = run_episode(AutoscalingSimulator(dataclasses.replace(CFG, horizon=20), zones=zones, seed=5), pol)
+    assert np.all(np.isfinite(m["reward"]))

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -37,11 +38,12 @@ from torch import nn
 
 from simcore.domains.autoscaling.anp import ANP, ANPContext, features
 from simcore.domains.autoscaling.baselines import Observed, TargetTracking
-from simcore.domains.autoscaling.config import STEPS_PER_DAY, AutoscalingConfig
+from simcore.domains.autoscaling.config import STEPS_PER_DAY, STEPS_PER_WEEK, AutoscalingConfig
 from simcore.domains.autoscaling.simulator import AutoscalingSimulator
 from simcore.domains.autoscaling.workload import ZoneParams
 
-__all__ = ["MBRLConfig", "ZoneLog", "SeasonalNaive", "static_log", "model_error", "ScalingPolicyNet", "train_policy",
+__all__ = ["MBRLConfig", "ZoneLog", "SeasonalNaive", "ForecasterStream", "Forecast", "static_log",
+           "model_error", "ScalingPolicyNet", "train_policy",
            "MetaScalingPolicy"]
 
 
@@ -108,6 +110,15 @@ class ZoneLog:
         return features(self.traffic, self.vms)
 
 
+class Forecast(Protocol):
+    """A streaming one-step-ahead traffic forecast: ``update(traffic (B, D))`` after each
+    step, ``next() -> (B, D)`` the forecast of the next step."""
+
+    def update(self, traffic: np.ndarray) -> None: ...
+
+    def next(self) -> np.ndarray: ...
+
+
 class SeasonalNaive:
     """Forecast of the next step's traffic (B, D): yesterday's traffic at that step times
     the ratio of the last ``window`` steps to the same steps a day earlier (clipped to
@@ -130,8 +141,27 @@ class SeasonalNaive:
         return self.hist[n - d] * level[:, None]
 
 
+class ForecasterStream:
+    """A fitted :class:`~.forecast.WorkloadForecaster` behind the :class:`SeasonalNaive`
+    protocol (``update`` each step, ``next`` = its one-step-ahead forecast (B, D)); it
+    reads the last ``keep`` steps (a week plus its window by default) with calendar
+    index t0 = the number of steps seen."""
+
+    def __init__(self, forecaster: Any, keep: int | None = None) -> None:
+        self.f = forecaster
+        self.keep = keep if keep is not None else STEPS_PER_WEEK + forecaster.config.window
+        self.hist: list[np.ndarray] = []
+
+    def update(self, traffic: np.ndarray) -> None:
+        self.hist.append(np.asarray(traffic, dtype=np.float64).copy())
+
+    def next(self) -> np.ndarray:
+        h = np.stack(self.hist[-self.keep:], axis=1)
+        return self.f.predict(h, len(self.hist))[:, 0]
+
+
 def static_log(cfg: AutoscalingConfig, zones: ZoneParams, steps: int, seed: int,
-               forecaster: Callable[[], SeasonalNaive] = SeasonalNaive) -> ZoneLog:
+               forecaster: Callable[[], Forecast] = SeasonalNaive) -> ZoneLog:
     """``steps`` steps of every zone at its initial (static) allocation, stream ``seed``."""
     if not isinstance(steps, int) or steps < 2:
         raise ValueError(f"steps: must be an integer >= 2, got {steps!r}")
@@ -268,18 +298,19 @@ class MetaScalingPolicy:
         net: the trained :class:`ScalingPolicyNet`.  anp: the CPU meta-predictor.
         context_log: the evaluated zones' own log (their ANP context; B zones).
         cfg: the simulator config.  fallback: bool (B,), zones run by target tracking
-            (the model-quality filter; None: none).
+            (the model-quality filter; None: none).  forecast: the streaming forecast
+            (default :class:`SeasonalNaive`; the one the training log was made with).
     """
 
     def __init__(self, net: ScalingPolicyNet, anp: ANP, context_log: ZoneLog, cfg: AutoscalingConfig,
-                 fallback: np.ndarray | None = None) -> None:
+                 fallback: np.ndarray | None = None, forecast: Forecast | None = None) -> None:
         self.net, self.anp, self.cfg = net, anp, cfg
         ctx = anp.context(context_log.features(), context_log.cpu)
         B = context_log.cpu.shape[0]
         self.z = _embedding(ctx, B)
         self.fallback = np.zeros(B, dtype=bool) if fallback is None else np.asarray(fallback, dtype=bool)
         self.rule = TargetTracking(cfg)
-        self.forecast = SeasonalNaive()
+        self.forecast: Forecast = forecast if forecast is not None else SeasonalNaive()
 
     def act(self, o: Observed) -> np.ndarray:
         self.forecast.update(o.traffic)
