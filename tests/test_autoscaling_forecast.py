@@ -104,6 +104,23 @@ def test_determinism_same_seed_same_weights_different_seed_different():
     np.testing.assert_array_equal(sd[0].predict(x[:, :200], 200), sd[1].predict(x[:, :200], 200))
 
 
+def test_fit_ignores_the_callers_torch_threads():
+    """fit and predict run on config.threads whatever the caller set (and restore the caller's)."""
+    x = _family(6, 300, seed=6)
+    old = torch.get_num_threads()
+    out = []
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            f = WorkloadForecaster(TINY)
+            f.fit(x, seed=5)
+            out.append(f.predict(x, 300))
+            assert torch.get_num_threads() == n
+    finally:
+        torch.set_num_threads(old)
+    np.testing.assert_array_equal(out[0], out[1])
+
+
 @pytest.mark.parametrize("D", [1, 3])
 def test_shapes_and_short_histories(D):
     x = np.abs(_family(4, 300, seed=3)[..., :1].repeat(D, axis=-1))
