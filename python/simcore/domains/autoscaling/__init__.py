@@ -5,4 +5,7 @@ their traffic so that CPU utilisation stays near a target (docs/autoscaling_mode
 population generator), :mod:`.simulator` (the batched C++ simulator's face),
 :mod:`.reference` (its NumPy twin), :mod:`.exact` (exact expectations), :mod:`.env`
 (``simcore/Autoscaling-v0``), :mod:`.baselines` (the rule-based autoscalers).
+The workload forecaster (torch): :mod:`.forecast`, its inputs :mod:`.forecast_features`,
+baselines :mod:`.forecast_baselines` and accuracy runs :mod:`.forecast_eval`; public trace
+CSVs: :mod:`.traces` (docs/autoscaling_forecast.md).
 """
