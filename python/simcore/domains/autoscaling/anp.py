@@ -169,6 +169,9 @@ class CrossAttention(nn.Module):
 class ANP(nn.Module):
     """The attentive neural process (module docstring).  All tensors float32."""
 
+    x_mean: torch.Tensor
+    x_sd: torch.Tensor
+
     def __init__(self, config: ANPConfig | None = None) -> None:
         super().__init__()
         self.config = c = config if config is not None else ANPConfig()

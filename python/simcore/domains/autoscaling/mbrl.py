@@ -81,11 +81,11 @@ class MBRLConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < lo:
                 raise ValueError(f"{name}: must be an integer >= {lo}, got {v!r}")
-        for name, lo, hi in (("gamma", 0, 0.999), ("init_spread", 0, 3), ("slo_cpu", 1e-3, 0.999),
-                             ("slo_width", 1e-4, 1), ("error_threshold", 1e-4, 1), ("lr", 1e-6, 0.999)):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not lo <= v <= hi:
-                raise ValueError(f"{name}: must lie in [{lo}, {hi}], got {v!r}")
+        for name, flo, fhi in (("gamma", 0, 0.999), ("init_spread", 0, 3), ("slo_cpu", 1e-3, 0.999),
+                               ("slo_width", 1e-4, 1), ("error_threshold", 1e-4, 1), ("lr", 1e-6, 0.999)):
+            f = getattr(self, name)
+            if not isinstance(f, (int, float)) or not flo <= f <= fhi:
+                raise ValueError(f"{name}: must lie in [{flo}, {fhi}], got {f!r}")
         if self.rollout_traffic not in ("logged", "forecast"):
             raise ValueError(f"rollout_traffic: expected 'logged' or 'forecast', got {self.rollout_traffic!r}")
 
@@ -135,8 +135,8 @@ class SeasonalNaive:
         n, w, d = len(self.hist), self.window, STEPS_PER_DAY
         if n < d + w:
             return self.hist[-1]
-        recent = sum(self.hist[n - 1 - j] for j in range(w)).sum(axis=-1)
-        past = sum(self.hist[n - 1 - d - j] for j in range(w)).sum(axis=-1)
+        recent = np.sum([self.hist[n - 1 - j] for j in range(w)], axis=0).sum(axis=-1)
+        past = np.sum([self.hist[n - 1 - d - j] for j in range(w)], axis=0).sum(axis=-1)
         level = np.clip(recent / np.maximum(past, 1e-12), 0.5, 2.0)
         return self.hist[n - d] * level[:, None]
 
@@ -199,8 +199,10 @@ class ScalingPolicyNet(nn.Module):
             self.pi = nn.Sequential(nn.Linear(in_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
                                     nn.Linear(hidden, 1))
             self.v = nn.Sequential(nn.Linear(in_dim, hidden), nn.Tanh(), nn.Linear(hidden, 1))
-        nn.init.zeros_(self.pi[-1].weight)
-        nn.init.zeros_(self.pi[-1].bias)
+        last = self.pi[-1]
+        assert isinstance(last, nn.Linear)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.pi(s))[:, 0]

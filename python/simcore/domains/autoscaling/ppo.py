@@ -139,7 +139,8 @@ class PPOTrainer:
 
     def policy(self) -> PPOScalingPolicy:
         """The current deterministic policy (a frozen copy of the observation normaliser)."""
-        return PPOScalingPolicy(self.model, self.venv.obs_rms.mean.copy(), self.venv.obs_rms.var.copy(),
+        rms: Any = self.venv.obs_rms
+        return PPOScalingPolicy(self.model, rms.mean.copy(), rms.var.copy(),
                                 self.venv.clip_obs, self.venv.epsilon, self.cfg)
 
 
