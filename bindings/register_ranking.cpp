@@ -85,6 +85,41 @@ py::array_t<std::int64_t> topk_batch_py(const py::handle& Xo, const py::handle& 
   return out;
 }
 
+// topk_batch over a shared catalogue X (Q, N, m): row b ranks X[rows[b]].
+py::array_t<std::int64_t> topk_indexed_py(const py::handle& Xo, const py::handle& ro,
+                                           const py::handle& Wo, py::ssize_t k,
+                                           const py::handle& exo, int threads) {
+  auto X = expect<float>(Xo, "X", {-1, -1, -1});
+  const py::ssize_t Q = X.shape(0), n = X.shape(1), m = X.shape(2);
+  if (Q == 0) throw py::value_error("X: needs at least one catalogue (Q = 0)");
+  if (n == 0) throw py::value_error("X: needs at least one item per catalogue (N = 0)");
+  if (m == 0) throw py::value_error("X: needs at least one feature (m = 0)");
+  auto rows = expect<std::int64_t>(ro, "rows", {-1});
+  const py::ssize_t B = rows.shape(0);
+  if (B == 0) throw py::value_error("rows: needs at least one row (B = 0)");
+  for (py::ssize_t b = 0; b < B; ++b)
+    if (rows.data()[b] < 0 || rows.data()[b] >= Q)
+      throw py::value_error("rows: entries must lie in [0, " + std::to_string(Q) + "), got " +
+                            std::to_string(rows.data()[b]) + " at " + std::to_string(b));
+  auto W = expect<float>(Wo, "W", {B, m});
+  if (k <= 0) throw py::value_error("k: must be positive, got " + std::to_string(k));
+  const OptionalMask exclude = optional_mask(exo, {B, n});
+  check_finite_weights(W.data(), static_cast<std::size_t>(B * m), "W");
+  k = std::min(k, n);
+  py::array_t<std::int64_t> out({B, k});
+  std::vector<std::uint8_t> finite(static_cast<std::size_t>(B));
+  {
+    py::gil_scoped_release release;
+    simcore::topk_indexed(X.data(), static_cast<std::size_t>(Q), static_cast<std::size_t>(n),
+                          static_cast<std::size_t>(m), rows.data(), static_cast<std::size_t>(B),
+                          W.data(), static_cast<std::size_t>(k), exclude.data, out.mutable_data(),
+                          finite.data(), threads);
+  }
+  for (auto f : finite)
+    if (!f) throw py::value_error(kNonFinite);
+  return out;
+}
+
 // The simulator's column-major kernel, exposed for tests: Xc is the catalogue transposed,
 // float32 (m, N); with absmax=True the float32 pre-scoring path runs (as in the simulator).
 py::array_t<std::int64_t> topk_columns_py(const py::handle& Xo, const py::handle& wo,
@@ -135,6 +170,10 @@ void register_ranking(py::module_& m) {
         py::arg("exclude") = py::none(), py::arg("threads") = 0,
         "Batched topk: X float32 (B, N, m), W float32 (B, m) -> int64 (B, min(k, N)), "
         "-1 padded.");
+  m.def("topk_indexed", &topk_indexed_py, py::arg("X"), py::arg("rows"), py::arg("W"), py::arg("k"),
+        py::arg("exclude") = py::none(), py::arg("threads") = 0,
+        "topk_batch over a shared catalogue: X float32 (Q, N, m), rows int64 (B,) in [0, Q), "
+        "W float32 (B, m) -> int64 (B, min(k, N)), row b ranking X[rows[b]], -1 padded.");
   m.def("_topk_columns", &topk_columns_py, py::arg("Xc"), py::arg("w"), py::arg("k"),
         py::arg("exclude") = py::none(), py::arg("absmax") = true,
         "Test hook: the simulator's column-major topk over Xc float32 (m, N).");

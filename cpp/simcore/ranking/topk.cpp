@@ -758,6 +758,23 @@ void topk_batch(const float* X, std::size_t B, std::size_t n, std::size_t m, con
   });
 }
 
+void topk_indexed(const float* X, std::size_t Q, std::size_t n, std::size_t m,
+                  const std::int64_t* rows, std::size_t B, const float* W, std::size_t k,
+                  const std::uint8_t* exclude, std::int64_t* out, std::uint8_t* finite_out,
+                  int threads) {
+  (void)Q;  // rows[b] < Q is checked by the caller
+  parallel_for(B, threads, 8, [&](std::size_t b0, std::size_t b1) {
+    for (std::size_t b = b0; b < b1; ++b) {
+      std::int64_t* o = out + b * k;
+      ItemMatrix xm{X + static_cast<std::size_t>(rows[b]) * n * m, n, m};
+      const std::uint8_t* ex = exclude ? exclude + b * n : nullptr;
+      const TopKResult r = topk(xm, W + b * m, k, ex, o);
+      for (std::size_t i = r.count; i < k; ++i) o[i] = -1;
+      finite_out[b] = r.finite ? 1 : 0;
+    }
+  });
+}
+
 TopKResult topk_columns(ItemColumns X, const float* w, std::size_t k,
                         const std::uint8_t* exclude, std::int64_t* out) {
   // The simulator's pages are small: k <= 128 and m <= 64 (checked by the bindings).

@@ -62,6 +62,15 @@ void topk_batch(const float* X, std::size_t B, std::size_t n, std::size_t m, con
                 std::size_t k, const std::uint8_t* exclude, std::int64_t* out,
                 std::uint8_t* finite_out, int threads);
 
+// Batched over a shared catalogue: row b ranks the items X[rows[b]] of a (Q, n, m)
+// catalogue (rows[b] in [0, Q), the caller's to check), otherwise exactly as topk_batch
+// on the gathered (B, n, m) copy, which is never made.  exclude is (B, n) or null, out
+// (B, k) padded with -1, finite_out[b] per row; rows split over `threads` threads.
+void topk_indexed(const float* X, std::size_t Q, std::size_t n, std::size_t m,
+                  const std::int64_t* rows, std::size_t B, const float* W, std::size_t k,
+                  const std::uint8_t* exclude, std::int64_t* out, std::uint8_t* finite_out,
+                  int threads);
+
 // Scores of rows [0, X.rows) into out (double); returns false if any is non-finite.
 bool scores(ItemMatrix X, const float* w, double* out);
 

@@ -22,7 +22,7 @@ import numpy as np
 from simcore import _core
 from simcore.util.checks import aligned, positive_int, thread_count
 
-__all__ = ["topk", "topk_batch", "discordant_pairs", "scores", "hardware_threads"]
+__all__ = ["topk", "topk_batch", "topk_indexed", "discordant_pairs", "scores", "hardware_threads"]
 
 
 def hardware_threads() -> int:
@@ -125,6 +125,50 @@ def topk_batch(
     mask = _as_mask(exclude, "exclude", (B, N))
     k = min(positive_int(k, "k", maximum=None), N)
     return _core.ranking.topk_batch(X, W, k, mask, thread_count(threads))
+
+
+def _as_rows(rows: object, name: str, n_catalogues: int) -> np.ndarray:
+    a = np.asarray(rows)
+    if a.dtype.kind not in "iu" or a.dtype == np.bool_:
+        raise TypeError(f"{name}: expected integer catalogue ids, got dtype {a.dtype}")
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"{name}: expected a non-empty 1-d array, got shape {a.shape}")
+    if a.min() < 0 or a.max() >= n_catalogues:
+        raise ValueError(f"{name}: entries must lie in [0, {n_catalogues}), got min {a.min()}, max {a.max()}")
+    return aligned(np.asarray(a, dtype=np.int64))
+
+
+def topk_indexed(
+    X: np.ndarray,
+    rows: np.ndarray,
+    W: np.ndarray,
+    k: int,
+    exclude: np.ndarray | None = None,
+    threads: int | None = None,
+) -> np.ndarray:
+    """:func:`topk_batch` over a shared catalogue, without copying it per row:
+    row b ranks the items ``X[rows[b]]``.  Equal to ``topk_batch(X[rows], W, k,
+    exclude)`` (the same scores, ties and padding), multi-threaded with the GIL released.
+
+    Args:
+        X: float32 (Q, N, m) catalogues (e.g. one per query), Q, N, m >= 1.
+        rows: integer (B,) catalogue id of each row, in [0, Q), B >= 1.
+        W: real (B, m) weights, one vector per row (cast to float32).
+        k: >= 1 (values above N are clamped to N).
+        exclude: bool (B, N) or None (per row, over its catalogue's items).
+        threads: worker threads (None: all cores).  Results do not depend on it.
+
+    Returns:
+        int64 (B, min(k, N)) item indices into the row's catalogue, best first, -1 padded.
+    """
+    X = _as_items(X, "X", 3)
+    Q, N, m = X.shape
+    r = _as_rows(rows, "rows", Q)
+    B = r.shape[0]
+    W = _as_weights(W, "W", (B, m))
+    mask = _as_mask(exclude, "exclude", (B, N))
+    k = min(positive_int(k, "k", maximum=None), N)
+    return _core.ranking.topk_indexed(X, r, W, k, mask, thread_count(threads))
 
 
 def _as_ranks(a: object, name: str) -> np.ndarray:

@@ -44,6 +44,18 @@ def topk_batch(X: np.ndarray, W: np.ndarray, k: int, exclude: np.ndarray | None 
     return out
 
 
+def topk_indexed(X: np.ndarray, rows: np.ndarray, W: np.ndarray, k: int,
+                 exclude: np.ndarray | None = None) -> np.ndarray:
+    """int64 (B, k): row b is :func:`topk` of the catalogue X[rows[b]] (X (Q, N, m))
+    under W[b], padded with -1."""
+    B = len(rows)
+    out = np.full((B, k), -1, dtype=np.int64)
+    for b in range(B):
+        r = topk(X[int(rows[b])], W[b], k, None if exclude is None else exclude[b])
+        out[b, : r.size] = r
+    return out
+
+
 def discordant_pairs(a: np.ndarray, b: np.ndarray) -> int:
     """Number of pairs i < j with (a_i - a_j)(b_i - b_j) < 0 (O(n^2), blockwise)."""
     a = np.asarray(a, dtype=np.float64)
