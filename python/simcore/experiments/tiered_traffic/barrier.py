@@ -2,10 +2,10 @@
 
 The article's actor maps sigmoid outputs o in (0, 1)^m into the CEM's bounds,
 a = L + (U - L) o.  Trained on a noisy critic, plain DDPG drives the sigmoid's
-pre-activations z to large |z| within a few hundred gradient steps (measured on the
-default tiered-traffic run: every o in [0, 0.001] or [0.996, 1] after 150 steps), where
-do/dz = o (1 - o) ~ 0: the actor is then a bang-bang policy on the corners of [L, U]
-and stops learning (more gradient steps did not change its greedy actions at all).
+pre-activations z to large |z| within a few hundred gradient steps (measured by
+:mod:`.diagnose` on the default config: 80 % of the outputs within 1e-3 of 0 or 1 after
+150 gradient steps, 100 % after 630), where do/dz = o (1 - o) ~ 0: the actor is then a
+bang-bang policy on the corners of [L, U] and stops learning.
 
 :class:`SigmoidBarrier` adds to the actor loss
 

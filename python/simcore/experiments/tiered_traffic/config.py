@@ -112,7 +112,8 @@ class TieredTrafficConfig:
         actor_barrier: beta of the log-barrier that keeps the DDPG actor's sigmoid
             unsaturated (:mod:`.barrier`; >= 0, 0: plain DDPG, whose sigmoid saturates
             within a few hundred gradient steps; default 0.1, set once from the
-            gradient scales in that module's docstring, sensitivity in the docs).
+            gradient scales in that module's docstring; 0 and 0.1 compared in
+            docs/tiered_traffic.md, section 4a).
         ddpg_reward: what the DDPG learners train on: "sampled" (default: the
             article's r from the sampled clicks, carts and purchase) or "expected"
             (the page's conditional expected reward, :mod:`.hooks`).
