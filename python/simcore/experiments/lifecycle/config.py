@@ -47,8 +47,9 @@ def _int(name: str, v: object, lo: int = 1) -> None:
 
 @dataclass(frozen=True)
 class LifecycleExperimentConfig:
-    """The lifecycle reproduction (defaults: sized for about 5 minutes on 2 quiet cores;
-    the recorded run took 13 minutes on a loaded machine, the classifiers' fitting dominating;
+    """The lifecycle reproduction (defaults: sized for about 5 minutes on 2 quiet cores:
+    the classifiers fit at most ``mtl_epochs`` = 2 passes, which took 520 of the 730
+    CPU-seconds of job time at 4 passes in the quiet 7 min 52 s run of docs/lifecycle.md;
     ``--preset full`` trains 4x longer on more customers).
 
     Attributes:
