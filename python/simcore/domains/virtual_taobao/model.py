@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["BehaviourConfig", "BehaviourModel", "Response", "NEG", "seeded_model", "as_tensor"]
+__all__ = ["BehaviourConfig", "BehaviourModel", "FastTanh", "Response", "NEG", "seeded_model", "as_tensor"]
 
 #: the score of an invalid item (finite, so that gradients stay finite)
 NEG = -1e30
@@ -70,6 +70,19 @@ class Response:
     m: torch.Tensor
 
 
+class FastTanh(nn.Tanh):
+    """tanh, through NumPy's when no gradient is needed (float32 CPU tensors): within
+    1 ulp of torch's (measured: max 1 ulp, on 32 % of entries).  torch 2.13's CPU tanh
+    measured 12x slower here (0.50 against 0.04 ms CPU time for 6,200 x 32 entries, the
+    item encoder's layer in one step of the learned simulator at B = 1024).  With
+    autograd on, torch's tanh (so training is unchanged)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if (x.requires_grad and torch.is_grad_enabled()) or x.device.type != "cpu" or x.dtype != torch.float32:
+            return torch.tanh(x)
+        return torch.from_numpy(np.tanh(x.detach().contiguous().numpy()))
+
+
 class BehaviourModel(nn.Module):
     """The learned user's response model (module docstring for the maths)."""
 
@@ -79,14 +92,14 @@ class BehaviourModel(nn.Module):
         d_in = c.num_features + 1 + c.segments + 2
         enc: list[nn.Module] = []
         for i in range(c.layers):
-            enc += [nn.Linear(d_in if i == 0 else c.hidden, c.hidden), nn.Tanh()]
+            enc += [nn.Linear(d_in if i == 0 else c.hidden, c.hidden), FastTanh()]
         self.encoder = nn.Sequential(*enc)
         self.age = nn.Parameter(torch.zeros(c.window, c.hidden))
         self.click = nn.Linear(c.hidden, 1)
         self.purchase = nn.Linear(c.hidden, 1, bias=False)
         self.purchase_x = nn.Linear(c.num_features + 2, 1, bias=False)
         d_out = c.window * (c.hidden + 2) + 1 + c.segments + 1
-        self.outcome = nn.Sequential(nn.Linear(d_out, c.hidden), nn.Tanh(), nn.Linear(c.hidden, 3))
+        self.outcome = nn.Sequential(nn.Linear(d_out, c.hidden), FastTanh(), nn.Linear(c.hidden, 3))
         k = torch.arange(1, c.page_size + 1, dtype=torch.float32)
         self.register_buffer("rank_feat", torch.stack([-torch.log2(k + 1).log(), k / c.page_size], dim=1),
                              persistent=False)

@@ -4,7 +4,8 @@
 SearchSimulator` (``reset``, ``reset_to``, ``step(actions, sample)``, ``users``,
 ``seed``): B sessions, one batched step per call.  Per step: the page of each
 session is the top K unseen items of its query by X @ action (the C++ kernel
-:func:`simcore.kernels.topk_batch`, ties by lower index, as the true simulator), then
+:func:`simcore.kernels.topk_indexed` over the world's (Q, N, m) catalogue, no per-session
+copy; ties by lower index, as the true simulator), then
 ONE torch forward of the behaviour model gives the click probabilities, the outcome
 probabilities (b, l, c) and the bought-item distribution (hence m), and the outcome,
 item and clicks are drawn from the simulator's own NumPy stream.  The observation is
@@ -32,7 +33,7 @@ from simcore.domains.search.simulator import StepResult
 from simcore.domains.search.world import World, make_world
 from simcore.domains.virtual_taobao.model import BehaviourModel
 from simcore.domains.virtual_taobao.users import PriorUsers, UserSampler, check_users
-from simcore.kernels import topk_batch
+from simcore.kernels import topk_indexed
 from simcore.util.checks import thread_count
 from simcore.util.seeds import SeedTree
 
@@ -56,6 +57,7 @@ class LearnedSimulator:
         if not isinstance(num_sessions, int) or isinstance(num_sessions, bool) or num_sessions < 1:
             raise ValueError(f"num_sessions: must be an integer >= 1, got {num_sessions!r}")
         self.world = world if world is not None else make_world(cfg.world)
+        self.features = np.ascontiguousarray(self.world.features, dtype=np.float32)  # (Q, N, m)
         Q, N, m = self.world.features.shape
         K, W, G = cfg.page_size, cfg.user.window, int(np.asarray(self.world.segment_probs).shape[0])
         mc = model.config
@@ -70,7 +72,6 @@ class LearnedSimulator:
         thread_count(cfg.num_threads)  # checks it
         self.threads = cfg.num_threads
         B, H = num_sessions, mc.hidden
-        self.X = np.zeros((B, N, m), np.float32)
         self.shown = np.zeros((B, N), np.bool_)
         self.user: dict[str, np.ndarray] = {"query": np.zeros(B, np.int64), "segment": np.zeros(B, np.int32),
                                             "power": np.zeros(B)}
@@ -98,9 +99,6 @@ class LearnedSimulator:
     def _begin(self, rows: np.ndarray, users: dict[str, np.ndarray]) -> None:
         for k in self.user:
             self.user[k][rows] = users[k]
-        F, X = self.world.features, self.X
-        for r, q in zip(rows.tolist(), self.user["query"][rows].tolist()):
-            X[r] = F[q]  # one memcpy per row (a fancy-indexed copy goes through a temporary)
         self.shown[rows] = False
         self.t[rows] = 0
         self.needs_reset[rows] = False
@@ -111,7 +109,7 @@ class LearnedSimulator:
         """New users (from the sampler) in every slot; float32 (B, D) observations."""
         rows = np.arange(self.num_sessions)
         self._begin(rows, self._draw_users(rows.size))
-        return self._obs(rows)
+        return self._obs_fresh(rows)
 
     def reset_to(self, users: dict[str, np.ndarray]) -> np.ndarray:
         """Starts every slot with given observable users (query, segment, power; (B,)
@@ -121,7 +119,7 @@ class LearnedSimulator:
             raise ValueError(f"users: expected {self.num_sessions} users, got {u['query'].shape[0]}")
         rows = np.arange(self.num_sessions)
         self._begin(rows, u)
-        return self._obs(rows)
+        return self._obs_fresh(rows)
 
     def _draw_users(self, n: int) -> dict[str, np.ndarray]:
         return check_users(self.users_sampler.sample(self.rng, n), self.world.features.shape[0], self.G,
@@ -132,13 +130,26 @@ class LearnedSimulator:
         return self.t.copy()
 
     # ------------------------------------------------------------------ observation
-    def _obs(self, rows: np.ndarray) -> np.ndarray:
+    def _obs_fresh(self, rows: np.ndarray) -> np.ndarray:
+        """Observations of slots just started (empty memory, t = 0): zero page and
+        click features, the user's power and segment one-hot, t / T = 0."""
+        n, o = rows.size, self.W * self.num_features + self.num_features
+        obs = np.zeros((n, self.obs_dim), np.float32)
+        obs[:, o] = self.user["power"][rows]
+        obs[np.arange(n), o + 1 + self.user["segment"][rows]] = 1.0
+        return obs
+
+    def _obs(self, rows: np.ndarray, feat_mean: np.ndarray, n_clicks: np.ndarray, click_feat: np.ndarray
+             ) -> np.ndarray:
+        """Observations of ``rows`` from their memory windows (feat_mean (n, W, m),
+        n_clicks (n, W), click_feat (n, W, m)): the W pages' mean item features, the
+        mean features of the clicked items (0 without clicks), power, segment, t / T."""
         W, m = self.W, self.num_features
         n = rows.size
         obs = np.zeros((n, self.obs_dim), np.float32)
-        obs[:, : W * m] = self.mem["feat_mean"][rows].reshape(n, W * m)
-        clicks = self.mem["n_clicks"][rows].sum(axis=1)
-        acc = self.mem["click_feat"][rows].sum(axis=1)
+        obs[:, : W * m] = feat_mean.reshape(n, W * m)
+        clicks = n_clicks.sum(axis=1)
+        acc = click_feat.sum(axis=1)
         obs[:, W * m: W * m + m] = np.where(clicks[:, None] > 0, acc / np.maximum(clicks, 1)[:, None], 0.0)
         o = W * m + m
         obs[:, o] = self.user["power"][rows]
@@ -147,52 +158,59 @@ class LearnedSimulator:
         return obs
 
     # ------------------------------------------------------------------ step
-    def _shift(self, rows: np.ndarray | None) -> None:
-        for v in self.mem.values():
-            if rows is None:
-                v[:, 1:] = v[:, :-1]
-            else:
-                v[rows, 1:] = v[rows, :-1]
+    def _window(self, key: str, sel: np.ndarray, all_rows: bool, new: np.ndarray) -> np.ndarray:
+        """Ages the memory ``key`` of rows ``sel`` by one page, ``new`` (S, ...) at age
+        0, and returns the rows' window (S, W, ...) (a view when ``all_rows``): one
+        gather and one scatter per step instead of shifting in place and gathering."""
+        v = self.mem[key]
+        if all_rows:
+            v[:, 1:] = v[:, :-1]
+            v[:, 0] = new
+            return v
+        w = np.empty((sel.size,) + v.shape[1:], v.dtype)
+        w[:, 1:] = v[sel, :-1]
+        w[:, 0] = new
+        v[sel] = w
+        return w
 
     def _show(self, sel: np.ndarray, all_rows: bool, actions: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Ranks, marks and memorises the pages of rows ``sel``; returns (page int64
-        (S, K), valid bool (S, K), item features float32 (S, K, m), 0 padded)."""
-        page = topk_batch(self.X, actions, self.K, self.shown, self.threads)  # every row: no (S, N, m) copy
-        if not all_rows:
-            page = page[sel]
+        (S, K), valid bool (S, K), item features float32 (S, K, m), 0 padded, and the
+        rows' windows of items, valid, prices, feat_mean)."""
+        query = self.user["query"] if all_rows else self.user["query"][sel]
+        if all_rows:
+            page = topk_indexed(self.features, query, actions, self.K, self.shown, self.threads)
+        else:
+            page = topk_indexed(self.features, query, actions[sel], self.K, self.shown[sel], self.threads)
         if page.shape[1] < self.K:
             page = np.concatenate([page, np.full((page.shape[0], self.K - page.shape[1]), -1, np.int64)], axis=1)
         valid = page >= 0
         safe = np.where(valid, page, 0)
-        flat = (sel * self.N)[:, None] + safe  # rows of X viewed as (B * N, m)
+        flat = (sel * self.N)[:, None] + safe  # entries of shown viewed as (B * N,)
         self.shown.reshape(-1)[flat[valid]] = True
-        x = self.X.reshape(-1, self.num_features).take(flat.ravel(), axis=0).reshape(*flat.shape, -1)
+        qn = (query * self.N)[:, None] + safe  # rows of the catalogue viewed as (Q * N, m)
+        x = self.features.reshape(-1, self.num_features).take(qn.ravel(), axis=0).reshape(*qn.shape, -1)
         x *= valid[..., None]
-        qn = (self.user["query"][sel] * self.N)[:, None] + safe
         prices = (self.world.prices.reshape(-1).take(qn) * valid).astype(np.float32)
-        self._shift(None if all_rows else sel)
-        mem, at = self.mem, (slice(None) if all_rows else sel)
-        mem["items"][at, 0] = page
-        mem["valid"][at, 0] = valid
-        mem["prices"][at, 0] = prices
-        mem["feat_mean"][at, 0] = x.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)[:, None]
-        return page, valid, x
+        feat_mean = x.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)[:, None]
+        win = {"items": page, "valid": valid, "prices": prices, "feat_mean": feat_mean}
+        return page, valid, x, {k: self._window(k, sel, all_rows, v) for k, v in win.items()}
 
-    @torch.no_grad()
-    def _respond(self, sel: np.ndarray, x: np.ndarray, valid: np.ndarray) -> Any:
+    @torch.inference_mode()
+    def _respond(self, sel: np.ndarray, all_rows: bool, x: np.ndarray, valid: np.ndarray,
+                 win: dict[str, np.ndarray]) -> Any:
         """One forward: encodes the new pages, memorises their summaries, returns the Response."""
-        model, mem = self.model, self.mem
+        model = self.model
         user = model.user_features(torch.from_numpy(self.user["power"][sel].astype(np.float32)),
                                    torch.from_numpy(self.user["segment"][sel].astype(np.int64)))
         emb = model.encode(torch.from_numpy(x[:, None]), user)  # (S, 1, K, H)
         mean, base = model.summarize(emb, torch.from_numpy(valid[:, None]), torch.from_numpy(x[:, None]))
-        mem["mean"][sel, 0] = mean[:, 0].numpy()
-        mem["base"][sel, 0] = base[:, 0].numpy()
+        mean_w = self._window("mean", sel, all_rows, mean[:, 0].numpy())
+        base_w = self._window("base", sel, all_rows, base[:, 0].numpy())
         t = torch.from_numpy(((self.t[sel] + 1) / self.horizon).astype(np.float32))
-        return model.respond(torch.from_numpy(mem["mean"][sel]), torch.from_numpy(mem["base"][sel]),
-                             model.clicks(emb[:, 0]), torch.from_numpy(mem["prices"][sel]),
-                             torch.from_numpy(mem["valid"][sel]), user, t)
+        return model.respond(torch.from_numpy(mean_w), torch.from_numpy(base_w), model.clicks(emb[:, 0]),
+                             torch.from_numpy(win["prices"]), torch.from_numpy(win["valid"]), user, t)
 
     def step(self, actions: np.ndarray, sample: bool = True) -> StepResult:
         """One page per session under float (B, m) ranking weights (NEXT_STEP
@@ -210,11 +228,12 @@ class LearnedSimulator:
         sel = np.flatnonzero(~self.needs_reset) if rs.size else np.arange(B)
         if rs.size:
             self._begin(rs, self._draw_users(rs.size))
-            out.obs[rs] = self._obs(rs)
+            out.obs[rs] = self._obs_fresh(rs)
         if sel.size == 0:
             return out
-        page, valid, x = self._show(sel, rs.size == 0, a)
-        resp = self._respond(sel, x, valid)
+        all_rows = rs.size == 0
+        page, valid, x, win = self._show(sel, all_rows, a)
+        resp = self._respond(sel, all_rows, x, valid, win)
         prob = resp.prob.numpy().astype(np.float64)
         m = resp.m.numpy().astype(np.float64)
         q = torch.sigmoid(resp.click_logit).numpy().astype(np.float64) * valid
@@ -222,33 +241,32 @@ class LearnedSimulator:
         out.expected_clicks[sel] = q.sum(axis=1)
         self.t[sel] += 1
         if sample:
-            self._sample(sel, out, prob, q, resp.item_logit.numpy(), x, valid)
+            clicks = self._sample(sel, out, prob, q, resp.item_logit.numpy(), valid, win)
+            click_feat, n_clicks = (x * clicks[..., None]).sum(axis=1), clicks.sum(axis=1)
         else:
-            self.mem["click_feat"][sel, 0] = 0.0
-            self.mem["n_clicks"][sel, 0] = 0.0
+            click_feat, n_clicks = np.zeros((sel.size, self.num_features), np.float32), np.zeros(sel.size, np.float32)
             out.outcome[sel] = 0
             out.reward[sel] = out.b[sel] * m
         term = out.outcome[sel] > 0
         trunc = ~term & (self.t[sel] >= self.horizon)
         out.terminated[sel], out.truncated[sel] = term, trunc
         self.needs_reset[sel] = term | trunc
-        out.obs[sel] = self._obs(sel)
+        out.obs[sel] = self._obs(sel, win["feat_mean"], self._window("n_clicks", sel, all_rows, n_clicks),
+                                 self._window("click_feat", sel, all_rows, click_feat))
         return out
 
     def _sample(self, sel: np.ndarray, out: StepResult, prob: np.ndarray, q: np.ndarray, item_logit: np.ndarray,
-                x: np.ndarray, valid: np.ndarray) -> None:
+                valid: np.ndarray, win: dict[str, np.ndarray]) -> np.ndarray:
         """Draws outcome (inverse CDF over continue, buy, leave), the bought item
-        (inverse CDF over the remembered items) and the clicks: K + 2 uniforms per row."""
+        (inverse CDF over the remembered items) and the clicks: K + 2 uniforms per row.
+        Returns the clicks, bool (S, K)."""
         u = self.rng.random((sel.size, 2 + self.K))
         cdf = np.cumsum(prob, axis=1)
         outcome = (u[:, :1] >= cdf[:, :2]).sum(axis=1).astype(np.int8)  # 0 continue, 1 buy, 2 leave
         clicks = (u[:, 2:] < q) & valid
-        mem = self.mem
-        mem["click_feat"][sel, 0] = (x * clicks[..., None]).sum(axis=1)
-        mem["n_clicks"][sel, 0] = clicks.sum(axis=1)
-        items = mem["items"][sel].reshape(sel.size, -1)
-        prices = mem["prices"][sel].reshape(sel.size, -1)
-        ok = mem["valid"][sel].reshape(sel.size, -1)
+        items = win["items"].reshape(sel.size, -1)
+        prices = win["prices"].reshape(sel.size, -1)
+        ok = win["valid"].reshape(sel.size, -1)
         w = np.where(ok, np.exp(item_logit - np.where(ok, item_logit, -np.inf).max(axis=1, keepdims=True)), 0.0)
         c = np.cumsum(w, axis=1)
         pick = np.minimum((u[:, 1:2] * c[:, -1:] >= c).sum(axis=1), items.shape[1] - 1)
@@ -261,6 +279,7 @@ class LearnedSimulator:
         out.clicks[sel] = clicks
         nclk = clicks.sum(axis=1).astype(np.float64)
         out.reward[sel] = np.where(buy, paid, nclk if self.config.reward == "clicks" else 0.0)
+        return clicks
 
 
 def _empty_result(B: int, K: int, D: int) -> StepResult:
