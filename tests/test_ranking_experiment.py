@@ -49,7 +49,7 @@ def test_run_writes_report_json_and_plots(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "Final GMV and CTR" in report and "Non-stationary" in report
     assert report.index("## Claims") < report.index("Final GMV and CTR")
-    assert len(js["claims"]) == 6 and all(c["verdict"] for c in js["claims"])
+    assert len(js["claims"]) == 7 and all(c["verdict"] for c in js["claims"])
     assert "per-segment static optimum" in js["claims"][0]["claim"] or "per-segment" in js["claims"][0]["claim"]
     assert set(comps["vs_optimum"]) == set(RL_AGENTS) - {"dpg-fbe-fitted"} or set(comps["vs_optimum"]) <= set(RL_AGENTS)
     for k in ALL_AGENTS:  # every final policy also has its exact expected GMV on the held-out panel

@@ -69,6 +69,29 @@ def test_segment_optimum_is_at_least_every_included_vector_on_its_panel():
     assert total == pytest.approx(float(np.sum(res["segment_gmv"] * res["share"])), rel=1e-9)
 
 
+def test_non_negative_segment_optimum_stays_in_its_class_and_beats_its_clipped_includes():
+    sim, users = _panel(48, 11)
+    include = np.vstack([default_action_set(8), np.random.default_rng(0).uniform(-1, 1, (3, 8))])
+    res = optimise_segments(lambda n: SearchSimulator(CFG, n, world=sim.world), users, 4, include,
+                            np.random.default_rng(1), n_candidates=12, iterations=3, low=0.0)
+    assert np.all(res["weights"] >= 0) and np.all(res["weights"] <= 1)
+    clipped = np.clip(include, 0, 1)
+    seg = users["segment"]
+    for g in range(4):
+        if np.any(seg == g):
+            sub = {k: np.asarray(v)[seg == g] for k, v in users.items()}
+            fixed = candidates_gmv(SearchSimulator(CFG, int(np.sum(seg == g)) * len(clipped), world=sim.world),
+                                   clipped, sub)
+            assert res["segment_gmv"][g] >= fixed.max() - 1e-9
+    # low=-1 (the default) leaves the unconstrained optimum unchanged
+    a = optimise_segments(lambda n: SearchSimulator(CFG, n, world=sim.world), users, 4, include,
+                          np.random.default_rng(1), n_candidates=12, iterations=3)
+    b = optimise_segments(lambda n: SearchSimulator(CFG, n, world=sim.world), users, 4, include,
+                          np.random.default_rng(1), n_candidates=12, iterations=3, low=-1.0)
+    np.testing.assert_array_equal(a["weights"], b["weights"])
+    assert np.any(a["weights"] < 0)
+
+
 def test_package_does_not_import_sb3():
     code = ("import sys, simcore, simcore.experiments.ranking, simcore.experiments.ranking.sb3, "
             "simcore.experiments.ranking.run; assert 'stable_baselines3' not in sys.modules")

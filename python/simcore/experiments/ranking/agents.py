@@ -98,6 +98,8 @@ def build_agent(key: str, cfg: RankingConfig, env: Any, seeds: SeedTree) -> Any:
         agent = FixedWeights(optimise_static(cfg, env, seeds.child("static-opt"))["weights"], name=key)
     elif key == "segment-opt":
         agent = SegmentWeights(optimise_segment_weights(cfg, env, seeds)["weights"], name=key)
+    elif key == "segment-opt-nonneg":
+        agent = SegmentWeights(optimise_segment_weights(cfg, env, seeds, low=0.0)["weights"], name=key)
     elif key == "tabular-opt":
         tab = optimise_tabular(cfg, env, seeds)
         agent = SequenceWeights(tab["actions"], tab["paths"], name=key)
@@ -125,12 +127,14 @@ def optimise_static(cfg: RankingConfig, env: Any, seeds: SeedTree, panel: int = 
     return {"weights": best_w, "exact_gmv": best_v, "history": hist}
 
 
-def optimise_segment_weights(cfg: RankingConfig, env: Any, seeds: SeedTree) -> dict[str, Any]:
+def optimise_segment_weights(cfg: RankingConfig, env: Any, seeds: SeedTree, low: float = -1.0) -> dict[str, Any]:
     """The per-segment static optimum (:func:`simcore.experiments.ranking.optimum.optimise_segments`)
     on a panel of ``cfg.segment_panel`` users (stream ``("segment-opt", "panel")``; CEM
     stream ``("segment-opt", "cem")``), with the global static optimum (streams
     ``static-opt/*``, as agent "static-opt") and the named vectors among the first
-    candidates of every segment."""
+    candidates of every segment.  ``low=0``: over non-negative weights only (agent
+    "segment-opt-nonneg", the article's softmax actor's class; same panel, CEM stream
+    ``("segment-opt-nonneg", "cem")``, candidates clipped at 0)."""
     sim0 = env.sim
     static = optimise_static(cfg, env, seeds.child("static-opt"))["weights"]
     include = np.vstack([static, default_action_set(sim0.num_features)])
@@ -139,8 +143,9 @@ def optimise_segment_weights(cfg: RankingConfig, env: Any, seeds: SeedTree) -> d
     draw.reset()
     users = {k: np.array(v, copy=True) for k, v in draw.users().items()}
     G = int(sim0.world.segment_pref.shape[0])
+    stream = "segment-opt" if low == -1.0 else "segment-opt-nonneg"
     res = optimise_segments(lambda n: SearchSimulator(sim0.config, num_sessions=n, world=sim0.world), users, G,
-                            include, seeds.generator("segment-opt", "cem"))
+                            include, seeds.generator(stream, "cem"), low=low)
     return {**res, "include": include, "users": users}
 
 

@@ -93,7 +93,7 @@ def final_table(train: dict[str, list[dict[str, Any]]], named: list[dict[str, An
     return final
 
 
-def _paired_both(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def paired_both(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Paired differences of the sampled GMV (``diff`` ...) and of the exact GMV (``exact``)."""
     return {**paired_diff(a["gmv_per_seed"], b["gmv_per_seed"]),
             "exact": paired_diff(a["exact_gmv_per_seed"], b["exact_gmv_per_seed"])}
@@ -104,7 +104,7 @@ def segment_comparisons(final: dict[str, Any]) -> dict[str, Any]:
     paired by seed on the sampled and on the exact GMV."""
     out: dict[str, Any] = {}
     for k in (k for k in RL_AGENTS if k in final):
-        out[k] = {ref: _paired_both(final[k], final[ref]) for ref in ("tabular-opt", "segment-opt", "static-opt")
+        out[k] = {ref: paired_both(final[k], final[ref]) for ref in ("tabular-opt", "segment-opt", "static-opt")
                   if ref in final}
     return out
 
@@ -119,17 +119,18 @@ def budget_table(cfg: RankingConfig, results: list[dict[str, Any]], final: dict[
             rows[k] = _final_row([r["final"] for r in rs], [r["seconds"] for r in rs], [r["exact"] for r in rs])
     ours = [k for k in rows if k not in SB3_AGENTS]
     refs = [k for k in rows if k in SB3_AGENTS]
-    vs = {k: {ref: _paired_both(rows[k], rows[ref]) for ref in refs} for k in ours}
+    vs = {k: {ref: paired_both(rows[k], rows[ref]) for ref in refs} for k in ours}
     for k in rows:
         if "segment-opt" in final:
-            vs.setdefault(k, {})["segment-opt"] = _paired_both(rows[k], final["segment-opt"])
+            vs.setdefault(k, {})["segment-opt"] = paired_both(rows[k], final["segment-opt"])
     return {"pages": cfg.budget_pages, "final": rows, "vs": vs}
 
 
 def rl_comparisons(train: dict[str, Any], final: dict[str, Any]) -> dict[str, Any]:
     """Each RL agent vs the best static policy, the best LTR fit and the LTR default."""
     rl = [k for k in RL_AGENTS if k in train]
-    static = [k for k in ("tabular-opt", "segment-opt", "static-opt", "cem", "ltr-gmv", "ltr-click", "ltr-default")
+    static = [k for k in ("tabular-opt", "segment-opt", "segment-opt-nonneg", "static-opt", "cem", "ltr-gmv",
+                          "ltr-click", "ltr-default")
               if k in final] + ["fixed-" + n for n in NAMED]
     best_static = max(static, key=lambda k: final[k]["gmv"][0]) if static else None
     ltr_fits = [k for k in ("ltr-gmv", "ltr-click") if k in final]

@@ -11,10 +11,12 @@ from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldC
 #: learning agents
 RL_AGENTS = ("dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe", "dpg-fbe-fitted")
 #: baselines
-BASELINES = ("ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "segment-opt", "tabular-opt", "random")
+BASELINES = ("ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "segment-opt", "segment-opt-nonneg",
+             "tabular-opt", "random")
 ALL_AGENTS = RL_AGENTS + BASELINES
 #: baselines that do not learn online: evaluated once, drawn flat in the learning curves
-STATIC = ("ltr-default", "ltr-click", "ltr-gmv", "static-opt", "segment-opt", "tabular-opt", "random")
+STATIC = ("ltr-default", "ltr-click", "ltr-gmv", "static-opt", "segment-opt", "segment-opt-nonneg", "tabular-opt",
+          "random")
 #: Stable-Baselines3 learners (benchmark only, ``budget_agents``; simcore.experiments.ranking.sb3)
 SB3_AGENTS = ("sb3-ppo", "sb3-sac")
 #: agents of the equal-budget comparison
@@ -39,6 +41,7 @@ LABELS = {
     "random": "random weights",
     "static-opt": "best static (CEM, exact GMV)",
     "segment-opt": "per-segment static optimum (CEM, exact GMV)",
+    "segment-opt-nonneg": "per-segment optimum over non-negative weights (softmax DPG's class)",
     "tabular-opt": "per-state optimum over 10 vectors (tabular DP)",
     "sb3-ppo": "SB3 PPO (defaults)",
     "sb3-sac": "SB3 SAC (defaults)",

@@ -104,8 +104,9 @@ def candidates_gmv(sim: Any, weights: np.ndarray, users: Mapping[str, np.ndarray
 
 def cem_exact(evaluate: Callable[[np.ndarray], np.ndarray], mean: np.ndarray, std: np.ndarray,
               rng: np.random.Generator, n_candidates: int, iterations: int,
-              include: np.ndarray | None = None) -> tuple[np.ndarray, float, list[float]]:
-    """The cross-entropy method over static weights in [-1, 1]^m on an exact score.
+              include: np.ndarray | None = None, low: float = -1.0) -> tuple[np.ndarray, float, list[float]]:
+    """The cross-entropy method over static weights in [low, 1]^m (default [-1, 1]^m;
+    ``low=0``: non-negative weights, the softmax actor's class) on an exact score.
 
     Each iteration draws ``n_candidates`` vectors from N(mean, diag(std^2)) (clipped;
     candidate 0 is the mean itself, and on the first iteration the rows of
@@ -121,11 +122,11 @@ def cem_exact(evaluate: Callable[[np.ndarray], np.ndarray], mean: np.ndarray, st
     best_v, hist = -np.inf, []
     n_elite = max(2, n_candidates // 4)
     for it in range(iterations):
-        C = np.clip(mean + std * rng.standard_normal((n_candidates, m)), -1, 1)
-        C[0] = np.clip(mean, -1, 1)
+        C = np.clip(mean + std * rng.standard_normal((n_candidates, m)), low, 1)
+        C[0] = np.clip(mean, low, 1)
         if it == 0 and include is not None:
             k = min(len(include), n_candidates - n_elite)
-            C[:k] = include[:k]
+            C[:k] = np.clip(include[:k], low, 1)
         v = evaluate(C)
         order = np.argsort(-v, kind="stable")
         if v[order[0]] > best_v:
@@ -138,18 +139,20 @@ def cem_exact(evaluate: Callable[[np.ndarray], np.ndarray], mean: np.ndarray, st
 
 
 def _cem_segment(make_sim: Callable[[int], Any], users: Mapping[str, np.ndarray], include: np.ndarray,
-                 rng: np.random.Generator, n_candidates: int, iterations: int) -> tuple[np.ndarray, float]:
-    """CEM over one segment's static weights on its users' exact GMV (best ever kept)."""
+                 rng: np.random.Generator, n_candidates: int, iterations: int,
+                 low: float = -1.0) -> tuple[np.ndarray, float]:
+    """CEM over one segment's static weights in [low, 1]^m on its users' exact GMV (best ever kept)."""
     sim = make_sim(n_candidates * len(users["query"]))
     w, v, _ = cem_exact(lambda C: candidates_gmv(sim, C, users), include[0].astype(np.float64),
-                        np.full(include.shape[1], 0.5), rng, n_candidates, iterations, include)
+                        np.full(include.shape[1], 0.5), rng, n_candidates, iterations, include, low)
     return w, v
 
 
 def optimise_segments(make_sim: Callable[[int], Any], users: Mapping[str, np.ndarray], n_segments: int,
                       include: np.ndarray, rng: np.random.Generator, n_candidates: int = 24,
-                      iterations: int = 12) -> dict[str, Any]:
-    """The per-segment static optimum on a panel (module docstring).
+                      iterations: int = 12, low: float = -1.0) -> dict[str, Any]:
+    """The per-segment static optimum on a panel (module docstring), over weights in
+    [low, 1]^m (``low=0``: the non-negative weights of the article's softmax actor).
 
     Args:
         make_sim: n -> a SearchSimulator with n sessions (same world and config).
@@ -164,6 +167,7 @@ def optimise_segments(make_sim: Callable[[int], Any], users: Mapping[str, np.nda
         each included vector, "share": float (G,) panel share of each segment}``.
     """
     seg = np.asarray(users["segment"])
+    include = np.clip(np.asarray(include, dtype=np.float64), low, 1)
     m = include.shape[1]
     W = np.zeros((n_segments, m))
     gmv, inc, share = np.zeros(n_segments), np.zeros((n_segments, len(include))), np.zeros(n_segments)
@@ -174,7 +178,7 @@ def optimise_segments(make_sim: Callable[[int], Any], users: Mapping[str, np.nda
             W[g] = include[0]
             continue
         sub = {k: np.asarray(v)[idx] for k, v in users.items()}
-        W[g], gmv[g] = _cem_segment(make_sim, sub, include, rng, n_candidates, iterations)
+        W[g], gmv[g] = _cem_segment(make_sim, sub, include, rng, n_candidates, iterations, low)
         inc[g] = candidates_gmv(make_sim(len(include) * idx.size), include, sub)
     return {"weights": W, "segment_gmv": gmv, "included_gmv": inc, "share": share}
 

@@ -269,7 +269,7 @@ def seed_paths(cfg: RankingConfig) -> dict[str, Any]:
         tree = SeedTree(cfg.seed).child("seed", s)
         for name in (("train",), ("eval",), ("final-eval",), ("exact-panel",), ("logs", "noise"), ("logs", "env"),
                      ("static-opt", "cem"), ("static-opt", "panel"), ("segment-opt", "cem"),
-                     ("segment-opt", "panel"), ("tabular-opt", "model")):
+                     ("segment-opt", "panel"), ("segment-opt-nonneg", "cem"), ("tabular-opt", "model")):
             out["/".join(("seed", str(s), *name))] = tree.describe(*name)
         for key in sorted(set(cfg.agents) | set(cfg.nonstationary_agents) | set(cfg.budget_agents)):
             out[f"seed/{s}/agent/{key}"] = tree.describe("agent", key)
