@@ -58,6 +58,7 @@ class LearnedSimulator:
             raise ValueError(f"num_sessions: must be an integer >= 1, got {num_sessions!r}")
         self.world = world if world is not None else make_world(cfg.world)
         self.features = np.ascontiguousarray(self.world.features, dtype=np.float32)  # (Q, N, m)
+        self.prices = np.asarray(self.world.prices, np.float64).astype(np.float32).reshape(-1)  # (Q * N,)
         Q, N, m = self.world.features.shape
         K, W, G = cfg.page_size, cfg.user.window, int(np.asarray(self.world.segment_probs).shape[0])
         mc = model.config
@@ -192,7 +193,7 @@ class LearnedSimulator:
         qn = (query * self.N)[:, None] + safe  # rows of the catalogue viewed as (Q * N, m)
         x = self.features.reshape(-1, self.num_features).take(qn.ravel(), axis=0).reshape(*qn.shape, -1)
         x *= valid[..., None]
-        prices = (self.world.prices.reshape(-1).take(qn) * valid).astype(np.float32)
+        prices = self.prices.take(qn) * valid  # = (float64 price * valid) rounded to float32
         feat_mean = x.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)[:, None]
         win = {"items": page, "valid": valid, "prices": prices, "feat_mean": feat_mean}
         return page, valid, x, {k: self._window(k, sel, all_rows, v) for k, v in win.items()}
@@ -202,8 +203,10 @@ class LearnedSimulator:
                  win: dict[str, np.ndarray]) -> Any:
         """One forward: encodes the new pages, memorises their summaries, returns the Response."""
         model = self.model
-        user = model.user_features(torch.from_numpy(self.user["power"][sel].astype(np.float32)),
-                                   torch.from_numpy(self.user["segment"][sel].astype(np.int64)))
+        u = np.zeros((sel.size, 1 + self.G), np.float32)  # = model.user_features: power, onehot(segment)
+        u[:, 0] = self.user["power"][sel]
+        u[np.arange(sel.size), 1 + self.user["segment"][sel]] = 1.0
+        user = torch.from_numpy(u)
         emb = model.encode(torch.from_numpy(x[:, None]), user)  # (S, 1, K, H)
         mean, base = model.summarize(emb, torch.from_numpy(valid[:, None]), torch.from_numpy(x[:, None]))
         mean_w = self._window("mean", sel, all_rows, mean[:, 0].numpy())
