@@ -59,7 +59,8 @@ class RankingConfig:
     Attributes:
         seeds: independent training seeds (CIs are over seeds); default 5; integer >= 1.
         agents: agents to train, a subset of :data:`ALL_AGENTS`; default all but
-            "dpg-fbe-fitted" and "tabular-opt" (``--preset full`` adds the latter).
+            "dpg-fbe-fitted" and "tabular-opt" (``--preset full`` adds the latter);
+            "segment-opt-nonneg" (the softmax actor's class) is in the default.
         num_envs: B, sessions stepped together; default 256; integer >= 1.
         iterations: training iterations per run (env re-seeded each iteration);
             default 40; integer >= 1.
@@ -132,7 +133,7 @@ class RankingConfig:
     seeds: int = 5
     agents: tuple[str, ...] = (
         "dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe",
-        "ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "segment-opt", "random",
+        "ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "segment-opt", "segment-opt-nonneg", "random",
     )
     num_envs: int = 256
     iterations: int = 40
