@@ -6,10 +6,12 @@ Issue 12's target: >= 100x VirtualTaobao's single-session speed.  VirtualTaobao 
 not installed here; its reported 1.5-1.9k steps/s is quoted, so the target is
 >= 150-190k session-steps per second.  ``simcore`` steps ``LearnedSearchVectorEnv``
 (default world N = 1000, m = 8, K = 10; behaviour model of the default shape, seeded
-weights; one top-K kernel call and one torch forward per batch step; torch on one
-intra-op thread, the kernel on 2); ``true-cpp`` steps the true ``SearchSimulator``
-(2 threads); ``numpy`` the true simulator's NumPy twin.  Each call is 20 batch steps
-under the LTR ranking; ``items`` = 20 * 1024 session-steps.
+weights; one top-K kernel call (``kernels.topk_indexed`` over the shared catalogue) and
+one torch forward per batch step; torch on one intra-op thread, the kernel on 2);
+``true-cpp`` steps the true ``SearchSimulator`` (2 threads); ``numpy`` the true
+simulator's NumPy twin.  Each call is 20 batch steps under the LTR ranking; ``items`` =
+20 * 1024 session-steps.  On a loaded machine compare the ratios within one run, or use
+bench/learned_env_cpu.py (CPU-seconds) and bench/learned_env_callgrind.py (instructions).
 """
 
 from __future__ import annotations

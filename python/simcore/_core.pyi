@@ -35,6 +35,9 @@ class _Ranking:
     def topk_batch(X: F32, W: F32, k: int, exclude: B8 | None = None, threads: int = 0) -> I64:
         """int64 (B, min(k, N)), -1 padded."""
     @staticmethod
+    def topk_indexed(X: F32, rows: I64, W: F32, k: int, exclude: B8 | None = None, threads: int = 0) -> I64:
+        """int64 (B, min(k, N)): row b ranks X[rows[b]] of X (Q, N, m), -1 padded."""
+    @staticmethod
     def _topk_columns(Xc: F32, w: F32, k: int, exclude: B8 | None = None,
                       absmax: bool = True) -> I64: ...
     @staticmethod
