@@ -56,9 +56,9 @@ def _pm(mean: float, half: float, d: int = 3) -> str:
     return f"{mean:.{d}f} ± {half:.{d}f}"
 
 
-def accuracy(out: Path, seeds: int, n_apps: list[int], steps: int | None) -> None:
+def accuracy(out: Path, seeds: int, n_apps: list[int], steps: int | None, periodic: bool) -> None:
     t0, load0 = time.perf_counter(), os.getloadavg()[0]
-    fc = ForecasterConfig() if steps is None else ForecasterConfig(steps=steps)
+    fc = ForecasterConfig(periodic=periodic) if steps is None else ForecasterConfig(steps=steps, periodic=periodic)
     R = accuracy_vs_apps(n_apps=n_apps, seeds=seeds, forecaster=fc, progress=True)
     R["meta"] = _meta(t0, load0)
     (out / "results.json").write_text(json.dumps(R, indent=1))
@@ -133,12 +133,13 @@ def main() -> None:
     p.add_argument("--every", type=int, default=1)
     p.add_argument("--n-apps", type=int, nargs="+", default=[1, 4, 16, 40])
     p.add_argument("--steps", type=int, default=None, help="forecaster optimiser steps (default: the config's)")
+    p.add_argument("--no-periodic", action="store_true", help="the forecaster without its day/week lags (ablation)")
     a = p.parse_args()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     if a.what == "accuracy":
-        accuracy(out, a.seeds, a.n_apps, a.steps)
+        accuracy(out, a.seeds, a.n_apps, a.steps, not a.no_periodic)
     else:
         predictive(out, a.seeds, a.zones, a.every)
 

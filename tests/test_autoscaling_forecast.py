@@ -121,6 +121,18 @@ def test_fit_ignores_the_callers_torch_threads():
     np.testing.assert_array_equal(out[0], out[1])
 
 
+def test_the_ablation_without_periodicity_ignores_the_lags():
+    """periodic=False: a change of the history older than the window and the level's day leaves
+    the forecast alone; with the lags (default) it moves it."""
+    x = _family(4, 300, seed=7)
+    y = x.copy()
+    y[:, 140:156] *= 3.0                     # the day lags of the window (148..155), outside the level's 156..299
+    for periodic, same in ((False, True), (True, False)):
+        f = WorkloadForecaster(dataclasses.replace(TINY, periodic=periodic))
+        f.fit(x, seed=1)
+        assert np.array_equal(f.predict(x, 300), f.predict(y, 300)) == same
+
+
 @pytest.mark.parametrize("D", [1, 3])
 def test_shapes_and_short_histories(D):
     x = np.abs(_family(4, 300, seed=3)[..., :1].repeat(D, axis=-1))

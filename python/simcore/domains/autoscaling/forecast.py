@@ -79,6 +79,9 @@ class ForecasterConfig:
         threads: torch threads during fit and predict (in [1, 64]; results depend on it only
             through floating-point summation order, so keep it fixed for identical runs).
         predict_chunk: samples per forward pass in predict (in [1, 10**6]).
+        periodic: False = the ablation without explicit periodicity: the day and week lags
+            are hidden (replaced by the last value, flags 0), as if the history were shorter
+            than a day.
     """
 
     horizon: int = 12
@@ -97,6 +100,7 @@ class ForecasterConfig:
     scale_window: int = STEPS_PER_DAY
     threads: int = 1
     predict_chunk: int = 8192
+    periodic: bool = True
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("horizon", 1, STEPS_PER_DAY), ("window", 1, STEPS_PER_WEEK), ("d_model", 4, 256),
@@ -109,6 +113,8 @@ class ForecasterConfig:
         _num("lr", self.lr, 1e-12, 1.0)
         _num("weight_decay", self.weight_decay, 0.0, 1.0)
         _num("val_share", self.val_share, 0.0, 0.5)
+        if not isinstance(self.periodic, bool):
+            raise ValueError(f"periodic: must be a bool, got {self.periodic!r}")
 
 
 @dataclass
@@ -188,6 +194,18 @@ def _tensors(x: Windows) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return f(enc), f(dec), f(x.candidates())
 
 
+def _hide_lags(w: Windows, c: ForecasterConfig) -> Windows:
+    """The ablation ``periodic=False``: every lag as if unavailable (the last value, flag 0)."""
+    if c.periodic:
+        return w
+    for name in ("lag_day_w", "lag_week_w", "lag_day", "lag_week"):
+        a = getattr(w, name)
+        setattr(w, name, np.broadcast_to(w.last[:, None, :], a.shape).copy())
+    for name in ("mask_day_w", "mask_week_w", "mask_day", "mask_week"):
+        getattr(w, name)[:] = 0.0
+    return w
+
+
 class _Threads:
     """Sets torch's intra-op threads for a block and restores them."""
 
@@ -224,7 +242,7 @@ class WorkloadForecaster:
     def _windows(self, series: np.ndarray, rows: np.ndarray, pos: np.ndarray, cal0: np.ndarray,
                  cumsum: np.ndarray | None = None) -> Windows:
         c = self.config
-        return windows(series, rows, pos, cal0, c.window, c.horizon, c.scale_window, cumsum)
+        return _hide_lags(windows(series, rows, pos, cal0, c.window, c.horizon, c.scale_window, cumsum), c)
 
     def _sample(self, rng: np.random.Generator, series_idx: np.ndarray, T: int, n: int) -> tuple[np.ndarray, ...]:
         rows = series_idx[rng.integers(0, series_idx.size, n)]
@@ -300,8 +318,8 @@ class WorkloadForecaster:
             self.net.eval()
             for a in range(0, B, self.config.predict_chunk):
                 rows = np.arange(a, min(B, a + self.config.predict_chunk))
-                w = windows(h[rows], np.arange(rows.size), pos[rows], t[rows], self.config.window,
-                            self.config.horizon, self.config.scale_window)
+                w = _hide_lags(windows(h[rows], np.arange(rows.size), pos[rows], t[rows], self.config.window,
+                                       self.config.horizon, self.config.scale_window), self.config)
                 out[rows] = self.net(*_tensors(w)).double().numpy() * w.scale[:, None, :]
             self.net.train()
         return np.maximum(out, 0.0)
