@@ -76,9 +76,9 @@ def accuracy(out: Path, seeds: int, n_apps: list[int], steps: int | None, period
     print("\n".join(lines))
 
 
-def predictive(out: Path, seeds: int, zones: int, every: int) -> None:
+def predictive(out: Path, seeds: int, zones: int, every: int, delay: int) -> None:
     t0, load0 = time.perf_counter(), os.getloadavg()[0]
-    cfg = AutoscalingConfig(num_threads=1)
+    cfg = AutoscalingConfig(num_threads=1, delay=delay)
     fc = ForecasterConfig()
     per: dict[str, dict[str, list[float]]] = {}
     fit_s, ep_s = [], []
@@ -107,7 +107,7 @@ def predictive(out: Path, seeds: int, zones: int, every: int) -> None:
     diffs = {o: {m: paired(per[L][m], per[o][m]) for m in ("stability", "stability_held_out")}
              for o in per if o != L}
     R = {"per_seed": per, "paired_learned_minus": diffs, "fit_seconds": fit_s, "learned_episode_seconds": ep_s,
-         "settings": {"seeds": seeds, "zones": zones, "every": every, "forecaster": fc.__dict__}}
+         "settings": {"seeds": seeds, "zones": zones, "every": every, "delay": delay, "forecaster": fc.__dict__}}
     R["meta"] = _meta(t0, load0)
     (out / "results.json").write_text(json.dumps(R, indent=1))
     lines = ["| method | stability (all zones) | stability (held-out apps) | VM-hours | SLO violations |",
@@ -131,6 +131,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--zones", type=int, default=1000)
     p.add_argument("--every", type=int, default=1)
+    p.add_argument("--delay", type=int, default=0, help="provisioning delay in steps (predictive)")
     p.add_argument("--n-apps", type=int, nargs="+", default=[1, 4, 16, 40])
     p.add_argument("--steps", type=int, default=None, help="forecaster optimiser steps (default: the config's)")
     p.add_argument("--no-periodic", action="store_true", help="the forecaster without its day/week lags (ablation)")
@@ -141,7 +142,7 @@ def main() -> None:
     if a.what == "accuracy":
         accuracy(out, a.seeds, a.n_apps, a.steps, not a.no_periodic)
     else:
-        predictive(out, a.seeds, a.zones, a.every)
+        predictive(out, a.seeds, a.zones, a.every, a.delay)
 
 
 if __name__ == "__main__":
