@@ -197,3 +197,27 @@ def test_linucb_runs_on_the_vector_env():
     assert trunc.all() and np.mean(regret[-10:]) < 0.5 * np.mean(regret[:5])
     w = env.unwrapped.world if hasattr(env, "unwrapped") else env.world
     assert np.allclose(info["mean_reward"], w.mu[info["context"], a])
+
+
+def test_the_nonlinear_world_is_what_its_docstring_says_and_no_linear_model_fits_it():
+    from simcore.domains.bandits.synthetic import SyntheticBandit, SyntheticBanditConfig
+
+    cfg = SyntheticBanditConfig(n_contexts=400, reward="nonlinear", scale=2.0)
+    env = SyntheticBandit(cfg, SeedTree(7).generator("w"))
+    np.testing.assert_allclose(env.mu, np.sin(2.0 * env.contexts @ env.theta.T) + env.offset, rtol=0, atol=1e-12)
+    # the same draws as the linear world of the same stream: only the mean function differs
+    lin = SyntheticBandit(SyntheticBanditConfig(n_contexts=400, reward="gaussian"), SeedTree(7).generator("w"))
+    np.testing.assert_array_equal(lin.contexts, env.contexts)
+    X = np.hstack([env.contexts, np.ones((400, 1))])
+    r2 = []
+    for a in range(cfg.n_arms):
+        y = env.mu[:, a]
+        fit = X @ np.linalg.lstsq(X, y, rcond=None)[0]
+        r2.append(1 - ((y - fit) ** 2).sum() / ((y - y.mean()) ** 2).sum())
+    assert np.median(r2) < 0.5, r2  # a linear fit explains little of most arms' means
+    lin_r2 = [1 - ((lin.mu[:, a] - X @ np.linalg.lstsq(X, lin.mu[:, a], rcond=None)[0]) ** 2).sum() for a in range(5)]
+    assert np.allclose(lin_r2, 1.0)  # ... and all of the linear world's
+    r = env.rewards(np.zeros(20000, dtype=np.int64), np.zeros(20000, dtype=np.int64), SeedTree(1).generator("r"))
+    assert abs(r.mean() - env.mu[0, 0]) < 4 * cfg.noise_sd / np.sqrt(20000)
+    with pytest.raises(ValueError, match="^reward:"):
+        SyntheticBanditConfig(reward="cubic")

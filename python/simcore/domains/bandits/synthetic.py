@@ -4,7 +4,8 @@
   from a fixed pool of M vectors x_j (float (M, d), N(0, I/d) entries); arm a's mean reward
   at x is mu(x, a) = sigmoid(s (x^T theta_a + b_a)) (``reward="bernoulli"``: r ~ Bernoulli(mu))
   or mu = x^T theta_a + b_a (``"gaussian"``: r ~ N(mu, sigma^2); linear, so LinUCB is
-  well specified).  Because the pool is finite every policy's value is an exact sum:
+  well specified) or mu = sin(s x^T theta_a) + b_a (``"nonlinear"``: r ~ N(mu, sigma^2);
+  no linear model of x fits it, the case a neural bandit is for).  Because the pool is finite every policy's value is an exact sum:
   V(pi) = (1/M) sum_j sum_a pi(a | x_j) mu(x_j, a).  Policies are float (M, K) tables.
 * :class:`EpisodicMDP` - a small finite-horizon MDP (S states, K actions, horizon H,
   transitions P (S, K, S) ~ Dirichlet, Bernoulli rewards with means R (S, K), start
@@ -34,8 +35,9 @@ class SyntheticBanditConfig:
         n_contexts: pool size M, integer in [1, 10**6] (default 100).
         dim: context dimension d, integer in [1, 1000] (default 5).
         n_arms: K, integer in [2, 1000] (default 5).
-        reward: "bernoulli" (default) or "gaussian".
-        scale: s, the logit scale of the Bernoulli model, in (0, 100] (default 2.0).
+        reward: "bernoulli" (default), "gaussian" or "nonlinear".
+        scale: s, the logit scale of the Bernoulli model and the frequency of the
+            nonlinear one, in (0, 100] (default 2.0).
         bias: mean of the per-arm offsets b_a ~ N(bias, 0.25), finite in [-20, 20]
             (default -1.0: mean rewards around 0.3 for the Bernoulli model).
         noise_sd: sigma of the Gaussian rewards, in (0, 100] (default 0.5).
@@ -53,8 +55,8 @@ class SyntheticBanditConfig:
         check_int("n_contexts", self.n_contexts, 1, 10**6)
         check_int("dim", self.dim, 1, 1000)
         check_int("n_arms", self.n_arms, 2, 1000)
-        if self.reward not in ("bernoulli", "gaussian"):
-            raise ValueError(f"reward: expected 'bernoulli' or 'gaussian', got {self.reward!r}")
+        if self.reward not in ("bernoulli", "gaussian", "nonlinear"):
+            raise ValueError(f"reward: expected 'bernoulli', 'gaussian' or 'nonlinear', got {self.reward!r}")
         check_real("scale", self.scale, 0.0, 100.0, lo_open=True)
         check_real("bias", self.bias, -20.0, 20.0)
         check_real("noise_sd", self.noise_sd, 0.0, 100.0, lo_open=True)
@@ -79,7 +81,12 @@ class SyntheticBandit:
         self.offset = c.bias + 0.5 * rng.standard_normal(c.n_arms)
         lin = self.contexts @ self.theta.T + self.offset
         #: float64 (M, K) exact mean rewards
-        self.mu = 1.0 / (1.0 + np.exp(-c.scale * lin)) if c.reward == "bernoulli" else lin
+        if c.reward == "bernoulli":
+            self.mu = 1.0 / (1.0 + np.exp(-c.scale * lin))
+        elif c.reward == "nonlinear":
+            self.mu = np.sin(c.scale * (self.contexts @ self.theta.T)) + self.offset
+        else:
+            self.mu = lin
 
     @property
     def shape(self) -> tuple[int, int]:

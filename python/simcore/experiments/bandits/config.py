@@ -62,6 +62,9 @@ class BanditsConfig:
         regret_steps: batches per run, integer in [2, 100000] (default 150).
         regret_batch: rows per batch (the vector env's B), integer in [1, 100000] (default 32).
         neural: include the neural-linear agent (torch) in the regret study (default True).
+        neural_sensitivity: also run the neural agent with a wider network (h = 128) and a
+            denser training schedule (every 128 rows, 100 steps) (default False; True in
+            ``--preset full``: it multiplies the study's time several-fold).
         alloc_seeds: populations of the allocation study, integer in [2, 1000] (default 5).
         alloc_users: users per population, integer in [10, 10**6] (default 2000).
         alloc_budgets: budgets as shares of the cheapest incentive's total spend,
@@ -98,6 +101,7 @@ class BanditsConfig:
     regret_steps: int = 150
     regret_batch: int = 32
     neural: bool = True
+    neural_sensitivity: bool = False
     alloc_seeds: int = 5
     alloc_users: int = 2000
     alloc_budgets: str = "0.1,0.25,0.5"
@@ -131,8 +135,9 @@ class BanditsConfig:
         check_real("hcope_delta", self.hcope_delta, 0.0, 0.5, lo_open=True)
         check_real("equiv_rel", self.equiv_rel, 0.0, 0.5, lo_open=True)
         check_real("coverage_tol", self.coverage_tol, 0.0, 0.2)
-        if not isinstance(self.neural, bool):
-            raise TypeError(f"neural: expected a bool, got {self.neural!r}")
+        for flag in ("neural", "neural_sensitivity"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"{flag}: expected a bool, got {getattr(self, flag)!r}")
         _reals("shifts", self.shifts, 0.0, 1.0, lo_open=False)
         _reals("alloc_budgets", self.alloc_budgets, 0.0, 1.0, lo_open=True)
 
@@ -159,7 +164,7 @@ class BanditsConfig:
         logging policy), 20 seeds of the regret and allocation studies, 10 of uplift and
         lifecycle."""
         return cls(campaigns="all,men,women", ope_reps=5000, hcope_reps=2000, regret_seeds=20, alloc_seeds=20,
-                   uplift_seeds=10, lifecycle_seeds=10)
+                   uplift_seeds=10, lifecycle_seeds=10, neural_sensitivity=True)
 
     @classmethod
     def quick(cls) -> BanditsConfig:

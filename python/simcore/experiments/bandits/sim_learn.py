@@ -28,10 +28,12 @@ from simcore.domains.bandits.synthetic import SyntheticBandit, SyntheticBanditCo
 from simcore.util.seeds import SeedTree
 
 K, D = 5, 5
+#: the regret study's worlds: linear (LinUCB well specified), logistic, and one no linear model fits
+WORLDS = ("gaussian", "bernoulli", "nonlinear")
 
 
 def _agents(reward: str, seed: int) -> dict[str, Callable[[], Any]]:
-    ts = BanditConfig(n_arms=K, seed=seed, kind="gaussian", noise_var=0.25) if reward == "gaussian" \
+    ts = BanditConfig(n_arms=K, seed=seed, kind="gaussian", noise_var=0.25) if reward in ("gaussian", "nonlinear") \
         else BanditConfig(n_arms=K, seed=seed)
     out: dict[str, Callable[[], Any]] = {
         "uniform": lambda: None,
@@ -47,10 +49,16 @@ def _agents(reward: str, seed: int) -> dict[str, Callable[[], Any]]:
     return out
 
 
-def _neural(seed: int) -> Any:
+#: the neural-linear agent's settings (the first is the study's; the others its sensitivity)
+NEURAL = {"neural-linear-ts": {"train_every": 512, "n_steps": 50},
+          "neural-linear-ts-h128": {"train_every": 512, "n_steps": 50, "hidden": 128},
+          "neural-linear-ts-t128": {"train_every": 128, "n_steps": 100}}
+
+
+def _neural(seed: int, name: str = "neural-linear-ts") -> Any:
     from simcore.algos.neural_bandit import NeuralBanditConfig, NeuralLinearTS
 
-    return NeuralLinearTS(NeuralBanditConfig(n_arms=K, dim=D + 1, seed=seed, train_every=512, n_steps=50))
+    return NeuralLinearTS(NeuralBanditConfig(n_arms=K, dim=D + 1, seed=seed, **NEURAL[name]))
 
 
 def _play(agent: Any, env: SyntheticBandit, steps: int, batch: int, rng: np.random.Generator,
@@ -68,14 +76,17 @@ def _play(agent: Any, env: SyntheticBandit, steps: int, batch: int, rng: np.rand
     return reg
 
 
-def regret_study(seeds: SeedTree, n_seeds: int, steps: int, batch: int, neural: bool = True) -> dict[str, Any]:
+def regret_study(seeds: SeedTree, n_seeds: int, steps: int, batch: int, neural: bool = True,
+                 neural_sensitivity: bool = False) -> dict[str, Any]:
     """(c): per world and agent, the cumulative regret curve of every seed (float
     (n_seeds, steps)); each seed draws its own world (stream ``<reward>/<seed>/world``).
-    LinUCB's alpha (0.25, 1, 4) and linear TS's v (0.5, 2) are run as a sensitivity."""
+    LinUCB's alpha (0.25, 1, 4), linear TS's v (0.5, 2) and the neural agent's width and
+    training schedule (:data:`NEURAL`, with ``neural_sensitivity``) are run as a sensitivity."""
     out: dict[str, Any] = {"steps": steps, "batch": batch, "n_seeds": n_seeds, "worlds": {}}
     threads = _torch_threads(1) if neural else None
     try:
-        _regret_worlds(seeds, n_seeds, steps, batch, neural, out)
+        _regret_worlds(seeds, n_seeds, steps, batch, (list(NEURAL) if neural_sensitivity else list(NEURAL)[:1])
+                       if neural else [], out)
     finally:
         if threads is not None:
             _torch_threads(threads)
@@ -91,16 +102,17 @@ def _torch_threads(n: int) -> int:
     return old
 
 
-def _regret_worlds(seeds: SeedTree, n_seeds: int, steps: int, batch: int, neural: bool, out: dict[str, Any]) -> None:
-    for reward in ("gaussian", "bernoulli"):
+def _regret_worlds(seeds: SeedTree, n_seeds: int, steps: int, batch: int, neural: list[str],
+                   out: dict[str, Any]) -> None:
+    for reward in WORLDS:
         curves: dict[str, list[list[float]]] = {}
         for s in range(n_seeds):
             tree = seeds.child(reward, s)
             env = SyntheticBandit(SyntheticBanditConfig(n_contexts=200, n_arms=K, dim=D, reward=reward),
                                   tree.generator("world"))
             makers = _agents(reward, tree.seed("agent"))
-            if neural:
-                makers["neural-linear-ts"] = lambda: _neural(tree.seed("agent"))
+            for key in neural:
+                makers[key] = lambda key=key: _neural(tree.seed("agent"), key)
             for name, make in makers.items():
                 reg = _play(make(), env, steps, batch, tree.generator("play"), tree.generator("uniform"))
                 curves.setdefault(name, []).append(np.cumsum(reg).tolist())
