@@ -52,3 +52,10 @@ def test_config_checks():
         MetaConfig(app_counts=(0,))
     with pytest.raises(ValueError, match="log_days"):
         MetaConfig(log_days=1)
+
+
+def test_requirements_follow_the_methods():
+    need = EXPERIMENT.requires_for(AutoscalingExperimentConfig())
+    assert set(need) == {"torch", "stable_baselines3"}
+    assert EXPERIMENT.requires_for(AutoscalingExperimentConfig(methods=BASELINES)) == {}
+    assert set(EXPERIMENT.requires_for(AutoscalingExperimentConfig(methods=BASELINES + ("meta-rl",)))) == {"torch"}

@@ -9,6 +9,17 @@ from simcore.experiments.autoscaling.report import summary, write_report
 from simcore.experiments.autoscaling.run import run
 from simcore.experiments.base import Experiment
 
+
+def requires_for(cfg: AutoscalingExperimentConfig) -> dict[str, str]:
+    """torch for the learned methods, stable-baselines3 for PPO (the rule baselines need neither)."""
+    need: dict[str, str] = {}
+    if "meta-rl" in cfg.methods or "ppo" in cfg.methods:
+        need["torch"] = "the meta-rl and ppo methods"
+    if "ppo" in cfg.methods:
+        need["stable_baselines3"] = "the ppo method (simcore[clients])"
+    return need
+
+
 EXPERIMENT = Experiment(
     name="autoscaling",
     help="cloud autoscaling: meta model-based RL (ANP + value gradients), PPO, threshold, target tracking, "
@@ -18,6 +29,7 @@ EXPERIMENT = Experiment(
     write_report=write_report,
     presets={"default": AutoscalingExperimentConfig, "smoke": smoke_config, "full": full_config},
     summary=summary,
+    requires_for=requires_for,
 )
 
 __all__ = ["EXPERIMENT", "AutoscalingExperimentConfig", "run", "write_report"]
