@@ -66,3 +66,28 @@ def test_learned_simulator_matches_pinned_outputs(name):
             if key.endswith("/terminated") or key.endswith("/truncated"):
                 n_end += int(want.sum())
         assert n_end > 20 if name != "expect" else n_end == 0  # sampled runs include many autoresets
+
+
+def test_fast_tanh_matches_torch_and_keeps_gradients():
+    from simcore.domains.virtual_taobao.model import FastTanh
+
+    f = FastTanh()
+    x = torch.randn(300, 32) * 3
+    with torch.no_grad():
+        y = f(x)
+    want = torch.tanh(x)
+    ulps = (y.view(torch.int32).long() - want.view(torch.int32).long()).abs()
+    assert int(ulps.max()) <= 2  # measured: at most 1
+    with torch.inference_mode():
+        np.testing.assert_array_equal(f(x).numpy(), y.numpy())
+    xt = x[:, ::2]  # non-contiguous input
+    with torch.no_grad():
+        np.testing.assert_allclose(f(xt).numpy(), torch.tanh(xt).numpy(), rtol=1e-6, atol=1e-7)
+    xg = x.clone().requires_grad_(True)
+    out = f(xg)  # autograd on: torch's tanh, exact, with its gradient
+    assert torch.equal(out, want) and out.requires_grad
+    out.sum().backward()
+    assert torch.allclose(xg.grad, 1 - want**2, atol=1e-6)
+    xd = x.double()
+    with torch.no_grad():
+        assert torch.equal(f(xd), torch.tanh(xd))  # other dtypes: torch's
