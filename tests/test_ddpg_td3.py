@@ -37,7 +37,7 @@ def test_td3_finds_the_optimum_of_a_known_bandit():
     agent = DDPG(3, 2, DDPGConfig(**SMALL, **TD3, reward_scale=1.0, actor_lr=3e-3, critic_lr=3e-3,
                                   updates_per_batch=4, seed=0))
     rng = np.random.default_rng(0)
-    for _ in range(60):
+    for _ in range(150):
         agent.update(_bandit_batch(rng, 32, target))
     mu = agent.act(np.full((1, 3), 0.5, dtype=np.float32), explore=False)[0]
     np.testing.assert_allclose(mu, target, atol=0.1)
