@@ -225,10 +225,12 @@ def _rl_section(summary: dict[str, Any]) -> list[str]:
         for refk, p in row.items():
             crow.append([LABELS[k], LABELS.get(refk, refk), _pm((p["diff"], p["ci"])),
                          _pm((100 * p["rel"], 100 * p["rel_ci"]), 1) + "%"])
+    table = markdown_table(["RL agent", "reference", "GMV difference", "relative"], crow) if crow \
+        else "No RL agent in this run."
     return ["## Does RL beat the best fixed weights and the fitted LTR model?", "",
             f"Best static policy (over the exact-GMV CEM optimum, online CEM, the fitted LTR models and the "
             f"named weight vectors): **{LABELS.get(bs, bs)}**; best fitted LTR model: **{LABELS.get(bl, bl)}**.", "",
-            markdown_table(["RL agent", "reference", "GMV difference", "relative"], crow), ""]
+            table, ""]
 
 
 def _weights_section(cfg: RankingConfig, summary: dict[str, Any]) -> list[str]:
