@@ -31,6 +31,14 @@ def test_main_prints_one_json_line(capsys):
     assert out["agent"] == "ltr-default" and np.isfinite(out["gmv"])
 
 
+def test_critic_check_reports_both_policies_per_segment():
+    out = tune.critic_check(0, SMALL_DDPG, **TINY)
+    for k in ("q_own", "q_opt", "exact_own", "exact_opt"):
+        assert len(out[k]) == 4
+    assert 0.0 <= out["saturated_share"] <= 1.0
+    assert all(np.isfinite(v) for v in out["q_own"] + out["q_opt"] if v == v)
+
+
 def test_bad_arguments():
     with pytest.raises(SystemExit):
         tune.main(["dpg-fbe"])

@@ -38,12 +38,14 @@ def probe(agent: str, kind: str, seed: int, ddpg: dict[str, Any] | None = None,
             "by_segment": r["exact"]["by_segment"], "cpu": time.process_time() - t0}
 
 
-def critic_check(seed: int, ddpg: dict[str, Any] | None = None, agent: str = "dpg-fbe") -> dict[str, Any]:
+def critic_check(seed: int, ddpg: dict[str, Any] | None = None, agent: str = "dpg-fbe",
+                 **config: Any) -> dict[str, Any]:
     """Trains ``agent`` as the experiment does (seed index ``seed``) and compares, per
     segment g, on the first page of the held-out panel's users:
     ``q_own[g]`` = mean Q(s, mu(s)) / reward_scale, ``q_opt[g]`` = mean Q(s, W*[g]) /
     reward_scale (W* the per-segment optimum), with the exact GMV of both policies
-    (``exact_own``, ``exact_opt``).  A critic that ranks its own actions above W*
+    (``exact_own``, ``exact_opt``), and the share of the actor's weights with |w| > 0.95
+    (``saturated_share``).  ``config``: further RankingConfig fields.  A critic that ranks its own actions above W*
     where W* is truly better is being exploited by the actor."""
     import torch
 
@@ -56,7 +58,8 @@ def critic_check(seed: int, ddpg: dict[str, Any] | None = None, agent: str = "dp
     from simcore.train.loop import train
 
     base = RankingConfig()
-    cfg = RankingConfig(agents=(agent,), nonstationary_agents=(), workers=1, ddpg={**base.ddpg, **(ddpg or {})})
+    cfg = RankingConfig(**{"agents": (agent,), "nonstationary_agents": (), "workers": 1,
+                           "ddpg": {**base.ddpg, **(ddpg or {})}, **config})
     env = R._make_env(cfg)
     seeds = SeedTree(cfg.seed).child("seed", seed)
     R._deterministic_torch(seeds.seed("agent", agent, "torch") % 2**63)
@@ -96,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     extra = json.loads(args[4]) if len(args) > 4 else {}
     out: dict[str, Any] = {"agent": agent, "kind": kind, "seed": seed, "ddpg": ddpg, "config": extra}
     if critic:
-        out["critic"] = critic_check(seed, ddpg, agent)
+        out["critic"] = critic_check(seed, ddpg, agent, **extra)
     else:
         out.update(probe(agent, kind, seed, ddpg, **extra))
     print(json.dumps(out, default=float), flush=True)
