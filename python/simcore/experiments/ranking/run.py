@@ -250,13 +250,14 @@ def run(config: RankingConfig, progress: bool = True) -> dict[str, Any]:
     the runs.  Writes nothing."""
     t0 = time.perf_counter()
     load_before = _load()
+    versions = _versions()  # before the run: git_commit is the code the run started with
     backend = "inline" if config.workers == 1 else "process"
     runs = run_jobs(jobs(config), backend=backend, workers=config.workers, progress=progress,
                     desc="ranking", unit="pages")
     summary = analyse(config, runs)
     meta = {"wall_seconds": time.perf_counter() - t0, "load_before": load_before, "load_after": _load(),
             "workers": config.workers, "cpus": os.cpu_count(), "python": platform.python_version(),
-            **_versions()}
+            **versions}
     return {"config": config_dict(config), "meta": meta, **summary, "runs": runs, "seeds": seed_paths(config)}
 
 
