@@ -119,8 +119,9 @@ def _cached(cfg: PopulationConfig) -> Population:
 def generate_population(cfg: PopulationConfig | None = None) -> Population:
     """P customers from ``cfg`` (deterministic in cfg.seed): lambda ~ Gamma(r, 1/alpha),
     p ~ Beta(a, b), m ~ LogNormal, resp ~ N(0, resp_sd^2) per channel, sens ~
-    LogNormal(-sd^2/2, sd) with corr(log sens, log m) = sens_spend_corr; features by a Gaussian copula with correlation feature_corr to
-    (-logit p, log m, log lambda, resp_sms - resp_push); the history by
+    LogNormal(-sd^2/2, sd) with corr(log sens, log m) = sens_spend_corr; features by a
+    Gaussian copula with correlation feature_corr to (-logit p, log m, log lambda,
+    resp_sms - resp_push); the history by
     :func:`simulate_history`."""
     from scipy.special import ndtr  # (imported here: `import simcore` stays free of scipy)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from simcore.domains.lifecycle.actions import CLUB, OFFER, action_table
 from simcore.domains.lifecycle.config import LifecycleConfig
-from simcore.domains.lifecycle.exact import Model, expectations, sigmoid, stage_of
+from simcore.domains.lifecycle.exact import Model, expectations, stage_of
 from simcore.domains.lifecycle.population import Population, make_population
 from simcore.domains.lifecycle.spec import LIFECYCLE_DIMS, LIFECYCLE_STEP_SPEC, PURCHASE_SCALE, RECENCY_SCALE
 from simcore.kernels.rng import Streams, stream_key
