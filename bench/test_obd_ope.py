@@ -49,7 +49,8 @@ def _direct(log: obd.OBDLog, dist: np.ndarray, on: obd.OBDLog, seeds: SeedTree) 
         draws = []
         for _ in range(BOOT):
             v = est.resample(rng.integers(0, N, size=N))
-            draws.append((v - clicks[rng.integers(0, N, size=N)].mean()))
+            draws.append(v - clicks[rng.integers(0, N, size=N)].mean())
+        np.quantile(draws, [0.025, 0.975])  # the CI, as evaluate computes it
         out[name] = est.value
     return out
 

@@ -136,9 +136,8 @@ def test_config_bad_input(kw, name):
 def test_cem_noise_probe_regret_is_against_the_true_elite():
     """The diagnosis probe: the elite regret is >= 0 (the true top |D| by exact value
     is the best any |D| candidates can be) and the correlations are in [-1, 1]."""
-    from simcore.experiments.tiered_traffic.diagnose import cem_noise
-
     from simcore.algos.cem_bounds import CEMBoundsConfig
+    from simcore.experiments.tiered_traffic.diagnose import cem_noise
 
     cfg = dataclasses.replace(TieredTrafficConfig(), panel=8, cem_chunk=4, cem_max_chunks=1,
                               cem=CEMBoundsConfig(n_candidates=4, elite_frac=0.5))

@@ -5,7 +5,8 @@
   at x is mu(x, a) = sigmoid(s (x^T theta_a + b_a)) (``reward="bernoulli"``: r ~ Bernoulli(mu))
   or mu = x^T theta_a + b_a (``"gaussian"``: r ~ N(mu, sigma^2); linear, so LinUCB is
   well specified) or mu = sin(s x^T theta_a) + b_a (``"nonlinear"``: r ~ N(mu, sigma^2);
-  no linear model of x fits it, the case a neural bandit is for).  Because the pool is finite every policy's value is an exact sum:
+  no linear model of x fits it, the case a neural bandit is for).  Because the pool is
+  finite every policy's value is an exact sum:
   V(pi) = (1/M) sum_j sum_a pi(a | x_j) mu(x_j, a).  Policies are float (M, K) tables.
 * :class:`EpisodicMDP` - a small finite-horizon MDP (S states, K actions, horizon H,
   transitions P (S, K, S) ~ Dirichlet, Bernoulli rewards with means R (S, K), start
