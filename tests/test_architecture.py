@@ -179,3 +179,14 @@ def _long_functions(path: Path) -> list[str]:
 def test_function_size(mod):
     long = _long_functions(MODULES[mod])
     assert not long, f"{mod}: functions over {MAX_FUNCTION_LINES} lines: {', '.join(long)}"
+
+
+def test_optional_dependency_probes():
+    from simcore.util import optional
+
+    assert optional.module_available("json") and not optional.module_available("simcore_no_such_module")
+    assert optional.module_version("simcore_no_such_module") == "not installed"
+    import numpy as np
+
+    assert optional.module_version("numpy") == np.__version__
+    assert isinstance(optional.sb3_available(), bool)

@@ -26,26 +26,9 @@ from simcore.domains.autoscaling.config import STEPS_PER_DAY, STEPS_PER_WEEK, Au
 from simcore.domains.autoscaling.env import action_to_ratio
 from simcore.domains.autoscaling.simulator import AutoscalingSimulator
 from simcore.domains.autoscaling.workload import ZoneParams
+from simcore.util.optional import sb3_available, sb3_version
 
 __all__ = ["sb3_available", "sb3_version", "make_vec_env", "train_ppo", "PPOScalingPolicy", "obs_from"]
-
-
-def sb3_available() -> bool:
-    """True when stable_baselines3 can be imported."""
-    try:
-        import stable_baselines3  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def sb3_version() -> str:
-    """stable_baselines3.__version__, or "not installed"."""
-    try:
-        import stable_baselines3
-    except ImportError:
-        return "not installed"
-    return str(stable_baselines3.__version__)
 
 
 def obs_from(o: Observed) -> np.ndarray:

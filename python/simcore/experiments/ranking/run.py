@@ -33,8 +33,8 @@ from simcore.experiments.ranking.config import (
     STATIC,
     RankingConfig,
 )
-from simcore.experiments.ranking.sb3 import sb3_available, sb3_version
 from simcore.runner import Job, SeedTree, run_jobs
+from simcore.util.optional import sb3_available, sb3_version
 
 
 def _make_env(cfg: RankingConfig, shifted: bool = False) -> Any:

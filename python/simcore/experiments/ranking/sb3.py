@@ -18,27 +18,10 @@ from typing import Any
 import numpy as np
 
 from simcore.algos.protocol import AgentBase
+from simcore.util.optional import sb3_available
 
 #: agent keys -> SB3 algorithm class names
 SB3_ALGOS = {"sb3-ppo": "PPO", "sb3-sac": "SAC"}
-
-
-def sb3_available() -> bool:
-    """True when stable_baselines3 can be imported."""
-    try:
-        import stable_baselines3  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def sb3_version() -> str:
-    """stable_baselines3.__version__, or "not installed"."""
-    try:
-        import stable_baselines3
-    except ImportError:
-        return "not installed"
-    return str(stable_baselines3.__version__)
 
 
 class SB3Policy(AgentBase):
