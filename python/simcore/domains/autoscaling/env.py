@@ -21,7 +21,6 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -30,8 +29,8 @@ from simcore.domains.autoscaling.simulator import AutoscalingSimulator
 from simcore.domains.autoscaling.spec import AUTOSCALING_STEP_SPEC
 from simcore.domains.autoscaling.workload import ZoneParams
 from simcore.envs.registration import register_envs
-from simcore.envs.seeding import batch_reset_seed, fold_seeds
-from simcore.envs.standard import check_render_mode, config_from, per_env_seeds
+from simcore.envs.seeding import apply_vector_reset_seed
+from simcore.envs.standard import check_render_mode, config_from
 
 __all__ = ["AutoscalingEnv", "AutoscalingVectorEnv", "resolve_autoscaling_config", "action_to_ratio",
            "ratio_to_action"]
@@ -172,17 +171,7 @@ class AutoscalingVectorEnv(VectorEnv):
 
     def reset(self, *, seed: int | list[int] | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-        if isinstance(seed, (list, tuple, np.ndarray)):
-            slot = []
-            for s in per_env_seeds(seed, self.num_envs):
-                rng, _ = seeding.np_random(s)
-                slot.append(int(rng.integers(0, 2**63 - 1)))
-            folded = fold_seeds(slot)
-            self._np_random, self._np_random_seed = np.random.default_rng(folded), folded
-            self.sim.seed_slots(np.array(slot, dtype=np.uint64))
-            self._seeded = True
-        elif (s := batch_reset_seed(self, seed)) is not None:
-            self.sim.seed(s)
+        apply_vector_reset_seed(self, self.sim, seed)
         return self._c(self.sim.reset()), {}
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
