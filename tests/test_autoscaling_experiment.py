@@ -8,16 +8,24 @@ import pytest
 
 from simcore.domains.autoscaling.config import AutoscalingConfig
 from simcore.experiments.autoscaling import EXPERIMENT
-from simcore.experiments.autoscaling.config import METHODS, AutoscalingExperimentConfig, MetaConfig
+from simcore.experiments.autoscaling.config import (
+    META_METHODS,
+    METHODS,
+    AutoscalingExperimentConfig,
+    ForecastSetup,
+    MetaConfig,
+)
 
-BASELINES = tuple(m for m in METHODS if m not in ("meta-rl", "ppo"))
+BASELINES = tuple(m for m in METHODS if m not in META_METHODS)
+#: a cheap learned forecaster for the tiny runs
+FC = ForecastSetup(steps=5, days=3)
 
 
 def test_tiny_run_and_report(tmp_path):
     pytest.importorskip("stable_baselines3")
     meta = MetaConfig(app_counts=(2, 4), anp_steps=10, policy_steps=5, policy_batch=16, ppo_budgets=(1.0, 2.0))
     cfg = AutoscalingExperimentConfig(sim=AutoscalingConfig(num_threads=1, horizon=160), zones=12, seeds=2,
-                                      plot_zones=2, meta=meta)
+                                      plot_zones=2, meta=meta, forecast=FC)
     a = EXPERIMENT.run(cfg, progress=False)
     b = EXPERIMENT.run(cfg, progress=False)
     assert a["summary"] == b["summary"]
@@ -36,7 +44,7 @@ def test_tiny_run_and_report(tmp_path):
 
 def test_baselines_only(tmp_path):
     cfg = AutoscalingExperimentConfig(sim=AutoscalingConfig(num_threads=1, horizon=160), zones=12, seeds=2,
-                                      plot_zones=2, methods=BASELINES)
+                                      plot_zones=2, methods=BASELINES, forecast=FC)
     a = EXPERIMENT.run(cfg, progress=False)
     assert "meta_rl" not in a
     EXPERIMENT.write_report(a, tmp_path, "test")

@@ -143,21 +143,49 @@ class SeasonalNaive:
 
 class ForecasterStream:
     """A fitted :class:`~.forecast.WorkloadForecaster` behind the :class:`SeasonalNaive`
-    protocol (``update`` each step, ``next`` = its one-step-ahead forecast (B, D)); it
+    protocol (``update`` each step, ``next`` = the forecast (B, D) of the next step); it
     reads the last ``keep`` steps (a week plus its window by default) with calendar
-    index t0 = the number of steps seen."""
+    index t0 = the number of steps seen.
 
-    def __init__(self, forecaster: Any, keep: int | None = None) -> None:
-        self.f = forecaster
+    ``every`` = k refreshes the forecast every k steps (1 <= k <= the forecaster's
+    horizon) and reads its later steps in between, so the cost falls k-fold.  ``cache``
+    (a dict shared by streams over the same traffic, e.g. the policies evaluated on one
+    seed's episode, whose traffic does not depend on the actions) stores each refresh
+    keyed by the number of steps seen and checks the newest traffic against it (ValueError
+    when another traffic meets the cache).
+    """
+
+    def __init__(self, forecaster: Any, keep: int | None = None, every: int = 1,
+                 cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+        if not isinstance(every, int) or isinstance(every, bool) or not 1 <= every <= forecaster.horizon:
+            raise ValueError(f"every: must be an integer in [1, {forecaster.horizon}] (the horizon), got {every!r}")
+        self.f, self.every, self.cache = forecaster, every, cache
         self.keep = keep if keep is not None else STEPS_PER_WEEK + forecaster.config.window
         self.hist: list[np.ndarray] = []
+        self._fc: np.ndarray | None = None
+        self._at = 0  # steps seen when self._fc was made
 
     def update(self, traffic: np.ndarray) -> None:
         self.hist.append(np.asarray(traffic, dtype=np.float64).copy())
 
+    def _predict(self) -> np.ndarray:
+        n, last = len(self.hist), self.hist[-1]
+        if self.cache is not None and n in self.cache:
+            seen, fc = self.cache[n]
+            if seen.shape != last.shape or not np.array_equal(seen, last):
+                raise ValueError(f"cache: the traffic at step {n} differs from the cached episode's "
+                                 "(share a cache only between runs over the same traffic)")
+            return fc
+        fc = self.f.predict(np.stack(self.hist[-self.keep:], axis=1), n)
+        if self.cache is not None:
+            self.cache[n] = (last.copy(), fc)
+        return fc
+
     def next(self) -> np.ndarray:
-        h = np.stack(self.hist[-self.keep:], axis=1)
-        return self.f.predict(h, len(self.hist))[:, 0]
+        n = len(self.hist)
+        if self._fc is None or not 0 <= n - self._at < self.every:
+            self._fc, self._at = self._predict(), n
+        return self._fc[:, n - self._at]
 
 
 def static_log(cfg: AutoscalingConfig, zones: ZoneParams, steps: int, seed: int,

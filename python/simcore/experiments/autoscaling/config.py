@@ -7,15 +7,51 @@ from dataclasses import dataclass, field
 
 from simcore.domains.autoscaling.config import AutoscalingConfig
 
-__all__ = ["AutoscalingExperimentConfig", "MetaConfig", "METHODS", "META_METHODS", "smoke_config", "full_config"]
+__all__ = ["AutoscalingExperimentConfig", "MetaConfig", "ForecastSetup", "METHODS", "META_METHODS",
+           "DELAY_METHODS", "smoke_config", "full_config"]
 
 #: method keys.  ``autopilot`` aims its p95 (+15 %) at cpu_target, ``autopilot-limit`` at full utilisation
-#: (Autopilot's limit setting); ``meta-rl`` is the paper's method (ANP + policy through the learned model),
-#: ``ppo`` the model-free baseline (SB3, extra ``clients``) at the same env steps.
+#: (Autopilot's limit setting); ``predictive`` uses the experiment's forecast (ForecastSetup.kind),
+#: ``predictive-naive`` always the seasonal-naive one; ``meta-rl`` is the paper's method (ANP + policy
+#: through the learned model, fed the experiment's forecast), ``meta-rl-naive`` the same ANP with a policy
+#: trained and run on the seasonal-naive forecast (the forecast ablation), ``ppo`` the model-free baseline
+#: (SB3, extra ``clients``) at the same env steps.
 METHODS: tuple[str, ...] = ("threshold", "target-tracking", "autopilot", "autopilot-limit", "predictive",
-                            "peak-static", "meta-rl", "ppo")
+                            "predictive-naive", "peak-static", "meta-rl", "meta-rl-naive", "ppo")
 #: the learned methods (experiments/autoscaling/meta.py; they need torch, "ppo" also stable-baselines3)
-META_METHODS: tuple[str, ...] = ("meta-rl", "ppo")
+META_METHODS: tuple[str, ...] = ("meta-rl", "meta-rl-naive", "ppo")
+#: the methods of the provisioning-delay sensitivity (AutoscalingExperimentConfig.delays)
+DELAY_METHODS: tuple[str, ...] = ("target-tracking", "autopilot", "meta-rl")
+
+
+@dataclass(frozen=True)
+class ForecastSetup:
+    """The traffic forecast of the ``predictive`` and ``meta-rl`` methods.
+
+    Attributes:
+        kind: "learned" (the attention forecaster of domains/autoscaling/forecast.py, fitted
+            per seed on traffic of the training apps only) or "seasonal-naive".
+        every: steps between forecast refreshes (integer in [1, 12]; the forecaster's
+            horizon is 12, so delay + every <= 12 is also checked).
+        zones_per_app: zones per training app whose traffic trains the forecaster (>= 1).
+        days: days of traffic per such zone, from their own stream "forecast_traffic"
+            (integer in [2, 28]).
+        steps: the forecaster's optimiser steps (>= 1).
+    """
+
+    kind: str = "learned"
+    every: int = 6
+    zones_per_app: int = 4
+    days: int = 14
+    steps: int = 400
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("learned", "seasonal-naive"):
+            raise ValueError(f"kind: expected 'learned' or 'seasonal-naive', got {self.kind!r}")
+        for name, lo, hi in (("every", 1, 12), ("zones_per_app", 1, 10**4), ("days", 2, 28), ("steps", 1, 10**6)):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise ValueError(f"{name}: must be an integer in [{lo}, {hi}], got {v!r}")
 
 
 @dataclass(frozen=True)
@@ -34,6 +70,8 @@ class MetaConfig:
             step (>= 1).  rollout: model steps H (>= 1).
         error_threshold: model-quality filter, ANP RMSE above which a zone falls back to
             target tracking (in (0, 1]).
+        threshold_curve: further thresholds at which the same policy is evaluated on every
+            zone (the filter's sensitivity; each in (0, 1], 1.0 = no filter; may be empty).
         ppo_budgets: PPO's env-step budgets as multiples of the largest model-based budget
             (each > 0; 1.0 is the equal-budget "ppo" method).
     """
@@ -48,6 +86,7 @@ class MetaConfig:
     policy_batch: int = 128
     rollout: int = 12
     error_threshold: float = 0.06
+    threshold_curve: tuple[float, ...] = (0.02, 0.04, 0.06, 0.08, 0.12, 1.0)
     ppo_budgets: tuple[float, ...] = (1.0, 3.0)
 
     def __post_init__(self) -> None:
@@ -65,6 +104,9 @@ class MetaConfig:
             raise ValueError(f"log_days: must be an integer in [2, 7], got {self.log_days!r}")
         if not 0 < self.error_threshold <= 1:
             raise ValueError(f"error_threshold: must lie in (0, 1], got {self.error_threshold!r}")
+        if not all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t <= 1
+                   for t in self.threshold_curve):
+            raise ValueError(f"threshold_curve: expected numbers in (0, 1], got {self.threshold_curve!r}")
         if not self.ppo_budgets or not all(isinstance(b, (int, float)) and b > 0 for b in self.ppo_budgets):
             raise ValueError(f"ppo_budgets: expected numbers > 0, got {self.ppo_budgets!r}")
 
@@ -82,6 +124,10 @@ class AutoscalingExperimentConfig:
             population and noise; CIs are Student-t over seeds.
         methods: method keys (subset of METHODS).
         plot_zones: zones of seed 0 plotted over the week (integer in [1, 6]).
+        forecast: the forecast of ``predictive`` and ``meta-rl`` (:class:`ForecastSetup`).
+        delays: provisioning delays (steps, each in [0, 8], other than sim.delay) at which
+            DELAY_METHODS among the methods are re-run on the same zones and traffic (the
+            meta-RL policy and its ANP unchanged: trained at sim.delay); may be empty.
         meta: the meta model-based RL and PPO settings (used when "meta-rl" or "ppo"
             is among the methods; max(app_counts) must stay below the population's
             n_apps so that held-out apps exist).
@@ -93,6 +139,8 @@ class AutoscalingExperimentConfig:
     seeds: int = 5
     methods: tuple[str, ...] = METHODS
     plot_zones: int = 3
+    forecast: ForecastSetup = field(default_factory=ForecastSetup)
+    delays: tuple[int, ...] = (1, 2)
     meta: MetaConfig = field(default_factory=MetaConfig)
     seed: int = 0
     workers: int | None = 1
@@ -114,12 +162,28 @@ class AutoscalingExperimentConfig:
         if ("meta-rl" in self.methods or "ppo" in self.methods) and self.zones <= max(self.meta.app_counts):
             raise ValueError(f"zones: must exceed max(meta.app_counts) = {max(self.meta.app_counts)} so that "
                              "zones of held-out apps exist")
-        if "ppo" in self.methods and "meta-rl" not in self.methods:
-            raise ValueError("methods: 'ppo' is trained at the budget of 'meta-rl'; add 'meta-rl'")
+        for dep in ("ppo", "meta-rl-naive"):
+            if dep in self.methods and "meta-rl" not in self.methods:
+                raise ValueError(f"methods: {dep!r} is trained alongside 'meta-rl'; add 'meta-rl'")
+        if self.needs_forecaster and self.sim.delay + self.forecast.every > 12:
+            raise ValueError(f"forecast.every: sim.delay + every must be <= 12 (the forecaster's horizon), got "
+                             f"{self.sim.delay} + {self.forecast.every}")
+        if self.needs_forecaster and max(self.meta.app_counts) >= self.sim.workload.n_apps:
+            raise ValueError("forecast: the learned forecaster trains on apps < max(meta.app_counts), which must be "
+                             f"below workload.n_apps = {self.sim.workload.n_apps}")
+        if not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 8 and d != self.sim.delay
+                   for d in self.delays):
+            raise ValueError(f"delays: expected integers in [0, 8] other than sim.delay, got {self.delays!r}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed: must be an integer >= 0, got {self.seed!r}")
         if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 1):
             raise ValueError(f"workers: must be None or an integer >= 1, got {self.workers!r}")
+
+
+    @property
+    def needs_forecaster(self) -> bool:
+        """Whether a seed fits the learned forecaster (kind "learned" and a method that reads it)."""
+        return self.forecast.kind == "learned" and ("predictive" in self.methods or "meta-rl" in self.methods)
 
 
 def smoke_config() -> AutoscalingExperimentConfig:
@@ -135,7 +199,7 @@ def full_config() -> AutoscalingExperimentConfig:
     trained for delay 0, see docs/autoscaling.md), longer ANP and policy training, PPO up to
     10x the model-based budget."""
     return AutoscalingExperimentConfig(sim=dataclasses.replace(AutoscalingConfig(num_threads=1), delay=1),
-                                       zones=4000, seeds=10,
+                                       zones=4000, seeds=10, delays=(0, 2),
                                        meta=MetaConfig(app_counts=(5, 15, 35), zones_per_app=3, anp_steps=1500,
                                                        policy_steps=1000, policy_batch=256,
                                                        ppo_budgets=(1.0, 3.0, 10.0)))

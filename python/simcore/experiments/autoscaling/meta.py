@@ -17,11 +17,19 @@ Per seed, with zone i of app i % n_apps:
   budget in ``ppo_budgets`` x the largest model-based budget;
 * the largest k's policy ("meta-rl", with the model-quality filter) and PPO at the
   equal budget ("ppo") join the methods evaluated on every zone.
+
+The policies' forecast (in their training logs and when they run) is the seed's learned
+workload forecaster (:func:`fit_forecaster`, trained on the training apps' traffic only)
+when one is passed, else seasonal-naive; "meta-rl-naive" is the largest k's ANP with a
+policy trained and run on the seasonal-naive forecast (same streams: the forecast
+ablation).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,9 +38,15 @@ import torch
 from simcore.domains.autoscaling.anp import ANP, ANPConfig, features, linear_per_zone
 from simcore.domains.autoscaling.config import STEPS_PER_DAY
 from simcore.domains.autoscaling.evaluate import Policy, run_episode
+from simcore.domains.autoscaling.forecast import ForecasterConfig, WorkloadForecaster
+from simcore.domains.autoscaling.forecast_eval import simulate_traffic
 from simcore.domains.autoscaling.mbrl import (
+    Forecast,
+    ForecasterStream,
     MBRLConfig,
     MetaScalingPolicy,
+    ScalingPolicyNet,
+    SeasonalNaive,
     ZoneLog,
     model_error,
     static_log,
@@ -40,10 +54,11 @@ from simcore.domains.autoscaling.mbrl import (
 )
 from simcore.domains.autoscaling.simulator import AutoscalingSimulator
 from simcore.domains.autoscaling.workload import ZoneParams
+from simcore.experiments.autoscaling.clock import PhaseClock
 from simcore.report.stats import paired, t_ci
 from simcore.util.seeds import SeedTree
 
-__all__ = ["train_zone_index", "prepare", "meta_summary"]
+__all__ = ["train_zone_index", "prepare", "meta_summary", "fit_forecaster", "forecast_factory", "Trained"]
 
 
 def train_zone_index(zones: ZoneParams, n_apps: int, per_app: int) -> np.ndarray:
@@ -82,63 +97,141 @@ def _eval(cfg: Any, zones: ZoneParams, seed: int, policy: Policy) -> dict[str, f
     return {"reward": float(m["reward"].mean()), "stability": float(m["stability"].mean())}
 
 
-def prepare(cfg: Any, zones: ZoneParams, tree: SeedTree, sim_seed: int,
-            probe: dict[str, np.ndarray]) -> tuple[dict[str, Policy], dict[str, Any]]:
-    """Trains the ANPs, policies and PPO of one seed; returns the policies for every
-    zone ("meta-rl", and "ppo" when requested) and the seed's meta results (accuracy
-    per k, sample-efficiency curve, filter counts, timings)."""
-    torch.set_num_threads(1)
+def fit_forecaster(cfg: Any, zones: ZoneParams, tree: SeedTree) -> WorkloadForecaster:
+    """The learned workload forecaster of one seed: fitted on ``forecast.days`` days of the
+    traffic (stream "forecast_traffic") of the first ``forecast.zones_per_app`` zones of each
+    training app (apps < max(meta.app_counts); held-out apps never reach it), seed stream
+    "forecaster"."""
+    F = cfg.forecast
+    idx = train_zone_index(zones, max(cfg.meta.app_counts), F.zones_per_app)
+    f = WorkloadForecaster(ForecasterConfig(steps=F.steps))
+    tr = simulate_traffic(cfg.sim, zones.subset(idx), F.days * STEPS_PER_DAY + f.horizon, tree.seed("forecast_traffic"))
+    f.fit(tr, seed=tree.seed("forecaster"))
+    return f
+
+
+def forecast_factory(forecaster: WorkloadForecaster | None, every: int,
+                     cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> Callable[[], Forecast]:
+    """New streaming forecasts: the learned one (refreshed every ``every`` steps, sharing
+    ``cache``), or seasonal-naive when ``forecaster`` is None."""
+    if forecaster is None:
+        return SeasonalNaive
+    return lambda: ForecasterStream(forecaster, every=every, cache=cache)
+
+
+@dataclass
+class Trained:
+    """The largest app count's models of one seed: the policy ``net`` and its ANP, every
+    zone's context log and ANP error (B,), the filter's fallback mask at the configured
+    threshold, the factory of the forecast the policy reads on every zone (one cache per
+    seed), and the policy trained on the seasonal-naive forecast (None unless asked)."""
+
+    net: ScalingPolicyNet
+    anp: ANP
+    ctx: ZoneLog
+    err: np.ndarray
+    fallback: np.ndarray
+    forecast: Callable[[], Forecast]
+    naive_net: ScalingPolicyNet | None = None
+
+    def policy(self, cfg: Any, threshold: float | None = None, naive: bool = False) -> MetaScalingPolicy:
+        """The policy on every zone under simulator config ``cfg`` (filter at ``threshold``;
+        None: the configured one); ``naive``: the seasonal-naive ablation."""
+        fb = self.fallback if threshold is None else self.err > threshold
+        if naive:
+            assert self.naive_net is not None
+            return MetaScalingPolicy(self.naive_net, self.anp, self.ctx, cfg, fb, forecast=SeasonalNaive())
+        return MetaScalingPolicy(self.net, self.anp, self.ctx, cfg, fb, forecast=self.forecast())
+
+
+def _fit_k(cfg: Any, zones: ZoneParams, tree: SeedTree, k: int, stream: Callable[[], Forecast],
+           ck: PhaseClock) -> tuple[ANP, ANP, ZoneLog, ZoneParams, MBRLConfig, ScalingPolicyNet]:
+    """The ANP, the global model, the log and the policy of the first k training apps."""
     M, c = cfg.meta, cfg.sim
-    K = max(M.app_counts)
-    held = np.flatnonzero(zones.app >= K)
-    z_held = zones.subset(held)
-    ctx_all = static_log(c, zones, STEPS_PER_DAY, tree.seed("context_log"))
-    ctx_held = ZoneLog(*(a[held] for a in (ctx_all.traffic, ctx_all.vms, ctx_all.cpu, ctx_all.forecast)))
-    res: dict[str, Any] = {"accuracy": {}, "curve": {"meta-rl": {}, "ppo": {}}, "seconds": {}}
-    best: tuple[Any, ANP, ZoneLog] | None = None
-    for k in sorted(M.app_counts):
-        t0 = time.perf_counter()
-        idx = train_zone_index(zones, k, M.zones_per_app)
-        z_tr = zones.subset(idx)
-        log = static_log(c, z_tr, M.log_days * STEPS_PER_DAY, tree.seed("train_log", k))
+    z_tr = zones.subset(train_zone_index(zones, k, M.zones_per_app))
+    with ck.phase("logs"):
+        log = static_log(c, z_tr, M.log_days * STEPS_PER_DAY, tree.seed("train_log", k), forecaster=stream)
+    with ck.phase("anp-fit"):
         anp = ANP(_anp_config(M, tree.seed("anp", k)))
         anp.fit(log.features(), log.cpu)
         glob = ANP(_anp_config(M, tree.seed("anp", k), deterministic=False, latent_path=False))
         glob.fit(log.features(), log.cpu)
-        res["accuracy"][str(k)] = _accuracy(anp, glob, ctx_held, probe, held)
-        mb = MBRLConfig(steps=M.policy_steps, batch=M.policy_batch, rollout=M.rollout,
-                        error_threshold=M.error_threshold,
-                        seed=tree.seed("mbrl", k) % 2**31)
+    mb = MBRLConfig(steps=M.policy_steps, batch=M.policy_batch, rollout=M.rollout,
+                    error_threshold=M.error_threshold, seed=tree.seed("mbrl", k) % 2**31)
+    with ck.phase("policy-train"):
         net, _ = train_policy(anp, log, z_tr, c, mb)
-        pol = MetaScalingPolicy(net, anp, ctx_held, c, model_error(anp, ctx_held) > mb.error_threshold)
-        res["curve"]["meta-rl"][str(log.env_steps)] = _eval(c, z_held, sim_seed, pol)
-        res["seconds"][f"k={k}"] = time.perf_counter() - t0
-        if k == K:
-            best = (net, anp, log)
-    assert best is not None
-    net, anp, log = best
-    budget = log.env_steps
-    err = model_error(anp, ctx_all)
-    fallback = err > M.error_threshold
-    res["filter"] = {"zones": int(zones.num_zones), "fallback": int(fallback.sum()),
-                     "fallback_heldout": int(fallback[held].sum()), "heldout_zones": int(held.size),
-                     "error_median": float(np.median(err)), "error_p90": float(np.quantile(err, 0.9))}
-    res["budget"] = budget
-    policies: dict[str, Policy] = {"meta-rl": MetaScalingPolicy(net, anp, ctx_all, c, fallback)}
-    if "ppo" in cfg.methods:
-        from simcore.domains.autoscaling.ppo import PPOTrainer
+    return anp, glob, log, z_tr, mb, net
 
+
+def prepare(cfg: Any, zones: ZoneParams, tree: SeedTree, sim_seed: int, probe: dict[str, np.ndarray],
+            clock: PhaseClock | None = None, forecaster: WorkloadForecaster | None = None
+            ) -> tuple[dict[str, Policy], dict[str, Any], Trained]:
+    """Trains the ANPs, policies and PPO of one seed; returns the policies for every
+    zone ("meta-rl", "meta-rl-naive" and "ppo" when requested), the seed's meta results
+    (accuracy per k, sample-efficiency curve, filter counts, timings) and the largest
+    count's models.  The policies read ``forecaster``'s forecast (None: seasonal-naive),
+    in their training logs too.  ``clock`` collects the phases' wall and CPU seconds."""
+    torch.set_num_threads(1)
+    ck = clock if clock is not None else PhaseClock()
+    M, c = cfg.meta, cfg.sim
+    K, every = max(M.app_counts), cfg.forecast.every
+    held = np.flatnonzero(zones.app >= K)
+    z_held = zones.subset(held)
+    with ck.phase("logs"):
+        ctx_all = static_log(c, zones, STEPS_PER_DAY, tree.seed("context_log"))  # its forecast is not read
+    ctx_held = ZoneLog(*(a[held] for a in (ctx_all.traffic, ctx_all.vms, ctx_all.cpu, ctx_all.forecast)))
+    res: dict[str, Any] = {"accuracy": {}, "curve": {"meta-rl": {}, "ppo": {}}, "seconds": {}}
+    for k in sorted(M.app_counts):
         t0 = time.perf_counter()
-        tr = PPOTrainer(c, zones.subset(train_zone_index(zones, K, M.zones_per_app)), tree.seed("ppo"),
-                        horizon=M.log_days * STEPS_PER_DAY)
-        for mult in sorted(M.ppo_budgets):
+        anp, glob, log, z_tr, mb, net = _fit_k(cfg, zones, tree, k, forecast_factory(forecaster, every), ck)
+        with ck.phase("anp-accuracy"):
+            res["accuracy"][str(k)] = _accuracy(anp, glob, ctx_held, probe, held)
+        with ck.phase("curve-eval/meta-rl"):
+            pol = MetaScalingPolicy(net, anp, ctx_held, c, model_error(anp, ctx_held) > mb.error_threshold,
+                                    forecast=forecast_factory(forecaster, every)())
+            res["curve"]["meta-rl"][str(log.env_steps)] = _eval(c, z_held, sim_seed, pol)
+        res["seconds"][f"k={k}"] = time.perf_counter() - t0
+    with ck.phase("filter"):
+        err = model_error(anp, ctx_all)
+    trained = Trained(net, anp, ctx_all, err, err > M.error_threshold, forecast_factory(forecaster, every, {}))
+    if "meta-rl-naive" in cfg.methods:
+        trained.naive_net = net
+        if forecaster is not None:
+            with ck.phase("policy-train/naive"):
+                log_n = static_log(c, z_tr, M.log_days * STEPS_PER_DAY, tree.seed("train_log", K))
+                trained.naive_net, _ = train_policy(anp, log_n, z_tr, c, mb)
+    res["filter"] = {"zones": int(zones.num_zones), "fallback": int(trained.fallback.sum()),
+                     "fallback_heldout": int(trained.fallback[held].sum()), "heldout_zones": int(held.size),
+                     "error_median": float(np.median(err)), "error_p90": float(np.quantile(err, 0.9))}
+    res["budget"] = log.env_steps
+    policies: dict[str, Policy] = {"meta-rl": trained.policy(c)}
+    if trained.naive_net is not None:
+        policies["meta-rl-naive"] = trained.policy(c, naive=True)
+    if "ppo" in cfg.methods:
+        policies["ppo"] = _ppo(cfg, zones, tree, sim_seed, z_held, log.env_steps, res, ck)
+    return policies, res, trained
+
+
+def _ppo(cfg: Any, zones: ZoneParams, tree: SeedTree, sim_seed: int, z_held: ZoneParams, budget: int,
+         res: dict[str, Any], ck: PhaseClock) -> Policy:
+    """SB3 PPO on the largest count's training zones, evaluated after each budget; the
+    equal-budget policy (or the last one)."""
+    from simcore.domains.autoscaling.ppo import PPOTrainer
+
+    M, c, K = cfg.meta, cfg.sim, max(cfg.meta.app_counts)
+    t0 = time.perf_counter()
+    tr = PPOTrainer(c, zones.subset(train_zone_index(zones, K, M.zones_per_app)), tree.seed("ppo"),
+                    horizon=M.log_days * STEPS_PER_DAY)
+    out: Policy | None = None
+    for mult in sorted(M.ppo_budgets):
+        with ck.phase("ppo-train"):
             tr.learn(int(round(mult * budget)) - tr.steps)
+        with ck.phase("curve-eval/ppo"):
             res["curve"]["ppo"][str(tr.steps)] = _eval(c, z_held, sim_seed, tr.policy())
-            if mult == 1.0:
-                policies["ppo"] = tr.policy()
-        policies.setdefault("ppo", tr.policy())
-        res["seconds"]["ppo"] = time.perf_counter() - t0
-    return policies, res
+        if mult == 1.0:
+            out = tr.policy()
+    res["seconds"]["ppo"] = time.perf_counter() - t0
+    return out if out is not None else tr.policy()
 
 
 def _ci(v: list[float]) -> dict[str, float]:

@@ -21,7 +21,9 @@ from simcore.domains.autoscaling import baselines as bl
 from simcore.domains.autoscaling.evaluate import Policy, run_episode
 from simcore.domains.autoscaling.simulator import AutoscalingSimulator
 from simcore.domains.autoscaling.workload import draw_zones
+from simcore.experiments.autoscaling.clock import PhaseClock, add_phases
 from simcore.experiments.autoscaling.config import META_METHODS, AutoscalingExperimentConfig
+from simcore.experiments.autoscaling.sensitivity import delay_sweep, sensitivity_summary, threshold_curve, zone_metrics
 from simcore.report.stats import t_ci
 from simcore.runner import Job, SeedTree, run_jobs
 from simcore.util.config import to_dict
@@ -29,7 +31,8 @@ from simcore.util.config import to_dict
 __all__ = ["run", "run_seed"]
 
 
-def _policy(key: str, cfg: AutoscalingExperimentConfig, peak: np.ndarray, learned: dict[str, Policy]) -> Policy:
+def _policy(key: str, cfg: AutoscalingExperimentConfig, peak: np.ndarray, learned: dict[str, Policy],
+            forecaster: Any) -> Policy:
     c = cfg.sim
     if key in learned:
         return learned[key]
@@ -41,50 +44,61 @@ def _policy(key: str, cfg: AutoscalingExperimentConfig, peak: np.ndarray, learne
         return bl.AutopilotRecommender(c)
     if key == "autopilot-limit":
         return bl.AutopilotRecommender(c, aim=1.0)
-    if key == "predictive":
+    if key == "predictive" and forecaster is not None:
+        return bl.Predictive(c, forecaster=forecaster, every=cfg.forecast.every)
+    if key in ("predictive", "predictive-naive"):
         return bl.Predictive(c)
     return bl.PeakStatic(c, peak)
 
 
 def run_seed(cfg: AutoscalingExperimentConfig, seed: int) -> dict[str, Any]:
-    """Every method on seed index ``seed``: per-method metrics (means over zones), and
-    seed 0's trajectories of the plotted zones."""
+    """Every method on seed index ``seed``: per-method metrics (means over zones), the
+    sensitivity runs (filter threshold, provisioning delay), the phases' wall and CPU
+    seconds, and seed 0's trajectories of the plotted zones."""
     tree = SeedTree(cfg.seed).child("seed", seed)
+    ck = PhaseClock()
     zones = draw_zones(cfg.sim.workload, cfg.zones, tree.seed("zones"))
     sim_seed = tree.seed("sim")
-    probe = run_episode(AutoscalingSimulator(cfg.sim, zones=zones, seed=sim_seed), bl.TargetTracking(cfg.sim),
-                        record=True)
+    with ck.phase("probe"):
+        probe = run_episode(AutoscalingSimulator(cfg.sim, zones=zones, seed=sim_seed), bl.TargetTracking(cfg.sim),
+                            record=True)
     peak = bl.peak_static_vms(zones, probe["traffic_t"], cfg.sim.cpu_target)
     out: dict[str, Any] = {"methods": {}, "traces": {}}
+    forecaster = None
+    if cfg.needs_forecaster:
+        from simcore.experiments.autoscaling.meta import fit_forecaster  # torch only when a forecaster is fitted
+
+        with ck.phase("forecaster-fit"):
+            forecaster = fit_forecaster(cfg, zones, tree)
     learned: dict[str, Policy] = {}
+    trained = None
     if any(k in cfg.methods for k in META_METHODS):
         from simcore.experiments.autoscaling.meta import prepare  # torch only when the learners run
 
-        learned, out["meta"] = prepare(cfg, zones, tree, sim_seed, probe)
-    held = zones.app >= max(cfg.meta.app_counts) if learned else None
+        learned, out["meta"], trained = prepare(cfg, zones, tree, sim_seed, probe, ck, forecaster)
+    held = zones.app >= max(cfg.meta.app_counts)
     P = cfg.plot_zones
     for key in cfg.methods:
-        t0 = time.perf_counter()
-        m = run_episode(AutoscalingSimulator(cfg.sim, zones=zones, seed=sim_seed), _policy(key, cfg, peak, learned),
-                        record=seed == 0)
-        out["methods"][key] = {**_metrics(m, np.ones(cfg.zones, dtype=bool), cfg.sim.horizon),
-                               "seconds": time.perf_counter() - t0, "zone_stability": m["stability"].tolist()}
-        if held is not None:
-            out["methods"][key]["heldout"] = _metrics(m, held, cfg.sim.horizon)
+        with ck.phase(f"eval/{key}"):
+            m = run_episode(AutoscalingSimulator(cfg.sim, zones=zones, seed=sim_seed),
+                            _policy(key, cfg, peak, learned, forecaster), record=seed == 0)
+        out["methods"][key] = {**zone_metrics(m, np.ones(cfg.zones, dtype=bool), cfg.sim.horizon),
+                               "seconds": ck.wall[f"eval/{key}"], "zone_stability": m["stability"].tolist()}
+        if learned:
+            out["methods"][key]["heldout"] = zone_metrics(m, held, cfg.sim.horizon)
         if seed == 0:
             out["traces"][key] = {"vms": m["vms_t"][:, :P].T.tolist(), "cpu": m["cpu_t"][:, :P].T.tolist()}
+    out["sensitivity"] = {}
+    if trained is not None and cfg.meta.threshold_curve:
+        with ck.phase("sensitivity/threshold"):
+            out["sensitivity"]["threshold"] = threshold_curve(cfg, zones, sim_seed, trained, held)
+    if cfg.delays:
+        with ck.phase("sensitivity/delay"):
+            out["sensitivity"]["delay"] = delay_sweep(cfg, zones, sim_seed, trained, held)
+    out["phases"] = ck.as_dict()
     if seed == 0:
         out["traces"]["traffic"] = probe["traffic_t"][:, :P, 0].T.tolist()
     return out
-
-
-def _metrics(m: dict[str, np.ndarray], mask: np.ndarray, steps: int) -> dict[str, float]:
-    """The per-seed metrics of the zones in ``mask`` (bool (B,))."""
-    n = max(int(mask.sum()), 1)
-    return {"stability": float(m["stability"][mask].mean()), "vm_hours": float(m["vm_hours"][mask].sum()),
-            "slo_rate": float(m["slo_violations"][mask].sum() / (steps * n)),
-            "ops_per_zone_day": float(m["scaling_ops"][mask].mean() * 144 / steps),
-            "reward": float(m["reward"][mask].mean()), "cpu": float(m["cpu"][mask].mean())}
 
 
 def _per_seed(cfg: AutoscalingExperimentConfig, rows: list[dict[str, Any]], peak: list[dict[str, Any]] | None
@@ -131,12 +145,15 @@ def run(config: AutoscalingExperimentConfig, progress: bool = True) -> dict[str,
     runs = run_jobs(jobs, backend="inline" if config.workers == 1 else "process", workers=config.workers,
                     progress=progress, desc="autoscaling", unit="seed")
     meta = {"wall_seconds": time.perf_counter() - t0, "load_average_start": load,
-            "load_average_end": os.getloadavg()[0], "git_commit": _commit()}
+            "load_average_end": os.getloadavg()[0], "git_commit": _commit(),
+            "phases": add_phases([r["phases"] for r in runs])}
     seeds = {f"seed/{s}/{n}": SeedTree(config.seed).child("seed", s).describe(n)
-             for s in range(config.seeds) for n in ("zones", "sim", "context_log", "ppo")}
+             for s in range(config.seeds)
+             for n in ("zones", "sim", "context_log", "ppo", "forecast_traffic", "forecaster")}
     traces = runs[0].pop("traces")
     out = {"config": to_dict(config), "meta": meta, "summary": _summaries(config, runs), "traces": traces,
            "runs": runs, "seeds": seeds, "versions": _versions()}
+    out["sensitivity"] = sensitivity_summary(config.sim.delay, runs)
     if "meta" in runs[0]:
         from simcore.experiments.autoscaling.meta import meta_summary
 
