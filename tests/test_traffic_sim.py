@@ -48,7 +48,7 @@ def run_both(cfg: TrafficConfig, B: int, actions: list[np.ndarray], samples: lis
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(n_tiers=st.integers(1, 4), q=st.integers(1, 3), n=st.integers(3, 40), k=st.integers(1, 12),
        steps=st.integers(1, 6), m=st.integers(4, 8), B=st.integers(1, 7), seed=st.integers(0, 2**63),
-       mode=st.sampled_from(["random", "ties", "huge_tiers", "zero", "tiers_only"]),
+       mode=st.sampled_from(["random", "ties", "huge_tiers", "close", "zero", "tiers_only"]),
        basic=st.sampled_from(["ltr", "zero", "random"]), data=st.data())
 def test_cpp_matches_twin(n_tiers, q, n, k, steps, m, B, seed, mode, basic, data):
     F = m + n_tiers
@@ -66,6 +66,10 @@ def test_cpp_matches_twin(n_tiers, q, n, k, steps, m, B, seed, mode, basic, data
         elif mode == "huge_tiers":
             a = rng.uniform(-1, 1, (B, F))
             a[:, m:] = rng.choice([-100.0, 100.0], (B, n_tiers))
+        elif mode == "close":  # base terms below float32 resolution of the tier terms: the
+            a = rng.uniform(-1, 1, (B, F))  # flag-lookup pre-scores must defer to exact rescoring
+            a[:, :m] *= 2.0**-26
+            a[:, m:] = rng.choice([-1.0, 0.5, 1.0], (B, n_tiers))
         elif mode == "tiers_only":  # pi_basic's base weights: the per-class merge ranking
             a = np.repeat(np.asarray(cfg.basic_vector(), np.float32)[None], B, axis=0).astype(float)
             a[:, m:] = rng.choice([-100.0, -1.0, 0.0, 0.25, 1.0, 100.0], (B, n_tiers))
@@ -82,6 +86,18 @@ def test_twin_matches_at_default_size():
     acts = [np.concatenate([np.tile(cfg.basic_vector()[:8], (16, 1)), rng.uniform(-0.3, 0.3, (16, 3))],
                            axis=1).astype(np.float32) for _ in range(12)]
     run_both(cfg, 16, acts, [True] * 11 + [False], seed=9)
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0**-26])
+def test_twin_matches_at_default_size_under_any_weights(scale):
+    # The general ranking (base weights not pi_basic's): tier flags added by class lookup
+    # in the float32 pre-scores at N = 1000; scale 2^-26 puts the base terms below float32
+    # resolution next to the tier terms, where only the exact rescoring can order items.
+    cfg = TrafficConfig()
+    rng = np.random.default_rng(4)
+    acts = [np.concatenate([scale * rng.uniform(-1, 1, (16, 8)), rng.choice([-1.0, 0.5, 1.0], (16, 3))],
+                           axis=1).astype(np.float32) for _ in range(12)]
+    run_both(cfg, 16, acts, [True] * 11 + [False], seed=10)
 
 
 def test_class_merge_ranking_breaks_rounded_ties_by_index():

@@ -52,6 +52,16 @@ TopKResult topk(ItemMatrix X, const float* w, std::size_t k, const std::uint8_t*
 TopKResult topk_columns(ItemColumns X, const float* w, std::size_t k,
                         const std::uint8_t* exclude, std::int64_t* out);
 
+// topk_columns when the last flag_cols (1 .. kMaxFlagCols) columns of X are exact 0/1
+// flags and cls[i] = sum_j X[cols - flag_cols + j, i] << j, both the caller's to
+// guarantee: the same ranking (same scores, same ties), with the flags' weights added to
+// the float32 pre-scores by one table lookup per eight rows instead of one multiply-add
+// per flag column.  Any other flag_cols, or cls == nullptr, is topk_columns.
+inline constexpr std::size_t kMaxFlagCols = 3;
+TopKResult topk_columns_flags(ItemColumns X, std::size_t flag_cols, const std::uint8_t* cls,
+                              const float* w, std::size_t k, const std::uint8_t* exclude,
+                              std::int64_t* out);
+
 // Per-column max |x| of a column-major catalogue, for ItemColumns::absmax.
 std::vector<float> column_absmax(ItemColumns X);
 

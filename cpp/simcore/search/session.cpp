@@ -136,8 +136,9 @@ std::size_t SessionBatch::rank_page(const Session& s, const float* w, std::int64
 }
 
 void SessionBatch::gather_page(const Session& s, const std::int64_t* items, std::size_t count,
-                               float* px) const {
+                               float* px, const std::uint8_t* flag_bits, std::size_t flag_cols) const {
   const std::size_t N = world_.n_items, m = world_.n_features;
+  const std::size_t mc = flag_bits ? m - flag_cols : m;  // columns read from the catalogue
   const std::size_t q = static_cast<std::size_t>(s.user.query);
   // Ranking has just streamed this query's columns through the cache, while the
   // row-major copy and the per-item arrays are cold: read the features from the columns
@@ -147,7 +148,8 @@ void SessionBatch::gather_page(const Session& s, const std::int64_t* items, std:
   for (std::size_t k = 0; k < count; ++k) __builtin_prefetch(ap + 2 * static_cast<std::size_t>(items[k]));
   for (std::size_t k = 0; k < count; ++k) {
     const auto i = static_cast<std::size_t>(items[k]);
-    for (std::size_t j = 0; j < m; ++j) px[k * m + j] = cols[j * N + i];
+    for (std::size_t j = 0; j < mc; ++j) px[k * m + j] = cols[j * N + i];
+    for (std::size_t j = mc; j < m; ++j) px[k * m + j] = ((flag_bits[i] >> (j - mc)) & 1) ? 1.0f : 0.0f;
   }
 }
 

@@ -184,9 +184,12 @@ class SessionBatch {
   void prefetch_session(const Session& s) const;
   void write_obs(const Session& s, float* obs) const;
   // Fills memo and per-item weights/click probabilities for the page `items`.
-  // Features (count, m) of the page's items into px.
+  // Features (count, m) of the page's items into px.  With flag_bits (N,) for the query,
+  // the last flag_cols features are exact 0/1 flags read as bit j of flag_bits[item]
+  // (derived domains whose catalogue ends in such flags: their columns stay cold).
   void gather_page(const Session& s, const std::int64_t* items, std::size_t count,
-                   float* px) const;
+                   float* px, const std::uint8_t* flag_bits = nullptr,
+                   std::size_t flag_cols = 0) const;
   void describe_page(const Session& s, const std::int64_t* items, const float* px,
                      std::size_t count,
                      PageMemo& memo, double* weight, double* click_prob) const;

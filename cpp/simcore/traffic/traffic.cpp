@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "simcore/common/parallel.hpp"
+#include "simcore/ranking/topk.hpp"
 
 namespace simcore {
 namespace traffic {
@@ -33,6 +34,7 @@ void TrafficBatch::build_tier_lists() {
   class_base_.resize(Q * N);
   class_items_.resize(Q * N);
   class_start_.assign(Q * (C + 1), 0);
+  item_class_.resize(Q * N);
   std::vector<double> w(mb);
   for (std::size_t j = 0; j < mb; ++j) w[j] = static_cast<double>(tiers_.basic_weights[j]);
   std::vector<std::size_t> cls(N);
@@ -48,6 +50,7 @@ void TrafficBatch::build_tier_lists() {
       std::size_t c = 0;
       for (std::size_t j = 0; j < mt; ++j) c |= (X[i * F + mb + j] != 0.0f ? std::size_t(1) : 0) << j;
       cls[i] = c;
+      item_class_[q * N + i] = static_cast<std::uint8_t>(c);
       ++start[c + 1];
     }
     for (std::size_t c = 0; c < C; ++c) start[c + 1] += start[c];
@@ -128,6 +131,17 @@ std::size_t TrafficBatch::rank_by_class(const Session& s, const float* w, std::i
   }
   for (std::size_t k = count; k < K; ++k) page[k] = -1;
   return count;
+}
+
+std::size_t TrafficBatch::rank_general(const Session& s, const float* w, std::int64_t* page) const {
+  const std::size_t mt = tiers_.n_tiers;
+  if (item_class_.empty() || mt > kMaxFlagCols) return rank_page(s, w, page);
+  const std::size_t N = world_.n_items, F = world_.n_features, K = config_.page_size;
+  const std::size_t q = static_cast<std::size_t>(s.user.query);
+  const ItemColumns X{columns_.data() + q * N * F, N, F, absmax_.data() + q * F};
+  const TopKResult r = topk_columns_flags(X, mt, item_class_.data() + q * N, w, K, s.shown.data(), page);
+  for (std::size_t i = r.count; i < K; ++i) page[i] = -1;
+  return r.count;
 }
 
 void TrafficBatch::build_control() {
@@ -221,7 +235,7 @@ void TrafficBatch::reset(float* obs, int threads) {
 
 void TrafficBatch::step(const float* actions, bool sample, const TrafficOut& out, int threads) {
   const std::size_t K = config_.page_size, F = world_.n_features, W = model_.window;
-  const std::size_t D = obs_dim(), mt = tiers_.n_tiers, T = horizon_;
+  const std::size_t D = obs_dim(), mt = tiers_.n_tiers, T = horizon_, N = world_.n_items;
   const StepOut& o = out.base;
   const double cart0 = std::exp(tiers_.cart_bias);
   parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
@@ -253,10 +267,12 @@ void TrafficBatch::step(const float* actions, bool sample, const TrafficOut& out
       const float* a = actions + i * F;
       const bool by_class = !class_start_.empty() &&
                             std::memcmp(a, tiers_.basic_weights.data(), (F - mt) * sizeof(float)) == 0;
-      const std::size_t count = by_class ? rank_by_class(s, a, page) : rank_page(s, a, page);
+      const std::size_t count = by_class ? rank_by_class(s, a, page) : rank_general(s, a, page);
       const std::size_t slot = s.n_pages == 0 ? 0 : (s.head + 1) % W;
       PageMemo fresh;
-      gather_page(s, page, count, px.data());
+      const bool flag_path = !item_class_.empty() && mt <= kMaxFlagCols;
+      const std::size_t qi = static_cast<std::size_t>(s.user.query);
+      gather_page(s, page, count, px.data(), flag_path ? item_class_.data() + qi * N : nullptr, mt);
       double* weight = s.item_weight.data() + slot * K;
       describe_page(s, page, px.data(), count, fresh, weight, click_prob.data());
       const Outcome oc = evaluate(s, fresh);

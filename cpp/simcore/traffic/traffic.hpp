@@ -71,6 +71,10 @@ class TrafficBatch : public SessionBatch {
   // the per-tier-class lists of the query's items sorted by base score; the same page
   // (same scores, ties by lower index) as the general ranking, at O(K * classes) cost.
   std::size_t rank_by_class(const Session& s, const float* w, std::int64_t* page) const;
+  // The page under any weights w: the general ranking, with the tier flags' weights added
+  // by class lookup (topk_columns_flags) when m_t <= kMaxFlagCols; the same page as
+  // rank_page.
+  std::size_t rank_general(const Session& s, const float* w, std::int64_t* page) const;
   // Tier shares of the `count` items whose features are px (count, F) into share (m_t,).
   void page_shares(const float* px, std::size_t count, double* share) const;
 
@@ -84,6 +88,7 @@ class TrafficBatch : public SessionBatch {
   std::vector<std::int32_t> class_items_;     // (Q, N) items grouped by class
   std::vector<double> class_base_;            // (Q, N) their base scores, in the same order
   std::vector<std::uint32_t> class_start_;    // (Q, 2^m_t + 1) offsets into class_items_
+  std::vector<std::uint8_t> item_class_;      // (Q, N) tier class of each item
 };
 
 }  // namespace traffic
