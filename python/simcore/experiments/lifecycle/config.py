@@ -61,7 +61,10 @@ class LifecycleExperimentConfig:
         seeds: seed indices (integer >= 1; 5 by default: CIs are Student-t over seeds).
         iterations: training episodes (30-day activities) per learner (integer >= 1).
         train_users: B, customer slots of the training env (integer >= 8).
-        k: K of the K-step advantages, days per rollout (integer >= 1).
+        k: K of the K-step advantages, days per rollout (integer >= 1; 10, was 5: with
+            K = 5 the returns lean on the critic's bootstrap V(s_{t+K}), which lags the
+            policy and undervalues post-touch states, and 2 of 5 seeds collapsed to
+            do-nothing; docs/lifecycle.md, "Why A2C collapsed"; the slides leave K open).
         a2c: A2C hyper-parameters (defaults: the slides' 3 x 256 tanh, lr 2.5e-4,
             gamma 0.99, beta 0.01; rewards in dollars scaled by 0.05 so that a typical
             purchase is about 1.7 (the value net's targets); advantages standardised per
@@ -116,7 +119,7 @@ class LifecycleExperimentConfig:
     seeds: int = 5
     iterations: int = 30
     train_users: int = 256
-    k: int = 5
+    k: int = 10
     a2c: A2CConfig = field(default_factory=_default_a2c)
     price_on: str = "spend"
     expected_reward: bool = True
