@@ -12,6 +12,7 @@ import pytest
 from simcore.experiments.lifecycle.config import smoke_config
 from simcore.experiments.lifecycle.diagnose import (
     COLLAPSE_TOUCHES,
+    CURVE_KEYS,
     _returns,
     bootstrap_bias,
     group_means,
@@ -76,6 +77,8 @@ def test_variant_and_overrides() -> None:
     for r in rows:
         assert r["collapsed"] == (r["touches"] < COLLAPSE_TOUCHES)
         assert np.isfinite(r["ltv"]) and 0 <= r["entropy_end"] <= np.log(16) + 1e-6 and r["price_max"] >= 0
+        assert [c["iteration"] for c in r["curve"]] == list(range(cfg.iterations))
+        assert r["curve"][-1]["entropy"] == r["entropy_end"] and set(r["curve"][0]) == set(CURVE_KEYS)
     assert variant(cfg, [0])[0]["ltv"] == rows[0]["ltv"]  # same seed => same run
     with pytest.raises(ValueError, match="snapshots"):
         bootstrap_bias(base, 0, [])

@@ -6,8 +6,10 @@ means in :mod:`.learners`):
 * :func:`variant` trains A2C on seed indices with config overrides and returns, per
   seed, its online LTV and touches per customer (the evaluation activity of
   :func:`.learners.run_learner`), the policy entropy at the end of training and the
-  largest budget price of the run; ``collapsed`` marks a run whose evaluation policy
-  touches a customer on fewer than ``COLLAPSE_TOUCHES`` of the 30 days.
+  largest budget price of the run, and its learning curve (per iteration: the training
+  activity's LTV and spend per customer, policy entropy, value loss, budget price);
+  ``collapsed`` marks a run whose evaluation policy touches a customer on fewer than
+  ``COLLAPSE_TOUCHES`` of the 30 days.
 * :func:`bootstrap_bias` trains A2C on one seed and, at chosen iterations, plays one
   extra activity with the current policy (no learning; the agent's sampling stream is
   restored afterwards, so training is unchanged) and compares, per action group (do
@@ -42,7 +44,10 @@ import numpy as np
 
 from simcore.experiments.lifecycle.config import LifecycleExperimentConfig
 
-__all__ = ["COLLAPSE_TOUCHES", "with_overrides", "variant", "bootstrap_bias", "group_means"]
+__all__ = ["COLLAPSE_TOUCHES", "CURVE_KEYS", "with_overrides", "variant", "bootstrap_bias", "group_means"]
+
+#: the learning-curve fields :func:`variant` keeps
+CURVE_KEYS = ("iteration", "ltv", "spend", "entropy", "value_loss", "price")
 
 #: a run whose evaluation policy touches a customer on fewer days than this (of 30) collapsed
 COLLAPSE_TOUCHES = 2.0
@@ -57,7 +62,7 @@ def with_overrides(cfg: LifecycleExperimentConfig, overrides: Mapping[str, Any])
 
 def variant(cfg: LifecycleExperimentConfig, seeds: Iterable[int]) -> list[dict[str, Any]]:
     """A2C of ``cfg`` on each seed index: ltv, touches (per customer, evaluation
-    activity), entropy_end, price_max, collapsed, cpu_seconds (process CPU time)."""
+    activity), entropy_end, price_max, collapsed, cpu_seconds (process CPU time), curve."""
     from simcore.experiments.lifecycle.learners import run_learner
 
     out = []
@@ -69,7 +74,8 @@ def variant(cfg: LifecycleExperimentConfig, seeds: Iterable[int]) -> list[dict[s
                     "entropy_end": float(curve[-1]["entropy"]),
                     "price_max": float(max(c["price"] for c in curve)),
                     "collapsed": bool(on["touches"] < COLLAPSE_TOUCHES),
-                    "cpu_seconds": time.process_time() - t0})
+                    "cpu_seconds": time.process_time() - t0,
+                    "curve": [{k: float(c[k]) for k in CURVE_KEYS} for c in curve]})
     return out
 
 
@@ -167,7 +173,7 @@ def main(argv: list[str]) -> None:
         cfg = with_overrides(LifecycleExperimentConfig(workers=1), json.loads(argv[3]) if len(argv) > 3 else {})
         rows = variant(cfg, seeds)
         for r in rows:
-            print(json.dumps({"name": argv[2], **r}), flush=True)
+            print(json.dumps({"name": argv[2], **{k: v for k, v in r.items() if k != "curve"}}), flush=True)
         with open(argv[1], "w") as f:
             json.dump({"name": argv[2], "overrides": json.loads(argv[3]) if len(argv) > 3 else {}, "rows": rows}, f)
     elif len(argv) == 4 and argv[0] == "bias":
