@@ -49,7 +49,8 @@ def test_report_opens_with_the_claims_table(smoke, tmp_path):
 
 def test_smoke_results_are_complete(smoke):
     methods = {p["method"] for p in smoke["points"]}
-    assert methods == {"uplift", "uniform-opt", "segment-opt", "ddpg-cem", "ddpg-fixed", "ddpg-cem-1d", "cem-uniform"}
+    assert methods == {"uplift", "uniform-opt", "segment-opt", "ddpg-cem", "ddpg-fixed", "ddpg-cem-1d", "cem-uniform",
+                       "cem-segment"}
     assert all(p["n"] == 2 for p in smoke["points"])
     tr = smoke["curves"]["ddpg-cem"]["trajectories"]
     lo, hi = np.array(tr["low"]["seed0"]), np.array(tr["high"]["seed0"])

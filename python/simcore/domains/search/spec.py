@@ -8,10 +8,12 @@ is the C++ simulator's (docs/user_model.md, "Observation").
 
 from __future__ import annotations
 
+import numpy as np
+
 from simcore.domains.search.config import SessionConfig
 from simcore.envs.spec import Field, ObsSlice, StepSpec
 
-__all__ = ["SEARCH_STEP_SPEC", "search_dims"]
+__all__ = ["SEARCH_STEP_SPEC", "search_dims", "segment_of"]
 
 SEARCH_STEP_SPEC = StepSpec(
     name="search",
@@ -52,3 +54,11 @@ def search_dims(config: SessionConfig) -> dict[str, int]:
     }
     dims["D"] = SEARCH_STEP_SPEC.obs_dim(dims)
     return dims
+
+
+def segment_of(obs: np.ndarray, n_segments: int) -> np.ndarray:
+    """int64 (n,) segment index of each observation float (n, D) of the search layout
+    (and of the domains that keep it, e.g. tiered traffic): the argmax of the
+    ``segment`` one-hot, the G columns before the last (``progress``)."""
+    one_hot = np.asarray(obs)[:, -1 - n_segments:-1]
+    return np.argmax(one_hot, axis=1).astype(np.int64)

@@ -62,7 +62,7 @@ def _segments(cfg: TieredTrafficConfig, runs: Mapping[str, Any], exact: Sequence
         "segment-opt": [e["segment-opt"][lam]["by_segment"] for e in exact] if lam in exact[0]["segment-opt"] else [],
         "uniform-opt": [e["uniform-opt"][lam]["by_segment"] for e in exact] if lam in exact[0]["uniform-opt"] else [],
     }
-    for key in ("ddpg-cem", "cem-uniform", "ddpg-fixed"):
+    for key in ("ddpg-cem", "cem-uniform", "cem-segment", "ddpg-fixed"):
         if key in cfg.learners:
             sources[key] = [runs[f"learner/{key}/{lam}/{s}"]["final"]["by_segment"] for s in range(cfg.seeds)]
     G = len(exact[0]["segments"])
@@ -139,7 +139,8 @@ def analyse(cfg: TieredTrafficConfig, runs: Mapping[str, Any]) -> dict[str, Any]
         if f"{H:g}" in exact[0][fam]:
             head[fam] = [e[fam][f"{H:g}"] for e in exact]
     for a, b in (("ddpg-cem", "ddpg-fixed"), ("ddpg-cem", "ddpg-cem-1d"), ("ddpg-cem", "cem-uniform"),
-                 ("ddpg-cem", "segment-opt"), ("ddpg-cem", "uniform-opt"), ("segment-opt", "uniform-opt")):
+                 ("ddpg-cem", "segment-opt"), ("ddpg-cem", "uniform-opt"), ("segment-opt", "uniform-opt"),
+                 ("cem-segment", "cem-uniform"), ("cem-segment", "segment-opt"), ("ddpg-cem", "cem-segment")):
         if a in head and b in head:
             comps[f"{a} - {b}"] = {f: _compare([x[f] for x in head[a]], [x[f] for x in head[b]])
                                    for f in ("reward", "lift_pct", "gmv_change_pct")}

@@ -5,7 +5,9 @@ sigmoid head whose bounds CEM moves), ``ddpg-fixed`` (the same DDPG inside fixed
 hand-set bounds), ``ddpg-cem-1d`` (DDPG + CEM exploring one tier dimension per
 iteration: the article's current single-dimension exploration), ``cem-uniform`` (the
 CEM's global action mu alone, the same for every user: a learned uniform
-intervention).  Exact baselines (simulator expectation mode, per seed's panel):
+intervention), ``cem-segment`` (one CEM per user segment, each segment served its own
+mean: a learned personalised intervention, a simcore extension; :mod:`.segment_cem`).
+Exact baselines (simulator expectation mode, per seed's panel):
 ``uplift`` (the classic fixed up-weighting of the target tier by each amount of
 ``uplifts``), ``uniform-opt`` (the best static tier weights for everyone) and
 ``segment-opt`` (the best static tier weights per user segment: the hardest
@@ -24,7 +26,7 @@ from simcore.domains.traffic.config import TrafficConfig, TrafficRewardConfig
 __all__ = ["TieredTrafficConfig", "LEARNERS", "learner_runs", "smoke_config", "full_config"]
 
 #: learner keys
-LEARNERS: tuple[str, ...] = ("ddpg-cem", "ddpg-fixed", "ddpg-cem-1d", "cem-uniform")
+LEARNERS: tuple[str, ...] = ("ddpg-cem", "ddpg-fixed", "ddpg-cem-1d", "cem-uniform", "cem-segment")
 
 
 def _default_ddpg() -> DDPGConfig:

@@ -76,6 +76,29 @@ def _sim_factory(tcfg: Any, world: Any) -> Any:
     return lambda n, seed=0: TrafficSimulator(tcfg, num_sessions=int(n), seed=seed, world=world)
 
 
+def _cem_segment(cfg: TieredTrafficConfig, sim0: Any, seeds: SeedTree, tag: str) -> Any:
+    """The per-segment CEM learner (:mod:`.segment_cem`): one tracker per segment with
+    the CEM settings of the other CEM methods, seeded ("agent", "cem-segment", lambda,
+    "segment", g), warmed up ``cfg.cem_warmup`` iterations."""
+    from simcore.algos.cem_bounds import CEMBounds
+    from simcore.experiments.tiered_traffic.segment_cem import CEMSegmentPolicy, segment_cem_evaluator
+
+    m_t = int(sim0.n_tiers)
+    G = int(np.asarray(sim0.world.segment_pref).shape[0])
+    agent = seeds.child("agent", "cem-segment", tag)
+    init = np.asarray(sim0.basic_weights, dtype=np.float64)[-m_t:]
+    cems = [CEMBounds(m_t, dataclasses.replace(cfg.cem, seed=agent.seed("segment", g) % 2**31), init_mean=init)
+            for g in range(G)]
+    sim = _sim_factory(sim0.config, sim0.world)(cfg.cem_chunk)
+    evaluate = segment_cem_evaluator(sim, seeds.child("cem-eval", "cem-segment", tag), G, cfg.cem_max_chunks,
+                                     cfg.cem_rel_tol, expected=cfg.cem_reward == "expected")
+    learner = CEMSegmentPolicy(cems, evaluate)
+    for _ in range(cfg.cem_warmup):
+        learner.step_cem()
+    learner.cem_sessions = evaluate.sessions  # type: ignore[attr-defined]
+    return learner
+
+
 def build_learner(key: str, cfg: TieredTrafficConfig, lam: float, sim0: Any, seeds: SeedTree) -> Any:
     """A fresh learner ``key`` (config LEARNERS, or "basic": the control bucket) for the env behind ``sim0``; the CEM
     methods run ``cfg.cem_warmup`` CEM iterations first (their initial bounds)."""
@@ -99,6 +122,8 @@ def build_learner(key: str, cfg: TieredTrafficConfig, lam: float, sim0: Any, see
 
     if key == "ddpg-fixed":
         return ddpg(ActionBounds(cfg.fixed_low, cfg.fixed_high, m=m_t))
+    if key == "cem-segment":
+        return _cem_segment(cfg, sim0, seeds, tag)
     explore = "one" if key == "ddpg-cem-1d" else cfg.cem.explore
     cem = CEMBounds(m_t, dataclasses.replace(cfg.cem, seed=agent_seed, explore=explore),
                     init_mean=np.asarray(sim0.basic_weights, dtype=np.float64)[-m_t:])

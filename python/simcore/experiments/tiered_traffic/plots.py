@@ -29,6 +29,7 @@ STYLE = {
     "ddpg-fixed": ("tab:orange", "^", "DDPG, fixed hand-set bounds"),
     "ddpg-cem-1d": ("tab:purple", "P", "DDPG + CEM, single-dimension exploration"),
     "cem-uniform": ("tab:green", "X", "CEM global action (uniform, learned)"),
+    "cem-segment": ("tab:olive", "*", "CEM per segment (learned, simcore extension)"),
 }
 
 
@@ -62,7 +63,8 @@ def plot_frontier(R: dict[str, Any], path: Path) -> None:
 def plot_lambda(R: dict[str, Any], path: Path) -> None:
     fig, axes = new_figure(ncols=2, width=5.5, height=4.2)
     for ax, f, lab in ((axes[0][0], "lift_pct", "share lift (%)"), (axes[0][1], "gmv_change_pct", "GMV change (%)")):
-        for method in ("segment-opt", "uniform-opt", "ddpg-cem", "ddpg-fixed", "ddpg-cem-1d", "cem-uniform"):
+        for method in ("segment-opt", "uniform-opt", "ddpg-cem", "ddpg-fixed", "ddpg-cem-1d", "cem-uniform",
+                       "cem-segment"):
             lam, m, h = _series(R, method, f)
             if lam.size < 2:
                 continue
@@ -78,7 +80,8 @@ def plot_lambda(R: dict[str, Any], path: Path) -> None:
 
 def plot_segments(R: dict[str, Any], path: Path) -> None:
     seg = R["segments"]
-    methods = [m for m in ("segment-opt", "uniform-opt", "ddpg-cem", "cem-uniform") if m in seg["methods"]]
+    methods = [m for m in ("segment-opt", "uniform-opt", "ddpg-cem", "cem-uniform", "cem-segment")
+               if m in seg["methods"]]
     G = len(seg["segments"])
     fig, axes = new_figure(ncols=2, width=6.0, height=4.2)
     w = 0.8 / max(len(methods), 1)

@@ -56,12 +56,12 @@ def _segments_table(R: dict[str, Any]) -> str:
     rows = []
     for g, s in enumerate(seg["segments"]):
         row = [g, f"{s['users'][0]:.0f}", _pm(s["affinity"]), _pm(s["likes"]), _pm(s["dislikes"])]
-        for method in ("segment-opt", "uniform-opt", "ddpg-cem", "cem-uniform"):
+        for method in ("segment-opt", "uniform-opt", "ddpg-cem", "cem-uniform", "cem-segment"):
             r = seg["methods"].get(method, [None] * (g + 1))[g]
             row += [f"{_pm(r['lift_pct'], 1)} / {_pm(r['gmv_change_pct'])}" if r else "–"]
         rows.append(row)
     return markdown_table(["segment", "panel users", "mean affinity", "share liking", "share disliking",
-                           "segment-opt lift / GMV %", "uniform-opt", "ddpg-cem", "cem-uniform"], rows)
+                           "segment-opt lift / GMV %", "uniform-opt", "ddpg-cem", "cem-uniform", "cem-segment"], rows)
 
 
 def _transient_table(R: dict[str, Any]) -> str:
