@@ -39,8 +39,13 @@ def test_returns_match_hand_computation() -> None:
 def test_group_means() -> None:
     x = np.array([[1.0, 3.0], [5.0, 7.0]])
     touch = np.array([[False, True], [True, True]])
-    m = group_means(x, touch)
-    assert m == {"nothing": 1.0, "touch": 5.0, "diff": 4.0}
+    m = group_means(x, touch, blocks=2)
+    assert (m["nothing"], m["touch"], m["diff"]) == (1.0, 5.0, 4.0)
+    assert np.isnan(m["diff_se"])  # the second block has no do-nothing row: one block difference
+    x4 = np.array([[0.0, 1.0], [0.0, 3.0], [1.0, 2.0], [1.0, 6.0]])
+    t4 = np.array([[False, True]] * 4)
+    m4 = group_means(x4, t4, blocks=4)  # block differences 1, 3, 1, 5: se = std / 2
+    assert m4["diff"] == 2.5 and m4["diff_se"] == pytest.approx(np.std([1, 3, 1, 5], ddof=1) / 2)
 
 
 def test_bootstrap_bias_is_zero_when_k_covers_the_activity() -> None:

@@ -79,11 +79,23 @@ def variant(cfg: LifecycleExperimentConfig, seeds: Iterable[int]) -> list[dict[s
     return out
 
 
-def group_means(x: np.ndarray, touch: np.ndarray) -> dict[str, float]:
-    """Means of x over do-nothing rows and touch rows (same shapes), and touch - nothing."""
+def group_means(x: np.ndarray, touch: np.ndarray, blocks: int = 16) -> dict[str, float]:
+    """Means of x (B, T) over do-nothing rows and touch rows (bool, same shape), their
+    difference touch - nothing, and the difference's standard error ``diff_se`` over
+    ``blocks`` contiguous blocks of customers (rows of one customer are correlated;
+    NaN when fewer than 2 blocks have both groups)."""
+
+    def diff(xb: np.ndarray, tb: np.ndarray) -> float:
+        if not (tb.any() and (~tb).any()):
+            return float("nan")
+        return float(xb[tb].mean() - xb[~tb].mean())
+
     n0 = float(x[~touch].mean()) if (~touch).any() else float("nan")
     n1 = float(x[touch].mean()) if touch.any() else float("nan")
-    return {"nothing": n0, "touch": n1, "diff": n1 - n0}
+    parts = [diff(xb, tb) for xb, tb in zip(np.array_split(x, blocks), np.array_split(touch, blocks)) if len(xb)]
+    ok = np.array([d for d in parts if np.isfinite(d)])
+    se = float(ok.std(ddof=1) / np.sqrt(len(ok))) if len(ok) > 1 else float("nan")
+    return {"nothing": n0, "touch": n1, "diff": n1 - n0, "diff_se": se}
 
 
 def _returns(r: np.ndarray, next_v: np.ndarray, k: int, gamma: float) -> tuple[np.ndarray, np.ndarray]:
