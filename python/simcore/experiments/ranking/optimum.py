@@ -29,15 +29,9 @@ from typing import Any
 import numpy as np
 
 from simcore.algos.protocol import AgentBase
+from simcore.domains.search.spec import segment_of
 
 Policy = Callable[[np.ndarray], np.ndarray]
-
-
-def segment_of(obs: np.ndarray, n_segments: int) -> np.ndarray:
-    """int64 (n,) segment index of each observation (the one-hot before the last column:
-    layout window*m history features, m + 1 page features, G segments, t / horizon)."""
-    one_hot = np.asarray(obs)[:, -1 - n_segments:-1]
-    return np.argmax(one_hot, axis=1).astype(np.int64)
 
 
 class SegmentWeights(AgentBase):
