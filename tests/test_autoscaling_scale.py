@@ -184,3 +184,22 @@ def test_learned_forecast_changes_the_policy_path():
     assert a["methods"]["predictive"]["reward"] != a["methods"]["predictive-naive"]["reward"]
     assert a["methods"]["meta-rl"]["reward"] != a["methods"]["meta-rl-naive"]["reward"]
     assert a["methods"]["meta-rl"]["reward"] != b["methods"]["meta-rl"]["reward"]
+
+
+def test_strongest_rule_and_forecast_claim():
+    from simcore.experiments.autoscaling.report_sections import forecast_claim, strongest_rule
+
+    def row(reward: float, stab: list[float]) -> dict:
+        per = {"reward": [reward - 0.001, reward + 0.001], "stability": stab}
+        return {"reward": {"mean": reward, "half": 0.0}, "per_seed": per,
+                "heldout": {"reward": {"mean": reward, "half": 0.0}, "per_seed": per}}
+
+    S = {"target-tracking": row(-0.012, [0.8, 0.8]), "predictive": row(-0.010, [0.82, 0.8]),
+         "peak-static": row(-0.001, [0.1, 0.1]), "meta-rl": row(-0.011, [0.81, 0.83]),
+         "meta-rl-naive": row(-0.013, [0.8, 0.8])}
+    R = {"summary": S, "config": {"seeds": 2, "forecast": {"kind": "learned", "every": 6}, "sim": {"delay": 0}}}
+    assert strongest_rule(R) == "predictive"      # peak static is a hindsight reference, not a rule
+    c = forecast_claim(R)
+    assert c is not None and c.verdict == "reproduced" and "0.0020" in c.result
+    R["config"]["forecast"]["kind"] = "seasonal-naive"
+    assert forecast_claim(R) is None

@@ -161,11 +161,23 @@ def run(config: AutoscalingExperimentConfig, progress: bool = True) -> dict[str,
     return out
 
 
+def _cpu_model() -> str:
+    """The CPU's model name and whether it has AVX-512 (torch's float results, hence the
+    learned models, differ between instruction sets)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+    except OSError:
+        return "unknown"
+    name = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "unknown")
+    return f"{name}, avx512f {'yes' if ' avx512f' in info else 'no'}"
+
+
 def _versions() -> dict[str, str]:
     import platform
 
     v = {"python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
-         "cpus": str(os.cpu_count())}
+         "cpus": str(os.cpu_count()), "cpu_model": _cpu_model()}
     try:
         import torch
 
