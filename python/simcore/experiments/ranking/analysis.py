@@ -68,7 +68,7 @@ def early_gmv(history: list[dict[str, Any]], frac: float) -> float:
 
 
 def _final_row(finals: list[dict[str, Any]], seconds: list[float],
-               exact: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+               exact: list[dict[str, Any]] | None = None, cpu: list[float] | None = None) -> dict[str, Any]:
     g = [f["gmv_per_session"] for f in finals]
     c = [f["ctr"] for f in finals]
     row: dict[str, Any] = {}
@@ -80,12 +80,18 @@ def _final_row(finals: list[dict[str, Any]], seconds: list[float],
             "clicks_per_session": float(np.mean([f["clicks_per_session"] for f in finals])),
             "conversion": float(np.mean([f["conversion"] for f in finals])),
             "weights": np.mean([f["mean_action"] for f in finals], axis=0).tolist(),
-            "seconds": float(np.mean(seconds))}
+            "seconds": float(np.mean(seconds)),
+            "cpu_seconds": float(np.mean(cpu)) if cpu else float("nan")}
+
+
+def _cpu(rs: list[dict[str, Any]]) -> list[float] | None:
+    """The jobs' CPU seconds (None for results recorded before they were measured)."""
+    return [float(r["cpu_seconds"]) for r in rs] if all("cpu_seconds" in r for r in rs) else None
 
 
 def final_table(train: dict[str, list[dict[str, Any]]], named: list[dict[str, Any]]) -> dict[str, Any]:
     """Per agent (and per named vector, as "fixed-<name>"): final GMV / CTR with CIs."""
-    final = {k: _final_row([r["final"] for r in rs], [r["seconds"] for r in rs], [r["exact"] for r in rs])
+    final = {k: _final_row([r["final"] for r in rs], [r["seconds"] for r in rs], [r["exact"] for r in rs], _cpu(rs))
              for k, rs in train.items() if rs}
     for name in NAMED:
         rows = [r["final"][name] for r in named]
@@ -116,7 +122,8 @@ def budget_table(cfg: RankingConfig, results: list[dict[str, Any]], final: dict[
     for k in cfg.budget_agents:
         rs = sorted([r for r in results if r["kind"] == "budget" and r["agent"] == k], key=lambda r: r["seed"])
         if rs:
-            rows[k] = _final_row([r["final"] for r in rs], [r["seconds"] for r in rs], [r["exact"] for r in rs])
+            rows[k] = _final_row([r["final"] for r in rs], [r["seconds"] for r in rs], [r["exact"] for r in rs],
+                                 _cpu(rs))
     ours = [k for k in rows if k not in SB3_AGENTS]
     refs = [k for k in rows if k in SB3_AGENTS]
     vs = {k: {ref: paired_both(rows[k], rows[ref]) for ref in refs} for k in ours}

@@ -145,18 +145,20 @@ def run_job(cfg: RankingConfig, agent: str, seed: int, kind: str) -> dict[str, A
     from simcore.experiments.ranking.agents import build_agent
     from simcore.train.loop import evaluate, train
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     env = _make_env(cfg)
     seeds = SeedTree(cfg.seed).child("seed", seed)  # shared by every agent of this seed index
     _deterministic_torch(seeds.seed("agent", agent, "torch") % 2**63)
     if kind == "named":
         return {"kind": kind, "seed": seed, "final": _named(cfg, env, seeds),
-                "seconds": time.perf_counter() - t0}
+                "seconds": time.perf_counter() - t0,
+                "cpu_seconds": time.process_time() - c0}
     if kind == "budget":
         learner, history = _budget_agent(cfg, agent, env, seeds)
         final = evaluate(learner, search_collector(env, cfg.final_eval_steps), None, seeds.seed("final-eval"))
         return {"kind": kind, "agent": agent, "seed": seed, "history": history, "final": final,
-                "exact": exact_final(cfg, learner, env, seeds), "seconds": time.perf_counter() - t0}
+                "exact": exact_final(cfg, learner, env, seeds), "seconds": time.perf_counter() - t0,
+                "cpu_seconds": time.process_time() - c0}
     learner = build_agent(agent, cfg, env, seeds)
     final_env = env
     if kind == "train" and agent in STATIC:
@@ -173,7 +175,8 @@ def run_job(cfg: RankingConfig, agent: str, seed: int, kind: str) -> dict[str, A
                         _loop(cfg, cfg.ns_iterations, seeds))
     final = evaluate(learner, search_collector(final_env, cfg.final_eval_steps), None, seeds.seed("final-eval"))
     return {"kind": kind, "agent": agent, "seed": seed, "history": history, "final": final,
-            "exact": exact_final(cfg, learner, final_env, seeds), "seconds": time.perf_counter() - t0}
+            "exact": exact_final(cfg, learner, final_env, seeds), "seconds": time.perf_counter() - t0,
+                "cpu_seconds": time.process_time() - c0}
 
 
 def _work(cfg: RankingConfig, agent: str, kind: str) -> float:
@@ -256,6 +259,7 @@ def run(config: RankingConfig, progress: bool = True) -> dict[str, Any]:
                     desc="ranking", unit="pages")
     summary = analyse(config, runs)
     meta = {"wall_seconds": time.perf_counter() - t0, "load_before": load_before, "load_after": _load(),
+            "job_cpu_seconds": float(sum(r.get("cpu_seconds", 0.0) for r in runs)),
             "workers": config.workers, "cpus": os.cpu_count(), "python": platform.python_version(),
             **versions}
     return {"config": config_dict(config), "meta": meta, **summary, "runs": runs, "seeds": seed_paths(config)}
