@@ -203,3 +203,17 @@ def test_strongest_rule_and_forecast_claim():
     assert c is not None and c.verdict == "reproduced" and "0.0020" in c.result
     R["config"]["forecast"]["kind"] = "seasonal-naive"
     assert forecast_claim(R) is None
+
+
+def test_zone_metrics_by_hand_and_empty_mask():
+    from simcore.experiments.autoscaling.sensitivity import zone_metrics
+
+    m = {"stability": np.array([0.5, 1.0]), "vm_hours": np.array([2.0, 3.0]), "slo_violations": np.array([1.0, 3.0]),
+         "scaling_ops": np.array([10.0, 20.0]), "reward": np.array([-0.1, -0.3]), "cpu": np.array([0.4, 0.6])}
+    r = zone_metrics(m, np.array([True, True]), 144)
+    assert r == pytest.approx({"stability": 0.75, "vm_hours": 5.0, "slo_rate": 4 / 288, "ops_per_zone_day": 15.0,
+                               "reward": -0.2, "cpu": 0.5})
+    assert zone_metrics(m, np.array([False, True]), 144)["vm_hours"] == 3.0
+    with np.errstate(all="raise"):
+        e = zone_metrics(m, np.array([False, False]), 144)
+    assert all(np.isnan(v) for v in e.values())

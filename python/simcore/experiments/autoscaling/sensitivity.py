@@ -30,8 +30,11 @@ __all__ = ["zone_metrics", "threshold_curve", "delay_sweep"]
 
 
 def zone_metrics(m: dict[str, np.ndarray], mask: np.ndarray, steps: int) -> dict[str, float]:
-    """The per-seed metrics of the zones in ``mask`` (bool (B,)) of run_episode's result ``m``."""
-    n = max(int(mask.sum()), 1)
+    """The per-seed metrics of the zones in ``mask`` (bool (B,)) of run_episode's result ``m``
+    (NaN for every metric when the mask is empty, e.g. no zone of a held-out app)."""
+    n = int(mask.sum())
+    if n == 0:
+        return dict.fromkeys(("stability", "vm_hours", "slo_rate", "ops_per_zone_day", "reward", "cpu"), float("nan"))
     return {"stability": float(m["stability"][mask].mean()), "vm_hours": float(m["vm_hours"][mask].sum()),
             "slo_rate": float(m["slo_violations"][mask].sum() / (steps * n)),
             "ops_per_zone_day": float(m["scaling_ops"][mask].mean() * 144 / steps),
