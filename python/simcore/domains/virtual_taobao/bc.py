@@ -18,13 +18,15 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from simcore.domains.virtual_taobao.data import PageData
 from simcore.domains.virtual_taobao.model import BehaviourConfig, BehaviourModel, Response, as_tensor, seeded_model
 from simcore.util.progress import Progress
 from simcore.util.seeds import SeedTree
 
-__all__ = ["BCConfig", "BCResult", "train_bc", "batch_tensors", "predict", "load_model", "save_model"]
+__all__ = ["BCConfig", "BCResult", "train_bc", "batch_tensors", "predict", "load_model", "save_model", "outcome_rates",
+           "calibrate_outcome"]
 
 
 @dataclass(frozen=True)
@@ -208,3 +210,42 @@ def train_bc(data: PageData, cfg: BCConfig | None = None, progress: bool = False
     if state["best"] is not None:
         model.load_state_dict(state["best"])
     return BCResult(model, state["train"], state["val"], state["best_epoch"])
+
+
+def outcome_rates(model: BehaviourModel, data: PageData, rows: np.ndarray, batch: int = 4096) -> np.ndarray:
+    """float64 (3,): the model's mean (continue, buy, leave) probabilities over page views ``rows``."""
+    acc = np.zeros(3)
+    with torch.no_grad():
+        for lo in range(0, rows.size, batch):
+            acc += predict(model, batch_tensors(data, rows[lo: lo + batch])).prob.double().sum(0).numpy()
+    return acc / max(rows.size, 1)
+
+
+def calibrate_outcome(model: BehaviourModel, data: PageData, rows: np.ndarray, steps: int = 50) -> BehaviourModel:
+    """A copy of ``model`` whose outcome head's output bias (3 numbers) minimises the
+    outcome NLL on page views ``rows`` (e.g. the validation split; calibration in the
+    large, everything else frozen; L-BFGS, ``steps`` iterations)."""
+    import copy
+
+    if rows.size == 0:
+        raise ValueError("rows: calibration needs at least one page view")
+    out = copy.deepcopy(model)
+    b = batch_tensors(data, rows)
+    with torch.no_grad():
+        resp = predict(out, b)
+    last = out.outcome[-1]
+    assert isinstance(last, nn.Linear)
+    base = resp.outcome_logit.detach()
+    delta = torch.zeros(3, requires_grad=True)
+    opt = torch.optim.LBFGS([delta], max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(base + delta, b["outcome"])
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    with torch.no_grad():
+        last.bias.add_(delta.detach())
+    return out

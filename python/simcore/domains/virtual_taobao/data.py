@@ -42,6 +42,8 @@ class PageData:
         session: int64 (n,) session ids.  horizon: T of the log.
         exact: float64 (n, 4) the simulator's exact b, l, c, m of the page history, or
             None (real logs): for measuring fidelity only, never a model input.
+        action: float32 (n, m) the engine's ranking weights that produced each page
+            (the log's ``action`` column), or None (data generated without them).
     """
 
     features: np.ndarray
@@ -58,6 +60,7 @@ class PageData:
     session: np.ndarray
     horizon: int
     exact: np.ndarray | None = None
+    action: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.features.shape[0])
@@ -84,7 +87,8 @@ class PageData:
         return PageData(self.features[rows], self.prices[rows], self.valid[rows], w, self.power[rows],
                         self.segment[rows], self.query[rows], self.page[rows], self.clicks[rows],
                         self.outcome[rows], self.bought[rows], self.session[rows], self.horizon,
-                        None if self.exact is None else self.exact[rows])
+                        None if self.exact is None else self.exact[rows],
+                        None if self.action is None else self.action[rows])
 
 
 def pages_from_batch(batch: dict[str, np.ndarray], window: int, horizon: int) -> PageData:
@@ -121,6 +125,7 @@ def pages_from_batch(batch: dict[str, np.ndarray], window: int, horizon: int) ->
         session=batch["session_id"].astype(np.int64),
         horizon=int(horizon),
         exact=exact,
+        action=None if batch.get("action") is None else np.asarray(batch["action"], np.float32),
     )
 
 
@@ -131,7 +136,8 @@ def _concat(parts: list[PageData]) -> PageData:
            for name in ("features", "prices", "valid", "power", "segment", "query", "page", "clicks",
                         "outcome", "bought", "session")}
     exact = None if any(p.exact is None for p in parts) else np.concatenate([p.exact for p in parts])
-    return PageData(window=np.concatenate(wins), horizon=parts[0].horizon, exact=exact, **cat)
+    action = None if any(p.action is None for p in parts) else np.concatenate([p.action for p in parts])
+    return PageData(window=np.concatenate(wins), horizon=parts[0].horizon, exact=exact, action=action, **cat)
 
 
 def load_pages(path: str | os.PathLike, window: int = 4, batch_rows: int = 65536,

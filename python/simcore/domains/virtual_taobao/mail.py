@@ -29,6 +29,7 @@ Deterministic given ``MAILConfig.seed`` (SeedTree paths "users", "rollout/<i>",
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,30 +84,37 @@ class MAILConfig:
 
 
 def generate_sessions(model: BehaviourModel, config: SessionConfig, world: World, users: dict[str, np.ndarray],
-                      mean: np.ndarray, std: float, seed: int) -> PageData:
+                      mean: np.ndarray, std: float, seed: int,
+                      engine: Callable[[np.ndarray], np.ndarray] | None = None) -> PageData:
     """Rolls out one session per user (query, segment, power (B,)) in the learned
-    simulator of ``model`` under engine weights mean (m,) + std * N(0, 1) per page;
-    returns their page views (rows grouped by session, in page order; ``exact`` None).
-    Session ids are 0..B-1."""
+    simulator of ``model`` under engine weights mean (m,) + std * N(0, 1) per page, or
+    ``engine(obs float32 (B, D)) -> float32 (B, m)`` when given (the learned engine
+    policy of :mod:`.joint`; ``mean``, ``std`` are then unused); returns their page
+    views (rows grouped by session, in page order; ``exact`` None; ``action`` the
+    engine's weights of each page).  Session ids are 0..B-1."""
     B = int(np.asarray(users["query"]).shape[0])
     tree = SeedTree(seed)
     sim = LearnedSimulator(model, config, B, seed=tree.seed("sim"), world=world)
-    sim.reset_to(users)
+    obs = sim.reset_to(users)
     rng = tree.generator("engine")
     m = world.features.shape[2]
     alive = np.ones(B, bool)
     q = np.asarray(users["query"], np.int64)
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("session_id", "page", "items", "clicks", "outcome",
-                                                        "bought_item")}
+                                                        "bought_item", "action")}
     t = 0
     while alive.any():
-        a = (np.asarray(mean, np.float64)[None] + std * rng.standard_normal((B, m))).astype(np.float32)
+        if engine is None:
+            a = (np.asarray(mean, np.float64)[None] + std * rng.standard_normal((B, m))).astype(np.float32)
+        else:
+            a = np.ascontiguousarray(engine(obs), np.float32)
         with torch.no_grad():
             res = sim.step(a, sample=True)
+        obs = res.obs
         idx = np.flatnonzero(alive)
         for k, v in (("session_id", idx), ("page", np.full(idx.size, t)), ("items", res.page[idx]),
                      ("clicks", res.clicks[idx]), ("outcome", res.outcome[idx].astype(np.int64)),
-                     ("bought_item", res.item[idx])):
+                     ("bought_item", res.item[idx]), ("action", a[idx])):
             cols[k].append(v)
         alive &= ~(res.terminated | res.truncated)
         t += 1

@@ -26,7 +26,8 @@ def _ci(x: Any) -> list[float]:
 def analyse(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Means and Student-t 95 % half-widths over seeds of every headline metric."""
     A: dict[str, Any] = {"seeds": len(runs)}
-    for key in ("spearman_bc", "spearman_gail", "spearman_mail", *(f"spearman_{g}" for g in GENS)):
+    for key in ("spearman_bc", "spearman_gail", "spearman_mail", "spearman_joint", "spearman_cal",
+                *(f"spearman_{g}" for g in GENS)):
         A[key] = _ci([r[key] for r in runs])
     A["rel_err_bc"] = _ci([np.mean(r["rel_err_bc"]) for r in runs])
     A["rel_err_gail"] = _ci([np.mean(r["rel_err_gail"]) for r in runs])
@@ -38,6 +39,7 @@ def analyse(runs: list[dict[str, Any]]) -> dict[str, Any]:
                                         [np.mean(r["rel_err_bc"]) for r in runs])
     A["mail_minus_bc_spearman"] = paired([r["spearman_mail"] for r in runs], [r["spearman_bc"] for r in runs])
     A["mail_reward_last"] = _ci([r["mail_reward"][-1] for r in runs])
+    _joint_and_calibration(A, runs)
     A["conv_ratio_ltr_mail"] = _ci([r["conversion_mail"][0] / r["conversion_true"][0] for r in runs])
     for g in GENS:
         A[f"rel_err_{g}"] = _ci([np.mean(r[f"rel_err_{g}"]) for r in runs])
@@ -53,7 +55,7 @@ def analyse(runs: list[dict[str, Any]]) -> dict[str, Any]:
     comp = np.array([r["compounding"] for r in runs])
     A["compounding"] = [list(t_ci(comp[:, h])) for h in range(comp.shape[1])]
     A["compounding_last_minus_first"] = paired(comp[:, -1], comp[:, 0])
-    for key in ("gail", "mail"):
+    for key in ("gail", "mail", "joint"):
         cg = np.array([r[f"compounding_{key}"] for r in runs])
         A[f"compounding_{key}"] = [list(t_ci(cg[:, h])) for h in range(cg.shape[1])]
     rho = []
@@ -76,7 +78,36 @@ def analyse(runs: list[dict[str, Any]]) -> dict[str, Any]:
     A["bc_minus_logging"] = paired(vals[:, ix["bc"]], vals[:, ix["logging"]])
     A["anc_minus_bc"] = paired(vals[:, ix["bc+anc"]], vals[:, ix["bc"]])
     A["truth_minus_bc"] = paired(vals[:, ix["truth"]], vals[:, ix["bc"]])
+    A["joint_minus_logging"] = paired(vals[:, ix["joint-mail"]], vals[:, ix["logging"]])
+    A["joint_minus_bc_transfer"] = paired(vals[:, ix["joint-mail"]], vals[:, ix["bc"]])
     return A
+
+
+def _joint_and_calibration(A: dict[str, Any], runs: list[dict[str, Any]]) -> None:
+    """Joint MAIL's and the calibrated BC's panel metrics, the engine's fit, and the
+    diagnosis of BC's conversion error (calibration on the log, b vs survival on the path)."""
+    bc_err = [np.mean(r["rel_err_bc"]) for r in runs]
+    for key in ("joint", "cal"):
+        A[f"rel_err_{key}"] = _ci([np.mean(r[f"rel_err_{key}"]) for r in runs])
+        A[f"{key}_minus_bc_rel_err"] = paired([np.mean(r[f"rel_err_{key}"]) for r in runs], bc_err)
+        A[f"{key}_minus_bc_spearman"] = paired([r[f"spearman_{key}"] for r in runs], [r["spearman_bc"] for r in runs])
+        A[f"conv_ratio_ltr_{key}"] = _ci([r[f"conversion_{key}"][0] / r["conversion_true"][0] for r in runs])
+    A["joint_reward_last"] = _ci([r["joint_reward"][-1] for r in runs])
+    for k in ("start_distance", "distance", "start_std", "std"):
+        A[f"engine_{k}"] = _ci([r["engine"][k] for r in runs])
+    ct = np.array([r["conversion_true"][0] for r in runs])
+    A["conv_ratio_bc_b_true_survival"] = _ci(np.array([r["conv_bcb_true_survival"] for r in runs]) / ct)
+    A["conv_ratio_true_b_bc_survival"] = _ci(np.array([r["conv_trueb_bc_survival"] for r in runs]) / ct)
+    A["b_page1_ratio"] = _ci([r["b_page1_bc"] / r["b_page1_true"] for r in runs])
+    A["length_ratio"] = _ci([r["mean_len_bc"] / r["mean_len_true"] for r in runs])
+    for split in ("train", "val"):
+        for j, name in ((1, "buy"), (2, "leave")):
+            for ref in ("empirical", "exact"):
+                if all(ref in r["calibration"][split] for r in runs):
+                    A[f"calib_{split}_{name}_model_over_{ref}"] = _ci(
+                        [r["calibration"][split]["model"][j] / r["calibration"][split][ref][j] for r in runs])
+            A[f"calib_{split}_{name}_calibrated_over_empirical"] = _ci(
+                [r["calibration"][split]["calibrated"][j] / r["calibration"][split]["empirical"][j] for r in runs])
 
 
 def _pm(v: Any, d: int = 3) -> str:
@@ -112,8 +143,8 @@ def claims(results: dict[str, Any]) -> list[Claim]:
                SRC + ", section 三 / paper's online test",
                f"true GMV/session of CEM-in-BC-sim minus logging policy {_pp(bl)} ({n} seeds)",
                verdict_from_ci(bl["mean"] - bl["half"], bl["mean"] + bl["half"]),
-               "static weights by CEM; 'supervised' = the logging LTR ranking; MAIL/GAIL-trained simulators "
-               "not in this run")
+               "static weights by CEM; 'supervised' = the logging LTR ranking; the joint-MAIL simulator has "
+               "its own row")
     an = A["anc_minus_bc"]
     c5 = Claim("ANC reduces overfitting to the learned simulator", "Shi et al. (AAAI 2019), ANC",
                f"true value of CEM+ANC minus CEM, both in the BC sim: {_pp(an)} ({n} seeds)",
@@ -134,7 +165,22 @@ def claims(results: dict[str, Any]) -> list[Claim]:
                "MAIL fine-tuning of the BC model: sessions rolled out in the learned simulator from logged first "
                "states under the (known) logging engine policy, discriminator on (state, page, response), PPO "
                "on the user; the engine policy is not learned jointly; same policy panel and users")
-    return [c1, c2, c3, c4, c5, c6, c7]
+    jm = A["joint_minus_bc_rel_err"]
+    c8 = Claim("MAIL with the joint engine-user policy pi(a_u, a_e | s_u) learns a better user model than BC",
+               SRC + ", section 3.3 (the engine policy is unknown, learned jointly)",
+               f"mean rel. value error of joint MAIL minus BC {_pp(jm)}; Spearman {_pm(A['spearman_joint'])} vs "
+               f"{_pm(A['spearman_bc'])}; engine mean action's distance from the logging mean "
+               f"{_pm(A['engine_start_distance'])} -> {_pm(A['engine_distance'])} ({n} seeds)",
+               verdict_from_ci(jm["mean"] - jm["half"], jm["mean"] + jm["half"], expect_positive=False),
+               "BC user and the logged actions' MLE Gaussian engine as the start; D on (user state, a_e, clicks, "
+               "outcome); PPO on log pi_u + log pi_e; same panel and users")
+    jl = A["joint_minus_logging"]
+    c9 = Claim("Policies trained in the jointly-MAIL-learned simulator beat the logged ranking online",
+               SRC + ", section 三", f"true GMV/session of CEM-in-joint-MAIL-sim minus logging {_pp(jl)}; minus "
+               f"CEM-in-BC-sim {_pp(A['joint_minus_bc_transfer'])} ({n} seeds)",
+               verdict_from_ci(jl["mean"] - jl["half"], jl["mean"] + jl["half"]),
+               "static weights by CEM, evaluated exactly in the truth")
+    return [c1, c2, c3, c4, c5, c6, c7, c8, c9]
 
 
 def _plots(results: dict[str, Any], out: Path) -> list[str]:
@@ -157,7 +203,8 @@ def _plots(results: dict[str, Any], out: Path) -> list[str]:
     lim = max(max(r["value_true"] + r["value_bc"]) for r in runs)
     ax[1].plot([0, lim], [0, lim], "k--", lw=0.8)
     ax[1].set(xlabel="true value (GMV/session)", ylabel="BC-simulator value", title="policy panel")
-    for key, label in (("compounding", "BC"), ("compounding_gail", "BC + GAIL"), ("compounding_mail", "BC + MAIL")):
+    for key, label in (("compounding", "BC"), ("compounding_gail", "BC + GAIL"), ("compounding_mail", "BC + MAIL"),
+                       ("compounding_joint", "joint MAIL")):
         comp = np.array(results["analysis"][key])
         ax[2].errorbar(np.arange(1, comp.shape[0] + 1), comp[:, 0], yerr=comp[:, 1], label=label, capsize=2)
     ax[2].set(xlabel="horizon h", ylabel="rel. error of V(h)", title="error vs horizon (panel mean)")
@@ -176,7 +223,9 @@ def _tables(A: dict[str, Any]) -> str:
                           "W1 power"], rows)
     rows = [["behaviour cloning (true panel users)", _pm(A["spearman_bc"]), _pm(A["rel_err_bc"])],
             ["BC + GAIL fine-tuning (true panel users)", _pm(A["spearman_gail"]), _pm(A["rel_err_gail"])],
-            ["BC + MAIL fine-tuning (true panel users)", _pm(A["spearman_mail"]), _pm(A["rel_err_mail"])]]
+            ["BC + MAIL fine-tuning (true panel users)", _pm(A["spearman_mail"]), _pm(A["rel_err_mail"])],
+            ["BC + joint engine-user MAIL (true panel users)", _pm(A["spearman_joint"]), _pm(A["rel_err_joint"])],
+            ["BC, outcome bias calibrated on the validation split", _pm(A["spearman_cal"]), _pm(A["rel_err_cal"])]]
     rows += [[f"BC + {g} users", _pm(A[f"spearman_{g}"]), _pm(A[f"rel_err_{g}"])] for g in GENS]
     val = markdown_table(["learned simulator", "Spearman of policy values", "mean rel. value error"], rows)
     rows = [[n, _pm(A["transfer_true_value"][i], 2), _pm(A["transfer_bc_value"][i], 2), _pm(A["transfer_norm"][i])]
@@ -187,8 +236,21 @@ def _tables(A: dict[str, Any]) -> str:
         ["epochs run (early stopping on the log's validation split)", _pm(A["bc_epochs_run"], 1)],
         ["best validation epoch", _pm(A["bc_best_epoch"], 1)], ["best validation NLL", _pm(A["bc_best_val_nll"])],
         ["conversion ratio after MAIL", _pm(A["conv_ratio_ltr_mail"])],
-        ["MAIL reward (logit D) of the last iteration", _pm(A["mail_reward_last"])]])
-    return (f"## BC fit\n\n{fit}\n\n## User populations\n\n{pop}\n\n## Policy values\n\n{val}\n\n"
+        ["MAIL reward (logit D) of the last iteration", _pm(A["mail_reward_last"])],
+        ["conversion ratio after joint MAIL", _pm(A["conv_ratio_ltr_joint"])],
+        ["joint MAIL reward (logit D) of the last iteration", _pm(A["joint_reward_last"])],
+        ["engine: distance of the mean action from the logging mean, MLE start", _pm(A["engine_start_distance"])],
+        ["engine: same after joint MAIL", _pm(A["engine_distance"])],
+        ["engine: mean std, MLE start / after (logging 0.1)",
+         f"{_pm(A['engine_start_std'])} / {_pm(A['engine_std'])}"]])
+    diag = [[k.replace("_", " "), _pm(A[k])] for k in sorted(A) if k.startswith("calib_")]
+    diag += [["conversion ratio, BC's b with the true survival", _pm(A["conv_ratio_bc_b_true_survival"])],
+             ["conversion ratio, true b with BC's survival", _pm(A["conv_ratio_true_b_bc_survival"])],
+             ["b on the first page, BC / truth", _pm(A["b_page1_ratio"])],
+             ["expected pages per session, BC / truth", _pm(A["length_ratio"])],
+             ["conversion ratio, calibrated BC", _pm(A["conv_ratio_ltr_cal"])]]
+    cal = markdown_table(["BC conversion diagnosis (logging policy)", "mean over seeds (95 % CI)"], diag)
+    return (f"## BC fit\n\n{fit}\n\n## BC's conversion\n\n{cal}\n\n## User populations\n\n{pop}\n\n## Policy values\n\n{val}\n\n"
             f"## Sim-to-real\n\n{tr}\n")
 
 

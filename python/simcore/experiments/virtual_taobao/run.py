@@ -116,6 +116,13 @@ def _panel_metrics(cfg: VirtualTaobaoConfig, model: Any, tuned: dict[str, Any], 
     pt, pl = ts["pmf"] / ts["pmf"].sum(1, keepdims=True), ls["pmf"] / ls["pmf"].sum(1, keepdims=True)
     out["r2p_tv"] = (0.5 * np.abs(pt - pl).sum(axis=1)).tolist()
     out["conversion_true"], out["conversion_bc"] = ts["pmf"].sum(1).tolist(), ls["pmf"].sum(1).tolist()
+    # the logging policy's conversion with BC's b under the true survival and vice versa (same pages:
+    # expectation-mode pages depend on the ranking only), and the first page's b (no survival)
+    st, sl = ts["survival"][0], ls["survival"][0]
+    out["conv_bcb_true_survival"] = float((st * lp["b"][0]).sum(1).mean())
+    out["conv_trueb_bc_survival"] = float((sl * tp["b"][0]).sum(1).mean())
+    out["b_page1_true"], out["b_page1_bc"] = float(tp["b"][0, :, 0].mean()), float(lp["b"][0, :, 0].mean())
+    out["mean_len_true"], out["mean_len_bc"] = float(st.sum(1).mean()), float(sl.sum(1).mean())
     def with_users(name: str, sampler: Any) -> Any:
         return lambda B: LearnedSimulator(model, sc, B, seed=tree.seed("gen-panel", name), users=sampler,
                                           world=world)
@@ -139,8 +146,8 @@ def _panel_metrics(cfg: VirtualTaobaoConfig, model: Any, tuned: dict[str, Any], 
     return out
 
 
-def _sim_to_real(cfg: VirtualTaobaoConfig, model: Any, world: Any, tree: SeedTree, ref_norm: float
-                 ) -> dict[str, Any]:
+def _sim_to_real(cfg: VirtualTaobaoConfig, model: Any, world: Any, tree: SeedTree, ref_norm: float,
+                 others: dict[str, Any] | None = None) -> dict[str, Any]:
     from simcore.domains.virtual_taobao.anc import anc_penalty
     from simcore.domains.virtual_taobao.sim import LearnedSimulator
 
@@ -154,16 +161,21 @@ def _sim_to_real(cfg: VirtualTaobaoConfig, model: Any, world: Any, tree: SeedTre
     def v_true(W: np.ndarray, users: dict = full, n: int = cfg.cem_panel) -> np.ndarray:
         return summaries(paths(lambda B: SearchSimulator(sc, B, 0, world=world), users, W, n))["value_h"][:, -1]
 
-    def v_bc(W: np.ndarray) -> np.ndarray:
-        p = paths(lambda B: LearnedSimulator(model, sc, B, world=world), obs, W, cfg.cem_panel)
-        return summaries(p)["value_h"][:, -1]
+    def v_in(mod: Any) -> Any:
+        def v(W: np.ndarray) -> np.ndarray:
+            p = paths(lambda B: LearnedSimulator(mod, sc, B, world=world), obs, W, cfg.cem_panel)
+            return summaries(p)["value_h"][:, -1]
+        return v
+
+    v_bc = v_in(model)
 
     ltr = default_action_set(m)[0]
     found = {}
     def v_anc(W: np.ndarray) -> np.ndarray:
         return v_bc(W) - anc_penalty(W, ref_norm, cfg.anc_ratio, cfg.anc_weight)
 
-    for key, fn in (("truth", v_true), ("bc", v_bc), ("bc+anc", v_anc)):
+    fns = [("truth", v_true), ("bc", v_bc), ("bc+anc", v_anc), *((k, v_in(mod)) for k, mod in (others or {}).items())]
+    for key, fn in fns:
         found[key] = cem_static(fn, m, ltr, tree.generator("cem", key), cfg.cem_iterations, cfg.cem_population,
                                 max(2, cfg.cem_population // 5))
     ev = SearchSimulator(sc, cfg.panel, tree.seed("panel"), world=world)
@@ -174,6 +186,60 @@ def _sim_to_real(cfg: VirtualTaobaoConfig, model: Any, world: Any, tree: SeedTre
     names = ["logging", *found]
     return {"policies": names, "weights": W.tolist(), "true_value": vals.tolist(), "bc_value": in_sim.tolist(),
             "norms": np.linalg.norm(W, axis=1).tolist(), "reference_norm": ref_norm}
+
+
+def _joint_mail(cfg: VirtualTaobaoConfig, pages: Any, model: Any, world: Any, tree: SeedTree
+                ) -> tuple[Any, dict[str, Any], list[float]]:
+    """Joint MAIL from the BC user and the logged actions' MLE Gaussian engine; the
+    engine's mean action on the logged states before and after, against the logging mean."""
+    import torch
+
+    from simcore.domains.virtual_taobao.joint import EnginePolicy, JointMAILConfig, engine_states, train_joint_mail
+
+    G, m = model.config.segments, world.features.shape[2]
+    states = torch.from_numpy(engine_states(pages, G))
+    engine = EnginePolicy(states.shape[1], m).fit_logged(pages.action)
+    ltr = default_action_set(m)[0]
+
+    def fit() -> dict[str, float]:
+        with torch.no_grad():
+            mu = engine.mean(states).mean(0).numpy()
+            return {"distance": float(np.linalg.norm(mu - ltr)), "std": float(engine.log_std.exp().mean())}
+
+    joint = copy.deepcopy(model)
+    start = fit()
+    rewards = train_joint_mail(pages, joint, engine, cfg.session, world,
+                               JointMAILConfig(iterations=cfg.mail_iterations, sessions=cfg.mail_sessions,
+                                               seed=tree.seed("joint-mail")))
+    end = fit()
+    return joint, {"start_distance": start["distance"], "start_std": start["std"], "distance": end["distance"],
+                   "std": end["std"], "logging_std": cfg.logging_std}, rewards
+
+
+def _calibration(cfg: VirtualTaobaoConfig, pages: Any, model: Any, tree: SeedTree) -> tuple[Any, dict[str, Any]]:
+    """BC's mean outcome probabilities against the log's empirical rates and the exact
+    ones (train and validation splits of BC), and the model with its outcome bias
+    calibrated on the validation split (:func:`~simcore.domains.virtual_taobao.bc.calibrate_outcome`)."""
+    from simcore.domains.virtual_taobao.bc import BCConfig, _split, calibrate_outcome, outcome_rates
+
+    tr, va = _split(pages, BCConfig(seed=tree.seed("bc")))
+    out: dict[str, Any] = {}
+    cal = calibrate_outcome(model, pages, va)
+    for name, rows in (("train", tr), ("val", va)):
+        emp = np.bincount(pages.outcome[rows], minlength=3) / max(rows.size, 1)
+        out[name] = {"model": outcome_rates(model, pages, rows).tolist(), "empirical": emp.tolist(),
+                     "calibrated": outcome_rates(cal, pages, rows).tolist()}
+        if pages.exact is not None:
+            e = pages.exact[rows]
+            out[name]["exact"] = [float(e[:, 2].mean()), float(e[:, 0].mean()), float(e[:, 1].mean())]
+    by_page = []
+    for p in range(min(int(pages.page.max()) + 1, 10)):
+        rows = va[pages.page[va] == p]
+        if rows.size:
+            by_page.append([p, int(rows.size), float(outcome_rates(model, pages, rows)[1]),
+                            float((pages.outcome[rows] == 1).mean())])
+    out["val_buy_by_page"] = by_page
+    return cal, out
 
 
 def run_seed(cfg: VirtualTaobaoConfig, seed: int) -> dict[str, Any]:
@@ -212,13 +278,17 @@ def run_seed(cfg: VirtualTaobaoConfig, seed: int) -> dict[str, Any]:
     mail_rewards = train_mail(pages, mail_model, sc, world, default_action_set(m)[0],
                               MAILConfig(iterations=cfg.mail_iterations, sessions=cfg.mail_sessions,
                                          std=cfg.logging_std, seed=tree.seed("mail")))
+    joint_model, engine_fit, joint_rewards = _joint_mail(cfg, pages, bc.model, world, tree)
+    cal_model, calibration = _calibration(cfg, pages, bc.model, tree)
     samplers, fidelity = _users_fidelity(cfg, pages, world, tree)
     names, W = policy_panel(cfg, m, tree.generator("panel-directions"))
-    panel = _panel_metrics(cfg, bc.model, {"gail": gail_model, "mail": mail_model}, samplers, world, tree, W)
-    transfer = _sim_to_real(cfg, bc.model, world, tree, ref_norm)
+    panel = _panel_metrics(cfg, bc.model, {"gail": gail_model, "mail": mail_model, "joint": joint_model,
+                                           "cal": cal_model}, samplers, world, tree, W)
+    transfer = _sim_to_real(cfg, bc.model, world, tree, ref_norm, {"joint-mail": joint_model})
     return {"seed": seed, "log_rows": log.rows, "log_sessions": log.sessions, "bc_train_nll": bc.train_loss,
             "bc_val_nll": bc.val_loss, "bc_best_epoch": bc.best_epoch,
-            "gail_reward": gail_rewards, "mail_reward": mail_rewards, "population": fidelity, "policies": names,
+            "gail_reward": gail_rewards, "mail_reward": mail_rewards, "joint_reward": joint_rewards,
+            "engine": engine_fit, "calibration": calibration, "population": fidelity, "policies": names,
             "distance": np.linalg.norm(W - W[0], axis=1).tolist(), **panel, "transfer": transfer,
             "seconds": {"log": t_log, "bc": t_bc, "total": time.perf_counter() - t0}}
 
