@@ -9,7 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from simcore.experiments.autoscaling.report_sections import forecast_claim, forecast_kind, sections, strongest_rule
+from simcore.experiments.autoscaling.report_sections import (
+    PAPER,
+    forecast_claim,
+    forecast_kind,
+    sections,
+    strongest_rule,
+)
+from simcore.experiments.autoscaling.report_sections import _d as _pm
+from simcore.experiments.autoscaling.report_sections import _pair as _paired
 from simcore.report import claims_table, markdown_table, plus_minus, write_json
 from simcore.report.claims import Claim, claims_json, verdict_from_ci
 from simcore.report.plots import new_figure, save_figure
@@ -17,17 +25,7 @@ from simcore.report.stats import paired
 
 __all__ = ["write_report", "render", "claims", "summary"]
 
-PAPER = "Xue et al., KDD 2022 (seed section 3, CRSM slides)"
 NOT_RUN = "not run: 'meta-rl' (and 'ppo') not among the methods"
-
-
-def _pm(c: dict[str, float], digits: int = 3, scale: float = 1.0, suffix: str = "") -> str:
-    return plus_minus(c["mean"], c["half"], digits=digits, scale=scale, suffix=suffix)
-
-
-def _paired(S: dict[str, Any], a: str, b: str, q: str, part: str | None = None) -> dict[str, float]:
-    sa, sb = (S[a][part] if part else S[a]), (S[b][part] if part else S[b])
-    return paired(sa["per_seed"][q], sb["per_seed"][q])
 
 
 def _d(d: dict[str, float], digits: int = 3, scale: float = 1.0, suffix: str = "") -> str:

@@ -29,7 +29,7 @@ from simcore.domains.traffic.exact import exact_policy
 from simcore.util.seeds import SeedTree
 
 __all__ = ["exact_policy", "exact_static", "summarise", "by_segment", "page_rewards", "session_returns",
-           "cem_evaluator"]
+           "served_returns", "cem_evaluator"]
 
 
 def exact_static(make_sim: Callable[[int], Any], candidates: np.ndarray, users: Mapping[str, np.ndarray],
@@ -99,8 +99,14 @@ def session_returns(sim: Any, tiers: np.ndarray, seed: int, expected: bool = Fal
     B = sim.num_sessions
     sim.seed(int(seed))
     sim.reset()
-    W = sim.weights_for(np.tile(np.asarray(tiers, dtype=np.float32), (B, 1)))
-    total, done = np.zeros(B), np.zeros(B, bool)
+    return served_returns(sim, sim.weights_for(np.tile(np.asarray(tiers, dtype=np.float32), (B, 1))), expected)
+
+
+def served_returns(sim: Any, W: np.ndarray, expected: bool = False) -> np.ndarray:
+    """Return of the sessions now in ``sim``'s slots (just reset) served the full
+    weights ``W`` float32 (B, F) until each ends: float64 (B,) (see
+    :func:`session_returns`)."""
+    total, done = np.zeros(sim.num_sessions), np.zeros(sim.num_sessions, bool)
     for _ in range(sim.horizon):
         r = sim.step(W)
         total += np.where(done, 0.0, page_rewards(sim, r, expected))

@@ -26,7 +26,7 @@ import numpy as np
 from simcore.algos.cem_bounds import CEMBounds
 from simcore.algos.protocol import AgentBase
 from simcore.domains.search.spec import segment_of
-from simcore.experiments.tiered_traffic.evaluate import _confident, page_rewards
+from simcore.experiments.tiered_traffic.evaluate import _confident, served_returns
 from simcore.util.seeds import SeedTree
 
 __all__ = ["segment_session_returns", "segment_cem_evaluator", "CEMSegmentPolicy"]
@@ -37,19 +37,10 @@ def segment_session_returns(sim: Any, table: np.ndarray, seed: int,
     """One fresh sampled session per slot of ``sim``, each user served the row of
     ``table`` float (G, m_t) of their segment: (returns float64 (B,), as
     :func:`.evaluate.session_returns`; segments int64 (B,))."""
-    B = sim.num_sessions
     sim.seed(int(seed))
     sim.reset()
     seg = np.asarray(sim.users()["segment"], dtype=np.int64)
-    W = sim.weights_for(np.asarray(table, dtype=np.float32)[seg])
-    total, done = np.zeros(B), np.zeros(B, bool)
-    for _ in range(sim.horizon):
-        r = sim.step(W)
-        total += np.where(done, 0.0, page_rewards(sim, r, expected))
-        done |= np.asarray(r.terminated, bool) | np.asarray(r.truncated, bool)
-        if done.all():
-            break
-    return total, seg
+    return served_returns(sim, sim.weights_for(np.asarray(table, dtype=np.float32)[seg]), expected), seg
 
 
 def segment_cem_evaluator(sim: Any, seeds: SeedTree, n_segments: int, max_chunks: int, rel_tol: float,
