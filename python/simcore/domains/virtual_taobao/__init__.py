@@ -10,6 +10,8 @@ the observation layout are the search simulator's; the user is learned.
 * :mod:`.sim`, :mod:`.env` - the learned simulator and its Gymnasium envs
   (``simcore/LearnedSearch-v0``, registered when :mod:`.env` is imported);
 * :mod:`.gail` - MAIL/GAIL (discriminator reward, PPO on the user policy);
+* :mod:`.mail` - MAIL rollouts of the user; :mod:`.joint` - MAIL with the joint
+  engine-user policy (a learned engine policy, D on (s, a_e, a_u));
 * :mod:`.anc` - the action norm constraint.
 Needs torch (and pyarrow for logs).
 """
