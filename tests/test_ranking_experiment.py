@@ -55,6 +55,11 @@ def test_run_writes_report_json_and_plots(tmp_path):
     for k in ALL_AGENTS:  # every final policy also has its exact expected GMV on the held-out panel
         assert len(js["final"][k]["exact_gmv_per_seed"]) == 2
     assert data["meta"]["workers"] == 1
+    # every job measures its CPU time; the report header and the final rows carry it
+    assert all(r["cpu_seconds"] > 0 for r in data["runs"])
+    assert data["meta"]["job_cpu_seconds"] == pytest.approx(sum(r["cpu_seconds"] for r in data["runs"]))
+    assert all(js["final"][k]["cpu_seconds"] > 0 for k in ALL_AGENTS)
+    assert "s of CPU in the jobs" in report and "CPU s per run" in report
     # the fixed LTR default row is exactly the named "ltr" vector evaluated on the same sessions
     assert js["final"]["ltr-default"]["gmv_per_seed"] == js["final"]["fixed-ltr"]["gmv_per_seed"]
 
