@@ -59,3 +59,16 @@ def local_ray():
         time.sleep(0.2)
     shutil.rmtree(temp, ignore_errors=True)
     assert not left, f"Ray processes outlived ray.shutdown(): {left}"
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """torch on one thread for the tests of a module (restored after): small models run
+    faster and reproducibly so next to other processes.  Use with
+    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

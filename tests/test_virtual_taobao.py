@@ -24,14 +24,7 @@ from simcore.domains.virtual_taobao.users import (  # noqa: E402
     population_distance,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny nets: one intra-op thread is fastest (and 2 threads spin badly on shared cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 SMALL = SessionConfig.from_dict({"world": {"n_queries": 4, "n_items": 60}})

@@ -21,12 +21,7 @@ SMALL_CFG = {"world": {"n_queries": 4, "n_items": 60}}
 KW = {"config": SMALL_CFG}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_gymnasium_checker():

@@ -16,13 +16,7 @@ from simcore.domains.virtual_taobao.gail import (  # noqa: E402
     ppo_step,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _kl(p, q):

@@ -26,12 +26,7 @@ SC = SessionConfig.from_dict({"world": {"n_queries": 4, "n_items": 60}})
 G = 4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _users(n, seed):

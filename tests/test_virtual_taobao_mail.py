@@ -17,12 +17,7 @@ from simcore.domains.virtual_taobao.model import BehaviourConfig, seeded_model  
 SC = SessionConfig.from_dict({"world": {"n_queries": 4, "n_items": 60}})
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _users(n, seed):
