@@ -26,7 +26,7 @@ def _ci(x: Any) -> list[float]:
 def analyse(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Means and Student-t 95 % half-widths over seeds of every headline metric."""
     A: dict[str, Any] = {"seeds": len(runs)}
-    for key in ("spearman_bc", "spearman_gail", "spearman_mail", "spearman_joint", "spearman_cal",
+    for key in ("spearman_bc", "spearman_gail", "spearman_mail", "spearman_joint", "spearman_uncal",
                 *(f"spearman_{g}" for g in GENS)):
         A[key] = _ci([r[key] for r in runs])
     A["rel_err_bc"] = _ci([np.mean(r["rel_err_bc"]) for r in runs])
@@ -80,14 +80,18 @@ def analyse(runs: list[dict[str, Any]]) -> dict[str, Any]:
     A["truth_minus_bc"] = paired(vals[:, ix["truth"]], vals[:, ix["bc"]])
     A["joint_minus_logging"] = paired(vals[:, ix["joint-mail"]], vals[:, ix["logging"]])
     A["joint_minus_bc_transfer"] = paired(vals[:, ix["joint-mail"]], vals[:, ix["bc"]])
+    if "bc-uncal" in ix:
+        A["uncal_minus_logging"] = paired(vals[:, ix["bc-uncal"]], vals[:, ix["logging"]])
+        A["bc_minus_uncal_transfer"] = paired(vals[:, ix["bc"]], vals[:, ix["bc-uncal"]])
     return A
 
 
 def _joint_and_calibration(A: dict[str, Any], runs: list[dict[str, Any]]) -> None:
-    """Joint MAIL's and the calibrated BC's panel metrics, the engine's fit, and the
-    diagnosis of BC's conversion error (calibration on the log, b vs survival on the path)."""
+    """Joint MAIL's and the uncalibrated BC's (ablation) panel metrics, the engine's fit,
+    and the diagnosis of the default BC's conversion error (calibration on the log, b vs
+    survival on the path)."""
     bc_err = [np.mean(r["rel_err_bc"]) for r in runs]
-    for key in ("joint", "cal"):
+    for key in ("joint", "uncal"):
         A[f"rel_err_{key}"] = _ci([np.mean(r[f"rel_err_{key}"]) for r in runs])
         A[f"{key}_minus_bc_rel_err"] = paired([np.mean(r[f"rel_err_{key}"]) for r in runs], bc_err)
         A[f"{key}_minus_bc_spearman"] = paired([r[f"spearman_{key}"] for r in runs], [r["spearman_bc"] for r in runs])
@@ -118,15 +122,23 @@ def _pp(p: dict[str, float], d: int = 3) -> str:
     return plus_minus(p["mean"], p["half"], digits=d)
 
 
+def _uncal_transfer(A: dict[str, Any]) -> str:
+    if "uncal_minus_logging" not in A:
+        return ""
+    return (f"; CEM-in-uncalibrated-BC-sim minus logging {_pp(A['uncal_minus_logging'])}, calibrated minus "
+            f"uncalibrated {_pp(A['bc_minus_uncal_transfer'])}")
+
+
 def claims(results: dict[str, Any]) -> list[Claim]:
     A, n = results["analysis"], results["analysis"]["seeds"]
     sp = A["spearman_bc"]
     c1 = Claim("A simulator learned from logs recovers the real environment's properties",
                SRC + ", fig. R2P / policy values",
-               f"policy-value Spearman {_pm(sp)}, mean rel. value error {_pm(A['rel_err_bc'])}, R2P TV "
+               f"policy-value Spearman {_pm(sp)}, mean rel. value error {_pm(A['rel_err_bc'])} (uncalibrated BC "
+               f"{_pm(A['rel_err_uncal'])}, paired {_pp(A['uncal_minus_bc_rel_err'])}), R2P TV "
                f"{_pm(A['r2p_tv_ltr'])} ({n} seeds)",
                "reproduced" if sp[0] - sp[1] > 0.8 and A["r2p_tv_ltr"][0] < 0.1 else "partly reproduced",
-               "BC user + true ranking; reproduced iff the Spearman CI lies above 0.8 and the purchase-page TV "
+               "BC user (outcome bias refit on the log's validation split) + true ranking; reproduced iff the Spearman CI lies above 0.8 and the purchase-page TV "
                "of the logging policy is below 0.1 (thresholds set before the run)")
     comp = A["compounding_last_minus_first"]
     c2 = Claim("Supervised imitation (BC) suffers compounding error as the horizon grows", SRC + ", section 二",
@@ -141,10 +153,10 @@ def claims(results: dict[str, Any]) -> list[Claim]:
     bl = A["bc_minus_logging"]
     c4 = Claim("Policies trained in the learned simulator beat the supervised (logged) ranking online",
                SRC + ", section 三 / paper's online test",
-               f"true GMV/session of CEM-in-BC-sim minus logging policy {_pp(bl)} ({n} seeds)",
+               f"true GMV/session of CEM-in-BC-sim minus logging policy {_pp(bl)}{_uncal_transfer(A)} ({n} seeds)",
                verdict_from_ci(bl["mean"] - bl["half"], bl["mean"] + bl["half"]),
-               "static weights by CEM; 'supervised' = the logging LTR ranking; the joint-MAIL simulator has "
-               "its own row")
+               "static weights by CEM; 'supervised' = the logging LTR ranking; BC = the calibrated default; the "
+               "joint-MAIL simulator has its own row")
     an = A["anc_minus_bc"]
     c5 = Claim("ANC reduces overfitting to the learned simulator", "Shi et al. (AAAI 2019), ANC",
                f"true value of CEM+ANC minus CEM, both in the BC sim: {_pp(an)} ({n} seeds)",
@@ -221,18 +233,22 @@ def _tables(A: dict[str, Any]) -> str:
             for g in (*GENS, "true-resample")]
     pop = markdown_table(["population", "TV query", "TV segment", "TV query x segment", "TV segment x power",
                           "W1 power"], rows)
-    rows = [["behaviour cloning (true panel users)", _pm(A["spearman_bc"]), _pm(A["rel_err_bc"])],
+    rows = [["behaviour cloning, outcome bias calibrated on the validation split (default; true panel users)",
+             _pm(A["spearman_bc"]), _pm(A["rel_err_bc"])],
+            ["BC uncalibrated (ablation: the early-stopped model before the bias refit)", _pm(A["spearman_uncal"]),
+             _pm(A["rel_err_uncal"])],
             ["BC + GAIL fine-tuning (true panel users)", _pm(A["spearman_gail"]), _pm(A["rel_err_gail"])],
             ["BC + MAIL fine-tuning (true panel users)", _pm(A["spearman_mail"]), _pm(A["rel_err_mail"])],
-            ["BC + joint engine-user MAIL (true panel users)", _pm(A["spearman_joint"]), _pm(A["rel_err_joint"])],
-            ["BC, outcome bias calibrated on the validation split", _pm(A["spearman_cal"]), _pm(A["rel_err_cal"])]]
+            ["BC + joint engine-user MAIL (true panel users)", _pm(A["spearman_joint"]), _pm(A["rel_err_joint"])]]
     rows += [[f"BC + {g} users", _pm(A[f"spearman_{g}"]), _pm(A[f"rel_err_{g}"])] for g in GENS]
     val = markdown_table(["learned simulator", "Spearman of policy values", "mean rel. value error"], rows)
     rows = [[n, _pm(A["transfer_true_value"][i], 2), _pm(A["transfer_bc_value"][i], 2), _pm(A["transfer_norm"][i])]
             for i, n in enumerate(A["transfer_policies"])]
-    tr = markdown_table(["engine policy (CEM inside)", "true value", "value in the BC sim", "||w||"], rows)
+    tr = markdown_table(["engine policy (CEM inside)", "true value", "value in the (calibrated) BC sim", "||w||"],
+                        rows)
     fit = markdown_table(["BC fit (logging policy, BC sim / truth)", "mean over seeds (95 % CI)"], [
-        ["conversion ratio", _pm(A["conv_ratio_ltr"])], ["E[price given a purchase] ratio", _pm(A["price_ratio_ltr"])],
+        ["conversion ratio (calibrated BC, the default)", _pm(A["conv_ratio_ltr"])],
+        ["conversion ratio, uncalibrated BC (ablation)", _pm(A["conv_ratio_ltr_uncal"])], ["E[price given a purchase] ratio", _pm(A["price_ratio_ltr"])],
         ["epochs run (early stopping on the log's validation split)", _pm(A["bc_epochs_run"], 1)],
         ["best validation epoch", _pm(A["bc_best_epoch"], 1)], ["best validation NLL", _pm(A["bc_best_val_nll"])],
         ["conversion ratio after MAIL", _pm(A["conv_ratio_ltr_mail"])],
@@ -243,13 +259,15 @@ def _tables(A: dict[str, Any]) -> str:
         ["engine: same after joint MAIL", _pm(A["engine_distance"])],
         ["engine: mean std, MLE start / after (logging 0.1)",
          f"{_pm(A['engine_start_std'])} / {_pm(A['engine_std'])}"]])
-    diag = [[k.replace("_", " "), _pm(A[k])] for k in sorted(A) if k.startswith("calib_")]
+    diag = [[k.replace("_", " ").replace(" model ", " uncalibrated BC ").replace(" calibrated ", " calibrated BC "),
+             _pm(A[k])] for k in sorted(A) if k.startswith("calib_")]
     diag += [["conversion ratio, BC's b with the true survival", _pm(A["conv_ratio_bc_b_true_survival"])],
              ["conversion ratio, true b with BC's survival", _pm(A["conv_ratio_true_b_bc_survival"])],
              ["b on the first page, BC / truth", _pm(A["b_page1_ratio"])],
              ["expected pages per session, BC / truth", _pm(A["length_ratio"])],
-             ["conversion ratio, calibrated BC", _pm(A["conv_ratio_ltr_cal"])]]
-    cal = markdown_table(["BC conversion diagnosis (logging policy)", "mean over seeds (95 % CI)"], diag)
+             ["conversion ratio, uncalibrated BC (ablation)", _pm(A["conv_ratio_ltr_uncal"])]]
+    cal = markdown_table(["BC conversion diagnosis (logging policy; path rows: the default, calibrated BC)",
+                          "mean over seeds (95 % CI)"], diag)
     return (f"## BC fit\n\n{fit}\n\n## BC's conversion\n\n{cal}\n\n## User populations\n\n{pop}\n\n## Policy values\n\n{val}\n\n"
             f"## Sim-to-real\n\n{tr}\n")
 

@@ -7,7 +7,10 @@ Per seed index s (SeedTree paths ``seed/<s>/...``), one job (:func:`run_seed`):
    the true simulator (:func:`simcore.domains.search.logs.record`).
 2. Users: empirical resampling, a Gaussian mixture and GAN-SD fitted to the logged
    users; each generated population's distance from the true population.
-3. Behaviour cloning on the log (the learned simulator's user).
+3. Behaviour cloning on the log, early-stopped on the log's validation split, then its
+   three outcome biases refit on that split (:func:`.bc.calibrate_outcome`): the learned
+   simulator's user ("bc"; every fine-tuning starts from it).  The raw early-stopped
+   model is kept as the ablation "uncal" (panel row and CEM engine "bc-uncal").
 4. A panel of policies (the five named rankings and LTR perturbed at each distance
    along random directions), each evaluated exactly (expectation mode) on the same
    panel of users in the true simulator and in the learned one (observable user
@@ -270,21 +273,23 @@ def run_seed(cfg: VirtualTaobaoConfig, seed: int) -> dict[str, Any]:
     bc = train_bc(pages, BCConfig(model=mc, epochs=cfg.bc_epochs, lr=cfg.bc_lr, batch_size=cfg.bc_batch,
                                   patience=cfg.bc_patience, seed=tree.seed("bc")))
     t_bc = time.perf_counter() - t0 - t_log
-    gail_model = copy.deepcopy(bc.model)
+    # the default learned user: BC with its outcome biases refit on the validation split;
+    # the raw early-stopped BC stays as the "uncal" ablation row
+    model, calibration = _calibration(cfg, pages, bc.model, tree)
+    gail_model = copy.deepcopy(model)
     gail_rewards = train_gail(pages, gail_model, GAILConfig(iterations=cfg.gail_iterations, batch=cfg.bc_batch,
                                                             ppo_epochs=2, lr=cfg.bc_lr / 10,
                                                             seed=tree.seed("gail")))
-    mail_model = copy.deepcopy(bc.model)
+    mail_model = copy.deepcopy(model)
     mail_rewards = train_mail(pages, mail_model, sc, world, default_action_set(m)[0],
                               MAILConfig(iterations=cfg.mail_iterations, sessions=cfg.mail_sessions,
                                          std=cfg.logging_std, seed=tree.seed("mail")))
-    joint_model, engine_fit, joint_rewards = _joint_mail(cfg, pages, bc.model, world, tree)
-    cal_model, calibration = _calibration(cfg, pages, bc.model, tree)
+    joint_model, engine_fit, joint_rewards = _joint_mail(cfg, pages, model, world, tree)
     samplers, fidelity = _users_fidelity(cfg, pages, world, tree)
     names, W = policy_panel(cfg, m, tree.generator("panel-directions"))
-    panel = _panel_metrics(cfg, bc.model, {"gail": gail_model, "mail": mail_model, "joint": joint_model,
-                                           "cal": cal_model}, samplers, world, tree, W)
-    transfer = _sim_to_real(cfg, bc.model, world, tree, ref_norm, {"joint-mail": joint_model})
+    panel = _panel_metrics(cfg, model, {"gail": gail_model, "mail": mail_model, "joint": joint_model,
+                                        "uncal": bc.model}, samplers, world, tree, W)
+    transfer = _sim_to_real(cfg, model, world, tree, ref_norm, {"joint-mail": joint_model, "bc-uncal": bc.model})
     return {"seed": seed, "log_rows": log.rows, "log_sessions": log.sessions, "bc_train_nll": bc.train_loss,
             "bc_val_nll": bc.val_loss, "bc_best_epoch": bc.best_epoch,
             "gail_reward": gail_rewards, "mail_reward": mail_rewards, "joint_reward": joint_rewards,
