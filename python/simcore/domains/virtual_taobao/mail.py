@@ -155,10 +155,13 @@ def _advantage(rtg: np.ndarray, page: np.ndarray) -> np.ndarray:
 
 
 def train_mail(data: PageData, model: BehaviourModel, config: SessionConfig, world: World, mean: np.ndarray,
-               cfg: MAILConfig | None = None) -> list[float]:
+               cfg: MAILConfig | None = None, engine: Callable[[np.ndarray], np.ndarray] | None = None
+               ) -> list[float]:
     """MAIL on the log ``data`` (module docstring); updates ``model`` in place and
     returns the mean reward logit D of the generated pages per iteration (0: D
-    cannot tell generated pages from logged ones)."""
+    cannot tell generated pages from logged ones).  ``engine`` (obs float32 (B, D) ->
+    float32 (B, m)): the known logging policy when it is not ``mean + std * N(0, 1)``
+    (then ``mean`` and ``cfg.std`` are unused)."""
     cfg = cfg if cfg is not None else MAILConfig()
     tree = SeedTree(cfg.seed)
     users = first_pages(data)
@@ -173,7 +176,7 @@ def train_mail(data: PageData, model: BehaviourModel, config: SessionConfig, wor
     for it in range(cfg.iterations):
         pick = tree.generator("users", it).integers(0, n_users, cfg.sessions)
         gen = generate_sessions(model, config, world, {k: v[pick] for k, v in users.items()}, mean, cfg.std,
-                                tree.seed("rollout", it))
+                                tree.seed("rollout", it), engine=engine)
         bg = batch_tensors(gen, np.arange(len(gen)))
         fake = _features(bg, bg["clicks"], bg["outcome"], G)
         rrng = tree.generator("real", it)

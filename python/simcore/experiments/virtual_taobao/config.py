@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from simcore.domains.search.config import SessionConfig
 
-__all__ = ["VirtualTaobaoConfig", "smoke_config", "full_config"]
+__all__ = ["VirtualTaobaoConfig", "smoke_config", "full_config", "segment_logging_config", "LOGGING_POLICIES"]
+
+LOGGING_POLICIES = ("gaussian", "segment")
 
 
 def _pos_int(name: str, v: object, lo: int = 1) -> None:
@@ -27,9 +29,13 @@ class VirtualTaobaoConfig:
         session: the true simulator (default: the package's calibrated model, N = 1000,
             m = 8, K = 10, T = 30).
         seeds: independent repetitions (log, models, panel) (>= 2).  seed: root seed.
-        sessions: logged sessions per seed (>= 100); the logging policy is LTR +
-            N(0, logging_std^2) per weight and page.
+        sessions: logged sessions per seed (>= 100).
+        logging: the logging policy: "gaussian" (LTR + N(0, logging_std^2) per weight
+            and page, state-independent) or "segment" (state-dependent: the mean
+            depends on the user's segment, mu_g = (1 - logging_mix) LTR + logging_mix
+            R_{1 + g mod 4}, :mod:`simcore.domains.virtual_taobao.policies`; same std).
         logging_std: exploration of the logging policy (> 0).
+        logging_mix: the "segment" policy's blend, in (0, 1] (unused by "gaussian").
         bc_epochs, bc_lr, bc_batch, bc_hidden: behaviour cloning (epochs >= 1: the
             maximum, lr > 0, batch >= 1, hidden >= 4).
         bc_patience: early stopping of BC on the log's validation split (10 % of the
@@ -58,7 +64,9 @@ class VirtualTaobaoConfig:
     seeds: int = 5
     seed: int = 0
     sessions: int = 20_000
+    logging: str = "gaussian"
     logging_std: float = 0.1
+    logging_mix: float = 0.5
     bc_epochs: int = 30
     bc_patience: int = 2
     bc_lr: float = 3e-3
@@ -89,6 +97,11 @@ class VirtualTaobaoConfig:
                          ("cem_iterations", 1), ("cem_population", 4), ("cem_panel", 10), ("workers", 1)):
             _pos_int(name, getattr(self, name), lo)
         _pos("logging_std", self.logging_std)
+        if self.logging not in LOGGING_POLICIES:
+            raise ValueError(f"logging: must be one of {LOGGING_POLICIES}, got {self.logging!r}")
+        _pos("logging_mix", self.logging_mix)
+        if self.logging_mix > 1:
+            raise ValueError(f"logging_mix: must lie in (0, 1], got {self.logging_mix!r}")
         _pos("bc_lr", self.bc_lr)
         _pos("anc_ratio", self.anc_ratio)
         _pos("anc_weight", self.anc_weight, zero=True)
@@ -109,3 +122,9 @@ def full_config() -> VirtualTaobaoConfig:
     """The longer protocol: 10 seeds, 100k sessions per log, more training."""
     return VirtualTaobaoConfig(seeds=10, sessions=100_000, bc_epochs=50, gansd_steps=3000, panel=2000,
                                cem_iterations=15, cem_population=32, cem_panel=500)
+
+
+def segment_logging_config() -> VirtualTaobaoConfig:
+    """The default protocol on logs of the state-dependent "segment" logging policy
+    (each segment ranked by its own blend of LTR and one other named ranking, mix 0.5)."""
+    return VirtualTaobaoConfig(logging="segment")

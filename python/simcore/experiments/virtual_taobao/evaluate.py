@@ -22,17 +22,23 @@ __all__ = ["paths", "summaries", "cem_static"]
 
 def paths(make_sim: Callable[[int], Any], users: dict[str, np.ndarray] | None, W: np.ndarray, n: int
           ) -> dict[str, np.ndarray]:
-    """b, l, c, m float64 (P, n, T) of P policies ``W`` (P, m) on n users.
+    """b, l, c, m float64 (P, n, T) of P policies ``W`` (P, m) on n users, or of P
+    per-user policies ``W`` (P, n, m) (user j ranked by W[p, j] on every page: e.g. a
+    policy whose weights depend on the user's segment only).
 
     ``make_sim(B)`` builds a simulator of B sessions; ``users`` (n each) are given to
     ``reset_to`` tiled P times (None: the simulator draws its own users)."""
+    W = np.asarray(W)
+    if W.ndim == 3 and W.shape[1] != n:
+        raise ValueError(f"W: per-user weights need shape (P, n={n}, m), got {W.shape}")
     P = W.shape[0]
     sim = make_sim(P * n)
     if users is None:
         sim.reset()
     else:
         sim.reset_to({k: np.tile(np.asarray(v), (P,) + (1,) * (np.asarray(v).ndim - 1)) for k, v in users.items()})
-    acts = np.repeat(np.asarray(W, np.float32), n, axis=0)
+    acts = (np.ascontiguousarray(W.reshape(P * n, W.shape[2]), np.float32) if W.ndim == 3
+            else np.repeat(np.asarray(W, np.float32), n, axis=0))
     out: dict[str, list[np.ndarray]] = {k: [] for k in "blcm"}
     for _ in range(sim.horizon):
         r = sim.step(acts, sample=False)

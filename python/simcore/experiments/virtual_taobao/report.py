@@ -97,8 +97,9 @@ def _joint_and_calibration(A: dict[str, Any], runs: list[dict[str, Any]]) -> Non
         A[f"{key}_minus_bc_spearman"] = paired([r[f"spearman_{key}"] for r in runs], [r["spearman_bc"] for r in runs])
         A[f"conv_ratio_ltr_{key}"] = _ci([r[f"conversion_{key}"][0] / r["conversion_true"][0] for r in runs])
     A["joint_reward_last"] = _ci([r["joint_reward"][-1] for r in runs])
-    for k in ("start_distance", "distance", "start_std", "std"):
+    for k in sorted(set.intersection(*(set(r["engine"]) for r in runs)) - {"logging_std"}):
         A[f"engine_{k}"] = _ci([r["engine"][k] for r in runs])
+    _logging_policy(A, runs)
     ct = np.array([r["conversion_true"][0] for r in runs])
     A["conv_ratio_bc_b_true_survival"] = _ci(np.array([r["conv_bcb_true_survival"] for r in runs]) / ct)
     A["conv_ratio_true_b_bc_survival"] = _ci(np.array([r["conv_trueb_bc_survival"] for r in runs]) / ct)
@@ -112,6 +113,40 @@ def _joint_and_calibration(A: dict[str, Any], runs: list[dict[str, Any]]) -> Non
                         [r["calibration"][split]["model"][j] / r["calibration"][split][ref][j] for r in runs])
             A[f"calib_{split}_{name}_calibrated_over_empirical"] = _ci(
                 [r["calibration"][split]["calibrated"][j] / r["calibration"][split]["empirical"][j] for r in runs])
+
+
+LOGGED_SIMS = ("bc", "uncal", "gail", "mail", "joint")
+
+
+def _logging_policy(A: dict[str, Any], runs: list[dict[str, Any]]) -> None:
+    """A state-dependent logging policy's own value (runs with ``value_logging_true``):
+    the true value and each learned simulator's relative error, joint MAIL minus BC paired."""
+    if not all("value_logging_true" in r for r in runs):
+        return
+    vt = np.array([r["value_logging_true"] for r in runs])
+    A["logging_value_true"] = _ci(vt)
+    err = {k: np.abs(np.array([r[f"value_logging_{k}"] for r in runs]) - vt) / vt for k in LOGGED_SIMS}
+    for k, e in err.items():
+        A[f"logging_rel_err_{k}"] = _ci(e)
+    A["logging_joint_minus_bc_rel_err"] = paired(err["joint"], err["bc"])
+    A["logging_mail_minus_bc_rel_err"] = paired(err["mail"], err["bc"])
+
+
+def _logging_text(A: dict[str, Any]) -> str:
+    if "logging_value_true" not in A:
+        return ""
+    return (f"; the state-dependent logging policy's own value: rel. error joint MAIL "
+            f"{_pm(A['logging_rel_err_joint'])} vs BC {_pm(A['logging_rel_err_bc'])}, paired "
+            f"{_pp(A['logging_joint_minus_bc_rel_err'])}; engine per-state distance from the logging mean "
+            f"{_pm(A['engine_start_row_distance'])} -> {_pm(A['engine_row_distance'])}")
+
+
+def _logs(results: dict[str, Any]) -> str:
+    c = results.get("config", {})
+    if c.get("logging", "gaussian") == "gaussian":
+        return f"logs: LTR + N(0, {c.get('logging_std', 0.1)}^2) (state-independent)"
+    return (f"logs: the state-dependent segment policy (mean (1 - {c['logging_mix']}) LTR + {c['logging_mix']} R_g "
+            f"per segment, std {c['logging_std']})")
 
 
 def _pm(v: Any, d: int = 3) -> str:
@@ -149,7 +184,7 @@ def claims(results: dict[str, Any]) -> list[Claim]:
     d = A["err_vs_distance_spearman"]
     c3 = Claim("Fidelity falls as the evaluated policy moves away from the logging policy", "issue 12",
                f"Spearman(distance, rel. error) {_pm(d)} ({n} seeds)", verdict_from_ci(d[0] - d[1], d[0] + d[1]),
-               "panel of named + perturbed LTR rankings")
+               f"panel of named + perturbed LTR rankings; distance from LTR; {_logs(results)}")
     bl = A["bc_minus_logging"]
     c4 = Claim("Policies trained in the learned simulator beat the supervised (logged) ranking online",
                SRC + ", section 三 / paper's online test",
@@ -182,10 +217,10 @@ def claims(results: dict[str, Any]) -> list[Claim]:
                SRC + ", section 3.3 (the engine policy is unknown, learned jointly)",
                f"mean rel. value error of joint MAIL minus BC {_pp(jm)}; Spearman {_pm(A['spearman_joint'])} vs "
                f"{_pm(A['spearman_bc'])}; engine mean action's distance from the logging mean "
-               f"{_pm(A['engine_start_distance'])} -> {_pm(A['engine_distance'])} ({n} seeds)",
+               f"{_pm(A['engine_start_distance'])} -> {_pm(A['engine_distance'])}{_logging_text(A)} ({n} seeds)",
                verdict_from_ci(jm["mean"] - jm["half"], jm["mean"] + jm["half"], expect_positive=False),
                "BC user and the logged actions' MLE Gaussian engine as the start; D on (user state, a_e, clicks, "
-               "outcome); PPO on log pi_u + log pi_e; same panel and users")
+               f"outcome); PPO on log pi_u + log pi_e; same panel and users; {_logs(results)}")
     jl = A["joint_minus_logging"]
     c9 = Claim("Policies trained in the jointly-MAIL-learned simulator beat the logged ranking online",
                SRC + ", section 三", f"true GMV/session of CEM-in-joint-MAIL-sim minus logging {_pp(jl)}; minus "
@@ -227,6 +262,27 @@ def _plots(results: dict[str, Any], out: Path) -> list[str]:
     return ["fidelity.png"]
 
 
+def _engine_rows(A: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for k, what in (("row_distance", "mean per-state distance of the engine's mean from the logging policy's"),
+                    ("segment_distance", "mean over segments of the per-segment mean action's distance")):
+        if f"engine_{k}" in A:
+            rows.append([f"engine: {what}, MLE start / after joint MAIL",
+                         f"{_pm(A[f'engine_start_{k}'])} / {_pm(A[f'engine_{k}'])}"])
+    return rows
+
+
+def _logging_table(A: dict[str, Any]) -> str:
+    if "logging_value_true" not in A:
+        return ""
+    rows = [["truth (GMV/session)", _pm(A["logging_value_true"])]]
+    rows += [[f"rel. error of its value in the {k} simulator", _pm(A[f"logging_rel_err_{k}"])] for k in LOGGED_SIMS]
+    rows += [["joint MAIL minus BC (paired)", _pp(A["logging_joint_minus_bc_rel_err"])],
+             ["user-only MAIL (known engine) minus BC (paired)", _pp(A["logging_mail_minus_bc_rel_err"])]]
+    t = markdown_table(["the state-dependent logging policy's own value", "mean over seeds (95 % CI)"], rows)
+    return f"## The logging policy\n\n{t}\n\n"
+
+
 def _tables(A: dict[str, Any]) -> str:
     rows = [[g, *(_pm(A[f"pop_{g}_{k}"]) for k in ("tv_query", "tv_segment", "tv_query_segment",
                                                     "tv_segment_power", "w1_power"))]
@@ -258,7 +314,7 @@ def _tables(A: dict[str, Any]) -> str:
         ["engine: distance of the mean action from the logging mean, MLE start", _pm(A["engine_start_distance"])],
         ["engine: same after joint MAIL", _pm(A["engine_distance"])],
         ["engine: mean std, MLE start / after (logging 0.1)",
-         f"{_pm(A['engine_start_std'])} / {_pm(A['engine_std'])}"]])
+         f"{_pm(A['engine_start_std'])} / {_pm(A['engine_std'])}"], *_engine_rows(A)])
     diag = [[k.replace("_", " ").replace(" model ", " uncalibrated BC ").replace(" calibrated ", " calibrated BC "),
              _pm(A[k])] for k in sorted(A) if k.startswith("calib_")]
     diag += [["conversion ratio, BC's b with the true survival", _pm(A["conv_ratio_bc_b_true_survival"])],
@@ -268,7 +324,7 @@ def _tables(A: dict[str, Any]) -> str:
              ["conversion ratio, uncalibrated BC (ablation)", _pm(A["conv_ratio_ltr_uncal"])]]
     cal = markdown_table(["BC conversion diagnosis (logging policy; path rows: the default, calibrated BC)",
                           "mean over seeds (95 % CI)"], diag)
-    return (f"## BC fit\n\n{fit}\n\n## BC's conversion\n\n{cal}\n\n## User populations\n\n{pop}\n\n## Policy values\n\n{val}\n\n"
+    return (f"## BC fit\n\n{fit}\n\n{_logging_table(A)}## BC's conversion\n\n{cal}\n\n## User populations\n\n{pop}\n\n## Policy values\n\n{val}\n\n"
             f"## Sim-to-real\n\n{tr}\n")
 
 

@@ -33,11 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from simcore.domains.search.logs import GaussianPolicy, open_log, record
+from simcore.domains.search.logs import open_log, record
 from simcore.domains.search.simulator import SearchSimulator
 from simcore.domains.search.world import ACTION_NAMES, default_action_set, make_world
 from simcore.experiments.virtual_taobao.config import VirtualTaobaoConfig
 from simcore.experiments.virtual_taobao.evaluate import cem_static, kl_pages, paths, summaries
+from simcore.experiments.virtual_taobao.logging_policy import engine_distances, make_policy, mean_weights
 from simcore.runner import Job, SeedTree, run_jobs
 from simcore.util.config import to_dict
 
@@ -140,6 +141,13 @@ def _panel_metrics(cfg: VirtualTaobaoConfig, model: Any, tuned: dict[str, Any], 
         out[f"rel_err_{key}"] = _rel(gl["value_h"][:, -1], vt).tolist()
         out[f"compounding_{key}"] = _rel(gl["value_h"], ts["value_h"]).mean(axis=0).tolist()
         out[f"conversion_{key}"] = gl["pmf"].sum(1).tolist()
+    if cfg.logging != "gaussian":  # the state-dependent logging policy's own value (per-user weights)
+        G = len(world.segment_probs)
+        WL = mean_weights(cfg, obs["segment"], W.shape[1], G)[None]
+        out["value_logging_true"] = float(summaries(paths(lambda B: SearchSimulator(sc, B, 0, world=world), full,
+                                                          WL, n))["value_h"][0, -1])
+        for key, tm in (("bc", model), *tuned.items()):
+            out[f"value_logging_{key}"] = float(summaries(paths(learned(tm), obs, WL, n))["value_h"][0, -1])
     for name, sampler in samplers.items():
         gp = paths(with_users(name, sampler), None, W, n)
         vg = summaries(gp)["value_h"][:, -1]
@@ -186,6 +194,13 @@ def _sim_to_real(cfg: VirtualTaobaoConfig, model: Any, world: Any, tree: SeedTre
     W = np.stack([ltr, *found.values()]).astype(np.float32)
     vals = v_true(W, ev.users(), cfg.panel)
     in_sim = v_bc(W)
+    if cfg.logging != "gaussian":  # row 0: the state-dependent logging policy itself, per-user weights
+        eu = ev.users()
+        WL = mean_weights(cfg, eu["segment"], m, len(world.segment_probs))[None]
+        vals[0] = v_true(WL, eu, cfg.panel)[0]
+        in_sim[0] = summaries(paths(lambda B: LearnedSimulator(model, sc, B, world=world),
+                                    {k: eu[k] for k in ("query", "segment", "power")}, WL, cfg.panel))["value_h"][0, -1]
+        W[0] = WL[0].mean(axis=0)
     names = ["logging", *found]
     return {"policies": names, "weights": W.tolist(), "true_value": vals.tolist(), "bc_value": in_sim.tolist(),
             "norms": np.linalg.norm(W, axis=1).tolist(), "reference_norm": ref_norm}
@@ -202,12 +217,12 @@ def _joint_mail(cfg: VirtualTaobaoConfig, pages: Any, model: Any, world: Any, tr
     G, m = model.config.segments, world.features.shape[2]
     states = torch.from_numpy(engine_states(pages, G))
     engine = EnginePolicy(states.shape[1], m).fit_logged(pages.action)
-    ltr = default_action_set(m)[0]
+    logging_rows = mean_weights(cfg, pages.segment, m, G)
 
     def fit() -> dict[str, float]:
         with torch.no_grad():
-            mu = engine.mean(states).mean(0).numpy()
-            return {"distance": float(np.linalg.norm(mu - ltr)), "std": float(engine.log_std.exp().mean())}
+            d = engine_distances(engine.mean(states).numpy(), logging_rows, pages.segment)
+            return {**d, "std": float(engine.log_std.exp().mean())}
 
     joint = copy.deepcopy(model)
     start = fit()
@@ -215,8 +230,7 @@ def _joint_mail(cfg: VirtualTaobaoConfig, pages: Any, model: Any, world: Any, tr
                                JointMAILConfig(iterations=cfg.mail_iterations, sessions=cfg.mail_sessions,
                                                seed=tree.seed("joint-mail")))
     end = fit()
-    return joint, {"start_distance": start["distance"], "start_std": start["std"], "distance": end["distance"],
-                   "std": end["std"], "logging_std": cfg.logging_std}, rewards
+    return joint, {**{f"start_{k}": v for k, v in start.items()}, **end, "logging_std": cfg.logging_std}, rewards
 
 
 def _calibration(cfg: VirtualTaobaoConfig, pages: Any, model: Any, tree: SeedTree) -> tuple[Any, dict[str, Any]]:
@@ -263,7 +277,8 @@ def run_seed(cfg: VirtualTaobaoConfig, seed: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "log.parquet")
-        log = record(path, GaussianPolicy(default_action_set(m)[0], cfg.logging_std, seed=tree.seed("logging")),
+        G = len(world.segment_probs)
+        log = record(path, make_policy(cfg, m, G, sc.user.window, tree.seed("logging")),
                      sessions=cfg.sessions, config=sc, seed=tree.seed("log"), world=world)
         pages = load_pages(path, window=sc.user.window)
         ref_norm = _log_action_norm(path)
@@ -281,9 +296,11 @@ def run_seed(cfg: VirtualTaobaoConfig, seed: int) -> dict[str, Any]:
                                                             ppo_epochs=2, lr=cfg.bc_lr / 10,
                                                             seed=tree.seed("gail")))
     mail_model = copy.deepcopy(model)
+    known = None if cfg.logging == "gaussian" else make_policy(cfg, m, G, sc.user.window, tree.seed("mail-engine"))
     mail_rewards = train_mail(pages, mail_model, sc, world, default_action_set(m)[0],
                               MAILConfig(iterations=cfg.mail_iterations, sessions=cfg.mail_sessions,
-                                         std=cfg.logging_std, seed=tree.seed("mail")))
+                                         std=cfg.logging_std, seed=tree.seed("mail")),
+                              engine=None if known is None else known.actions)
     joint_model, engine_fit, joint_rewards = _joint_mail(cfg, pages, model, world, tree)
     samplers, fidelity = _users_fidelity(cfg, pages, world, tree)
     names, W = policy_panel(cfg, m, tree.generator("panel-directions"))
