@@ -58,3 +58,18 @@ def test_segment_logging_run(tmp_path):
     write_report(res, tmp_path, command="test")
     md = (tmp_path / "report.md").read_text()
     assert "## The logging policy" in md and "state-dependent segment policy" in md
+
+
+def test_sweep_default_point_reproduces_the_run(smoke):
+    """The joint-MAIL sweep uses the run's log, BC and panel: its default point equals
+    the run's joint row, a changed point moves it; unknown points are refused."""
+    from simcore.experiments.virtual_taobao.sweep import run_sweep, sweep_seed
+
+    r = smoke["runs"][0]
+    s = sweep_seed(smoke_config(), 0, ("default", "disc_steps=2"))
+    assert s["bc"]["rel_err"] == pytest.approx(float(np.mean(r["rel_err_bc"])), rel=1e-12)
+    assert s["points"]["default"]["rel_err"] == pytest.approx(float(np.mean(r["rel_err_joint"])), rel=1e-12)
+    assert s["points"]["default"]["engine"]["row_distance"] == pytest.approx(r["engine"]["row_distance"], rel=1e-9)
+    assert s["points"]["disc_steps=2"]["rel_err"] != pytest.approx(s["points"]["default"]["rel_err"], rel=1e-6)
+    with pytest.raises(ValueError, match="points"):
+        run_sweep(smoke_config(), ("nope",), progress=False)

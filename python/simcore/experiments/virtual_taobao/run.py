@@ -206,10 +206,12 @@ def _sim_to_real(cfg: VirtualTaobaoConfig, model: Any, world: Any, tree: SeedTre
             "norms": np.linalg.norm(W, axis=1).tolist(), "reference_norm": ref_norm}
 
 
-def _joint_mail(cfg: VirtualTaobaoConfig, pages: Any, model: Any, world: Any, tree: SeedTree
+def _joint_mail(cfg: VirtualTaobaoConfig, pages: Any, model: Any, world: Any, tree: SeedTree,
+                overrides: dict[str, Any] | None = None, std_scale: float = 1.0
                 ) -> tuple[Any, dict[str, Any], list[float]]:
-    """Joint MAIL from the BC user and the logged actions' MLE Gaussian engine; the
-    engine's mean action on the logged states before and after, against the logging mean."""
+    """Joint MAIL from the BC user and the logged actions' MLE Gaussian engine (its std
+    times ``std_scale``); the engine's mean action on the logged states before and after,
+    against the logging mean.  ``overrides``: JointMAILConfig fields (the sweep's)."""
     import torch
 
     from simcore.domains.virtual_taobao.joint import EnginePolicy, JointMAILConfig, engine_states, train_joint_mail
@@ -217,6 +219,9 @@ def _joint_mail(cfg: VirtualTaobaoConfig, pages: Any, model: Any, world: Any, tr
     G, m = model.config.segments, world.features.shape[2]
     states = torch.from_numpy(engine_states(pages, G))
     engine = EnginePolicy(states.shape[1], m).fit_logged(pages.action)
+    if std_scale != 1.0:
+        with torch.no_grad():
+            engine.log_std.add_(float(np.log(std_scale)))
     logging_rows = mean_weights(cfg, pages.segment, m, G)
 
     def fit() -> dict[str, float]:
@@ -227,8 +232,8 @@ def _joint_mail(cfg: VirtualTaobaoConfig, pages: Any, model: Any, world: Any, tr
     joint = copy.deepcopy(model)
     start = fit()
     rewards = train_joint_mail(pages, joint, engine, cfg.session, world,
-                               JointMAILConfig(iterations=cfg.mail_iterations, sessions=cfg.mail_sessions,
-                                               seed=tree.seed("joint-mail")))
+                               JointMAILConfig(**{"iterations": cfg.mail_iterations, "sessions": cfg.mail_sessions,
+                                                  "seed": tree.seed("joint-mail"), **(overrides or {})}))
     end = fit()
     return joint, {**{f"start_{k}": v for k, v in start.items()}, **end, "logging_std": cfg.logging_std}, rewards
 
