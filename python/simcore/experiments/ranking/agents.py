@@ -15,6 +15,7 @@ from simcore.algos.dpg import DPGConfig, LinearDPG
 from simcore.algos.fixed import FixedWeights
 from simcore.algos.protocol import Batch
 from simcore.algos.random_weights import RandomWeights
+from simcore.algos.segment_pg import SegmentPG, SegmentPGConfig
 from simcore.domains.search.agents.fbe import dpg_fbe
 from simcore.domains.search.agents.fusion import LTRFusion, LTRFusionConfig
 from simcore.domains.search.agents.ltr import FittedLTR
@@ -84,6 +85,9 @@ def build_agent(key: str, cfg: RankingConfig, env: Any, seeds: SeedTree) -> Any:
         model = OutcomeModel().fit(_logs(cfg, env, seeds)) if key == "dpg-fbe-fitted" else None
         agent = dpg_fbe(D, m, DDPGConfig(**{**cfg.ddpg, "seed": seed}), reward=cfg.fbe_reward,
                         outcome_model=model, actor_term=LTRFusion(LTRFusionConfig(weight=0.0)))
+    elif key == "segment-pg":
+        G = int(env.sim.world.segment_pref.shape[0])
+        agent = SegmentPG(D, m, SegmentPGConfig(**{"n_segments": G, **cfg.segment_pg, "seed": seed}))
     elif key == "ltr-default":
         agent = FixedWeights(default_action_set(m)[0], name="ltr-default")
     elif key == "ltr-click":

@@ -9,7 +9,7 @@ from typing import Any
 from simcore.domains.search.config import SessionConfig, UserModelConfig, WorldConfig
 
 #: learning agents
-RL_AGENTS = ("dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe", "dpg-fbe-fitted")
+RL_AGENTS = ("dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe", "dpg-fbe-fitted", "segment-pg")
 #: baselines
 BASELINES = ("ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "segment-opt", "segment-opt-nonneg",
              "tabular-opt", "random")
@@ -22,7 +22,7 @@ SB3_AGENTS = ("sb3-ppo", "sb3-sac")
 #: agents of the equal-budget comparison
 BUDGET_AGENTS = RL_AGENTS + SB3_AGENTS
 #: network agents (the slow runs, scheduled first)
-NETWORK_AGENTS = ("ddpg", "ddpg-ltr", "dpg-fbe", "dpg-fbe-fitted")
+NETWORK_AGENTS = ("ddpg", "ddpg-ltr", "dpg-fbe", "dpg-fbe-fitted", "segment-pg")
 #: named static weight vectors of simcore.domains.search.world.default_action_set, evaluated as extra rows
 NAMED = ("ltr", "premium", "popular", "quality", "bargain")
 
@@ -34,6 +34,7 @@ LABELS = {
     "ddpg-ltr": "DDPG + LTR gradient",
     "dpg-fbe": "DPG-FBE (exact b,c,m)",
     "dpg-fbe-fitted": "DPG-FBE (fitted b,c,m)",
+    "segment-pg": "segment-head PG (simcore)",
     "ltr-default": "fixed LTR default",
     "ltr-click": "LTR fit (clicks)",
     "ltr-gmv": "LTR fit (purchases x price)",
@@ -94,6 +95,14 @@ class RankingConfig:
             "clicks".
         cem: overrides of :class:`simcore.algos.cem.CEMConfig` (default none; the
             score column is the purchase price, GMV).
+        segment_pg: overrides of :class:`simcore.algos.segment_pg.SegmentPGConfig`
+            for "segment-pg" (simcore's segment-head policy gradient; ``n_segments``
+            is set from the world); default ``{"lam": 0.5, "learn_std": False,
+            "init_std": 0.1, "epochs": 4, "minibatch": 1024}`` (chosen on tuning
+            seeds, base seed 1000; docs/ranking.md, "A learner that reads the
+            segment").
+        budget_segment_pg: overrides on top of ``segment_pg`` in the equal-budget
+            runs; default ``{"init_std": 0.2, "epochs": 10, "minibatch": 256}``.
         nonstationary_agents: agents also run with a mid-run user-behaviour shift,
             a subset of :data:`ALL_AGENTS`; default ("dpg",); () skips the run.
         ns_iterations: iterations of the non-stationary run (shift at half-way);
@@ -114,7 +123,8 @@ class RankingConfig:
             "sb3-ppo", "sb3-sac", which need stable-baselines3); each trains for
             ``budget_iterations * budget_steps * num_envs`` env steps (pages,
             :attr:`budget_pages`) and is evaluated like every agent; default () (no
-            comparison; ``--preset full`` runs dpg-fbe, ddpg, sb3-ppo and sb3-sac).
+            comparison; ``--preset full`` runs segment-pg, dpg-fbe, ddpg, sb3-ppo and
+            sb3-sac).
         budget_iterations: iterations of the equal-budget runs; default 1; integer >= 1.
         budget_steps: batched steps per iteration of the equal-budget runs; default 32
             (1 x 32 x 256 = 8,192 pages, exactly 4 of PPO's 2,048-step rollouts);
@@ -132,7 +142,7 @@ class RankingConfig:
 
     seeds: int = 5
     agents: tuple[str, ...] = (
-        "dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe",
+        "dpg", "dpg-compat", "dpg-shaped", "ddpg", "ddpg-ltr", "dpg-fbe", "segment-pg",
         "ltr-default", "ltr-click", "ltr-gmv", "cem", "static-opt", "segment-opt", "segment-opt-nonneg", "random",
     )
     num_envs: int = 256
@@ -152,6 +162,10 @@ class RankingConfig:
     ltr_weight: float = 0.1
     fbe_reward: str = "gmv"
     cem: dict[str, Any] = field(default_factory=dict)
+    segment_pg: dict[str, Any] = field(default_factory=lambda: {
+        "lam": 0.5, "learn_std": False, "init_std": 0.1, "epochs": 4, "minibatch": 1024})
+    budget_segment_pg: dict[str, Any] = field(default_factory=lambda: {"init_std": 0.2, "epochs": 10,
+                                                                       "minibatch": 256})
     nonstationary_agents: tuple[str, ...] = ("dpg",)
     ns_iterations: int = 60
     shift_user: dict[str, Any] = field(
@@ -224,7 +238,7 @@ def long_config() -> RankingConfig:
 
 #: the full comparison (``--preset full``): the default run plus the equal-budget
 #: comparison with Stable-Baselines3 (needs stable-baselines3, extra ``clients``)
-FULL: dict[str, Any] = dict(budget_agents=("dpg-fbe", "ddpg", "sb3-ppo", "sb3-sac"),
+FULL: dict[str, Any] = dict(budget_agents=("segment-pg", "dpg-fbe", "ddpg", "sb3-ppo", "sb3-sac"),
                             agents=RankingConfig.__dataclass_fields__["agents"].default + ("tabular-opt",))
 
 

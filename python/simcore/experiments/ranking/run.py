@@ -131,7 +131,8 @@ def _budget_agent(cfg: RankingConfig, agent: str, env: Any, seeds: SeedTree) -> 
 
     if agent in SB3_ALGOS:
         return train_sb3(agent, cfg.session_config(), cfg.budget_pages, seeds.seed("agent", agent)), []
-    bcfg = dataclasses.replace(cfg, ddpg={**cfg.ddpg, **cfg.budget_ddpg})
+    bcfg = dataclasses.replace(cfg, ddpg={**cfg.ddpg, **cfg.budget_ddpg},
+                               segment_pg={**cfg.segment_pg, **cfg.budget_segment_pg})
     learner = build_agent(agent, bcfg, env, seeds)
     history = train(learner, search_collector(env, cfg.budget_steps), _loop(cfg, cfg.budget_iterations, seeds))
     return learner, history
