@@ -53,3 +53,20 @@ def test_summarise_is_the_per_seed_arithmetic():
 def test_cli_rejects_bad_arguments(argv, match, tmp_path):
     with pytest.raises(ValueError, match=match):
         dc.main(["--out", str(tmp_path)] + argv)
+
+
+def test_replot_redraws_a_recorded_run(tmp_path):
+    runs = {f"{n}/{k}": {st: {"model0": 2.0, "model1": 2.1 + 0.1 * k, "sim0": 1.9, "sim1": 1.8 + 0.05 * k}
+                         for st in ("history", "segment")} for n in (1000, 2000) for k in range(2)}
+    res = dc.summarise([1000, 2000], ["history", "segment"], runs, 2)
+    res["meta"] = {"git_commit": "abc", "cpu": "cpu", "cpus": 2, "load_average_start": 0.1,
+                   "load_average_end": 0.2, "workers": 1, "wall_seconds": 1.0, "python": "3", "numpy": "2",
+                   "command": "python -m simcore.experiments.discount.data_curve --seeds 2"}
+    import json
+
+    rec = tmp_path / "rec.json"
+    rec.write_text(json.dumps(res))
+    dc.main(["--replot", str(rec), "--out", str(tmp_path / "out")])
+    md = (tmp_path / "out" / "data_curve.md").read_text()
+    assert "--seeds 2" in md and "| 2,000 | segment |" in md
+    assert (tmp_path / "out" / "data_curve.png").stat().st_size > 1000

@@ -99,7 +99,7 @@ def run(cfg: DiscountConfig, sizes: Sequence[int] = SIZES, progress: bool = True
     from simcore.report.machine import machine_info
     from simcore.runner import Job, run_jobs
 
-    t0, load0 = time.perf_counter(), os.getloadavg()[0]
+    t0, load0, where = time.perf_counter(), os.getloadavg()[0], machine_info()  # the commit that runs
     jobs = [Job(key=f"{n}/{k}", fn=point_job, kwargs=dict(cfg=sized(cfg, n), k=k), seed_path=("seed", k),
                 work=float(n)) for n in sizes for k in range(cfg.n_seeds)]
     workers = max(1, min(cfg.workers or 1, len(jobs)))
@@ -107,8 +107,11 @@ def run(cfg: DiscountConfig, sizes: Sequence[int] = SIZES, progress: bool = True
                     desc="discount: data curve", unit="sessions")
     runs = dict(zip([j.key for j in jobs], outs))
     meta = {"wall_seconds": time.perf_counter() - t0, "load_average_start": load0,
-            "load_average_end": os.getloadavg()[0], "workers": workers, **machine_info()}
+            "load_average_end": os.getloadavg()[0], "workers": workers, **where}
     return {"meta": meta, **summarise(sizes, cfg.states, runs, cfg.n_seeds)}
+
+
+_STATE_LABEL = {"history": "(t, last L actions)", "segment": "(t, last L actions, segment)"}
 
 
 def _pm(v: Sequence[float], d: int = 1) -> str:
@@ -135,7 +138,7 @@ def write(res: Mapping[str, Any], out: str, command: str) -> None:
                      f"| {_pm(r['optimism0'], 3)} | {_pm(r['optimism1'], 3)} |")
     with open(os.path.join(out, "data_curve.md"), "w") as fh:
         fh.write("\n".join(lines) + "\n")
-    fig, ax = new_figure(1, len(res["states"]), width=4.6, height=3.4)
+    fig, ax = new_figure(len(res["states"]), 1, width=4.6, height=3.4)
     for j, st in enumerate(res["states"]):
         a = ax[0][j]
         rows = [r for r in res["rows"] if r["state"] == st]
@@ -147,15 +150,20 @@ def write(res: Mapping[str, Any], out: str, command: str) -> None:
         a.axhline(6.0, color="k", ls=":", lw=1, label="article: 6 %")
         a.axhline(0.0, color="grey", lw=0.8)
         a.set_xscale("log")
-        a.set_xlabel("sessions behind the model (model_sessions)")
+        a.minorticks_off()
+        a.set_xticks(x)
+        a.set_xticklabels([f"{v / 1000:g}k" for v in x])
+        a.set_xlabel("sessions behind the model (model_sessions; log scale)")
         a.set_ylabel("GMV(gamma=1) / GMV(gamma=0) - 1 (%)")
-        a.set_title(f"state {st} (95 % CI, seeds)")
+        a.set_title(f"state {_STATE_LABEL.get(st, st)}\n(95 % CI over seeds)", fontsize=9)
         a.legend(fontsize=7)
     save_figure(fig, os.path.join(out, "data_curve.png"))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """CLI: ``--out DIR``, ``--sizes 5000,10000,...``, ``--seeds N``, ``--workers N``."""
+    """CLI: ``--out DIR``, ``--sizes 5000,10000,...``, ``--seeds N``, ``--workers N``;
+    ``--replot FILE`` redraws DIR's table and plot from a recorded data_curve.json."""
+    import json
     import sys
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -164,7 +172,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--sizes", default=",".join(str(n) for n in SIZES))
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--replot", default=None)
     a = ap.parse_args(argv)
+    if a.replot:
+        with open(a.replot) as fh:
+            rec = json.load(fh)
+        m = rec["meta"]
+        write(rec, a.out, m.get("command", "(recorded run)"))
+        return
     try:
         sizes = [int(s) for s in a.sizes.split(",")]
     except ValueError:
@@ -175,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise ValueError(f"--seeds: must be >= 2 for a confidence interval, got {a.seeds}")
     cfg = DiscountConfig(n_seeds=a.seeds, workers=a.workers)
     res = run(cfg, sizes)
-    write(res, a.out, "python -m simcore.experiments.discount.data_curve " + " ".join(argv))
+    res["meta"]["command"] = "python -m simcore.experiments.discount.data_curve " + " ".join(argv)
+    write(res, a.out, res["meta"]["command"])
 
 
 if __name__ == "__main__":
