@@ -218,7 +218,9 @@ def _optimum_section(cfg: RankingConfig, summary: dict[str, Any]) -> list[str]:
                 for k, row in b["vs"].items() for ref, p in row.items()]
         out += ["## Equal env steps: simcore's learners vs Stable-Baselines3", "",
                 f"Every agent trains for {b['pages']:,} env steps (pages): simcore's on the {cfg.num_envs}-session "
-                f"vector env with `budget_ddpg` = {cfg.budget_ddpg} on top of `ddpg` = {cfg.ddpg}; SB3's PPO and SAC "
+                f"vector env (DDPG and DPG-FBE with `budget_ddpg` = {cfg.budget_ddpg} on top of `ddpg` = {cfg.ddpg}; "
+                f"segment-pg with `budget_segment_pg` = {cfg.budget_segment_pg} on top of `segment_pg` = "
+                f"{cfg.segment_pg}); SB3's PPO and SAC "
                 "with their default settings on `gymnasium.make(\"simcore/SearchSession-v0\")` (same session "
                 "config).  All are evaluated on the same sessions and held-out panel.", "",
                 markdown_table(["agent", "GMV / session", "exact GMV", "seconds per run", "CPU s per run"], brow), "",
