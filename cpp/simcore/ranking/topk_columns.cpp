@@ -111,9 +111,16 @@ TopKResult topk_columns_flags(ItemColumns X, std::size_t flag_cols, const std::u
     // the first mb may be cold; the filter never touched them), the same terms in order.
     auto exact_flags = [&](const ChunkScores&, std::size_t r0, std::size_t r) {
       const std::size_t i = r0 + r;
-      double acc = static_cast<double>(X.data[i]) * wd[0];
-      for (std::size_t j = 1; j < mb; ++j) acc += static_cast<double>(X.data[j * X.rows + i]) * wd[j];
-      for (std::size_t j = 0; j < flag_cols; ++j) acc += (((cls[i] >> j) & 1) ? 1.0 : 0.0) * wd[mb + j];
+      const float* x = X.data + i;
+      const std::size_t N = X.rows;
+      double acc = static_cast<double>(x[0]) * wd[0];
+      if (mb == 8) {
+        for (std::size_t j = 1; j < 8; ++j) acc += static_cast<double>(x[j * N]) * wd[j];
+      } else {
+        for (std::size_t j = 1; j < mb; ++j) acc += static_cast<double>(x[j * N]) * wd[j];
+      }
+      const unsigned c = cls[i];  // (no branch on the random bits: it would mispredict)
+      for (std::size_t j = 0; j < flag_cols; ++j) acc += static_cast<double>((c >> j) & 1u) * wd[mb + j];
       return acc;
     };
     auto score = [&](std::size_t r0, std::size_t n, ChunkScores& cs) {

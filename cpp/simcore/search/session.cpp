@@ -149,7 +149,8 @@ void SessionBatch::gather_page(const Session& s, const std::int64_t* items, std:
   for (std::size_t k = 0; k < count; ++k) {
     const auto i = static_cast<std::size_t>(items[k]);
     for (std::size_t j = 0; j < mc; ++j) px[k * m + j] = cols[j * N + i];
-    for (std::size_t j = mc; j < m; ++j) px[k * m + j] = ((flag_bits[i] >> (j - mc)) & 1) ? 1.0f : 0.0f;
+    const unsigned bits = flag_bits ? flag_bits[i] : 0u;  // branch-free: the bits are random
+    for (std::size_t j = mc; j < m; ++j) px[k * m + j] = static_cast<float>((bits >> (j - mc)) & 1u);
   }
 }
 

@@ -216,7 +216,8 @@ void TrafficBatch::begin_traffic(std::size_t slot) {
     const double uc = r.uniform();
     const double z = r.normal();
     const double* cdf = tiers_.affinity_cdf.data() + (std::size_t(g) * mt + j) * 2;
-    const double sign = uc < cdf[0] ? 1.0 : (uc < cdf[1] ? -1.0 : 0.0);
+    // +1 like, -1 dislike, 0 indifferent (computed without branches on the random draw)
+    const double sign = static_cast<double>(uc < cdf[0]) - static_cast<double>((uc >= cdf[0]) & (uc < cdf[1]));
     u.pref[mb + j] = sign * (tiers_.strength + tiers_.noise * z);
   }
   begin_episode(slot, &s.user);  // keys the stream, counts the episode, clears the history
@@ -264,6 +265,9 @@ void TrafficBatch::step(const float* actions, bool sample, const TrafficOut& out
         for (std::size_t j = 0; j < mt; ++j) share[j] = share_basic[j] = 0;
         continue;
       }
+      const std::size_t q = static_cast<std::size_t>(s.user.query);
+      const double* cs = control_share_.data() + (q * T + std::min(s.t, T - 1)) * mt;
+      __builtin_prefetch(cs);  // cold by the time the shares are compared, after ranking
       const float* a = actions + i * F;
       const bool by_class = !class_start_.empty() &&
                             std::memcmp(a, tiers_.basic_weights.data(), (F - mt) * sizeof(float)) == 0;
@@ -271,20 +275,10 @@ void TrafficBatch::step(const float* actions, bool sample, const TrafficOut& out
       const std::size_t slot = s.n_pages == 0 ? 0 : (s.head + 1) % W;
       PageMemo fresh;
       const bool flag_path = !item_class_.empty() && mt <= kMaxFlagCols;
-      const std::size_t qi = static_cast<std::size_t>(s.user.query);
-      gather_page(s, page, count, px.data(), flag_path ? item_class_.data() + qi * N : nullptr, mt);
+      gather_page(s, page, count, px.data(), flag_path ? item_class_.data() + q * N : nullptr, mt);
       double* weight = s.item_weight.data() + slot * K;
       describe_page(s, page, px.data(), count, fresh, weight, click_prob.data());
       const Outcome oc = evaluate(s, fresh);
-      // Tier shares of this page and of pi_basic's page with the same index.
-      page_shares(px.data(), count, share);
-      const std::size_t q = static_cast<std::size_t>(s.user.query);
-      const double* cs = control_share_.data() + (q * T + std::min(s.t, T - 1)) * mt;
-      double tier_term = 0;
-      for (std::size_t j = 0; j < mt; ++j) {
-        share_basic[j] = cs[j];
-        tier_term += tiers_.lambdas[j] * (share[j] - cs[j]);
-      }
       // Cart probability of a clicked item: sigmoid(alpha_cart + log e_k), e_k = w_k / v_k.
       double exp_carts = 0;
       for (std::size_t k = 0; k < count; ++k) {
@@ -294,6 +288,15 @@ void TrafficBatch::step(const float* actions, bool sample, const TrafficOut& out
       }
       // Memory ring: the new page replaces the oldest one (as in search).
       double* cf = remember_page(s, slot, fresh, page, count, px.data());
+      // This page's tier shares are the flag columns' page means (n / count exactly, as
+      // page_shares counts them); 0 on an empty page.
+      const double* fm = s.feat_mean.data() + slot * F + (F - mt);
+      double tier_term = 0;
+      for (std::size_t j = 0; j < mt; ++j) {
+        share[j] = count > 0 ? fm[j] : 0.0;
+        share_basic[j] = cs[j];
+        tier_term += tiers_.lambdas[j] * (share[j] - cs[j]);
+      }
       o.b[i] = oc.b;
       o.l[i] = oc.l;
       o.c[i] = oc.c;
@@ -309,7 +312,7 @@ void TrafficBatch::step(const float* actions, bool sample, const TrafficOut& out
         d = draw_response(s, oc, click_prob.data(), count, px.data(), cf, clicks);
         for (std::size_t k = 0; k < K; ++k) {
           const double uk = s.rng.uniform();
-          carts[k] = (clicks[k] && uk < cart_prob[k]) ? 1 : 0;
+          carts[k] = static_cast<std::uint8_t>((clicks[k] != 0) & (uk < cart_prob[k]));  // no branch
           ncart += carts[k];
         }
         const std::int32_t nbuy = d.outcome == 1 ? 1 : 0;
