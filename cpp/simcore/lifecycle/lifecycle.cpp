@@ -226,7 +226,6 @@ void LifecycleBatch::step(const std::int64_t* actions, const StepOut& o, int thr
     return;
   }
   const KernelCtx ctx{&model_, &table_, &s_};
-  const std::int64_t t1 = t_ + 1;
   DaySums sums;  // the day's spend summed in slot order (a prefix of it) and the largest spent
   if (!may_block(actions)) {  // every action is granted whatever the draws: one pass
     std::mutex mu;
@@ -234,7 +233,7 @@ void LifecycleBatch::step(const std::int64_t* actions, const StepOut& o, int thr
       double acc = 0.0, mx = 0.0;  // chunk 0 sums its costs while they are in cache
       for (std::size_t i0 = b0; i0 < b1; i0 += kBlock) {
         const std::size_t n = std::min(kBlock, b1 - i0);
-        step_block(ctx, actions, i0, n, o, t1);
+        step_block(ctx, actions, i0, n, o);
         for (std::size_t i = i0; i < i0 + n; ++i) mx = std::max(mx, o.user_spent[i]);
         if (b0 == 0)
           for (std::size_t i = i0; i < i0 + n; ++i) acc += o.cost[i];
@@ -252,7 +251,7 @@ void LifecycleBatch::step(const std::int64_t* actions, const StepOut& o, int thr
     grant(actions, ok_.data());
     parallel_for(B_, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
       for (std::size_t i0 = b0; i0 < b1; i0 += kBlock)
-        commit_block(ctx, actions, i0, std::min(kBlock, b1 - i0), pending_.at(i0), ok_.data() + i0, o, t1);
+        commit_block(ctx, actions, i0, std::min(kBlock, b1 - i0), pending_.at(i0), ok_.data() + i0, o);
     });
     for (std::size_t i = 0; i < B_; ++i) sums.smax = std::max(sums.smax, o.user_spent[i]);
   }
@@ -269,11 +268,12 @@ void LifecycleBatch::finish_day(const StepOut& o, int threads, DaySums sums) {
   needs_reset_ = trunc;
   const float frac = total_budget_ > 0 ? static_cast<float>(budget_left_ / total_budget_) : 0.0f;
   const double left = budget_left_;
+  const KernelCtx ctx{&model_, &table_, &s_};
   parallel_for(B_, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
-    for (std::size_t i = b0; i < b1; ++i) {
-      o.truncated[i] = trunc ? 1 : 0;
-      o.budget_left[i] = left;
-      o.obs[i * kObsDim + 17] = frac;
+    for (std::size_t i0 = b0; i0 < b1; i0 += kBlock) {
+      const std::size_t n = std::min(kBlock, b1 - i0);
+      observe_block(ctx, i0, n, o.obs, t_, frac);
+      for (std::size_t i = i0; i < i0 + n; ++i) o.truncated[i] = trunc ? 1 : 0, o.budget_left[i] = left;
     }
   });
 }

@@ -147,18 +147,20 @@ struct KernelCtx {
 
 // Slots per kernel block (the kernel's local arrays hold this many rows).
 constexpr std::size_t kBlock = 64;
-// A whole day for slots [i0, i0 + n), n <= kBlock, when no action can be blocked (the
-// one-pass path); obs entry 17 is left to the caller; t1 = the day count after the step.
-void step_block(const KernelCtx& c, const std::int64_t* actions, std::size_t i0, std::size_t n, const StepOut& out,
-                std::int64_t t1);
+// A whole day but the observation for slots [i0, i0 + n), n <= kBlock, when no action can
+// be blocked (the one-pass path).
+void step_block(const KernelCtx& c, const std::int64_t* actions, std::size_t i0, std::size_t n, const StepOut& out);
+// The observation rows of slots [i0, i0 + n) from their state after t1 days, entry 17 =
+// frac (the budget fraction after the day, known once every slot's cost is).
+void observe_block(const KernelCtx& c, std::size_t i0, std::size_t n, float* obs, std::int64_t t1, float frac);
 // Phase 1 for slots [i0, i0 + n), n <= kBlock: probabilities, draws, outcome, cost.
 void sample_block(const KernelCtx& c, const std::int64_t* actions, std::size_t i0, std::size_t n,
                   const Pending& p);
 // Phase 3 for slots [i0, i0 + n), n <= kBlock: commits the outcomes (ok == nullptr: none
-// blocked; else ok[i] == 0 gives slot i the do-nothing day under the same draws); obs
-// entry 17 is left to the caller; t1 = the day count after the step.
+// blocked; else ok[i] == 0 gives slot i the do-nothing day under the same draws), all
+// but the observation (observe_block).
 void commit_block(const KernelCtx& c, const std::int64_t* actions, std::size_t i0, std::size_t n,
-                  const Pending& p, const std::uint8_t* ok, const StepOut& out, std::int64_t t1);
+                  const Pending& p, const std::uint8_t* ok, const StepOut& out);
 // E[min(rate V, cap)] for V = m LogNormal(-s^2/2, s) (exact.capped_rate_mean).
 double capped_rate_mean(double rate, double cap, double m, double s);
 // Lifecycle stage (3 lapsing, 2 loyal, 1 repeat, 0 new; exact.stage_of).

@@ -89,18 +89,27 @@ SIMCORE_LC_INLINE void outputs(const KernelCtx& c, i64 i0, i64 n, const Block& b
   }
 }
 
-// The observation after the day (obs_spec; entry 17, the budget, is the caller's).
-SIMCORE_LC_INLINE void observe(const KernelCtx& c, i64 i0, i64 n, const Block& b, float* obs, i64 t1) {
+// The observation after the day (obs_spec), written once the day's budget fraction is
+// known: from the slot state (the post-day stage recomputed).
+SIMCORE_LC_INLINE void observe(const KernelCtx& c, i64 i0, i64 n, float* obs, i64 t1, float frac) {
   const Model& m = *c.model;
   const SlotArrays& s = *c.slots;
   alignas(64) float col[9][kBlock];  // entries 8..16
+  alignas(64) i64 stage[kBlock];
   const double cap = m.user_cap;
+  const i64 *__restrict rec = s.recency.data() + i0, *__restrict nn = s.n.data() + i0;
+  const std::uint8_t* __restrict mem = s.member.data() + i0;
   const double* __restrict spent = s.spent.data() + i0;
+  const i64 lapse = m.lapse_days, loyal = m.loyal_purchases;
   for (i64 k = 0; k < n; ++k) {
-    const double nn = static_cast<double>(b.nn[k]);
-    col[0][k] = static_cast<float>(std::min(static_cast<double>(b.rec[k]), 365.0) / 365.0);
-    col[1][k] = static_cast<float>(nn / (nn + 4.0));
-    col[2][k] = b.mem[k] != 0 ? 1.0f : 0.0f;
+    const i64 r = rec[k], c = nn[k], me = mem[k];
+    i64 st = c >= 2 ? 1 : 0;
+    st = (me != 0 || c >= loyal) ? 2 : st;
+    stage[k] = r > lapse ? 3 : st;
+    const double nd = static_cast<double>(c);
+    col[0][k] = static_cast<float>(std::min(static_cast<double>(r), 365.0) / 365.0);
+    col[1][k] = static_cast<float>(nd / (nd + 4.0));
+    col[2][k] = me != 0 ? 1.0f : 0.0f;
     col[8][k] = cap > 0 ? static_cast<float>(std::min(1.0, spent[k] / cap)) : 0.0f;
   }
   for (std::size_t j = 0; j < kHist; ++j) {
@@ -113,23 +122,21 @@ SIMCORE_LC_INLINE void observe(const KernelCtx& c, i64 i0, i64 n, const Block& b
   for (i64 k = 0; k < n; ++k) {
     float* o = out + k * kObsDim;
     for (std::size_t j = 0; j < kFeatures; ++j) o[j] = feat[k * kFeatures + j];
-    for (i64 j = 0; j < 4; ++j) o[4 + j] = j == b.next[k] ? 1.0f : 0.0f;
+    for (i64 j = 0; j < 4; ++j) o[4 + j] = j == stage[k] ? 1.0f : 0.0f;
     for (std::size_t j = 0; j < 9; ++j) o[8 + j] = col[j][k];
-    o[18] = day;
+    o[17] = frac, o[18] = day;
   }
 }
 
 }  // namespace
 
 SIMCORE_LC_CLONES
-void step_block(const KernelCtx& c, const std::int64_t* actions, std::size_t i0, std::size_t n, const StepOut& out,
-                std::int64_t t1) {
+void step_block(const KernelCtx& c, const std::int64_t* actions, std::size_t i0, std::size_t n, const StepOut& out) {
   Block b;
   const i64 N = static_cast<i64>(n), I0 = static_cast<i64>(i0);
   sample_into(c, actions + i0, I0, N, b);
   transitions(c, I0, N, b);
   outputs(c, I0, N, b, nullptr, out);
-  observe(c, I0, N, b, out.obs, t1);
 }
 
 SIMCORE_LC_CLONES
@@ -142,7 +149,7 @@ void sample_block(const KernelCtx& c, const std::int64_t* actions, std::size_t i
 
 SIMCORE_LC_CLONES
 void commit_block(const KernelCtx& c, const std::int64_t* actions, std::size_t i0, std::size_t n,
-                  const Pending& p, const std::uint8_t* ok, const StepOut& out, std::int64_t t1) {
+                  const Pending& p, const std::uint8_t* ok, const StepOut& out) {
   Block b;
   const i64 N = static_cast<i64>(n), I0 = static_cast<i64>(i0);
   const bool blocked = unblocked_actions(actions + i0, N, ok, b.a);
@@ -156,7 +163,11 @@ void commit_block(const KernelCtx& c, const std::int64_t* actions, std::size_t i
   }
   transitions(c, I0, N, b);
   outputs(c, I0, N, b, ok, out);
-  observe(c, I0, N, b, out.obs, t1);
+}
+
+SIMCORE_LC_CLONES
+void observe_block(const KernelCtx& c, std::size_t i0, std::size_t n, float* obs, std::int64_t t1, float frac) {
+  observe(c, static_cast<i64>(i0), static_cast<i64>(n), obs, t1, frac);
 }
 
 }  // namespace lifecycle
