@@ -9,7 +9,9 @@
 #include "simcore/lifecycle/lifecycle.hpp"
 
 #define SIMCORE_LC_INLINE __attribute__((always_inline)) inline
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SIMCORE_NO_CLONES)
+// target_clones needs GCC and ifunc (glibc); elsewhere the kernel is built for the
+// compiler's target only (as with -DSIMCORE_NO_CLONES), with the same results.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__) && !defined(SIMCORE_NO_CLONES)
 #define SIMCORE_LC_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define SIMCORE_LC_CLONES
