@@ -250,8 +250,8 @@ void register_lifecycle(py::module_& m) {
   cls.def_property_readonly("obs_dim", [](const LifecycleObject&) { return lc::kObsDim; });
   cls.def_property_readonly("total_budget", [](const LifecycleObject& o) { return o.sim.total_budget(); });
   cls.def_property_readonly("budget_left",
-                            [](const LifecycleObject& o) { return locked(o, [&] { return o.sim.state().budget_left; }); });
-  cls.def_property_readonly("day", [](const LifecycleObject& o) { return locked(o, [&] { return o.sim.state().t; }); });
+                            [](const LifecycleObject& o) { return locked(o, [&] { return o.sim.budget_left(); }); });
+  cls.def_property_readonly("day", [](const LifecycleObject& o) { return locked(o, [&] { return o.sim.day(); }); });
   cls.def("seed", [](LifecycleObject& o, std::uint64_t s) { locked(o, [&] { o.sim.seed(s); }); }, py::arg("seed"));
   cls.def(
       "seed_slots",

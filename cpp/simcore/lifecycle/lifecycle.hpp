@@ -59,7 +59,8 @@ struct Population {
 };
 
 // The constants of a slot's customer, copied from the population when an episode
-// begins (a step then reads one contiguous slot instead of gathering from P-long arrays).
+// begins (into SlotArrays: a step then reads contiguous slot rows instead of gathering
+// from P-long arrays).
 struct Customer {
   float features[kFeatures] = {};
   double p = 0, spend = 0, sens = 0, q0 = 0, q1 = 0;
@@ -67,7 +68,7 @@ struct Customer {
   double capm[kCachedPairs] = {};  // E[min(rate V, cap)] of the model's cached pairs
 };
 
-// One slot's mutable state.
+// One slot's state as state() / set_state() exchange it (the batch keeps it in SlotArrays).
 struct Slot {
   Customer c;
   Stream rng;
@@ -93,7 +94,8 @@ struct StepOut {
   std::int64_t* user;
 };
 
-// The whole mutable state (get_state / set_state).
+// The whole mutable state as state() / set_state() exchange it (one Slot per slot; the
+// batch itself keeps these fields as structure-of-arrays, SlotArrays).
 struct State {
   std::vector<Slot> slots;
   std::int64_t t = 0;
@@ -101,30 +103,84 @@ struct State {
   bool needs_reset = true;
 };
 
-// A day's exact probabilities and expected cost of one action (before any draw):
-// P(click), P(convert | click), the organic purchase probability (alive or not),
-// P(purchase), P(convert), E[cost].
-struct DayProbs {
-  double pc = 0, pv = 0, qraw = 0, ppur = 0, pconv = 0, ecost = 0;
+// The action table as arrays (A each), gathered by the block kernel.
+struct ActionArrays {
+  std::vector<std::int64_t> kind, chan, chan_raw, pair;  // chan: channel clamped to >= 0
+  std::vector<double> click_logit, depth, touch, click, fixed, rate, cap, dpd, conv_logit;
+  bool uncached = false;  // some action has rate > 0, cap > 0 and no cached pair
 };
 
-// One slot's sampled day under its requested action (phase 1 of a step; nothing committed).
-struct Outcome {
-  DayProbs d;
-  int stage = 0;
-  bool organic = false, clicked = false, offer_conv = false, purchased = false, converted = false;
-  double value = 0, cost = 0, u_drop = 0;
+// Structure-of-arrays slot state, B rows per field (features (B, 4), resp (B, 3) and
+// capm (B, kCachedPairs) row-major): the customer's constants and the mutable state.
+struct SlotArrays {
+  std::vector<std::uint64_t> rng, key_seed, key_stream, episode;
+  std::vector<std::int64_t> user, n, recency;
+  std::vector<std::uint8_t> alive, member;
+  std::vector<double> hist[kHist], spent;
+  std::vector<float> features;
+  std::vector<double> p, spend, sens, q0, q1, resp, capm;
+  void resize(std::size_t B);
 };
+
+// Phase-1 outcomes of consecutive slots (row 0 = the block's first slot).
+struct Pending {
+  double *pc, *pconv, *ppur, *ecost, *value, *cost, *u_drop;
+  std::int8_t* stage;
+  std::uint8_t *organic, *clicked, *offer_conv, *purchased, *converted;
+};
+
+// Storage behind a Pending: B rows (the three-phase path) or one block's (one-pass path).
+struct PendingStore {
+  std::vector<double> pc, pconv, ppur, ecost, value, cost, u_drop;
+  std::vector<std::int8_t> stage;
+  std::vector<std::uint8_t> organic, clicked, offer_conv, purchased, converted;
+  void resize(std::size_t n);
+  Pending at(std::size_t i0);
+};
+
+// What the block kernel (lifecycle_kernel.cpp) reads and writes.
+struct KernelCtx {
+  const Model* model;
+  const ActionArrays* table;
+  SlotArrays* slots;
+};
+
+// Slots per kernel block (the kernel's local arrays hold this many rows).
+constexpr std::size_t kBlock = 64;
+// A whole day but the observation for slots [i0, i0 + n), n <= kBlock, when no action can
+// be blocked (the one-pass path).
+void step_block(const KernelCtx& c, const std::int64_t* actions, std::size_t i0, std::size_t n, const StepOut& out);
+// The observation rows of slots [i0, i0 + n) from their state after t1 days, entry 17 =
+// frac (the budget fraction after the day, known once every slot's cost is).
+void observe_block(const KernelCtx& c, std::size_t i0, std::size_t n, float* obs, std::int64_t t1, float frac);
+// Phase 1 for slots [i0, i0 + n), n <= kBlock: probabilities, draws, outcome, cost.
+void sample_block(const KernelCtx& c, const std::int64_t* actions, std::size_t i0, std::size_t n,
+                  const Pending& p);
+// Phase 3 for slots [i0, i0 + n), n <= kBlock: commits the outcomes (ok == nullptr: none
+// blocked; else ok[i] == 0 gives slot i the do-nothing day under the same draws), all
+// but the observation (observe_block).
+void commit_block(const KernelCtx& c, const std::int64_t* actions, std::size_t i0, std::size_t n,
+                  const Pending& p, const std::uint8_t* ok, const StepOut& out);
+// E[min(rate V, cap)] for V = m LogNormal(-s^2/2, s) (exact.capped_rate_mean).
+double capped_rate_mean(double rate, double cap, double m, double s);
+// Lifecycle stage (3 lapsing, 2 loyal, 1 repeat, 0 new; exact.stage_of).
+inline int stage_of(const Model& m, std::int64_t n, std::int64_t recency, bool member) {
+  if (recency > m.lapse_days) return 3;
+  if (member || n >= m.loyal_purchases) return 2;
+  return n >= 2 ? 1 : 0;
+}
 
 class LifecycleBatch {
  public:
   LifecycleBatch(Model model, Population population, std::size_t num_users);
 
-  std::size_t num_users() const { return state_.slots.size(); }
+  std::size_t num_users() const { return B_; }
   std::size_t n_actions() const { return model_.actions.size(); }
   const Model& model() const { return model_; }
   const Population& population() const { return pop_; }
   double total_budget() const { return total_budget_; }
+  double budget_left() const { return budget_left_; }
+  std::int64_t day() const { return t_; }
 
   // Slot j's e-th episode draws from stream (seed, j, e) / (seeds[j], 0, e).
   void seed(std::uint64_t seed);
@@ -136,36 +192,44 @@ class LifecycleBatch {
   // after the horizon.
   void step(const std::int64_t* actions, const StepOut& out, int threads);
 
-  const State& state() const { return state_; }
+  // A copy of the state (one Slot per slot).
+  State state() const;
   // Replaces the state (throws std::invalid_argument on a size or range mismatch).
   void set_state(const State& st);
 
  private:
-  void load_customer(Slot& s) const;
+  void load_customer(std::size_t i);
   void begin(std::size_t i, std::int64_t user);
   void begin_all(const std::int64_t* users, int threads);
-  // obs (19,) of slot s after t days (entry 17 from the current budget_left).
-  void write_obs(const Slot& s, float* o, std::int64_t t) const;
+  // obs (19,) of slot i after t days (entry 17 from the current budget_left).
+  void write_obs(std::size_t i, float* o, std::int64_t t) const;
   void autoreset_rows(const StepOut& out, int threads);
   // Phase 2 of a step: which requested actions run (slot order, realised costs).
   void grant(const std::int64_t* actions, std::uint8_t* ok) const;
   // False when no requested action can be blocked today (the one-pass fast path).
   bool may_block(const std::int64_t* actions) const;
-  DayProbs probabilities(const Slot& s, const Action& act, int st) const;
-  // Phase 1: slot i's day under the requested action a (draws, outcome, cost).
-  void sample(std::size_t i, int a);
-  // Phase 3: commits slot i's day (the do-nothing day under the same draws if blocked).
-  void commit(std::size_t i, int a, bool blocked, const StepOut& out);
-  int stage_of(const Slot& s) const;
+  // The day's spend: its sum over slots [0, summed) (in slot order) and the largest spent.
+  struct DaySums {
+    double total = 0.0;
+    std::size_t summed = 0;
+    double smax = 0.0;
+  };
+  // The day's spend and budget, truncation, obs entry 17.
+  void finish_day(const StepOut& out, int threads, DaySums sums);
 
   Model model_;
   Population pop_;
-  State state_;
+  ActionArrays table_;
+  std::size_t B_ = 0;
+  SlotArrays s_;
+  std::int64_t t_ = 0;
+  double budget_left_ = 0;
+  bool needs_reset_ = true;
   double total_budget_ = 0;
   std::vector<std::uint8_t> ok_;
   // max over slots of spent (kept by step/reset/set_state): may_block's O(1) cap test
   double max_spent_ = 0.0;
-  std::vector<Outcome> pending_;  // phase-1 scratch, one per slot
+  PendingStore pending_;  // phase-1 scratch of the three-phase path, one row per slot
 };
 
 }  // namespace lifecycle
