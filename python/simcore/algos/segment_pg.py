@@ -12,8 +12,12 @@ float (G, m).  The greedy action is tanh(theta[g] + W s): with W = 0 one weight 
 per segment, exactly the class of the per-segment static optimum ("segment-opt").
 The critic is a value network V(s) (MLP on s).  The learner reads only what an
 off-the-shelf learner gets from the env (columns ``obs``, ``action``, ``reward``,
-``next_obs``, ``terminated``, ``truncated`` and the row's ``slot``): no simulator
-expectations.
+``next_obs``, ``terminated``, ``truncated`` and the row's ``slot``; ``reward_key="price"``
+reads the realised purchase price instead of the env's reward): no simulator
+expectations.  Options off by default (tried in docs/ranking.md, not used there):
+``state_term``, ``segment_norm`` (advantages normalised within each segment),
+``average`` (Polyak averaging of the greedy policy's parameters); the ranking
+experiment does use ``learn_std=False`` (a fixed exploration std).
 
 Every ``rollout_steps`` calls of :meth:`update` (one per vector step) and at every
 iteration boundary, with done = terminated or truncated and V on the scaled reward
@@ -29,7 +33,8 @@ then ``epochs`` passes over shuffled minibatches of ``minibatch`` rows of
             rho = pi(u | s) / pi_old(u | s),  A' = (A - mean A) / std A,
     critic: min mean (V(s) - R)^2,
 
-with u = atanh(a) recovered from the batch's action (clamped at +-(1 - 1e-6)).
+(A' per segment of the rollout with ``segment_norm``), with u = atanh(a) recovered from
+the batch's action (clamped at +-(1 - 1e-6)).
 """
 
 from __future__ import annotations
