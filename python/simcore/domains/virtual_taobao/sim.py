@@ -13,7 +13,11 @@ the true simulator's layout (docs/user_model.md, Observation), computed from the
 pages shown and the clicks drawn.  Users come from a sampler (:mod:`.users`).
 
 The behaviour model's per-page summaries (:meth:`BehaviourModel.summarize`) are kept
-in a memory of W pages (age 0 first), so a step encodes only the page just shown.
+in a memory of W pages, so a step encodes only the page just shown.  Each memory is a
+ring over its W slots (age a in slot (head + a) % W, head moving back one slot per
+step): a step scatters the new page into one slot and gathers each window it needs
+once, in age order (the float inputs of the model are those of a shifted window, bit
+for bit: tests/test_learned_sim_exact.py).
 ``sample=False`` draws nothing and returns the model's exact b, l, c, m (reward b*m),
 every session continuing to the horizon, as the true simulator's expectation mode.
 Randomness: one ``numpy.random.Generator`` per simulator from ``SeedTree(seed)``
