@@ -12,9 +12,12 @@ make them), and is skipped otherwise.  ``simcore`` steps ``LearnedSearchVectorEn
 weights; one top-K kernel call (``kernels.topk_indexed`` over the shared catalogue) and
 one torch forward per batch step; torch on one intra-op thread, the kernel on 2);
 ``true-cpp`` steps the true ``SearchSimulator`` (2 threads); ``numpy`` the true
-simulator's NumPy twin.  Each call is 20 batch steps under the LTR ranking; ``items`` =
-20 * 1024 session-steps.  On a loaded machine compare the ratios within one run, or use
-bench/learned_env_cpu.py (CPU-seconds) and bench/learned_env_callgrind.py (instructions).
+simulator's NumPy twin.  Each round of the batched cases is 20 batch steps under the LTR
+ranking, ``items`` = 20 * 1024 session-steps; a round of ``virtualtaobao`` is 2000 steps of
+its one session, ``items`` = 2000.  Steps per second = ``items`` / the round's time (the
+tables report times per round).  On a loaded machine compare the ratios within one run, or
+use bench/learned_env_cpu.py (CPU-seconds; VirtualTaobao too with ``SIMCORE_VTB_PATH``)
+and bench/learned_env_callgrind.py (instructions).
 """
 
 from __future__ import annotations

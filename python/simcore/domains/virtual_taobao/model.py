@@ -126,11 +126,14 @@ class BehaviourModel(nn.Module):
         linear skip u_p lets the choice among remembered items use the price level
         directly (the true choice is log-linear in it, docs/user_model.md)."""
         vf = valid.to(torch.float32)
-        mean = (emb * vf[..., None]).sum(dim=2) / vf.sum(dim=2).clamp(min=1.0)[..., None]
+        # without autograd and with every item valid, e * 1 = e and masked_fill(all False) are the
+        # identity, exactly: skipped (with autograd they stay, so that the graph is unchanged)
+        full = not torch.is_grad_enabled() and not emb.requires_grad and emb.is_contiguous() and bool(valid.all())
+        mean = (emb if full else emb * vf[..., None]).sum(dim=2) / vf.sum(dim=2).clamp(min=1.0)[..., None]
         rank_feat: torch.Tensor = self.rank_feat  # type: ignore[assignment]
         lin = self.purchase_x(torch.cat([x, rank_feat.expand(*x.shape[:-1], 2)], dim=-1)).squeeze(-1)
-        base = (self.purchase(emb).squeeze(-1) + lin).masked_fill(~valid, NEG)
-        return mean, base
+        base = self.purchase(emb).squeeze(-1) + lin
+        return mean, base if full else base.masked_fill(~valid, NEG)
 
     def respond(self, mean: torch.Tensor, base: torch.Tensor, click_logit: torch.Tensor, prices: torch.Tensor,
                 valid: torch.Tensor, user: torch.Tensor, t: torch.Tensor) -> Response:
