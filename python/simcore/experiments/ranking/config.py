@@ -55,7 +55,7 @@ _POSITIVE_INTS = ("seeds", "num_envs", "iterations", "steps_per_iteration", "eva
 
 @dataclass(frozen=True)
 class RankingConfig:
-    """Settings of the ranking experiment (defaults: about 570 s of CPU, ~5 minutes on 2 idle cores; docs/ranking.md).
+    """Settings of the ranking experiment (defaults: about 530-570 s of CPU, ~5 min on 2 idle cores; docs/ranking.md).
 
     Attributes:
         seeds: independent training seeds (CIs are over seeds); default 5; integer >= 1.

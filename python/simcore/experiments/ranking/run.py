@@ -9,7 +9,7 @@ several seeds; :func:`run` returns the results (it writes nothing), and
 trajectories, the tables with 95% CIs and a non-stationary run in which user
 behaviour shifts mid-run (the article's "midnight jump").
 
-``simcore reproduce ranking --out DIR`` (defaults: about 570 s of CPU, ~5 minutes on 2 idle cores);
+``simcore reproduce ranking --out DIR`` (defaults: about 530-570 s of CPU, ~5 minutes on 2 idle cores);
 ``--preset full`` adds the tabular optimum and the equal-budget comparison with SB3 PPO
 and SAC, ``--preset long`` is the longer documented setting (see docs/ranking.md).
 
