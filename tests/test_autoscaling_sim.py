@@ -65,6 +65,23 @@ def test_twin_equals_cpp(seed, delay, horizon, adv):
         assert np.array_equal(sa[k], sb[k]), k
 
 
+def test_pending_without_delay_equals_twin():
+    """VMs pending in a delay-0 run (set by set_state) still arrive and cancel as in the twin
+    (the C++ skips the ring only when it is all zero)."""
+    cfg = AutoscalingConfig(delay=0, horizon=50, num_threads=1)
+    a, b = _pair(draw_zones(cfg.workload, 64, 5), cfg, 3)
+    a.reset(), b.reset()
+    st_ = a.state()
+    st_["pending"][::3, 1] = 2
+    st_["pending"][::5, 4] = 1
+    a.set_state(st_), b.set_state(st_)
+    rng = np.random.default_rng(0)
+    for t in range(8):
+        act = np.where(rng.random(64) < 0.5, rng.uniform(-0.5, 1.0, 64), 0.0)
+        _same(a.step(act), b.step(act), f"step {t}")
+    assert np.array_equal(a.state()["pending"], b.state()["pending"])
+
+
 def _one_zone(**over) -> ZoneParams:
     vals = dict(base_rpc=1000.0, base_mq=500.0, daily_amp_rpc=0.5, daily_amp_mq=0.2, cos_phase=1.0, sin_phase=0.0,
                 weekend_dip=0.3, trend=0.1, noise_sd=0.0, burst_prob=0.0, burst_size=0.0, burst_decay=0.5,
@@ -199,9 +216,13 @@ def test_bad_input(backend):
         AutoscalingSimulator(cfg, zones=dataclasses.replace(z, min_vms=np.zeros(4, np.int64)), backend=backend)
     sim = AutoscalingSimulator(cfg, zones=z, backend=backend)
     sim.reset()
+    before = sim.state()
     for bad in (np.full(4, 1.5), np.full(4, -0.7), np.array([0.0, np.nan, 0.0, 0.0])):
         with pytest.raises(ValueError, match="actions"):
             sim.step(bad)
+    with pytest.raises(ValueError, match="actions: .* at zone 1"):  # the face's message on the fast path too
+        sim.step(np.array([0.0, 2.0, 0.0, 0.0]))
+    assert all(np.array_equal(v, sim.state()[k]) for k, v in before.items())  # a refused step changes nothing
     with pytest.raises(ValueError, match="actions"):
         sim.step(np.zeros(5))
     with pytest.raises(TypeError, match="actions"):

@@ -162,12 +162,16 @@ SIMCORE_AS_CLONES void reset_range(const Model& m, const Zones& z, const double*
 SIMCORE_VM_INLINE std::int64_t scale_zone(const Model& m, const Zones& z, const StateView& s, std::size_t i,
                                           double a, std::int64_t& prov, std::int64_t& target) {
   std::int64_t* pend = &s.pending[i * kMaxDelay];
-  std::int64_t P = 0;
-  for (std::size_t j = 0; j < kMaxDelay; ++j) P += pend[j];
+  std::int64_t P = 0, any = 0;
+  for (std::size_t j = 0; j < kMaxDelay; ++j) P += pend[j], any |= pend[j];
   prov = s.vms[i] + P;
   target = static_cast<std::int64_t>(std::floor(static_cast<double>(prov) * (1.0 + a) + 0.5));
   target = std::min(z.max_vms[i], std::max(z.min_vms[i], target));
   const std::int64_t delta = target - prov;
+  if (any == 0 && m.delay == 0) {  // nothing pending, no delay: the branches below all give vms = target
+    s.vms[i] = target;
+    return delta;
+  }
   if (delta > 0) {
     if (m.delay == 0) s.vms[i] += delta;
     else pend[m.delay - 1] += delta;
@@ -224,12 +228,14 @@ SIMCORE_AS_CLONES void step_range(const Model& m, const Zones& z, const double* 
       s.traffic[i * kDims] = x0[j], s.traffic[i * kDims + 1] = x1[j];
       out.traffic[i * kDims] = x0[j], out.traffic[i * kDims + 1] = x1[j];
       std::int64_t* pr = &s.pending[i * kMaxDelay];
-      const std::int64_t v = s.vms[i] + pr[0];
-      s.vms[i] = v;
-      std::int64_t P = 0;
-      for (std::size_t k = 0; k + 1 < kMaxDelay; ++k) pr[k] = pr[k + 1], P += pr[k];
-      pr[kMaxDelay - 1] = 0;
-      l[j] = static_cast<double>(v), pend[j] = static_cast<double>(P);
+      std::int64_t any = 0, P = 0;
+      for (std::size_t k = 0; k < kMaxDelay; ++k) any |= pr[k];
+      if (any != 0) {  // arrivals: the VMs due next step start serving, the ring shifts
+        s.vms[i] += pr[0];
+        for (std::size_t k = 0; k + 1 < kMaxDelay; ++k) pr[k] = pr[k + 1], P += pr[k];
+        pr[kMaxDelay - 1] = 0;
+      }
+      l[j] = static_cast<double>(s.vms[i]), pend[j] = static_cast<double>(P);
     }
     obs_block(i0, n, x0, x1, c, l, pend, tf, out.obs);
   }
