@@ -79,7 +79,8 @@ SIMCORE_VM_INLINE void outcome_block(const double* pt, std::size_t B, const Stat
   for (std::size_t j = 0; j < n; ++j) rng[j] = s.rng[i0 + j], burst[j] = s.burst[i0 + j];
   const double st = tm.st, ct = tm.ct, trf = tm.trf;
   const double weekend = tm.weekend ? 1.0 : 0.0, holiday = tm.holiday ? 1.0 : 0.0;  // (bool selects block vectorising)
-  for (std::size_t j = 0; j < n; ++j) {
+  double e0[kBlock], e1[kBlock], e2[kBlock];
+  for (std::size_t j = 0; j < n; ++j) {  // draws: burst, two Box-Muller pairs (the second's sine unused)
     const std::uint64_t r0 = rng[j];
     const double ub = vm::uniform53(mix(r0 + kGolden));
     const double u1 = 1.0 - vm::uniform53(mix(r0 + 2 * kGolden));  // (0, 1]
@@ -87,29 +88,32 @@ SIMCORE_VM_INLINE void outcome_block(const double* pt, std::size_t B, const Stat
     const double u3 = 1.0 - vm::uniform53(mix(r0 + 4 * kGolden));
     const double u4 = vm::uniform53(mix(r0 + 5 * kGolden));
     rng[j] = r0 + 5 * kGolden;
-    const double bs = bsize[j], dj = dip[j], hm = hmul[j];  // loaded unconditionally (if-conversion)
-    const double b = burst[j] * bdec[j] + (ub < bprob[j] ? bs : 0.0);
-    burst[j] = b;
-    const double wk = weekend != 0.0 ? 1.0 - dj : 1.0;
-    const double tr = 1.0 + trend[j] * trf;
-    const double hol = holiday != 0.0 ? hm : 1.0;
-    const double common = ((wk * tr) * hol) * (1.0 + b);
-    const double ds = st * cph[j] + ct * sph[j];  // sin(theta + phase)
+    const double bs = bsize[j];  // loaded unconditionally (if-conversion)
+    burst[j] = burst[j] * bdec[j] + (ub < bprob[j] ? bs : 0.0);
     const double rad = std::sqrt(-2.0 * vm::log(u1));
     double cs, sn;
     vm::sincos2pi(u2, cs, sn);
-    const double e0 = rad * cs, e1 = rad * sn;
-    const double e2 = std::sqrt(-2.0 * vm::log(u3)) * vm::cos2pi(u4);
+    e0[j] = rad * cs, e1[j] = rad * sn;
+    e2[j] = std::sqrt(-2.0 * vm::log(u3)) * vm::cos2pi(u4);
+  }
+  for (std::size_t j = 0; j < n; ++j) {  // traffic
+    const double dj = dip[j], hm = hmul[j];
+    const double wk = weekend != 0.0 ? 1.0 - dj : 1.0;
+    const double tr = 1.0 + trend[j] * trf;
+    const double hol = holiday != 0.0 ? hm : 1.0;
+    const double common = ((wk * tr) * hol) * (1.0 + burst[j]);
+    const double ds = st * cph[j] + ct * sph[j];  // sin(theta + phase)
     const double sd = nsd[j], half = 0.5 * sd * sd;
-    const double xa = (base0[j] * (1.0 + amp0[j] * ds)) * common * vm::exp(sd * e0 - half);
-    const double xb = (base1[j] * (1.0 + amp1[j] * ds)) * common * vm::exp(sd * e1 - half);
-    x0[j] = xa, x1[j] = xb;
-    const double u = (w0[j] * xa + w1[j] * xb) / l[j];
+    x0[j] = (base0[j] * (1.0 + amp0[j] * ds)) * common * vm::exp(sd * e0[j] - half);
+    x1[j] = (base1[j] * (1.0 + amp1[j] * ds)) * common * vm::exp(sd * e1[j] - half);
+  }
+  for (std::size_t j = 0; j < n; ++j) {  // CPU
+    const double u = (w0[j] * x0[j] + w1[j] * x1[j]) / l[j];
     const double z = u / scale[j];
     const double zp = vm::exp(shape[j] * vm::log(z));  // z^shape (z = 0: exp(-inf) = 0)
     const double m = idle[j] + (1.0 - idle[j]) * (1.0 - vm::exp(-zp));
     mu[j] = m;
-    c[j] = std::min(1.0, std::max(0.0, m + csd[j] * e2));
+    c[j] = std::min(1.0, std::max(0.0, m + csd[j] * e2[j]));
   }
   for (std::size_t j = 0; j < n; ++j) s.rng[i0 + j] = rng[j], s.burst[i0 + j] = burst[j];
 }
