@@ -161,12 +161,38 @@ AutoscalingObject* make(const py::handle& params, const py::handle& min_vms, con
   return new AutoscalingObject(as::Batch(std::move(m), std::move(z)));
 }
 
+// _core.autoscaling.vecmath(name, x): the step's transcendental on a float64 (n,) array.
+py::object vecmath(const std::string& name, const py::handle& x_o) {
+  static const std::pair<const char*, as::VecFn> kNames[] = {
+      {"exp", as::VecFn::kExp},         {"log", as::VecFn::kLog},
+      {"log1p", as::VecFn::kLog1p},     {"cos2pi", as::VecFn::kCos2Pi},
+      {"sincos2pi", as::VecFn::kSinCos2Pi}, {"uniform53", as::VecFn::kUniform53}};
+  const as::VecFn* fn = nullptr;
+  for (const auto& kv : kNames)
+    if (name == kv.first) fn = &kv.second;
+  if (fn == nullptr) fail("name: expected exp, log, log1p, cos2pi, sincos2pi or uniform53, got '" + name + "'");
+  auto x = expect<double>(x_o, "x", {-1});
+  const py::ssize_t n = x.shape(0);
+  py::array_t<double> y(n), y2(n);
+  const double* xp = x.data();
+  double *yp = y.mutable_data(), *y2p = y2.mutable_data();
+  {
+    py::gil_scoped_release release;
+    as::vecmath_apply(*fn, xp, static_cast<std::size_t>(n), yp, y2p);
+  }
+  if (*fn == as::VecFn::kSinCos2Pi) return py::make_tuple(y, y2);
+  return std::move(y);
+}
+
 }  // namespace
 
 void register_autoscaling(py::module_& m) {
   m.attr("N_PARAMS") = py::int_(static_cast<int>(as::kParams));
   m.attr("MAX_DELAY") = py::int_(as::kMaxDelay);
   m.attr("OBS_DIM") = py::int_(as::kObsDim);
+  m.def("vecmath", &vecmath, py::arg("name"), py::arg("x"),
+        "The step's exp / log / log1p / cos2pi / sincos2pi / uniform53 (x: the uint64 bits as float64) "
+        "on a float64 (n,) array (cpp/simcore/autoscaling/vecmath.hpp).");
   py::class_<AutoscalingObject> cls(m, "AutoscalingBatch");
   cls.def(py::init(&make), py::arg("params"), py::arg("min_vms"), py::arg("max_vms"), py::arg("init_vms"),
           py::arg("model"), py::arg("holiday"), py::arg("horizon"), py::arg("delay"));

@@ -181,6 +181,10 @@ class _Autoscaling:
     MAX_DELAY: int
     OBS_DIM: int
     AutoscalingBatch: type[AutoscalingBatch]
+    @staticmethod
+    def vecmath(name: str, x: F64) -> Any:
+        """The step's exp / log / log1p / cos2pi / uniform53 on x (n,) float64 -> (n,) float64;
+        sincos2pi -> (cos, sin) (cpp/simcore/autoscaling/vecmath.hpp)."""
 
 common: Final[_Common]
 ranking: Final[_Ranking]

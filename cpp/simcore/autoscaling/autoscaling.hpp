@@ -9,6 +9,10 @@
 //
 // The mutable state lives in caller-owned buffers (StateView), so the Python face
 // owns, copies and pickles it; the Batch holds only the validated parameters.
+// The step runs in blocks of zones: scalar VM bookkeeping, then loops over the block
+// that the compiler vectorises (SplitMix64 draws, Box-Muller, traffic, CPU, reward) with
+// the transcendentals of vecmath.hpp (bit-identical at every ISA; clones chosen at run
+// time on x86-64 Linux).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -81,17 +85,16 @@ class Batch {
   void step(const StateView& s, const double* actions, const StepOut& out, int threads) const;
 
  private:
-  // Traffic and CPU of zone i at episode time tau (draws: 1 uniform, K + 1 normals).
-  void outcome(const StateView& s, std::size_t i, std::int64_t tau, double st, double ct, double* x,
-               double& mu, double& c) const;
-  void write_obs(const StateView& s, std::size_t i, std::int64_t tau, float* o) const;
-  void begin(const StateView& s, std::size_t i, float* obs) const;
-  void step_zone(const StateView& s, std::size_t i, std::int64_t tau, double st, double ct, double a,
-                 const StepOut& out) const;
-
   Model model_;
   Zones zones_;
+  std::vector<double> pt_;  // the parameters column by column, (kParams, B): pt_[k * B + i]
 };
+
+// The step's transcendentals (vecmath.hpp) over n values, as compiled into the step (same
+// flags and ISA clone), for tests against the NumPy twin: fn 0 exp, 1 log, 2 log1p,
+// 3 cos(2 pi x), 4 (cos, sin)(2 pi x) into (y, y2), 5 uniform53 of the bits of x.
+enum class VecFn { kExp = 0, kLog, kLog1p, kCos2Pi, kSinCos2Pi, kUniform53 };
+void vecmath_apply(VecFn fn, const double* x, std::size_t n, double* y, double* y2);
 
 }  // namespace autoscaling
 }  // namespace simcore

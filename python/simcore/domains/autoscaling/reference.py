@@ -18,6 +18,10 @@ Per zone and step (episode time tau = steps since the reset):
    max(1 - c, 0.02)); violation latency > slo_ms.
 5. reward -(cpu_target - c)^2 - eta |delta| / P - slo_penalty [violation]; then the
    pending VMs due next step start serving and the ring shifts.
+
+exp, log, log1p and cos / sin(2 pi u) are the step's own polynomial functions
+(:mod:`simcore.domains.autoscaling.vecmath`, the twin of cpp/simcore/autoscaling/vecmath.hpp),
+so the twin is bit-identical to the C++ at any ISA and thread count.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from simcore.domains.autoscaling import vecmath as vm
 from simcore.domains.autoscaling.config import MAX_DELAY, STEPS_PER_DAY, STEPS_PER_WEEK
 from simcore.domains.autoscaling.workload import ZoneParams, col
 from simcore.kernels.rng import _GOLDEN, _mix, stream_key
@@ -46,8 +51,16 @@ def _uniform(rng: np.ndarray) -> np.ndarray:
 def _normal_pair(rng: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     u1 = 1.0 - _uniform(rng)
     u2 = _uniform(rng)
-    rad = np.sqrt(-2.0 * np.log(u1))
-    return rad * np.cos(TWO_PI * u2), rad * np.sin(TWO_PI * u2)
+    rad = np.sqrt(-2.0 * vm.log(u1))
+    c, s = vm.sincos2pi(u2)
+    return rad * c, rad * s
+
+
+def _normal(rng: np.ndarray) -> np.ndarray:
+    """The first normal of a Box-Muller pair (two uniforms drawn; the sine never computed)."""
+    u1 = 1.0 - _uniform(rng)
+    u2 = _uniform(rng)
+    return np.sqrt(-2.0 * vm.log(u1)) * vm.cos2pi(u2)
 
 
 def _time_features(tau: int) -> tuple[float, float, np.ndarray]:
@@ -81,27 +94,26 @@ class ReferenceAutoscalingBatch:
         common = ((wk * tr) * hol) * (1.0 + b)
         ds = st * p[:, col("cos_phase")] + ct * p[:, col("sin_phase")]
         e0, e1 = _normal_pair(rng)
-        e2, _ = _normal_pair(rng)
+        e2 = _normal(rng)
         sd = p[:, col("noise_sd")]
         half = 0.5 * sd * sd
         x = s["traffic"]
-        x[:, 0] = (p[:, col("base_rpc")] * (1.0 + p[:, col("daily_amp_rpc")] * ds)) * common * np.exp(sd * e0 - half)
-        x[:, 1] = (p[:, col("base_mq")] * (1.0 + p[:, col("daily_amp_mq")] * ds)) * common * np.exp(sd * e1 - half)
+        x[:, 0] = (p[:, col("base_rpc")] * (1.0 + p[:, col("daily_amp_rpc")] * ds)) * common * vm.exp(sd * e0 - half)
+        x[:, 1] = (p[:, col("base_mq")] * (1.0 + p[:, col("daily_amp_mq")] * ds)) * common * vm.exp(sd * e1 - half)
         u = (p[:, col("w_rpc")] * x[:, 0] + p[:, col("w_mq")] * x[:, 1]) / s["vms"].astype(np.float64)
         z = u / p[:, col("scale")]
         idle = p[:, col("idle")]
-        with np.errstate(divide="ignore"):
-            zp = np.exp(p[:, col("shape")] * np.log(z))  # z^shape as in the C++ (z = 0 -> 0)
-        mu = idle + (1.0 - idle) * (1.0 - np.exp(-zp))
+        zp = vm.exp(p[:, col("shape")] * vm.log(z))  # z^shape as in the C++ (z = 0 -> 0)
+        mu = idle + (1.0 - idle) * (1.0 - vm.exp(-zp))
         c = np.minimum(1.0, np.maximum(0.0, mu + p[:, col("cpu_sd")] * e2))
         return mu, c
 
     def _obs(self, s: dict[str, np.ndarray], obs: np.ndarray, tf: np.ndarray) -> None:
         x, l = s["traffic"], s["vms"].astype(np.float64)
-        obs[:, 0] = np.log1p(x[:, 0])
-        obs[:, 1] = np.log1p(x[:, 1])
+        obs[:, 0] = vm.log1p(x[:, 0])
+        obs[:, 1] = vm.log1p(x[:, 1])
         obs[:, 2] = s["cpu"]
-        obs[:, 3] = np.log(l)
+        obs[:, 3] = vm.log(l)
         obs[:, 4] = s["pending"].sum(axis=1).astype(np.float64) / l
         obs[:, 5:9] = tf
 

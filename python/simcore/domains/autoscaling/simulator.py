@@ -183,8 +183,17 @@ class AutoscalingSimulator:
 
     def step(self, actions: Any) -> AutoscalingStepResult:
         """One step under ratios (B,): l' = round(l (1 + a)) clipped to the zone's bounds."""
-        a = self.check_actions(actions)
-        self._core.step(self._state, a, self._out, self.threads)
+        a = actions
+        if (self.backend == "cpp" and type(a) is np.ndarray and a.dtype == np.float64
+                and a.shape == (self.num_zones,) and a.flags.c_contiguous):
+            # fast path: the binding checks the ratios (finite, in range) before touching the state
+            try:
+                self._core.step(self._state, a, self._out, self.threads)
+            except ValueError:
+                self.check_actions(a)  # the face's message (naming the zone) for bad ratios
+                raise
+        else:
+            self._core.step(self._state, self.check_actions(actions), self._out, self.threads)
         return AutoscalingStepResult(**self._out)
 
     def state(self) -> dict[str, np.ndarray]:
