@@ -7,10 +7,11 @@ import platform
 import subprocess
 from typing import Any
 
-__all__ = ["machine_info"]
+__all__ = ["cpu_model", "machine_info"]
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), else the platform's processor string."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -34,7 +35,7 @@ def machine_info(torch: bool = False) -> dict[str, Any]:
     import numpy
 
     info: dict[str, Any] = {"python": platform.python_version(), "numpy": str(numpy.__version__),
-                            "cpu": _cpu_model(), "cpus": os.cpu_count(), "git_commit": _git_commit()}
+                            "cpu": cpu_model(), "cpus": os.cpu_count(), "git_commit": _git_commit()}
     if torch:
         import torch as _torch
 

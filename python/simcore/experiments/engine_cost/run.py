@@ -44,6 +44,7 @@ from simcore.experiments.engine_cost import losses as L
 from simcore.experiments.engine_cost.config import EngineCostConfig
 from simcore.experiments.engine_cost.evaluation import Evaluator, PolicyEval
 from simcore.experiments.engine_cost.learners import LearnerSpec, job_key, learner_jobs
+from simcore.report.machine import cpu_model
 from simcore.runner import SeedTree, run_jobs
 from simcore.util.config import to_dict
 from simcore.util.progress import Progress
@@ -148,18 +149,6 @@ def _seed_paths(seeds: SeedTree, specs: list[LearnerSpec]) -> dict[str, Any]:
     return out
 
 
-def _cpu_model() -> str:
-    """The CPU's model name (/proc/cpuinfo), else the platform's processor string."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _meta(t0: float, load0: float, full: PolicyEval, test: FeatureCostData) -> dict[str, Any]:
     import torch
 
@@ -168,7 +157,7 @@ def _meta(t0: float, load0: float, full: PolicyEval, test: FeatureCostData) -> d
         "load_average_start": load0,
         "load_average_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
         "cpu_count": os.cpu_count(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "versions": {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__},
         "torch_threads_per_job": 1,
         "torch_deterministic": True,

@@ -22,8 +22,6 @@ Every job is independent (:mod:`simcore.runner`); :func:`run` returns the result
 from __future__ import annotations
 
 import os
-import platform
-import subprocess
 import time
 from typing import Any
 
@@ -32,6 +30,7 @@ import numpy as np
 from simcore.experiments.tiered_traffic.analysis import analyse
 from simcore.experiments.tiered_traffic.config import TieredTrafficConfig, learner_runs
 from simcore.experiments.tiered_traffic.learners import run_exact, run_learner
+from simcore.report.machine import machine_info
 from simcore.runner import Job, SeedTree, run_jobs
 from simcore.util.config import to_dict
 
@@ -51,22 +50,8 @@ def jobs(cfg: TieredTrafficConfig) -> list[Job]:
 
 
 def _machine() -> dict[str, Any]:
-    import numpy
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10,
-                                cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
-    return {"python": platform.python_version(), "numpy": str(numpy.__version__), "torch": str(torch.__version__),
-            "cpu": cpu, "cpus": os.cpu_count(), "torch_threads_per_job": 1, "git_commit": commit}
+    """machine_info with torch, plus the torch threads each job uses."""
+    return {**machine_info(torch=True), "torch_threads_per_job": 1}
 
 
 def seed_paths(cfg: TieredTrafficConfig) -> dict[str, Any]:
