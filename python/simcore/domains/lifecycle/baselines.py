@@ -32,7 +32,7 @@ from simcore.domains.lifecycle.config import LifecycleConfig
 from simcore.domains.lifecycle.simulator import LifecycleSimulator
 
 __all__ = ["do_nothing", "RandomPolicy", "FixedAction", "GreedyUplift", "MyopicOptimum", "calibrate_price",
-           "logging_config", "log_random", "Policy", "stage_from_obs"]
+           "logging_config", "log_random", "action_counts", "Policy", "stage_from_obs"]
 
 #: policy(obs, sim) -> actions
 Policy = Callable[[np.ndarray, LifecycleSimulator], np.ndarray]
@@ -176,3 +176,15 @@ def log_random(sim: LifecycleSimulator, episodes: int, seed: int, rng: np.random
     if log["blocked"].any():
         raise ValueError("sim: the logging run blocked actions (use logging_config: no binding budgets)")
     return log
+
+
+def action_counts(log: dict[str, np.ndarray], n_actions: int) -> dict[str, list[int]]:
+    """Per action a of a log (a :func:`log_random` dict): ``rows`` (times a was logged),
+    ``sign`` (rows of a with a conversion: the classifiers' sign label) and ``click``
+    (rows of a with a click), each a list of ``n_actions`` ints."""
+    a = np.asarray(log["action"], dtype=np.int64)
+    if a.size and (a.min() < 0 or a.max() >= n_actions):
+        raise ValueError(f"log: actions must lie in [0, {n_actions}), got [{a.min()}, {a.max()}]")
+    return {"rows": np.bincount(a, minlength=n_actions).tolist(),
+            "sign": np.bincount(a[np.asarray(log["converted"], dtype=bool)], minlength=n_actions).tolist(),
+            "click": np.bincount(a[np.asarray(log["clicked"], dtype=bool)], minlength=n_actions).tolist()}

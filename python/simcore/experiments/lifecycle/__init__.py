@@ -11,7 +11,12 @@
 from __future__ import annotations
 
 from simcore.experiments.base import Experiment
-from simcore.experiments.lifecycle.config import LifecycleExperimentConfig, full_config, smoke_config
+from simcore.experiments.lifecycle.config import (
+    LifecycleExperimentConfig,
+    fair_log_config,
+    full_config,
+    smoke_config,
+)
 from simcore.experiments.lifecycle.report import summary, write_report
 from simcore.experiments.lifecycle.run import run
 
@@ -21,7 +26,8 @@ EXPERIMENT = Experiment(
     config_cls=LifecycleExperimentConfig,
     run=run,
     write_report=write_report,
-    presets={"default": LifecycleExperimentConfig, "smoke": smoke_config, "full": full_config},
+    presets={"default": LifecycleExperimentConfig, "smoke": smoke_config, "full": full_config,
+             "fair-log": fair_log_config},
     requires=("torch",),
     summary=summary,
 )

@@ -30,6 +30,7 @@ from simcore.domains.lifecycle.baselines import (
     GreedyUplift,
     MyopicOptimum,
     RandomPolicy,
+    action_counts,
     calibrate_price,
     do_nothing,
     log_random,
@@ -45,7 +46,7 @@ from simcore.train.loop import LoopConfig, train
 from simcore.train.rollouts import RolloutCollector
 from simcore.util.seeds import SeedTree
 
-__all__ = ["seed_lifecycle", "run_learner", "run_rules", "run_mtl", "mtl_configs"]
+__all__ = ["seed_lifecycle", "run_learner", "run_rules", "run_mtl", "fit_classifier", "mtl_configs"]
 
 
 def _tree(cfg: LifecycleExperimentConfig, s: int) -> SeedTree:
@@ -198,25 +199,34 @@ def _fit_quality(cfg: LifecycleExperimentConfig, lc: LifecycleConfig, s: int, po
     return out
 
 
-def run_mtl(cfg: LifecycleExperimentConfig, label: str, seed: int) -> dict[str, Any]:
+def fit_classifier(cfg: LifecycleExperimentConfig, label: str,
+                   seed: int) -> tuple[MTLPolicy, dict[str, np.ndarray], list[float], float]:
     """Fits classifier ``label`` on seed s's random log (labels: converted = sign,
-    clicked = click; validation split by customer) and measures its sign policy (and,
-    for two-tower models, its click tower's max-CTR policy) and its held-out fit
-    (:func:`_fit_quality`)."""
-    tree = _tree(cfg, seed)
+    clicked = click; validation split by customer, early stopping on it).  Returns the
+    fitted policy (task 0, sign), the log, the per-pass training losses and the fit's
+    wall seconds."""
     lc = seed_lifecycle(cfg, seed)
-    base = mtl_configs(cfg)[label]
-    mc = dataclasses.replace(base, seed=tree.seed("mtl", label) % 2**31)
+    mc = dataclasses.replace(mtl_configs(cfg)[label], seed=_tree(cfg, seed).seed("mtl", label) % 2**31)
     log = _logs(cfg, lc, seed, "log")
-    rlog = _logs(cfg, lc, seed, "replay")
     n_actions = LifecycleSimulator(lc, num_users=1).n_actions
     pol = MTLPolicy(lc_obs_dim(log), n_actions, mc, task=0)
     groups = np.tile(np.arange(cfg.log_users), len(log["action"]) // cfg.log_users)  # rows: day-major x users
     t0 = time.perf_counter()
     losses = pol.fit(log["obs"], log["action"], np.stack([log["converted"], log["clicked"]], axis=1), groups=groups)
-    seconds = time.perf_counter() - t0
+    return pol, log, losses, time.perf_counter() - t0
+
+
+def run_mtl(cfg: LifecycleExperimentConfig, label: str, seed: int) -> dict[str, Any]:
+    """Fits classifier ``label`` on seed s's random log (:func:`fit_classifier`) and
+    measures its sign policy (and, for two-tower models, its click tower's max-CTR
+    policy) and its held-out fit (:func:`_fit_quality`)."""
+    lc = seed_lifecycle(cfg, seed)
+    pol, log, losses, seconds = fit_classifier(cfg, label, seed)
+    rlog = _logs(cfg, lc, seed, "replay")
+    mc = pol.config
     out: dict[str, Any] = {"label": label, "seed": seed, "losses": losses, "val_losses": pol.val_history,
                            "fit_seconds": seconds, "fit": _fit_quality(cfg, lc, seed, pol, rlog),
+                           "log_counts": action_counts(log, pol.n_actions),
                            "sign": _measure(cfg, lc, seed, agent_policy(pol), rlog)}
     if mc.kind != "single":
         pol.task = 1
