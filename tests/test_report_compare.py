@@ -39,3 +39,26 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert "identical" in capsys.readouterr().out
     assert cli_main(["compare", str(tmp_path / "a"), str(tmp_path / "c.json")]) == 1
     assert "x: 1.0 != 2.0" in capsys.readouterr().out
+
+
+def test_a_recorded_summary_is_compared_on_the_keys_both_hold(tmp_path, capsys):
+    (tmp_path / "rec").mkdir()
+    (tmp_path / "rec" / "summary.json").write_text(json.dumps({"summary": {"x": 1.0}, "meta": {"wall_seconds": 3}}))
+    (tmp_path / "run").mkdir()
+    full = {"summary": {"x": 1.0}, "meta": {"wall_seconds": 9}, "runs": [1, 2]}
+    (tmp_path / "run" / "results.json").write_text(json.dumps(full))
+    assert cli_main(["compare", str(tmp_path / "rec"), str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "not in both: runs" in out and "identical" in out
+    full["summary"]["x"] = 1.5
+    (tmp_path / "run" / "results.json").write_text(json.dumps(full))
+    assert cli_main(["compare", str(tmp_path / "rec"), str(tmp_path / "run")]) == 1
+
+
+def test_a_directory_without_results_is_one_clear_line(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert cli_main(["compare", str(tmp_path / "empty"), str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert "no results.json or summary.json" in err and "\n" == err[-1] and err.count("\n") == 1
+    (tmp_path / "bad.json").write_text("{not json")
+    assert cli_main(["compare", str(tmp_path / "bad.json"), str(tmp_path / "bad.json")]) == 2

@@ -148,9 +148,15 @@ def _log_check(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    import json
+
     from simcore.report.compare import main as compare
 
-    return compare(args.a, args.b)
+    try:
+        return compare(args.a, args.b)
+    except (OSError, json.JSONDecodeError) as e:  # a missing or unreadable run: one line, exit 2
+        print(f"simcore compare: {e}", file=sys.stderr)
+        return 2
 
 
 def _attach(p: argparse.ArgumentParser, exp: Any, argv: Sequence[str]) -> None:
