@@ -112,6 +112,30 @@ def test_budget_comparison_structure():
     assert len(b["final"]["sb3-ppo"]["exact_gmv_per_seed"]) == 2
 
 
+def test_budget_agents_consume_exactly_the_real_pages_sb3_does():
+    """Equal budget in real pages: a simcore budget agent's run consumes exactly
+    ``budget_pages`` non-autoreset pages (the old accounting, slot-steps of the vector
+    env, gave it fewer), as many as SB3 PPO's single env (2,048 = one PPO rollout)."""
+    pytest.importorskip("stable_baselines3")
+    cfg = RankingConfig(seeds=1, agents=(), num_envs=16, iterations=1, steps_per_iteration=4, eval_every=1,
+                        eval_steps=2, final_eval_steps=3, nonstationary_agents=(),
+                        world=WorldConfig(n_queries=4, n_items=100), exact_panel=16,
+                        budget_agents=("segment-pg", "sb3-ppo"), budget_iterations=2, budget_steps=64, workers=1)
+    assert cfg.budget_pages == 2048
+    data = ranking.run(cfg, progress=False)
+    runs = {r["agent"]: r for r in data["runs"] if r["kind"] == "budget"}
+    spg, ppo = runs["segment-pg"], runs["sb3-ppo"]
+    assert spg["pages"] == ppo["pages"] == cfg.budget_pages
+    assert sum(h["pages"] for h in spg["history"]) == cfg.budget_pages
+    assert sum(h["env_steps"] for h in spg["history"]) > cfg.budget_pages  # autoreset rows were not counted
+    rows = data["comparisons"]["budget"]["final"]
+    assert rows["segment-pg"]["pages_per_seed"] == rows["sb3-ppo"]["pages_per_seed"] == [2048]
+    from simcore.experiments.ranking.report import _optimum_section
+
+    text = "\n".join(_optimum_section(cfg, data))
+    assert "| 2,048 |" in text
+
+
 def test_tabular_optimum_is_at_least_every_constant_sequence_and_replays_exactly():
     from simcore.experiments.ranking.optimum import SequenceWeights, tabular_optimum
 

@@ -233,3 +233,28 @@ def test_concurrent_checkpoint_saves(tmp_path):
     assert load_checkpoint(path)["iteration"] == 29
     assert not stale.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["shared.pt"]
+
+
+def test_page_budget_counts_real_pages_exactly():
+    """With ``pages``, an iteration stops at exactly that many real (non-autoreset) rows,
+    the learner sees exactly those, while slot-steps (autoreset rows included) exceed it."""
+    env = _env(B=16)
+    budget = 16 * 40  # 40 steps' worth of slots; sessions end and autoreset meanwhile
+    seen: list[int] = []
+
+    class Counting(FixedWeights):
+        def update(self, batch):
+            seen.append(len(batch))
+            return {}
+
+    agent = Counting(np.zeros(8), name="fixed")
+    h = train(agent, search_collector(env, 40, pages=budget), LoopConfig(iterations=2, eval_every=1, eval_steps=5))
+    for r in h:
+        assert r["pages"] == budget and r["env_steps"] > budget  # the old count (slot-steps) overstates
+    assert sum(seen) == 2 * budget
+    ev = evaluate(agent, search_collector(env, 40, pages=budget), 5, seed=1)  # explicit steps win
+    assert ev["env_steps"] == 5 * 16
+    fixed = search_collector(env, 40).run(agent, 3, learn=False)  # no budget: 40 steps of slots
+    assert fixed["env_steps"] == budget and fixed["pages"] < budget
+    with pytest.raises(ValueError, match="pages"):
+        search_collector(env, 4, pages=0)

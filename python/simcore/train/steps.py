@@ -20,6 +20,13 @@ transition of the MDP; the collector drops exactly those rows (the slots that we
 done after the previous step).  Episodes still running at an iteration boundary are
 cut by the next reset (their last transition bootstraps normally).
 
+Page budget (``pages``): instead of a fixed number of batched steps, an iteration can
+step until exactly ``pages`` *real* rows (transitions that are not autoreset rows) have
+been collected: the last step's batch is cut to the first rows (in slot order) still
+needed, the rest of that step is discarded (neither learned from nor counted), so the
+iteration's ``pages`` equals the budget exactly (no overshoot).  ``env_steps`` still
+counts every slot-step simulated, cut and autoreset rows included.
+
 The domain supplies :class:`StepHooks`: how a step becomes a :class:`Batch` (all B
 rows, in slot order), which business metrics an iteration reports, and what is
 recorded at the iteration's end.
@@ -94,20 +101,24 @@ class StepCollector:
         env: a gymnasium vector env with NEXT_STEP autoreset (``num_envs`` slots).
         steps: batched steps per iteration (>= 1).
         hooks: the domain's :class:`StepHooks`.
+        pages: if given (integer >= 1), a :meth:`run` without an explicit ``steps``
+            collects exactly this many real pages instead of
+            ``steps`` batched steps (module docstring, "Page budget").
     """
 
-    def __init__(self, env: Any, steps: int, hooks: StepHooks) -> None:
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-            raise ValueError(f"steps: must be an integer >= 1, got {steps!r}")
-        self.env, self.steps, self.hooks = env, steps, hooks
+    def __init__(self, env: Any, steps: int, hooks: StepHooks, pages: int | None = None) -> None:
+        for name, v in (("steps", steps), ("pages", 1 if pages is None else pages)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name}: must be an integer >= 1, got {v!r}")
+        self.env, self.steps, self.hooks, self.pages = env, steps, hooks, pages
         self.num_envs = int(getattr(env, "num_envs", 1))
         self.eval_keys = hooks.eval_keys
         self.progress_key = hooks.progress_key
 
     @property
     def steps_per_iteration(self) -> int:
-        """Slot-steps of one iteration: steps x B."""
-        return self.steps * self.num_envs
+        """Slot-steps of one iteration: steps x B (the page budget if one is set)."""
+        return self.steps * self.num_envs if self.pages is None else self.pages
 
     def run(
         self,
@@ -118,24 +129,38 @@ class StepCollector:
         learn: bool = True,
         keep: list[Batch] | None = None,
         steps: int | None = None,
+        pages: int | None = None,
     ) -> dict[str, Any]:
-        """One iteration: reset with ``seed``, ``steps`` (default ``self.steps``) batched
-        steps, the agent updated after each if ``learn``; every valid batch appended to
-        ``keep`` if given.  Returns the iteration's record (module docstring)."""
+        """One iteration: reset with ``seed``, then batched steps, the agent updated after
+        each if ``learn``; every valid batch appended to ``keep`` if given.  It runs
+        ``pages`` real pages if given, else ``steps`` batched steps if given, else the
+        collector's page budget if it has one, else ``self.steps`` steps (the training
+        loop's evaluations pass ``steps``, so they keep their fixed length).  Returns the
+        iteration's record (module docstring)."""
+        if pages is None and steps is None:
+            pages = self.pages
+        if pages is not None and (not isinstance(pages, int) or isinstance(pages, bool) or pages < 1):
+            raise ValueError(f"pages: must be an integer >= 1, got {pages!r}")
+        n_steps = self.steps if steps is None else int(steps)
         env, hooks = self.env, self.hooks
         stats = hooks.new_metrics(env)
         metrics = _MeanMetrics()
         obs, _ = env.reset(seed=int(seed))
         obs = np.array(obs, copy=True)
         pending_reset = np.zeros(obs.shape[0], dtype=bool)
-        for _ in range(self.steps if steps is None else int(steps)):
+        done_steps = real = 0
+        while (real < pages) if pages is not None else (done_steps < n_steps):
             action = np.asarray(agent.act(obs, explore=explore))
             next_obs, reward, terminated, truncated, info = env.step(action)
             batch = hooks.to_batch(env, obs, action, reward, next_obs, terminated, truncated, info)
             if pending_reset.any():
                 batch = batch.select(~pending_reset)
+            if pages is not None and real + len(batch) > pages:
+                batch = batch.select(np.arange(pages - real))  # the budget's last pages only
             pending_reset = np.asarray(terminated, dtype=bool) | np.asarray(truncated, dtype=bool)
             stats.add(batch, env_steps=obs.shape[0])
+            real += len(batch)
+            done_steps += 1
             if keep is not None:
                 keep.append(batch)
             if learn and len(batch):

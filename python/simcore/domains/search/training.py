@@ -198,8 +198,10 @@ class SearchHooks:
         return greedy_by_segment(env_sim(env), agent, obs)
 
 
-def search_collector(env: Any, steps: int) -> StepCollector:
+def search_collector(env: Any, steps: int, pages: int | None = None) -> StepCollector:
     """The step-wise collector of ``steps`` batched steps per iteration on a search
-    vector env (TypeError if ``env`` is not one)."""
+    vector env (TypeError if ``env`` is not one); with ``pages``, a training iteration
+    instead collects exactly ``pages`` real pages (autoreset rows not counted;
+    :class:`simcore.train.steps.StepCollector`, "Page budget")."""
     env_sim(env)
-    return StepCollector(env, steps, SearchHooks())
+    return StepCollector(env, steps, SearchHooks(), pages=pages)

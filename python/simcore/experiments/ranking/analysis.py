@@ -116,14 +116,17 @@ def segment_comparisons(final: dict[str, Any]) -> dict[str, Any]:
 
 
 def budget_table(cfg: RankingConfig, results: list[dict[str, Any]], final: dict[str, Any]) -> dict[str, Any]:
-    """The equal-budget comparison: per agent its final row, and every simcore learner
-    vs every SB3 learner and vs the per-segment optimum (paired by seed)."""
+    """The equal-budget comparison: per agent its final row (with ``pages_per_seed``, the
+    real pages each run consumed), and every simcore learner vs every SB3 learner and vs
+    the per-segment optimum (paired by seed)."""
     rows = {}
     for k in cfg.budget_agents:
         rs = sorted([r for r in results if r["kind"] == "budget" and r["agent"] == k], key=lambda r: r["seed"])
         if rs:
             rows[k] = _final_row([r["final"] for r in rs], [r["seconds"] for r in rs], [r["exact"] for r in rs],
                                  _cpu(rs))
+            # real pages consumed per seed (None: recorded before they were counted)
+            rows[k]["pages_per_seed"] = [r.get("pages") for r in rs]
     ours = [k for k in rows if k not in SB3_AGENTS]
     refs = [k for k in rows if k in SB3_AGENTS]
     vs = {k: {ref: paired_both(rows[k], rows[ref]) for ref in refs} for k in ours}

@@ -145,6 +145,16 @@ def _cpu_text(row: dict[str, Any]) -> str:
     return f"{v:.0f}" if v == v else ""
 
 
+def _pages_text(row: dict[str, Any]) -> str:
+    """The real pages of a budget row's runs: one number if all seeds agree, else min-max
+    ("n/a" for runs recorded before they were counted)."""
+    pages = [p for p in row.get("pages_per_seed", []) if p is not None]
+    if not pages:
+        return "n/a"
+    lo, hi = min(pages), max(pages)
+    return f"{lo:,}" if lo == hi else f"{lo:,}-{hi:,}"
+
+
 def _header(cfg: RankingConfig, meta: dict[str, Any], command: str) -> list[str]:
     return [
         "# Ranking control: DPG, reward shaping, DDPG + LTR gradient, DPG-FBE",
@@ -212,18 +222,21 @@ def _optimum_section(cfg: RankingConfig, summary: dict[str, Any]) -> list[str]:
                 if k in fin and "exact_by_segment" in fin[k]), ""]
     b = comps.get("budget", {})
     if b.get("final"):
-        brow = [[LABELS.get(k, k), _pm(r["gmv"]), _pm(r["exact_gmv"]), f"{r['seconds']:.0f}", _cpu_text(r)]
-                for k, r in b["final"].items()]
+        brow = [[LABELS.get(k, k), _pages_text(r), _pm(r["gmv"]), _pm(r["exact_gmv"]), f"{r['seconds']:.0f}",
+                 _cpu_text(r)] for k, r in b["final"].items()]
         vrow = [[LABELS.get(k, k), LABELS.get(ref, ref), _pm((p["diff"], p["ci"])), _pm((p["exact"]["diff"], p["exact"]["ci"]))]
                 for k, row in b["vs"].items() for ref, p in row.items()]
         out += ["## Equal env steps: simcore's learners vs Stable-Baselines3", "",
-                f"Every agent trains for {b['pages']:,} env steps (pages): simcore's on the {cfg.num_envs}-session "
+                f"Every agent trains on {b['pages']:,} real pages (env steps that show a page; the vector "
+                "env's NEXT_STEP autoreset rows are not counted, and simcore's collector stops at exactly the "
+                f"budget): simcore's on the {cfg.num_envs}-session "
                 f"vector env (DDPG and DPG-FBE with `budget_ddpg` = {cfg.budget_ddpg} on top of `ddpg` = {cfg.ddpg}; "
                 f"segment-pg with `budget_segment_pg` = {cfg.budget_segment_pg} on top of `segment_pg` = "
                 f"{cfg.segment_pg}); SB3's PPO and SAC "
                 "with their default settings on `gymnasium.make(\"simcore/SearchSession-v0\")` (same session "
                 "config).  All are evaluated on the same sessions and held-out panel.", "",
-                markdown_table(["agent", "GMV / session", "exact GMV", "seconds per run", "CPU s per run"], brow), "",
+                markdown_table(["agent", "real pages per run", "GMV / session", "exact GMV", "seconds per run",
+                                "CPU s per run"], brow), "",
                 markdown_table(["agent", "reference", "sampled GMV difference", "exact GMV difference"], vrow), ""]
     return out
 

@@ -121,21 +121,28 @@ def exact_final(cfg: RankingConfig, agent: Any, env: Any, seeds: SeedTree) -> di
             "by_segment": [float(v[seg == g].mean()) if np.any(seg == g) else float("nan") for g in range(G)]}
 
 
-def _budget_agent(cfg: RankingConfig, agent: str, env: Any, seeds: SeedTree) -> tuple[Any, list[dict[str, Any]]]:
-    """An agent of the equal-budget comparison, trained for ``budget_iterations``
-    iterations' pages (SB3: the same number of env steps on the single env)."""
+def _budget_agent(cfg: RankingConfig, agent: str, env: Any,
+                  seeds: SeedTree) -> tuple[Any, list[dict[str, Any]], int]:
+    """An agent of the equal-budget comparison, trained on ``cfg.budget_pages`` real
+    pages, and the real pages it consumed.  simcore's learners: ``budget_iterations``
+    iterations of exactly ``budget_steps * num_envs`` real pages each on the vector env
+    (autoreset rows not counted, the last step cut; :class:`simcore.train.steps.StepCollector`),
+    so the count is exact; SB3: ``model.learn(total_timesteps=budget_pages)`` on the
+    single env, every step a real page (its count is SB3's own ``num_timesteps``)."""
     from simcore.domains.search.training import search_collector
     from simcore.experiments.ranking.agents import build_agent
     from simcore.experiments.ranking.sb3 import SB3_ALGOS, train_sb3
     from simcore.train.loop import train
 
     if agent in SB3_ALGOS:
-        return train_sb3(agent, cfg.session_config(), cfg.budget_pages, seeds.seed("agent", agent)), []
+        policy = train_sb3(agent, cfg.session_config(), cfg.budget_pages, seeds.seed("agent", agent))
+        return policy, [], int(policy.model.num_timesteps)
     bcfg = dataclasses.replace(cfg, ddpg={**cfg.ddpg, **cfg.budget_ddpg},
                                segment_pg={**cfg.segment_pg, **cfg.budget_segment_pg})
     learner = build_agent(agent, bcfg, env, seeds)
-    history = train(learner, search_collector(env, cfg.budget_steps), _loop(cfg, cfg.budget_iterations, seeds))
-    return learner, history
+    col = search_collector(env, cfg.budget_steps, pages=cfg.budget_steps * cfg.num_envs)
+    history = train(learner, col, _loop(cfg, cfg.budget_iterations, seeds))
+    return learner, history, int(sum(h["pages"] for h in history))
 
 
 def run_job(cfg: RankingConfig, agent: str, seed: int, kind: str) -> dict[str, Any]:
@@ -155,9 +162,9 @@ def run_job(cfg: RankingConfig, agent: str, seed: int, kind: str) -> dict[str, A
                 "seconds": time.perf_counter() - t0,
                 "cpu_seconds": time.process_time() - c0}
     if kind == "budget":
-        learner, history = _budget_agent(cfg, agent, env, seeds)
+        learner, history, pages = _budget_agent(cfg, agent, env, seeds)
         final = evaluate(learner, search_collector(env, cfg.final_eval_steps), None, seeds.seed("final-eval"))
-        return {"kind": kind, "agent": agent, "seed": seed, "history": history, "final": final,
+        return {"kind": kind, "agent": agent, "seed": seed, "pages": pages, "history": history, "final": final,
                 "exact": exact_final(cfg, learner, env, seeds), "seconds": time.perf_counter() - t0,
                 "cpu_seconds": time.process_time() - c0}
     learner = build_agent(agent, cfg, env, seeds)
