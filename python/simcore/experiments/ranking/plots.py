@@ -262,7 +262,7 @@ def plot_final(cfg: RankingConfig, summary: dict[str, Any], out: Path) -> str:
     _bars(axes[0][0], fin, keys, ref, f"after {cfg.iterations * cfg.steps_per_iteration * cfg.num_envs:,} pages")
     if budget:
         pages = summary["comparisons"]["budget"]["pages"]
-        _bars(axes[0][1], budget, list(budget), ref, f"equal budget: {pages:,} env steps (pages) each")
+        _bars(axes[0][1], budget, list(budget), ref, f"equal budget: {pages:,} real pages each")
     fig.suptitle(f"Final greedy policies, {cfg.seeds} seeds", fontsize=11)
     save_figure(fig, out / "final_gmv.png")
     return "final_gmv.png"
