@@ -14,6 +14,7 @@
 
 #include "checks.hpp"
 #include "simcore/autoscaling/autoscaling.hpp"
+#include "simcore/common/worker_pool.hpp"
 
 namespace py = pybind11;
 namespace as = simcore::autoscaling;
@@ -24,7 +25,8 @@ namespace {
 struct AutoscalingObject {
   explicit AutoscalingObject(as::Batch b) : sim(std::move(b)) {}
   as::Batch sim;
-  mutable std::mutex mu;
+  std::mutex mu;              // serialises the calls (the GIL is released inside)
+  simcore::WorkerPool pool;   // the loops' workers, used under mu
 };
 
 [[noreturn]] void fail(const std::string& what) { throw py::value_error(what); }
@@ -141,7 +143,7 @@ void step(AutoscalingObject& o, const py::dict& state, const py::handle& actions
   const double* ap = a.data();
   py::gil_scoped_release release;
   std::lock_guard<std::mutex> lock(o.mu);
-  o.sim.step(s, ap, so, threads);
+  o.sim.step(s, ap, so, simcore::Exec(threads, &o.pool));
 }
 
 void reset(AutoscalingObject& o, const py::dict& state, const py::handle& obs, int threads) {
@@ -150,7 +152,7 @@ void reset(AutoscalingObject& o, const py::dict& state, const py::handle& obs, i
   float* op = expect<float>(obs, "obs", {B, py::ssize_t(as::kObsDim)}, true).mutable_data();
   py::gil_scoped_release release;
   std::lock_guard<std::mutex> lock(o.mu);
-  o.sim.reset(s, op, threads);
+  o.sim.reset(s, op, simcore::Exec(threads, &o.pool));
 }
 
 AutoscalingObject* make(const py::handle& params, const py::handle& min_vms, const py::handle& max_vms,

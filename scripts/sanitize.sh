@@ -36,7 +36,7 @@ status=0
   tests/test_kernels.py tests/test_simulator.py tests/test_feature_cost.py tests/test_gil.py \
   tests/test_bad_input.py tests/test_hardening_kernels.py tests/test_hardening_simulator.py \
   tests/test_concurrency.py tests/test_fuzz_bindings.py tests/test_traffic_sim.py \
-  tests/test_lifecycle_sim.py tests/test_autoscaling_sim.py "$@" || status=$?
+  tests/test_lifecycle_sim.py tests/test_autoscaling_sim.py tests/test_worker_pool.py "$@" || status=$?
 unset LD_PRELOAD
 if compgen -G "$LOGDIR/*" >/dev/null; then
   echo "sanitize.sh: sanitizer reports:" >&2

@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "simcore/autoscaling/vecmath.hpp"
-#include "simcore/common/parallel.hpp"
+#include "simcore/common/worker_pool.hpp"
 
 // Run-time ISA dispatch of the block kernels (GCC ifunc clones; x86-64 Linux only).  All
 // clones give identical results: -ffp-contract=off, no reassociation, IEEE operations only.
@@ -269,17 +269,17 @@ Batch::Batch(Model model, Zones zones) : model_(std::move(model)), zones_(std::m
     for (std::size_t k = 0; k < kParams; ++k) pt_[k * B + i] = zones_.p[i * kParams + k];
 }
 
-void Batch::reset(const StateView& s, float* obs, int threads) const {
+void Batch::reset(const StateView& s, float* obs, const Exec& ex) const {
   *s.t = 0;
-  parallel_for(zones_.size, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+  parallel_for(ex, zones_.size, kMinChunk, [&](std::size_t b0, std::size_t b1) {
     reset_range(model_, zones_, pt_.data(), s, b0, b1, obs);
   });
 }
 
-void Batch::step(const StateView& s, const double* actions, const StepOut& out, int threads) const {
+void Batch::step(const StateView& s, const double* actions, const StepOut& out, const Exec& ex) const {
   const std::size_t B = zones_.size;
   if (*s.t >= model_.horizon) {  // NEXT_STEP autoreset of every zone
-    reset(s, out.obs, threads);
+    reset(s, out.obs, ex);
     for (std::size_t i = 0; i < B; ++i) {
       out.reward[i] = 0, out.terminated[i] = 0, out.truncated[i] = 0, out.action[i] = 0;
       out.vms[i] = s.vms[i], out.provisioned[i] = s.vms[i], out.delta[i] = 0;
@@ -294,7 +294,7 @@ void Batch::step(const StateView& s, const double* actions, const StepOut& out, 
   float tf[4];
   time_features(tau, st, ct, tf);
   const Time tm = time_of(model_, tau, st, ct);
-  parallel_for(B, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+  parallel_for(ex, B, kMinChunk, [&](std::size_t b0, std::size_t b1) {
     step_range(model_, zones_, pt_.data(), s, actions, out, b0, b1, tau, tm, tf);
   });
   *s.t = tau;

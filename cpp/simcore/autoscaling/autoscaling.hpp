@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "simcore/common/rng.hpp"
+#include "simcore/common/worker_pool.hpp"
 
 namespace simcore {
 namespace autoscaling {
@@ -79,10 +80,10 @@ class Batch {
   const Zones& zones() const { return zones_; }
 
   // New episode everywhere (zone i's e-th episode: stream (key_seed, key_stream, e)).
-  void reset(const StateView& s, float* obs, int threads) const;
+  void reset(const StateView& s, float* obs, const Exec& ex) const;
   // One interval under ratios a (B,) in [a_min, a_max] (checked by the caller);
   // NEXT_STEP autoreset: the step after the horizon resets and writes a reset row.
-  void step(const StateView& s, const double* actions, const StepOut& out, int threads) const;
+  void step(const StateView& s, const double* actions, const StepOut& out, const Exec& ex) const;
 
  private:
   Model model_;
