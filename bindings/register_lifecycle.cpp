@@ -24,7 +24,8 @@ namespace {
 struct LifecycleObject {
   explicit LifecycleObject(lc::LifecycleBatch s) : sim(std::move(s)) {}
   lc::LifecycleBatch sim;
-  mutable std::mutex mu;
+  mutable std::mutex mu;              // serialises the calls (the GIL is released inside)
+  mutable simcore::WorkerPool pool;   // the loops' workers, used under mu
 };
 
 template <class F>
@@ -166,7 +167,7 @@ void step(LifecycleObject& o, const py::handle& actions, const py::dict& out, in
                  f64("expected_cost").mutable_data(), f64("budget_left").mutable_data(),
                  f64("user_spent").mutable_data(), i64("user")};
   const std::int64_t* ap = a.data();
-  locked(o, [&] { o.sim.step(ap, so, threads); });
+  locked(o, [&] { o.sim.step(ap, so, simcore::Exec(threads, &o.pool)); });
 }
 
 py::dict state_dict(const LifecycleObject& o) {
@@ -266,7 +267,7 @@ void register_lifecycle(py::module_& m) {
       [](LifecycleObject& o, const py::handle& obs, int threads) {
         auto ob = expect<float>(obs, "obs", {py::ssize_t(o.sim.num_users()), py::ssize_t(lc::kObsDim)}, true);
         float* op = ob.mutable_data();
-        locked(o, [&] { o.sim.reset(op, threads); });
+        locked(o, [&] { o.sim.reset(op, simcore::Exec(threads, &o.pool)); });
       },
       py::arg("obs"), py::arg("threads") = 0);
   cls.def(
@@ -280,7 +281,7 @@ void register_lifecycle(py::module_& m) {
         auto ob = expect<float>(obs, "obs", {B, py::ssize_t(lc::kObsDim)}, true);
         const std::int64_t* up = u.data();
         float* op = ob.mutable_data();
-        locked(o, [&] { o.sim.reset_to(up, op, threads); });
+        locked(o, [&] { o.sim.reset_to(up, op, simcore::Exec(threads, &o.pool)); });
       },
       py::arg("users"), py::arg("obs"), py::arg("threads") = 0);
   cls.def("step", &step, py::arg("actions"), py::arg("out"), py::arg("threads") = 0,

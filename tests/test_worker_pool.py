@@ -1,5 +1,5 @@
 """The persistent worker pool (cpp/simcore/common/worker_pool.hpp) behind the autoscaling
-step: results equal one thread's bit for bit whatever the thread count, also when one
+and lifecycle steps: results equal one thread's bit for bit whatever the thread count, also when one
 object's pool is reused with changing counts and odd batch sizes, and a forked child
 (its parent's workers absent) starts its own workers and goes on identically."""
 
@@ -65,3 +65,27 @@ def test_forked_child_starts_its_own_workers() -> None:
             p.kill()
     assert p.exitcode == 0
     assert child == _trace(sim, acts).tobytes()
+
+
+@pytest.mark.parametrize("budget", [6.0, 1e6], ids=["budget-binds", "one-pass"])
+def test_lifecycle_pool_equals_one_thread_with_changing_counts(budget: float) -> None:
+    import dataclasses
+
+    from simcore.domains.lifecycle.config import LifecycleConfig
+    from simcore.domains.lifecycle.simulator import LifecycleSimulator
+
+    B = 9000  # several chunks of the step's minimum chunk
+    cfg = dataclasses.replace(LifecycleConfig(), horizon_days=3, budget_per_user=budget,
+                              user_cap=max(30.0, budget))
+    acts = np.random.default_rng(4).integers(0, 16, size=(7, B))  # 7 steps: autoresets inside
+    traces = []
+    for counts in ([1], [2, 3, 5, 2, 1, 8, 2]):
+        sim = LifecycleSimulator(dataclasses.replace(cfg, num_threads=1), B, seed=9)
+        sim.reset()
+        out = []
+        for k, a in enumerate(acts):
+            sim.threads = counts[k % len(counts)]
+            r = sim.step(a)
+            out += [r.obs.astype(np.float64).ravel(), np.asarray(r.reward, np.float64)]
+        traces.append(np.concatenate(out))
+    assert np.array_equal(traces[0], traces[1])

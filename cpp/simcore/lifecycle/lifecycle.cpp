@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "simcore/common/parallel.hpp"
+#include "simcore/common/worker_pool.hpp"
 
 namespace simcore {
 namespace lifecycle {
@@ -127,12 +127,12 @@ void LifecycleBatch::begin(std::size_t i, std::int64_t user) {
   s_.spent[i] = 0.0;
 }
 
-void LifecycleBatch::begin_all(const std::int64_t* users, int threads) {
+void LifecycleBatch::begin_all(const std::int64_t* users, const Exec& ex) {
   max_spent_ = 0.0;
   t_ = 0;
   budget_left_ = total_budget_;
   needs_reset_ = false;
-  parallel_for(B_, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+  parallel_for(ex, B_, kMinChunk, [&](std::size_t b0, std::size_t b1) {
     for (std::size_t i = b0; i < b1; ++i) begin(i, users ? users[i] : -1);
   });
 }
@@ -151,18 +151,18 @@ void LifecycleBatch::write_obs(std::size_t i, float* o, std::int64_t t) const {
   o[18] = static_cast<float>(static_cast<double>(t) / static_cast<double>(model_.horizon));
 }
 
-void LifecycleBatch::reset(float* obs, int threads) { reset_to(nullptr, obs, threads); }
+void LifecycleBatch::reset(float* obs, const Exec& ex) { reset_to(nullptr, obs, ex); }
 
-void LifecycleBatch::reset_to(const std::int64_t* users, float* obs, int threads) {
-  begin_all(users, threads);
-  parallel_for(B_, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+void LifecycleBatch::reset_to(const std::int64_t* users, float* obs, const Exec& ex) {
+  begin_all(users, ex);
+  parallel_for(ex, B_, kMinChunk, [&](std::size_t b0, std::size_t b1) {
     for (std::size_t i = b0; i < b1; ++i) write_obs(i, obs + i * kObsDim, t_);
   });
 }
 
-void LifecycleBatch::autoreset_rows(const StepOut& o, int threads) {
-  begin_all(nullptr, threads);
-  parallel_for(B_, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+void LifecycleBatch::autoreset_rows(const StepOut& o, const Exec& ex) {
+  begin_all(nullptr, ex);
+  parallel_for(ex, B_, kMinChunk, [&](std::size_t b0, std::size_t b1) {
     for (std::size_t i = b0; i < b1; ++i) {
       write_obs(i, o.obs + i * kObsDim, t_);
       o.reward[i] = o.value[i] = o.cost[i] = 0;
@@ -220,16 +220,16 @@ void LifecycleBatch::grant(const std::int64_t* actions, std::uint8_t* ok) const 
   }
 }
 
-void LifecycleBatch::step(const std::int64_t* actions, const StepOut& o, int threads) {
+void LifecycleBatch::step(const std::int64_t* actions, const StepOut& o, const Exec& ex) {
   if (needs_reset_) {
-    autoreset_rows(o, threads);
+    autoreset_rows(o, ex);
     return;
   }
   const KernelCtx ctx{&model_, &table_, &s_};
   DaySums sums;  // the day's spend summed in slot order (a prefix of it) and the largest spent
   if (!may_block(actions)) {  // every action is granted whatever the draws: one pass
     std::mutex mu;
-    parallel_for(B_, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    parallel_for(ex, B_, kMinChunk, [&](std::size_t b0, std::size_t b1) {
       double acc = 0.0, mx = 0.0;  // chunk 0 sums its costs while they are in cache
       for (std::size_t i0 = b0; i0 < b1; i0 += kBlock) {
         const std::size_t n = std::min(kBlock, b1 - i0);
@@ -244,21 +244,21 @@ void LifecycleBatch::step(const std::int64_t* actions, const StepOut& o, int thr
     });
   } else {
     if (pending_.cost.size() != B_) pending_.resize(B_);
-    parallel_for(B_, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    parallel_for(ex, B_, kMinChunk, [&](std::size_t b0, std::size_t b1) {
       for (std::size_t i0 = b0; i0 < b1; i0 += kBlock)
         sample_block(ctx, actions, i0, std::min(kBlock, b1 - i0), pending_.at(i0));
     });
     grant(actions, ok_.data());
-    parallel_for(B_, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+    parallel_for(ex, B_, kMinChunk, [&](std::size_t b0, std::size_t b1) {
       for (std::size_t i0 = b0; i0 < b1; i0 += kBlock)
         commit_block(ctx, actions, i0, std::min(kBlock, b1 - i0), pending_.at(i0), ok_.data() + i0, o);
     });
     for (std::size_t i = 0; i < B_; ++i) sums.smax = std::max(sums.smax, o.user_spent[i]);
   }
-  finish_day(o, threads, sums);
+  finish_day(o, ex, sums);
 }
 
-void LifecycleBatch::finish_day(const StepOut& o, int threads, DaySums sums) {
+void LifecycleBatch::finish_day(const StepOut& o, const Exec& ex, DaySums sums) {
   double total = sums.total;  // the rest of the day's spend, continuing in slot order
   for (std::size_t i = sums.summed; i < B_; ++i) total += o.cost[i];
   max_spent_ = sums.smax;
@@ -269,7 +269,7 @@ void LifecycleBatch::finish_day(const StepOut& o, int threads, DaySums sums) {
   const float frac = total_budget_ > 0 ? static_cast<float>(budget_left_ / total_budget_) : 0.0f;
   const double left = budget_left_;
   const KernelCtx ctx{&model_, &table_, &s_};
-  parallel_for(B_, threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+  parallel_for(ex, B_, kMinChunk, [&](std::size_t b0, std::size_t b1) {
     for (std::size_t i0 = b0; i0 < b1; i0 += kBlock) {
       const std::size_t n = std::min(kBlock, b1 - i0);
       observe_block(ctx, i0, n, o.obs, t_, frac);

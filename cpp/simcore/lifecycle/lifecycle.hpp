@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "simcore/common/rng.hpp"
+#include "simcore/common/worker_pool.hpp"
 
 namespace simcore {
 namespace lifecycle {
@@ -186,11 +187,11 @@ class LifecycleBatch {
   void seed(std::uint64_t seed);
   void seed_slots(const std::uint64_t* seeds);
   // New episode everywhere (users drawn uniformly, or users[j] when given); obs (B, 19).
-  void reset(float* obs, int threads);
-  void reset_to(const std::int64_t* users, float* obs, int threads);
+  void reset(float* obs, const Exec& ex);
+  void reset_to(const std::int64_t* users, float* obs, const Exec& ex);
   // One day under actions (B,) in [0, A) (checked by the caller); NEXT_STEP autoreset
   // after the horizon.
-  void step(const std::int64_t* actions, const StepOut& out, int threads);
+  void step(const std::int64_t* actions, const StepOut& out, const Exec& ex);
 
   // A copy of the state (one Slot per slot).
   State state() const;
@@ -200,10 +201,10 @@ class LifecycleBatch {
  private:
   void load_customer(std::size_t i);
   void begin(std::size_t i, std::int64_t user);
-  void begin_all(const std::int64_t* users, int threads);
+  void begin_all(const std::int64_t* users, const Exec& ex);
   // obs (19,) of slot i after t days (entry 17 from the current budget_left).
   void write_obs(std::size_t i, float* o, std::int64_t t) const;
-  void autoreset_rows(const StepOut& out, int threads);
+  void autoreset_rows(const StepOut& out, const Exec& ex);
   // Phase 2 of a step: which requested actions run (slot order, realised costs).
   void grant(const std::int64_t* actions, std::uint8_t* ok) const;
   // False when no requested action can be blocked today (the one-pass fast path).
@@ -215,7 +216,7 @@ class LifecycleBatch {
     double smax = 0.0;
   };
   // The day's spend and budget, truncation, obs entry 17.
-  void finish_day(const StepOut& out, int threads, DaySums sums);
+  void finish_day(const StepOut& out, const Exec& ex, DaySums sums);
 
   Model model_;
   Population pop_;
