@@ -125,7 +125,7 @@ void register_search(py::module_& m) {
         auto ob = expect<float>(
             obs, "obs", {py::ssize_t(self.num_sessions()), py::ssize_t(self.obs_dim())}, true);
         float* op = ob.mutable_data();
-        with_lock(o, [&] { o.sim.reset(op, threads); });
+        with_lock(o, [&] { o.sim.reset(op, simcore::Exec(threads, &o.pool)); });
       },
       py::arg("obs"), py::arg("threads") = 0);
   cls.def(
@@ -153,7 +153,7 @@ void register_search(py::module_& m) {
           if (!std::isfinite(pra.data()[i])) throw py::value_error("prefs: must be finite");
         float* op = ob.mutable_data();
         with_lock(o, [&] {
-          o.sim.reset_to(qa.data(), ga.data(), pwa.data(), pta.data(), pra.data(), op, threads);
+          o.sim.reset_to(qa.data(), ga.data(), pwa.data(), pta.data(), pra.data(), op, simcore::Exec(threads, &o.pool));
         });
       },
       py::arg("query"), py::arg("segment"), py::arg("power"), py::arg("patience"),
@@ -201,7 +201,7 @@ void register_search(py::module_& m) {
                             mm.mutable_data(),
                             ec.mutable_data()};
         const float* ap = a.data();
-        with_lock(o, [&] { o.sim.step(ap, sample, so, threads); });
+        with_lock(o, [&] { o.sim.step(ap, sample, so, simcore::Exec(threads, &o.pool)); });
       },
       py::arg("actions"), py::arg("out"), py::arg("sample") = true, py::arg("threads") = 0);
   cls.def(
@@ -227,7 +227,7 @@ void register_search(py::module_& m) {
         simcore::PeekOut po{page.mutable_data(), b.mutable_data(), l.mutable_data(),
                             c.mutable_data(),    mm.mutable_data(), ec.mutable_data()};
         const float* ap = a.data();
-        with_lock(o, [&] { o.sim.peek(ap, po, threads); });
+        with_lock(o, [&] { o.sim.peek(ap, po, simcore::Exec(threads, &o.pool)); });
       },
       py::arg("actions"), py::arg("out"), py::arg("threads") = 0);
   cls.def("users", [](const SessionBatchObject& o) {

@@ -24,7 +24,8 @@ namespace {
 struct TrafficObject {
   explicit TrafficObject(simcore::traffic::TrafficBatch s) : sim(std::move(s)) {}
   simcore::traffic::TrafficBatch sim;
-  mutable std::mutex mu;
+  mutable std::mutex mu;              // serialises the calls (the GIL is released inside)
+  mutable simcore::WorkerPool pool;   // the loops' workers, used under mu
 };
 
 template <class F>
@@ -160,7 +161,7 @@ void step(TrafficObject& o, const py::handle& actions, const py::dict& out, bool
       u8(crt), ek.mutable_data(), nc.mutable_data(), nk.mutable_data(), nb.mutable_data(),
       sh.mutable_data(), sb.mutable_data(), rg.mutable_data(), rt.mutable_data()};
   const float* ap = a.data();
-  locked(o, [&] { o.sim.step(ap, sample, to, threads); });
+  locked(o, [&] { o.sim.step(ap, sample, to, simcore::Exec(threads, &o.pool)); });
 }
 
 void reset_to(TrafficObject& o, const py::handle& q, const py::handle& g, const py::handle& pw,
@@ -185,7 +186,7 @@ void reset_to(TrafficObject& o, const py::handle& q, const py::handle& g, const 
     if (!std::isfinite(pra.data()[i])) fail("prefs: must be finite");
   float* op = ob.mutable_data();
   locked(o, [&] {
-    o.sim.reset_to(qa.data(), ga.data(), pwa.data(), pta.data(), pra.data(), op, threads);
+    o.sim.reset_to(qa.data(), ga.data(), pwa.data(), pta.data(), pra.data(), op, simcore::Exec(threads, &o.pool));
   });
 }
 
@@ -254,7 +255,7 @@ void register_traffic(py::module_& m) {
       [](TrafficObject& o, const py::handle& obs, int threads) {
         auto ob = expect<float>(obs, "obs", {py::ssize_t(o.sim.num_sessions()), py::ssize_t(o.sim.obs_dim())}, true);
         float* op = ob.mutable_data();
-        locked(o, [&] { o.sim.reset(op, threads); });
+        locked(o, [&] { o.sim.reset(op, simcore::Exec(threads, &o.pool)); });
       },
       py::arg("obs"), py::arg("threads") = 0);
   cls.def("reset_to", &reset_to, py::arg("query"), py::arg("segment"), py::arg("power"), py::arg("patience"),

@@ -17,7 +17,8 @@ namespace simcore_py {
 struct SessionBatchObject {
   explicit SessionBatchObject(simcore::SessionBatch s) : sim(std::move(s)) {}
   simcore::SessionBatch sim;
-  mutable std::mutex mu;
+  mutable std::mutex mu;              // serialises the calls (the GIL is released inside)
+  mutable simcore::WorkerPool pool;   // the loops' workers, used under mu
 };
 
 // Runs f() with the GIL released and the object's mutex held; returns its result.

@@ -1,5 +1,5 @@
-"""The persistent worker pool (cpp/simcore/common/worker_pool.hpp) behind the autoscaling
-and lifecycle steps: results equal one thread's bit for bit whatever the thread count, also when one
+"""The persistent worker pool (cpp/simcore/common/worker_pool.hpp) behind the autoscaling,
+lifecycle and search-session steps: results equal one thread's bit for bit whatever the thread count, also when one
 object's pool is reused with changing counts and odd batch sizes, and a forked child
 (its parent's workers absent) starts its own workers and goes on identically."""
 
@@ -87,5 +87,23 @@ def test_lifecycle_pool_equals_one_thread_with_changing_counts(budget: float) ->
             sim.threads = counts[k % len(counts)]
             r = sim.step(a)
             out += [r.obs.astype(np.float64).ravel(), np.asarray(r.reward, np.float64)]
+        traces.append(np.concatenate(out))
+    assert np.array_equal(traces[0], traces[1])
+
+
+@pytest.mark.parametrize("B", [5, 300, 1100])
+def test_search_pool_equals_one_thread_with_changing_counts(B: int) -> None:
+    from simcore.domains.search.simulator import SearchSimulator
+
+    traces = []
+    for counts in ([1], [2, 3, 5, 1, 8, 2]):
+        sim = SearchSimulator(num_sessions=B, seed=4)
+        sim.reset()
+        rng = np.random.default_rng(6)
+        out = []
+        for k in range(30):  # sessions end and autoreset inside the trace
+            sim.threads = counts[k % len(counts)]
+            r = sim.step(rng.normal(size=(B, sim.num_features)).astype(np.float32))
+            out += [r.obs.astype(np.float64).ravel(), r.reward, r.page.astype(np.float64).ravel()]
         traces.append(np.concatenate(out))
     assert np.array_equal(traces[0], traces[1])

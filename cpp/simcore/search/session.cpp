@@ -4,14 +4,15 @@
 #include <cmath>
 #include <utility>
 
-#include "simcore/common/parallel.hpp"
+#include "simcore/common/worker_pool.hpp"
 #include "simcore/ranking/topk.hpp"
 
 namespace simcore {
 namespace {
 
-// Sessions per thread before splitting pays off.  Each parallel call starts its threads
-// (~100 us here, on a 2-vCPU VM); measured with `bench/simulator_loop.py`-style loops:
+// Sessions per thread before splitting pays off.  Measured when each parallel call still
+// started its threads (~100 us here, on a 2-vCPU VM; the binding's WorkerPool now keeps
+// them, so a smaller chunk may pay off: not re-measured); with `bench/simulator_loop.py`-style loops:
 // at B = 32/64/128 one thread did 640k/427k/514k steps/s against 184k/308k/468k for two,
 // at B = 256 two threads won (678k against 528k).
 constexpr std::size_t kMinChunk = 128;
@@ -242,9 +243,9 @@ void SessionBatch::prefetch_session(const Session& s) const {
   lines(s.n_clicks.data(), s.n_clicks.size() * sizeof(std::uint32_t));
 }
 
-void SessionBatch::reset(float* obs, int threads) {
+void SessionBatch::reset(float* obs, const Exec& ex) {
   const std::size_t D = obs_dim();
-  parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+  parallel_for(ex, sessions_.size(), kMinChunk, [&](std::size_t b0, std::size_t b1) {
     for (std::size_t i = b0; i < b1; ++i) {
       begin_episode(i, nullptr);
       write_obs(sessions_[i], obs + i * D);
@@ -254,9 +255,9 @@ void SessionBatch::reset(float* obs, int threads) {
 
 void SessionBatch::reset_to(const std::int64_t* query, const std::int32_t* segment,
                             const double* power, const double* patience, const double* prefs,
-                            float* obs, int threads) {
+                            float* obs, const Exec& ex) {
   const std::size_t D = obs_dim(), m = world_.n_features;
-  parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+  parallel_for(ex, sessions_.size(), kMinChunk, [&](std::size_t b0, std::size_t b1) {
     UserProfile u;
     for (std::size_t i = b0; i < b1; ++i) {
       u.query = query[i];
@@ -299,10 +300,10 @@ std::int64_t SessionBatch::choose_item(const Session& s, double u_item) const {
   return bought;
 }
 
-void SessionBatch::step(const float* actions, bool sample, const StepOut& out, int threads) {
+void SessionBatch::step(const float* actions, bool sample, const StepOut& out, const Exec& ex) {
   const std::size_t K = config_.page_size, m = world_.n_features, W = model_.window;
   const std::size_t D = obs_dim();
-  parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+  parallel_for(ex, sessions_.size(), kMinChunk, [&](std::size_t b0, std::size_t b1) {
     std::vector<double> click_prob(K);
     std::vector<float> px(K * m);
     for (std::size_t i = b0; i < b1; ++i) {
@@ -358,9 +359,9 @@ void SessionBatch::step(const float* actions, bool sample, const StepOut& out, i
   });
 }
 
-void SessionBatch::peek(const float* actions, const PeekOut& out, int threads) const {
+void SessionBatch::peek(const float* actions, const PeekOut& out, const Exec& ex) const {
   const std::size_t K = config_.page_size, m = world_.n_features;
-  parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+  parallel_for(ex, sessions_.size(), kMinChunk, [&](std::size_t b0, std::size_t b1) {
     std::vector<double> weight(K), click_prob(K);
     std::vector<float> px(K * m);
     for (std::size_t i = b0; i < b1; ++i) {

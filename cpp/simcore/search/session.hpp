@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "simcore/common/rng.hpp"
+#include "simcore/common/worker_pool.hpp"
 
 namespace simcore {
 
@@ -126,17 +127,17 @@ class SessionBatch {
   // Episode counters restart at 0.
   void seed_slots(const std::uint64_t* seeds);
   // New episode in every slot; writes the initial observations (B, obs_dim).
-  void reset(float* obs, int threads);
+  void reset(float* obs, const Exec& ex);
   // New episode in every slot with the given users (query, segment, ...) instead of
   // drawn ones; prefs is (B, m).
   void reset_to(const std::int64_t* query, const std::int32_t* segment, const double* power,
-                const double* patience, const double* prefs, float* obs, int threads);
+                const double* patience, const double* prefs, float* obs, const Exec& ex);
   // One page for every slot under action weights (B, m).  sample=false: no outcome is
   // drawn, the session continues (until the horizon) and reward is b*m (expected GMV).
   // Slots whose previous step ended are reset first (NEXT_STEP autoreset).
-  void step(const float* actions, bool sample, const StepOut& out, int threads);
+  void step(const float* actions, bool sample, const StepOut& out, const Exec& ex);
   // The page and exact b, l, c, m that step() would produce, without changing state.
-  void peek(const float* actions, const PeekOut& out, int threads) const;
+  void peek(const float* actions, const PeekOut& out, const Exec& ex) const;
   // Users currently in the slots.
   std::vector<UserProfile> users() const;
   std::vector<std::size_t> steps_taken() const;

@@ -6,7 +6,7 @@
 #include <numeric>
 #include <utility>
 
-#include "simcore/common/parallel.hpp"
+#include "simcore/common/worker_pool.hpp"
 #include "simcore/ranking/topk.hpp"
 
 namespace simcore {
@@ -224,9 +224,9 @@ void TrafficBatch::begin_traffic(std::size_t slot) {
   s.rng.state = r.state;         // ... and the step draws continue after the user's
 }
 
-void TrafficBatch::reset(float* obs, int threads) {
+void TrafficBatch::reset(float* obs, const Exec& ex) {
   const std::size_t D = obs_dim();
-  parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+  parallel_for(ex, sessions_.size(), kMinChunk, [&](std::size_t b0, std::size_t b1) {
     for (std::size_t i = b0; i < b1; ++i) {
       begin_traffic(i);
       write_obs(sessions_[i], obs + i * D);
@@ -234,12 +234,12 @@ void TrafficBatch::reset(float* obs, int threads) {
   });
 }
 
-void TrafficBatch::step(const float* actions, bool sample, const TrafficOut& out, int threads) {
+void TrafficBatch::step(const float* actions, bool sample, const TrafficOut& out, const Exec& ex) {
   const std::size_t K = config_.page_size, F = world_.n_features, W = model_.window;
   const std::size_t D = obs_dim(), mt = tiers_.n_tiers, T = horizon_, N = world_.n_items;
   const StepOut& o = out.base;
   const double cart0 = std::exp(tiers_.cart_bias);
-  parallel_for(sessions_.size(), threads, kMinChunk, [&](std::size_t b0, std::size_t b1) {
+  parallel_for(ex, sessions_.size(), kMinChunk, [&](std::size_t b0, std::size_t b1) {
     std::vector<double> click_prob(K), cart_prob(K);
     std::vector<float> px(K * F);
     for (std::size_t i = b0; i < b1; ++i) {

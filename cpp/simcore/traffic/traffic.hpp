@@ -57,11 +57,11 @@ class TrafficBatch : public SessionBatch {
   // New episode in every slot with users drawn by the traffic model (query, segment,
   // power, m base preferences, patience as in search, then per tier: a class uniform
   // and a strength normal); writes the observations (B, obs_dim).
-  void reset(float* obs, int threads);
+  void reset(float* obs, const Exec& ex);
   // One page per slot under weights (B, F); NEXT_STEP autoreset as in search.
   // sample=false: nothing drawn, the session continues, the counts are 0 and
   // reward_gmv is the page's expected GMV term.
-  void step(const float* actions, bool sample, const TrafficOut& out, int threads);
+  void step(const float* actions, bool sample, const TrafficOut& out, const Exec& ex);
 
  private:
   void begin_traffic(std::size_t slot);
