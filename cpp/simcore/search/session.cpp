@@ -10,12 +10,11 @@
 namespace simcore {
 namespace {
 
-// Sessions per thread before splitting pays off.  Measured when each parallel call still
-// started its threads (~100 us here, on a 2-vCPU VM; the binding's WorkerPool now keeps
-// them, so a smaller chunk may pay off: not re-measured); with `bench/simulator_loop.py`-style loops:
-// at B = 32/64/128 one thread did 640k/427k/514k steps/s against 184k/308k/468k for two,
-// at B = 256 two threads won (678k against 528k).
-constexpr std::size_t kMinChunk = 128;
+// Sessions per thread before splitting pays off.  With the per-call threads of the
+// past (~100 us to start them on a 2-vCPU VM) one thread won below B = 256; the binding's
+// WorkerPool keeps its workers, and on 2026-12-05 (AMD EPYC 2-vCPU, bench/test_simulator_steps.py)
+// B = 64 went from 0.91M to 1.40-1.61M session-steps/s with this chunk (was 128), B = 1024 unchanged.
+constexpr std::size_t kMinChunk = 16;
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 

@@ -14,7 +14,7 @@ namespace traffic {
 namespace {
 
 // Sessions per thread before splitting pays off (as for the search step).
-constexpr std::size_t kMinChunk = 128;
+constexpr std::size_t kMinChunk = 16;
 
 }  // namespace
 
