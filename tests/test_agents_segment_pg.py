@@ -93,6 +93,19 @@ def test_learns_a_known_per_segment_optimum():
     assert before > 0.5 and after < 0.15, (before, after)
 
 
+def test_std_decay_anneals_the_fixed_std_to_its_floor():
+    """std_k = max(min_std, init_std * decay^k) after k policy updates."""
+    cfg = SegmentPGConfig(n_segments=G, rollout_steps=1, init_std=0.4, min_std=0.05, learn_std=False,
+                          std_decay=0.5, seed=1)
+    agent = SegmentPG(D, M, cfg)
+    obs, _ = _obs(np.random.default_rng(0), 8)
+    for k in range(1, 6):
+        _bandit(agent, np.zeros((G, M)), 1, seed=k)
+        _, std = agent._dist(torch.as_tensor(obs))
+        np.testing.assert_allclose(std.numpy(), max(0.05, 0.4 * 0.5**k), rtol=1e-6)
+    assert agent.updates == 5
+
+
 def test_polyak_average_is_the_greedy_policy():
     agent = SegmentPG(D, M, SegmentPGConfig(n_segments=G, rollout_steps=1, average=0.5, seed=2))
     target = np.full((G, M), 0.5)
@@ -145,7 +158,7 @@ def test_reads_only_what_an_off_the_shelf_learner_gets():
     (dict(n_segments=0), "n_segments"), (dict(rollout_steps=0), "rollout_steps"), (dict(gamma=1.5), "gamma"),
     (dict(lam=-0.1), "lam"), (dict(clip=0.0), "clip"), (dict(actor_lr=float("nan")), "actor_lr"),
     (dict(init_std=0.1, min_std=0.2), "min_std"), (dict(learn_std=1), "learn_std"), (dict(average=2.0), "average"),
-    (dict(reward_key="gmv"), "reward_key"), (dict(hidden=()), "hidden"), (dict(minibatch=2.5), "minibatch"),
+    (dict(reward_key="gmv"), "reward_key"), (dict(std_decay=0.0), "std_decay"), (dict(std_decay=0.9), "std_decay"), (dict(hidden=()), "hidden"), (dict(minibatch=2.5), "minibatch"),
 ])
 def test_bad_config_names_the_argument(kw, name):
     with pytest.raises(ValueError, match=name):

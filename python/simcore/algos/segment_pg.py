@@ -71,7 +71,11 @@ class SegmentPGConfig:
         actor_lr, critic_lr: Adam step sizes (> 0).
         init_std: initial exploration std in pre-tanh units (> 0).
         min_std: lower bound of the learned std (>= 0, < init_std).
-        learn_std: whether log_std is learned (else fixed at init_std).
+        learn_std: whether log_std is learned (else fixed at init_std, or annealed by
+            ``std_decay``).
+        std_decay: with ``learn_std`` off, the fixed std is multiplied by this after every
+            policy update, std_k = max(min_std, init_std * std_decay^k) (noise annealing);
+            in (0, 1], 1 (default): no annealing.
         state_term: whether the linear term W s is learned (else W = 0).
         hidden: the value network's hidden sizes (each >= 1).
         reward_scale: rewards are multiplied by this for the critic (> 0).
@@ -99,6 +103,7 @@ class SegmentPGConfig:
     init_std: float = 0.5
     min_std: float = 0.02
     learn_std: bool = True
+    std_decay: float = 1.0
     state_term: bool = False
     hidden: tuple[int, ...] = (64, 64)
     reward_scale: float = 0.1
@@ -119,6 +124,11 @@ class SegmentPGConfig:
         for name in ("clip", "actor_lr", "critic_lr", "init_std", "reward_scale"):
             check_positive(name, getattr(self, name))
         check_positive("min_std", self.min_std, allow_zero=True)
+        if not isinstance(self.std_decay, (int, float)) or isinstance(self.std_decay, bool) \
+                or not 0.0 < self.std_decay <= 1.0:
+            raise ValueError(f"std_decay: must lie in (0, 1], got {self.std_decay!r}")
+        if self.std_decay < 1.0 and self.learn_std:
+            raise ValueError("std_decay: anneals a fixed std; set learn_std=False to use it")
         if self.min_std >= self.init_std:
             raise ValueError(f"min_std: must be < init_std ({self.init_std}), got {self.min_std!r}")
         for name in ("learn_std", "state_term", "segment_norm"):
@@ -288,6 +298,9 @@ class SegmentPG(AgentBase):
                     sums[k] += v
                 steps += 1
         self.updates += 1
+        if cfg.std_decay < 1.0:  # noise annealing of the fixed std (floored at min_std)
+            with torch.no_grad():
+                self.log_std.add_(math.log(cfg.std_decay)).clamp_(min=math.log(max(cfg.min_std, 1e-12)))
         beta = max(cfg.average, 1.0 / self.updates)
         with torch.no_grad():
             self.theta_bar.mul_(1 - beta).add_(self.theta.detach(), alpha=beta)

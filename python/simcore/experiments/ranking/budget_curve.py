@@ -111,41 +111,61 @@ def tables(curve: dict[int, dict[str, Any]]) -> str:
     return "\n\n".join(parts)
 
 
+def _agent_colors(agents: list[str]) -> dict[str, Any]:
+    """A distinct tab10 colour per budget agent, in the curve's order."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10"]
+    return {k: cmap(i % 10) for i, k in enumerate(agents)}
+
+
 def plot_budget_curve(curve: dict[int, dict[str, Any]], path: str | os.PathLike[str],
                       key: str = "gmv") -> Path:
-    """GMV per session (``key``: "gmv" sampled or "exact_gmv") of each budget agent
-    against the real pages it trained on (log axis), mean over seeds with a shaded 95 %
-    between-seed CI, and the per-segment optimum (mean over the budgets' runs, its CI
-    shaded) as a dashed reference line.  Writes a PNG to ``path`` and returns it."""
-    from simcore.experiments.ranking.plots import _colors
-
+    """Two panels against the real pages each run trained on (log axis), 5 seeds' mean
+    and shaded 95 % CI per budget agent.  Left: GMV per session (``key``: "gmv" sampled or
+    "exact_gmv"), between-seed CIs, with the per-segment optimum (mean over the budgets'
+    runs, its CI shaded) as a dashed line.  Right: the gap to that optimum paired by seed
+    (sampled with ``key`` "gmv", else exact), whose CI is the one the verdicts use; 0 is
+    the optimum.  Writes a PNG to ``path`` and returns it."""
     budgets = list(curve)
     agents = list(dict.fromkeys(k for s in curve.values() for k in s["comparisons"]["budget"]["final"]))
-    col = _colors(agents + [OPTIMUM])
-    fig, axes = new_figure(width=6.4, height=4.4)
-    ax = axes[0][0]
-    for k in agents:
-        pts = [(b, curve[b]["comparisons"]["budget"]["final"][k][key]) for b in budgets
-               if k in curve[b]["comparisons"]["budget"]["final"]]
-        x = np.array([p[0] for p in pts], float)
-        m = np.array([p[1][0] for p in pts], float)
-        ci = np.nan_to_num(np.array([p[1][1] for p in pts], float))
+    col = _agent_colors(agents)
+    fig, axes = new_figure(ncols=2, width=5.6, height=4.4)
+    ax, gx = axes[0][0], axes[0][1]
+    for i, k in enumerate(agents):
+        have = [b for b in budgets if k in curve[b]["comparisons"]["budget"]["final"]]
+        x = np.array(have, float)
+        pts = [curve[b]["comparisons"]["budget"]["final"][k][key] for b in have]
+        m, ci = np.array([p[0] for p in pts], float), np.nan_to_num(np.array([p[1] for p in pts], float))
         ax.plot(x, m, marker="o", color=col[k], label=LABELS.get(k, k))
-        ax.fill_between(x, m - ci, m + ci, color=col[k], alpha=0.18, linewidth=0)
+        ax.fill_between(x, m - ci, m + ci, color=col[k], alpha=0.15, linewidth=0)
+        gaps = [curve[b]["comparisons"]["budget"].get("vs", {}).get(k, {}).get(OPTIMUM) for b in have]
+        gp = [(b, g if key == "gmv" else g["exact"]) for b, g in zip(have, gaps) if g]
+        if gp:
+            shift = 2.0 ** (0.05 * (i - (len(agents) - 1) / 2))  # side by side, not on top
+            gxv = np.array([b for b, _ in gp], float) * shift
+            gm = np.array([g["diff"] for _, g in gp], float)
+            gc = np.nan_to_num(np.array([g["ci"] for _, g in gp], float))
+            gx.errorbar(gxv, gm, yerr=gc, marker="o", color=col[k], capsize=3, label=LABELS.get(k, k))
     opts = [curve[b]["final"][OPTIMUM][key] for b in budgets if OPTIMUM in curve[b]["final"]]
     if opts:
         om, oc = float(np.mean([o[0] for o in opts])), float(np.mean([o[1] for o in opts]))
         ax.axhline(om, color="k", linestyle="--", linewidth=1.2, label=LABELS[OPTIMUM] + " (no online budget)")
         ax.axhspan(om - oc, om + oc, color="k", alpha=0.08, linewidth=0)
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(budgets, [f"{b:,}" for b in budgets])
-    ax.set_xlabel("real pages (env steps that show a page) per training run")
-    ax.set_ylabel(("exact expected" if key == "exact_gmv" else "sampled") + " GMV per session (price units)")
+    gx.axhline(0.0, color="k", linestyle="--", linewidth=1.2)
+    what = "exact expected" if key == "exact_gmv" else "sampled"
+    for a in (ax, gx):
+        a.set_xscale("log", base=2)
+        a.set_xticks(budgets, [f"{b:,}" for b in budgets])
+        a.set_xlabel("real pages (env steps that show a page) per training run")
+        a.grid(alpha=0.3)
+    ax.set_ylabel(f"{what} GMV per session (price units)")
+    gx.set_ylabel(f"{what} GMV minus the optimum (paired by seed)")
     seeds = {len(s["comparisons"]["budget"]["final"][a]["gmv_per_seed"]) for s in curve.values()
              for a in s["comparisons"]["budget"]["final"]}
-    ax.set_title(f"Ranking at equal real pages: simcore vs SB3 ({'/'.join(map(str, sorted(seeds)))} seeds, "
-                 "95% CI)", fontsize=10)
-    ax.grid(alpha=0.3)
+    ns = "/".join(map(str, sorted(seeds)))
+    ax.set_title(f"GMV at equal real pages ({ns} seeds, between-seed 95% CI)", fontsize=9)
+    gx.set_title("Gap to the per-segment optimum (paired 95% CI; 0 = optimum)", fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
     save_figure(fig, path)
     return Path(path)
