@@ -42,6 +42,13 @@ inline std::size_t effective_threads(std::size_t n, int threads, std::size_t min
   return std::max<std::size_t>(t, 1);
 }
 
+// Start of chunk i of [0, n) split into t contiguous chunks (the first n % t one longer);
+// chunk i is [chunk_begin(i, n, t), chunk_begin(i + 1, n, t)).  Shared by parallel_for and
+// WorkerPool, so both split a batch the same way.
+inline std::size_t chunk_begin(std::size_t i, std::size_t n, std::size_t t) {
+  return i * (n / t) + std::min(i, n % t);
+}
+
 // fn(begin, end) is called on disjoint contiguous ranges covering [0, n).
 template <class Fn>
 void parallel_for(std::size_t n, int threads, std::size_t min_chunk, Fn&& fn) {
@@ -51,13 +58,11 @@ void parallel_for(std::size_t n, int threads, std::size_t min_chunk, Fn&& fn) {
     fn(std::size_t{0}, n);
     return;
   }
-  const std::size_t base = n / t, extra = n % t;
-  auto chunk_begin = [&](std::size_t i) { return i * base + std::min(i, extra); };
   std::exception_ptr error;
   std::mutex error_mu;
   auto run = [&](std::size_t i) {
     try {
-      fn(chunk_begin(i), chunk_begin(i + 1));
+      fn(chunk_begin(i, n, t), chunk_begin(i + 1, n, t));
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mu);
       if (!error) error = std::current_exception();

@@ -55,10 +55,7 @@ class WorkerPool {
       fn(std::size_t{0}, n);
       return;
     }
-    const std::size_t base = n / t, extra = n % t;
-    auto chunk = [&](std::size_t i) {
-      fn(i * base + std::min(i, extra), (i + 1) * base + std::min(i + 1, extra));
-    };
+    auto chunk = [&](std::size_t i) { fn(chunk_begin(i, n, t), chunk_begin(i + 1, n, t)); };
     run(t, [](void* ctx, std::size_t i) { (*static_cast<decltype(chunk)*>(ctx))(i); }, &chunk);
   }
 
